@@ -1,0 +1,83 @@
+/*
+ * twokey: reading raw commit objects the way git does.
+ *
+ * The payload a commit signature covers, and the fields the approval payload
+ * uses, are taken from the raw object bytes, never from libgit2's parsed
+ * commit or its signature extraction (which reads the message body and
+ * mishandles duplicate and gpgsig-sha256 headers).
+ */
+#ifndef TWOKEY_COMMIT_H
+#define TWOKEY_COMMIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bounds on one commit object; larger objects are refused. */
+#define TK_COMMIT_MAX_SIZE (8u * 1024 * 1024)
+#define TK_COMMIT_MAX_PARENTS 64
+
+enum tk_sig_format {
+	TK_SIG_NONE = 0, /* no gpgsig header */
+	TK_SIG_SSH,	 /* -----BEGIN SSH SIGNATURE----- */
+	TK_SIG_PGP,	 /* -----BEGIN PGP SIGNATURE----- */
+	TK_SIG_X509,	 /* -----BEGIN SIGNED MESSAGE----- */
+	TK_SIG_UNKNOWN	 /* anything else */
+};
+
+/* One person line ("author"/"committer"), split. */
+struct tk_person {
+	const char *raw; /* header value, byte for byte */
+	size_t raw_len;
+	const char *name; /* up to (not including) " <" */
+	size_t name_len;
+	const char *email; /* between '<' and '>' */
+	size_t email_len;
+	int64_t when; /* seconds since the epoch, as written */
+};
+
+/*
+ * A parsed commit.  All pointers point into memory owned by the struct;
+ * strings are not NUL-terminated unless said so.
+ */
+struct tk_commit {
+	char tree[65]; /* hex, NUL-terminated */
+	char (*parents)[65];
+	size_t nparents;
+	struct tk_person author;
+	struct tk_person committer;
+	const char *message; /* everything after the first empty line */
+	size_t message_len;
+	enum tk_sig_format sig_format;
+	char *signature; /* gpgsig value, continuation lines unfolded the way
+			    git does (lines joined by '\n', trailing '\n');
+			    NUL-terminated; NULL when unsigned */
+	size_t signature_len;
+	char *signed_payload; /* the raw object minus every gpgsig* header and
+				 its continuation lines; what git verifies */
+	size_t signed_payload_len;
+	char *raw_; /* private copy of the object */
+};
+
+/*
+ * Parses the raw bytes of a commit object (without git's "commit <len>\0"
+ * prefix).  Refuses, with TK_EINVAL and a message naming the problem: a NUL
+ * byte anywhere, headers out of git's order (tree, parent..., author,
+ * committer), a missing or malformed tree/parent/author/committer line, more
+ * than TK_COMMIT_MAX_PARENTS parents, and more than one gpgsig header for
+ * the repository's hash (git would concatenate them; no honest tool writes
+ * two).  hexlen is 40 for SHA-1 repositories.  Objects over
+ * TK_COMMIT_MAX_SIZE give TK_ETOOBIG.  *out (free with tk_commit_free) is
+ * NULL on failure.
+ */
+int tk_commit_parse(struct tk_commit **out, const char *raw, size_t len,
+    size_t hexlen);
+
+void tk_commit_free(struct tk_commit *c);
+
+/*
+ * The subject: the first line of the message, for display.  Returns a
+ * pointer into c and its length (no newline).  Not sanitized.
+ */
+const char *tk_commit_subject(const struct tk_commit *c, size_t *len);
+
+#endif

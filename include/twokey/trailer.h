@@ -1,0 +1,71 @@
+/*
+ * twokey: Approved-by trailers and the approval payload (DESIGN.md,
+ * "Approval trailer, v1").
+ */
+#ifndef TWOKEY_TRAILER_H
+#define TWOKEY_TRAILER_H
+
+#include <stddef.h>
+
+struct tk_buf;
+struct tk_commit;
+
+/* Bounds: more trailers, or a longer one, and the commit is refused. */
+#define TK_TRAILER_MAX_APPROVALS 256
+#define TK_TRAILER_MAX_VALUE 32768
+
+enum tk_trailer_problem {
+	TK_TRAILER_OK = 0,
+	TK_TRAILER_NO_SSHSIG,	/* Approved-by without "sshsig:" */
+	TK_TRAILER_MALFORMED,	/* name/email/sshsig syntax wrong */
+	TK_TRAILER_BAD_BASE64	/* sshsig: text is not valid base64 */
+};
+
+/* One Approved-by trailer from the trailer block. */
+struct tk_approval_trailer {
+	char *name;  /* display name, trimmed; NUL-terminated; may be "" */
+	char *email; /* between '<' and '>'; NUL-terminated */
+	unsigned char *sig; /* decoded SSHSIG blob; NULL unless problem==OK */
+	size_t sig_len;
+	size_t line; /* 1-based line of the trailer within the message */
+	enum tk_trailer_problem problem;
+	char *text; /* the trailer value unfolded, for reports (raw bytes) */
+};
+
+struct tk_approval_list {
+	struct tk_approval_trailer *items;
+	size_t count;
+};
+
+/*
+ * Finds the trailer block of msg (the last paragraph, not the first, every
+ * line "Key: value" or a continuation) and returns every Approved-by trailer
+ * in it (key matched case-insensitively), including malformed ones with
+ * their problem set.  A message without a trailer block gives an empty
+ * list.  More than TK_TRAILER_MAX_APPROVALS approvals, or one longer than
+ * TK_TRAILER_MAX_VALUE, gives TK_ETOOBIG.  *out (free with
+ * tk_approval_list_free) is NULL on failure.
+ */
+int tk_trailer_parse_approvals(struct tk_approval_list **out,
+    const char *msg, size_t len);
+
+void tk_approval_list_free(struct tk_approval_list *l);
+
+/*
+ * Appends the canonical message: msg with every Approved-by line of the
+ * trailer block and its continuation lines removed, then trailing blank
+ * lines removed, then exactly one '\n'.
+ */
+int tk_trailer_canonical_message(struct tk_buf *out, const char *msg,
+    size_t len);
+
+/*
+ * Appends the approval payload of commit c, the exact bytes an approver
+ * signs with namespace "twokey-approval":
+ *   "twokey-approval v1\n" "tree <hex>\n" ("parent <hex>\n")*
+ *   "author <value>\n" "\n" <canonical message>
+ * Used by both the verifier and "twokey approve".
+ */
+int tk_trailer_approval_payload(struct tk_buf *out, const struct tk_commit *c);
+
+#endif

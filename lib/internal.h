@@ -1,0 +1,105 @@
+/*
+ * Helpers shared by the library's modules; not installed.
+ *
+ * Ownership, once for the whole library: an object handed back through a
+ * pointer-to-pointer out-parameter belongs to the caller, who frees it with
+ * the matching _free(); *out is NULL on entry and stays NULL on failure.  A
+ * pointer returned directly is borrowed from its parent object.  Every
+ * _free(NULL) and _release() of a zeroed struct is a no-op.
+ */
+#ifndef TK_INTERNAL_H
+#define TK_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "twokey/error.h"
+
+#define TK_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * A growable byte buffer with a hard maximum (curl's dynbuf "toobig",
+ * OpenSSH's sshbuf max_size): attacker-sized input can never make it grow
+ * past what its owner allowed.  ptr is always NUL-terminated once anything
+ * was added, so text can be used as a C string; len excludes that NUL.
+ */
+struct tk_buf {
+	char *ptr;
+	size_t len;
+	size_t cap;
+	size_t max;
+};
+
+#define TK_BUF_INIT(maxlen) {NULL, 0, 0, (maxlen)}
+
+void tk_buf_init(struct tk_buf *b, size_t max);
+/* Frees the contents and leaves b empty with the same maximum. */
+void tk_buf_release(struct tk_buf *b);
+/* Forgets the contents but keeps the allocation. */
+void tk_buf_reset(struct tk_buf *b);
+/* Each returns 0, TK_ETOOBIG past the maximum, or TK_ENOMEM. */
+int tk_buf_put(struct tk_buf *b, const void *p, size_t n);
+int tk_buf_puts(struct tk_buf *b, const char *s);
+int tk_buf_putc(struct tk_buf *b, int c);
+int tk_buf_printf(struct tk_buf *b, const char *fmt, ...) TK_PRINTF(2, 3);
+int tk_buf_vprintf(struct tk_buf *b, const char *fmt, va_list ap);
+/*
+ * Hands the contents to the caller (always a NUL-terminated string, "" when
+ * empty) and leaves b empty.  Returns NULL only when allocation fails.
+ */
+char *tk_buf_detach(struct tk_buf *b, size_t *len);
+
+/* Allocation helpers that record TK_ENOMEM; NULL on failure. */
+void *tk_calloc(size_t n, size_t size);
+char *tk_strdup(const char *s);
+char *tk_strndup(const char *s, size_t n);
+/* Grows *arr (of *cap elements of size) to hold at least n; 0 or TK_ENOMEM */
+int tk_grow(void *arr, size_t *cap, size_t n, size_t size);
+
+/*
+ * Standard padded base64 (RFC 4648 section 4).  Decoding skips ASCII white
+ * space, refuses any other non-alphabet byte, bad padding and non-zero pad
+ * bits, and fails with TK_ETOOBIG when the output would exceed max bytes.
+ * *out (caller frees) is NULL on failure.
+ */
+int tk_base64_decode(unsigned char **out, size_t *outlen, const char *in,
+    size_t inlen, size_t max);
+int tk_base64_encode(struct tk_buf *out, const unsigned char *in, size_t len);
+
+/*
+ * Appends s to out with every byte a terminal could act on made harmless:
+ * C0 controls, DEL, C1 controls (U+0080..U+009F) and invalid UTF-8 become
+ * '?', so attacker text (commit subjects, emails, ref names) can be shown on
+ * a pusher's terminal or in a log line.  Stops after max output bytes and
+ * then adds "...".
+ */
+int tk_sanitize(struct tk_buf *out, const char *s, size_t len, size_t max);
+
+/* ASCII case-insensitive helpers; locale-independent. */
+int tk_ascii_tolower(int c);
+bool tk_ascii_ieq(const char *a, size_t alen, const char *b, size_t blen);
+
+/*
+ * An open-addressing hash map from byte strings to pointers.  Keys are
+ * copied.  Tables are filled from the policy only; attacker-supplied strings
+ * are only looked up, never inserted, so probe lengths stay bounded by the
+ * policy's own content.
+ */
+struct tk_map;
+int tk_map_new(struct tk_map **out);
+void tk_map_free(struct tk_map *m);
+/* 0, TK_ENOMEM, or TK_ERROR when the key exists (*existing set if given). */
+int tk_map_put(struct tk_map *m, const void *key, size_t keylen, void *value,
+    void **existing);
+/* The value, or NULL when absent. */
+void *tk_map_get(const struct tk_map *m, const void *key, size_t keylen);
+size_t tk_map_count(const struct tk_map *m);
+
+#include "banned.h"
+
+#endif
