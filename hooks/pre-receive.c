@@ -1,7 +1,11 @@
-#include <stdio.h>
-int main(void);
+/*
+ * twokey-pre-receive: the pre-receive hook.  Reads "old new ref" lines on
+ * stdin; exit 0 accepts the whole push, 1 refuses it.
+ */
+#include "twokey/hook.h"
+
 int
-main(void)
+main(int argc, char **argv)
 {
-	return 1;
+	return tk_hook_main(TK_HOOK_PRE_RECEIVE, argc, argv);
 }

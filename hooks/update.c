@@ -1,7 +1,11 @@
-#include <stdio.h>
-int main(void);
+/*
+ * twokey-update: the update hook, "REF OLD NEW", or gitolite's VREF call
+ * with seven arguments.  Exit 0 accepts this ref, 1 refuses it.
+ */
+#include "twokey/hook.h"
+
 int
-main(void)
+main(int argc, char **argv)
 {
-	return 1;
+	return tk_hook_main(TK_HOOK_UPDATE, argc, argv);
 }

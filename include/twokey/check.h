@@ -1,0 +1,136 @@
+/*
+ * twokey: deciding a push.
+ *
+ * tk_check_run() takes the ref updates of one push and the policy and
+ * produces a report: a verdict per ref and findings, one line each.  The
+ * pre-receive hook, the update hook and "twokey check" all decide through
+ * it, so they cannot disagree.
+ */
+#ifndef TWOKEY_CHECK_H
+#define TWOKEY_CHECK_H
+
+#include <git2.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct tk_policy;
+struct tk_rule;
+struct tk_identity;
+
+/* Bounds on what a push may hand the hooks. */
+#define TK_UPDATES_MAX_INPUT (64u * 1024 * 1024) /* pre-receive stdin */
+#define TK_UPDATES_MAX_REFS 100000
+#define TK_REF_MAX_LEN 4096
+#define TK_LOGIN_MAX_LEN 256
+
+enum tk_kind {
+	TK_KIND_CREATE,
+	TK_KIND_DELETE,
+	TK_KIND_FAST_FORWARD,
+	TK_KIND_FORCE /* not a fast-forward; every tag move */
+};
+
+struct tk_update {
+	char *ref;
+	git_oid old_id; /* zero for a create */
+	git_oid new_id; /* zero for a delete */
+	enum tk_kind kind;
+};
+
+struct tk_updates {
+	struct tk_update *items;
+	size_t n, cap;
+	size_t hexlen; /* 40 (SHA-1) or 64 (SHA-256) */
+};
+
+/*
+ * Parses pre-receive input: "<old> SP <new> SP <ref> LF" lines.  Refuses
+ * (TK_EINVAL, message naming the line) malformed lines, ids of mixed or
+ * wrong length, non-hex ids, control characters in ref names, names over
+ * TK_REF_MAX_LEN, more than TK_UPDATES_MAX_REFS lines and a final line
+ * without LF.  u must be zeroed; release it with tk_updates_release().
+ */
+int tk_updates_parse(struct tk_updates *u, const char *buf, size_t len);
+
+/*
+ * The update hook's arguments: "ref old new", or gitolite's VREF call
+ * "ref old new oldtree newtree access VREF/NAME".  Same checks.
+ */
+int tk_updates_from_args(struct tk_updates *u, int argc, char *const *argv);
+
+void tk_updates_release(struct tk_updates *u);
+
+/* Fills in each update's kind; needs the objects, so after parsing. */
+int tk_updates_classify(struct tk_updates *u, git_repository *repo);
+
+const char *tk_kind_name(enum tk_kind k);
+
+enum tk_severity {
+	TK_SEV_DENY, /* refuses the ref (a warning in warn mode) */
+	TK_SEV_WARN, /* reported, accepted */
+	TK_SEV_NOTE  /* information, e.g. an approval that counted */
+};
+
+/*
+ * One finding, ready to print.  Every text is sanitized (no control
+ * characters) when it is stored.
+ */
+struct tk_finding {
+	enum tk_severity sev;
+	size_t update;	/* index into the updates */
+	char commit[65]; /* hex id, "" when about the ref as a whole */
+	char *subject;	/* commit subject, or NULL */
+	char *what;	/* what is wrong */
+	char *hint;	/* what to do next, or NULL */
+};
+
+enum tk_decision { TK_ACCEPT = 0, TK_REFUSE };
+
+struct tk_verdict {
+	const struct tk_rule *rule; /* NULL when no rule matched */
+	enum tk_decision decision;
+	bool warned; /* warn mode let refusals through */
+	size_t nentering;
+};
+
+struct tk_report {
+	struct tk_verdict *verdicts; /* one per update */
+	size_t nverdicts;
+	struct tk_finding *findings;
+	size_t nfindings, cap;
+	char *pusher_login; /* sanitized, NULL when unknown */
+	const char *pusher_var; /* borrowed from the policy */
+	const struct tk_identity *pusher;
+	bool refused; /* any ref refused */
+};
+
+struct tk_check_opts {
+	const char *pusher_login; /* overrides the environment when set */
+	int64_t now;		  /* push time; 0 means time(NULL) */
+};
+
+#define TK_CHECK_OPTS_INIT {NULL, 0}
+
+/*
+ * Decides every update of u against policy p.  Returns 0 with *report
+ * filled (the decision is in the report), or a negative code when the push
+ * could not be decided at all; the caller must then refuse.  A problem
+ * that concerns one ref only (an unreadable commit, a pattern past its
+ * match limit) refuses that ref with a finding instead.  report must be
+ * zeroed; release it with tk_report_release() in both cases.
+ */
+int tk_check_run(struct tk_report *report, git_repository *repo,
+    const struct tk_policy *p, struct tk_updates *u,
+    const struct tk_check_opts *opts);
+
+void tk_report_release(struct tk_report *r);
+
+/*
+ * Prints the findings, one a line, each starting with prefix, then a
+ * summary line per refused ref.  Returns 0 or TK_EIO.
+ */
+int tk_report_print(FILE *f, const struct tk_report *r,
+    const struct tk_updates *u, const char *prefix);
+
+#endif

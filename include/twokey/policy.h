@@ -1,0 +1,174 @@
+/*
+ * twokey: the policy file (DESIGN.md, "Policy file (YAML), v1").
+ *
+ * A loaded policy is immutable: every struct below is read-only once
+ * tk_policy_load() returned it, so worker threads may share it.
+ */
+#ifndef TWOKEY_POLICY_H
+#define TWOKEY_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct tk_sshkey;
+struct tk_pattern;
+struct tk_map;
+
+/* Bounds on the policy file. */
+#define TK_POLICY_MAX_SIZE (16u * 1024 * 1024) /* bytes */
+#define TK_POLICY_MAX_DEPTH 16		       /* nested collections */
+#define TK_POLICY_MAX_SCALAR 16384	       /* bytes in one value */
+#define TK_POLICY_MAX_ROLES 256
+#define TK_POLICY_MAX_ERRORS 50 /* reported before giving up */
+
+/* A set of roles, by index into tk_policy.roles. */
+struct tk_roleset {
+	uint64_t bits[TK_POLICY_MAX_ROLES / 64];
+};
+
+struct tk_identity;
+
+/* A public key of an identity, with its validity window. */
+struct tk_key {
+	struct tk_sshkey *key;
+	int64_t valid_after;  /* INT64_MIN when unbounded */
+	int64_t valid_before; /* INT64_MAX when unbounded */
+	struct tk_identity *owner;
+};
+
+struct tk_identity {
+	char *id;   /* the key under "identities:" */
+	char *name; /* display name; the id when absent */
+	char **emails;
+	size_t nemails;
+	char **logins;
+	size_t nlogins;
+	struct tk_key **keys;
+	size_t nkeys;
+	struct tk_roleset roles;
+};
+
+/* An update/create/delete/force-push list; unset means "no restriction". */
+struct tk_rolelist {
+	bool set;
+	struct tk_roleset roles;
+};
+
+struct tk_role_min {
+	unsigned role;
+	unsigned min;
+};
+
+enum tk_mode { TK_MODE_ENFORCE = 0, TK_MODE_WARN };
+
+struct tk_rule {
+	char *name;
+	char *refs_src;
+	struct tk_pattern *refs;
+	/*
+	 * create, delete and force-push fall back to update when unset; see
+	 * tk_rule_roles().
+	 */
+	struct tk_rolelist update, create, delete_, force_push;
+	bool approvals; /* an approvals: block is present */
+	unsigned approvals_min;
+	struct tk_roleset approvals_from;
+	struct tk_role_min *require;
+	size_t nrequire;
+	bool signed_commits;
+	bool pusher_may_approve; /* default true */
+	bool pusher_may_write;	 /* default true */
+	char *promote_from;	 /* NULL when unset */
+	enum tk_mode mode;
+	unsigned line; /* where the rule starts, 1-based */
+};
+
+struct tk_policy {
+	char *path;
+	char **roles; /* names, by index */
+	size_t nroles;
+	struct tk_identity **identities;
+	size_t nidentities;
+	struct tk_key **revoked;
+	size_t nrevoked;
+	char **pusher_env;
+	size_t npusher_env;
+	struct tk_rule **rules;
+	size_t nrules;
+	char *audit_path;     /* NULL when unset */
+	char *audit_key_file; /* NULL when unset */
+	bool audit_syslog;
+	/* lookups */
+	struct tk_map *by_email; /* lowercased email -> identity */
+	struct tk_map *by_login;
+	struct tk_map *by_key;	    /* key blob -> struct tk_key */
+	struct tk_map *revoked_map; /* key blob -> struct tk_key */
+	struct tk_map *role_index;  /* name -> index + 1 */
+};
+
+/*
+ * Loads and validates the policy at path.  Returns 0 with *out set, or
+ * TK_ECONFIG with *out NULL and every problem found (up to
+ * TK_POLICY_MAX_ERRORS) written to *errors as "path:line:col: message"
+ * lines; TK_EIO when the file cannot be read, TK_ETOOBIG over
+ * TK_POLICY_MAX_SIZE, TK_ENOMEM.  *errors (caller frees) is set whenever
+ * the return is not 0, and holds at least one line.
+ */
+int tk_policy_load(struct tk_policy **out, char **errors, const char *path);
+
+/* Same, from a buffer; name is used in messages. */
+int tk_policy_load_buffer(struct tk_policy **out, char **errors,
+    const char *name, const char *data, size_t len);
+
+void tk_policy_free(struct tk_policy *p);
+
+/*
+ * Lookups; each returns a borrowed pointer or NULL.  Emails compare ASCII
+ * case-insensitively; logins exactly; keys by their wire blob (comments
+ * ignored).
+ */
+const struct tk_identity *tk_policy_by_email(const struct tk_policy *p,
+    const char *email, size_t len);
+const struct tk_identity *tk_policy_by_login(const struct tk_policy *p,
+    const char *login, size_t len);
+const struct tk_key *tk_policy_by_key(const struct tk_policy *p,
+    const struct tk_sshkey *k);
+bool tk_policy_key_revoked(const struct tk_policy *p,
+    const struct tk_sshkey *k);
+/* True when now lies inside the key's window: after <= now < before. */
+bool tk_key_valid_at(const struct tk_key *k, int64_t now);
+
+bool tk_roleset_has(const struct tk_roleset *s, unsigned role);
+bool tk_roleset_intersects(const struct tk_roleset *a,
+    const struct tk_roleset *b);
+bool tk_roleset_empty(const struct tk_roleset *s);
+/* Appends "a, b, c" (role names) to out; returns 0 or a buffer error. */
+struct tk_buf;
+int tk_roleset_format(struct tk_buf *out, const struct tk_policy *p,
+    const struct tk_roleset *s);
+
+/*
+ * The first rule whose pattern matches the whole of ref: returns 1 with
+ * *rule set, 0 when no rule matches, or a negative code when a pattern
+ * could not be evaluated (match limit exceeded), which must refuse.
+ */
+int tk_policy_match(const struct tk_rule **rule, const struct tk_policy *p,
+    const char *ref);
+
+/*
+ * True when the rule looks at the commits entering a ref (approvals,
+ * signed commits, pusher-may-write, promote-from), as opposed to only the
+ * pusher's role.
+ */
+bool tk_rule_inspects_commits(const struct tk_rule *r);
+
+/*
+ * Finds the policy file: $TWOKEY_CONFIG when set and non-empty, else the
+ * git config value twokey.config of the repository at gitdir (NULL: none),
+ * else the built-in default (/etc/twokey/policy.yaml unless configured at
+ * build time).  *out (caller frees) is NULL on failure.
+ */
+int tk_policy_locate(char **out, const char *gitdir);
+
+#endif

@@ -1,0 +1,201 @@
+/*
+ * Opening the hook's repository with the quarantine visible.
+ *
+ * In pre-receive the pushed objects live only in a temporary object
+ * directory ($GIT_OBJECT_DIRECTORY / $GIT_QUARANTINE_PATH, or GitLab's
+ * objects/incoming-*), with the real store listed in
+ * $GIT_ALTERNATE_OBJECT_DIRECTORIES.  libgit2's FROM_ENV open reads these
+ * but does not unquote git's C-quoted entries, so a repository path with a
+ * ':' breaks it; we open the repository plainly and add every directory
+ * ourselves.
+ */
+#include <sys/stat.h>
+
+#include "internal.h"
+#include "twokey/repo.h"
+
+static int
+git_fail(const char *what)
+{
+	const git_error *e = git_error_last();
+
+	return tk_error_set(TK_EGIT, "%s: %s", what,
+	    e && e->message ? e->message : "libgit2 error");
+}
+
+/* Unquotes one C-quoted entry starting at s (on '"'); sets *end. */
+static int
+unquote(struct tk_buf *b, const char *s, const char **end)
+{
+	int rc;
+
+	for (s++; *s != '\0' && *s != '"'; s++) {
+		char c = *s;
+
+		if (c == '\\') {
+			s++;
+			if (*s >= '0' && *s <= '3' && s[1] >= '0' &&
+			    s[1] <= '7' && s[2] >= '0' && s[2] <= '7') {
+				c = (char)((s[0] - '0') * 64 + (s[1] - '0') * 8 +
+				    (s[2] - '0'));
+				s += 2;
+			} else if (*s == 'n')
+				c = '\n';
+			else if (*s == 't')
+				c = '\t';
+			else if (*s == '\\' || *s == '"')
+				c = *s;
+			else
+				return tk_error_set(TK_EINVAL,
+				    "bad quoting in object directory list");
+		}
+		if ((rc = tk_buf_putc(b, c)) < 0)
+			return rc;
+	}
+	if (*s != '"')
+		return tk_error_set(TK_EINVAL,
+		    "unterminated quote in object directory list");
+	*end = s + 1;
+	return 0;
+}
+
+int
+tk_split_alternates(const char *list, int (*fn)(const char *, void *),
+    void *arg)
+{
+	struct tk_buf b = TK_BUF_INIT(65536);
+	const char *s = list, *e = NULL;
+	int rc = 0;
+
+	while (rc == 0 && *s != '\0') {
+		tk_buf_reset(&b);
+		if (*s == '"') {
+			if ((rc = unquote(&b, s, &e)) < 0)
+				break;
+		} else {
+			e = strchr(s, ':');
+			if (e == NULL)
+				e = s + strlen(s);
+			if ((rc = tk_buf_put(&b, s, (size_t)(e - s))) < 0)
+				break;
+		}
+		if (b.len > 0)
+			rc = fn(b.ptr, arg);
+		s = *e == ':' ? e + 1 : e;
+		if (*s != '\0' && s == e) {
+			rc = tk_error_set(TK_EINVAL,
+			    "bad object directory list");
+			break;
+		}
+	}
+	tk_buf_release(&b);
+	return rc;
+}
+
+static int
+add_dir(const char *dir, void *arg)
+{
+	git_odb *odb = arg;
+	struct stat st;
+
+	/* A listed directory that vanished holds nothing we could miss. */
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return 0;
+	if (git_odb_add_disk_alternate(odb, dir) < 0)
+		return git_fail("cannot add object directory");
+	return 0;
+}
+
+static int
+add_quarantine(git_repository *repo)
+{
+	const char *v;
+	git_odb *odb = NULL;
+	int rc = 0;
+
+	if (git_repository_odb(&odb, repo) < 0)
+		return git_fail("cannot open object database");
+	if ((v = getenv("GIT_QUARANTINE_PATH")) != NULL && *v != '\0')
+		rc = add_dir(v, odb);
+	if (rc == 0 && (v = getenv("GIT_OBJECT_DIRECTORY")) != NULL &&
+	    *v != '\0')
+		rc = add_dir(v, odb);
+	if (rc == 0 &&
+	    (v = getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES")) != NULL)
+		rc = tk_split_alternates(v, add_dir, odb);
+	git_odb_free(odb);
+	return rc;
+}
+
+int
+tk_repo_open(git_repository **out, const char *path)
+{
+	git_repository *repo = NULL;
+	const char *dir = path;
+	int rc;
+
+	*out = NULL;
+	if (dir == NULL && ((dir = getenv("GIT_DIR")) == NULL || *dir == '\0'))
+		dir = ".";
+	if (git_repository_open_ext(&repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH,
+	    NULL) < 0) {
+		const git_error *e = git_error_last();
+
+		if (e && e->message && strstr(e->message, "objectformat"))
+			return tk_error_set(TK_EUNSUPPORTED,
+			    "cannot read repository '%s': SHA-256 repositories "
+			    "are not supported yet", dir);
+		return git_fail("cannot open repository");
+	}
+	if ((rc = add_quarantine(repo)) < 0) {
+		git_repository_free(repo);
+		return rc;
+	}
+	*out = repo;
+	return 0;
+}
+
+int
+tk_walk_entering(git_oid **out, size_t *n, git_repository *repo,
+    const git_oid *tip, const git_oid *hide, size_t nhide, size_t max)
+{
+	git_revwalk *w = NULL;
+	git_oid *ids = NULL, id;
+	size_t cap = 0, count = 0, i;
+	int rc = 0, r;
+
+	*out = NULL;
+	*n = 0;
+	if (git_revwalk_new(&w, repo) < 0 ||
+	    git_revwalk_sorting(w, GIT_SORT_TOPOLOGICAL) < 0 ||
+	    git_revwalk_push(w, tip) < 0) {
+		rc = git_fail("cannot walk commits");
+		goto out;
+	}
+	for (i = 0; i < nhide; i++)
+		if (git_revwalk_hide(w, &hide[i]) < 0) {
+			rc = git_fail("cannot walk commits");
+			goto out;
+		}
+	while ((r = git_revwalk_next(&id, w)) == 0) {
+		if (count >= max) {
+			rc = tk_error_set(TK_ETOOBIG,
+			    "more than %zu new commits in one ref update", max);
+			goto out;
+		}
+		if ((rc = tk_grow(&ids, &cap, count + 1, sizeof(*ids))) < 0)
+			goto out;
+		ids[count++] = id;
+	}
+	if (r != GIT_ITEROVER) {
+		rc = git_fail("cannot walk commits");
+		goto out;
+	}
+	*out = ids;
+	*n = count;
+	ids = NULL; /* transferred */
+out:
+	free(ids);
+	git_revwalk_free(w);
+	return rc;
+}

@@ -1,0 +1,51 @@
+/*
+ * Shared helpers of the policy loader (load.c, build.c, rules.c).
+ * Every helper that finds a problem reports it with tk_load_err() and
+ * returns TK_ECONFIG; TK_ENOMEM aborts the load.
+ */
+#ifndef TK_LOAD_H
+#define TK_LOAD_H
+
+#include "internal.h"
+#include "twokey/policy.h"
+#include "ynode.h"
+
+struct tk_load {
+	struct tk_policy *p;
+	struct tk_buf *errors;
+	const char *name;
+	int nerr;
+};
+
+void tk_load_err(struct tk_load *c, const struct ynode *n, const char *path,
+    const char *fmt, ...) TK_PRINTF(4, 5);
+bool tk_load_is_null(const struct ynode *n);
+int tk_load_str(struct tk_load *c, const struct ynode *n, const char *path,
+    char **out);
+int tk_load_bool(struct tk_load *c, const struct ynode *n, const char *path,
+    bool *out);
+int tk_load_uint(struct tk_load *c, const struct ynode *n, const char *path,
+    unsigned max, unsigned *out);
+int tk_load_date(struct tk_load *c, const struct ynode *n, const char *path,
+    int64_t *out);
+int tk_load_each(struct tk_load *c, const struct ynode *n, const char *path,
+    int (*fn)(struct tk_load *, const struct ynode *, const char *, void *),
+    void *arg);
+int tk_load_roles(struct tk_load *c, const struct ynode *n, const char *path,
+    struct tk_roleset *out);
+int tk_load_role_index(struct tk_load *c, const struct ynode *n,
+    const char *path, unsigned *out);
+const struct ynode *tk_load_get(const struct ynode *n, const char *key);
+int tk_load_check_keys(struct tk_load *c, const struct ynode *n,
+    const char *path, const char *const *allowed);
+
+/* Sections, in the order they are built. */
+int tk_load_identities(struct tk_load *c, const struct ynode *n);
+int tk_load_revoked(struct tk_load *c, const struct ynode *n);
+int tk_load_rules(struct tk_load *c, const struct ynode *n);
+
+/* Destructors shared with lookup.c. */
+void tk_identity_free(struct tk_identity *id);
+void tk_key_free_(struct tk_key *k);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * Ref-name patterns.  The only file that includes PCRE2.
+ *
+ * Threats: an unanchored or "$"-anchored pattern that matches more than the
+ * admin meant ("main$" also matches "main\n"; "^a|b$" matches "xb"), and a
+ * pattern with catastrophic backtracking that stalls every push.  Patterns
+ * are compiled anchored at both ends with DOLLAR_ENDONLY, and every match
+ * runs under a match limit; reaching it is an error, never a "no match".
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "internal.h"
+#include "twokey/pattern.h"
+
+struct tk_pattern {
+	pcre2_code *code;
+	pcre2_match_context *mctx;
+};
+
+static int
+pcre2_message(int code, const char *what, size_t offset)
+{
+	PCRE2_UCHAR msg[256];
+
+	if (pcre2_get_error_message(code, msg, sizeof(msg)) < 0)
+		snprintf((char *)msg, sizeof(msg), "error %d", code);
+	return tk_error_set(TK_EINVAL, "%s at offset %zu: %s", what, offset,
+	    (char *)msg);
+}
+
+int
+tk_pattern_compile(struct tk_pattern **out, const char *src, size_t len)
+{
+	struct tk_pattern *p = NULL;
+	pcre2_compile_context *cctx = NULL;
+	uint32_t opts = PCRE2_ANCHORED | PCRE2_ENDANCHORED |
+	    PCRE2_DOLLAR_ENDONLY | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
+	PCRE2_SIZE erroff = 0;
+	int err = 0, rc = TK_ENOMEM;
+
+	*out = NULL;
+	if (len > TK_PATTERN_MAX_LEN)
+		return tk_error_set(TK_ETOOBIG,
+		    "pattern longer than %d bytes", TK_PATTERN_MAX_LEN);
+	if ((p = tk_calloc(1, sizeof(*p))) == NULL ||
+	    (cctx = pcre2_compile_context_create(NULL)) == NULL ||
+	    (p->mctx = pcre2_match_context_create(NULL)) == NULL)
+		goto out;
+	pcre2_set_max_pattern_length(cctx, TK_PATTERN_MAX_LEN);
+	pcre2_set_parens_nest_limit(cctx, 64);
+	p->code = pcre2_compile((PCRE2_SPTR)src, len, opts, &err, &erroff,
+	    cctx);
+	if (p->code == NULL) {
+		rc = pcre2_message(err, "invalid pattern", erroff);
+		goto out;
+	}
+	/* JIT is an optimisation; the interpreter is the fallback. */
+	(void)pcre2_jit_compile(p->code, PCRE2_JIT_COMPLETE);
+	pcre2_set_match_limit(p->mctx, TK_PATTERN_MATCH_LIMIT);
+	pcre2_set_depth_limit(p->mctx, TK_PATTERN_MATCH_LIMIT);
+	pcre2_set_heap_limit(p->mctx, 20 * 1024);
+	*out = p;
+	p = NULL; /* transferred */
+	rc = 0;
+out:
+	if (rc == TK_ENOMEM)
+		tk_error_set(rc, "out of memory");
+	pcre2_compile_context_free(cctx);
+	tk_pattern_free(p);
+	return rc;
+}
+
+int
+tk_pattern_match(const struct tk_pattern *p, const char *subject, size_t len)
+{
+	pcre2_match_data *md;
+	int r;
+
+	if ((md = pcre2_match_data_create_from_pattern(p->code, NULL)) == NULL)
+		return tk_error_set(TK_ENOMEM, "out of memory");
+	r = pcre2_match(p->code, (PCRE2_SPTR)subject, len, 0, 0, md, p->mctx);
+	pcre2_match_data_free(md);
+	if (r >= 0)
+		return 1;
+	if (r == PCRE2_ERROR_NOMATCH)
+		return 0;
+	/* Limits reached, bad UTF and the like: undecided, so refuse. */
+	(void)pcre2_message(r, "pattern cannot be evaluated", 0);
+	return TK_ERROR;
+}
+
+void
+tk_pattern_free(struct tk_pattern *p)
+{
+	if (p == NULL)
+		return;
+	pcre2_code_free(p->code);
+	pcre2_match_context_free(p->mctx);
+	free(p);
+}

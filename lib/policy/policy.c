@@ -1,0 +1,279 @@
+/*
+ * Loading a policy file, and the lookups the hooks make on it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "load.h"
+#include "twokey/pattern.h"
+#include "twokey/sshsig.h"
+
+static const char *const top_keys[] = {"version", "roles", "identities",
+	"revoked-keys", "pusher", "rules", "audit", NULL};
+static const char *const pusher_keys[] = {"env", NULL};
+static const char *const audit_keys[] = {"path", "key-file", "syslog", NULL};
+
+static int
+load_roles(struct tk_load *c, const struct ynode *n)
+{
+	struct tk_policy *p = c->p;
+	size_t i;
+	int rc = 0;
+
+	if (n->type != YN_MAP) {
+		tk_load_err(c, n, "roles", "expected a mapping of role names "
+		    "to descriptions");
+		return TK_ECONFIG;
+	}
+	if (n->n / 2 > TK_POLICY_MAX_ROLES) {
+		tk_load_err(c, n, "roles", "more than %d roles",
+		    TK_POLICY_MAX_ROLES);
+		return TK_ECONFIG;
+	}
+	if ((p->roles = tk_calloc(n->n / 2 + 1, sizeof(*p->roles))) == NULL)
+		return TK_ENOMEM;
+	for (i = 0; i + 1 < n->n; i += 2) {
+		const struct ynode *k = n->items[i];
+
+		if (k->len == 0 || strpbrk(k->str, " \t,") != NULL) {
+			tk_load_err(c, k, "roles", "invalid role name");
+			rc = TK_ECONFIG;
+		}
+		if ((p->roles[p->nroles] = tk_strndup(k->str, k->len)) ==
+		    NULL)
+			return TK_ENOMEM;
+		p->nroles++;
+		if (tk_map_put(p->role_index, k->str, k->len,
+		    (void *)(uintptr_t)p->nroles, NULL) == TK_ENOMEM)
+			return TK_ENOMEM;
+	}
+	return rc;
+}
+
+static bool
+valid_env_name(const char *s)
+{
+	size_t i;
+
+	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+	    *s == '_'))
+		return false;
+	for (i = 1; s[i] != '\0'; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return i <= 128;
+}
+
+static int
+add_env(struct tk_load *c, const struct ynode *n, const char *path,
+    void *arg)
+{
+	struct tk_policy *p = c->p;
+	char *s;
+
+	(void)arg;
+	if (n->type != YN_SCALAR || !valid_env_name(n->str)) {
+		tk_load_err(c, n, path, "expected an environment variable "
+		    "name");
+		return TK_ECONFIG;
+	}
+	if (tk_grow(&p->pusher_env, &(size_t){p->npusher_env},
+	    p->npusher_env + 1, sizeof(char *)) < 0 ||
+	    (s = tk_strdup(n->str)) == NULL)
+		return TK_ENOMEM;
+	p->pusher_env[p->npusher_env++] = s;
+	return 0;
+}
+
+static int
+load_pusher(struct tk_load *c, const struct ynode *n)
+{
+	const struct ynode *v;
+
+	if (tk_load_check_keys(c, n, "pusher", pusher_keys) < 0)
+		return TK_ECONFIG;
+	if ((v = tk_load_get(n, "env")) == NULL)
+		return 0;
+	return tk_load_each(c, v, "pusher.env", add_env, NULL);
+}
+
+static int
+load_audit(struct tk_load *c, const struct ynode *n)
+{
+	struct tk_policy *p = c->p;
+	const struct ynode *v;
+	int rc = 0;
+
+	if (tk_load_check_keys(c, n, "audit", audit_keys) < 0)
+		return TK_ECONFIG;
+	if ((v = tk_load_get(n, "path")) != NULL &&
+	    (rc |= tk_load_str(c, v, "audit.path", &p->audit_path)) == 0 &&
+	    p->audit_path[0] != '/') {
+		tk_load_err(c, v, "audit.path", "expected an absolute path");
+		rc = TK_ECONFIG;
+	}
+	if ((v = tk_load_get(n, "key-file")) != NULL &&
+	    (rc |= tk_load_str(c, v, "audit.key-file", &p->audit_key_file)) ==
+		0 &&
+	    p->audit_key_file[0] != '/') {
+		tk_load_err(c, v, "audit.key-file", "expected an absolute path");
+		rc = TK_ECONFIG;
+	}
+	if ((v = tk_load_get(n, "syslog")) != NULL)
+		rc |= tk_load_bool(c, v, "audit.syslog", &p->audit_syslog);
+	return rc < 0 ? TK_ECONFIG : 0;
+}
+
+static int
+load_sections(struct tk_load *c, const struct ynode *root)
+{
+	const struct ynode *v;
+	unsigned version = 0;
+	int rc = 0;
+
+	if (tk_load_check_keys(c, root, "", top_keys) < 0 &&
+	    root->type != YN_MAP)
+		return TK_ECONFIG;
+	if ((v = tk_load_get(root, "version")) == NULL) {
+		tk_load_err(c, root, NULL, "missing 'version: 1'");
+		rc = TK_ECONFIG;
+	} else if (tk_load_uint(c, v, "version", 1000, &version) == 0 &&
+	    version != 1) {
+		tk_load_err(c, v, "version", "unsupported version %u (this "
+		    "twokey reads version 1)", version);
+		return TK_ECONFIG;
+	}
+	/* Roles first: identities and rules refer to them. */
+	if ((v = tk_load_get(root, "roles")) != NULL)
+		rc |= load_roles(c, v);
+	if ((v = tk_load_get(root, "identities")) != NULL)
+		rc |= tk_load_identities(c, v);
+	if ((v = tk_load_get(root, "revoked-keys")) != NULL)
+		rc |= tk_load_revoked(c, v);
+	if ((v = tk_load_get(root, "pusher")) != NULL)
+		rc |= load_pusher(c, v);
+	if ((v = tk_load_get(root, "rules")) != NULL)
+		rc |= tk_load_rules(c, v);
+	if ((v = tk_load_get(root, "audit")) != NULL)
+		rc |= load_audit(c, v);
+	return rc < 0 || c->nerr > 0 ? TK_ECONFIG : 0;
+}
+
+static int
+policy_new(struct tk_policy **out, const char *name)
+{
+	struct tk_policy *p;
+
+	if ((*out = p = tk_calloc(1, sizeof(*p))) == NULL)
+		return TK_ENOMEM;
+	if ((p->path = tk_strdup(name)) == NULL ||
+	    tk_map_new(&p->by_email) < 0 || tk_map_new(&p->by_login) < 0 ||
+	    tk_map_new(&p->by_key) < 0 || tk_map_new(&p->revoked_map) < 0 ||
+	    tk_map_new(&p->role_index) < 0)
+		return TK_ENOMEM;
+	return 0;
+}
+
+int
+tk_policy_load_buffer(struct tk_policy **out, char **errors,
+    const char *name, const char *data, size_t len)
+{
+	struct tk_buf eb = TK_BUF_INIT(1 << 20);
+	struct tk_policy *p = NULL;
+	struct ynode *root = NULL;
+	struct tk_load c;
+	int rc;
+
+	*out = NULL;
+	*errors = NULL;
+	if (len > TK_POLICY_MAX_SIZE) {
+		rc = TK_ETOOBIG;
+		(void)tk_buf_printf(&eb, "%s: policy larger than %u bytes\n",
+		    name, TK_POLICY_MAX_SIZE);
+		goto out;
+	}
+	if ((rc = tk_yaml_parse(&root, &eb, name, data, len)) < 0 ||
+	    (rc = policy_new(&p, name)) < 0)
+		goto out;
+	c = (struct tk_load){p, &eb, name, 0};
+	if ((rc = load_sections(&c, root)) < 0)
+		goto out;
+	*out = p;
+	p = NULL; /* transferred */
+out:
+	if (rc == TK_ENOMEM)
+		(void)tk_buf_printf(&eb, "%s: out of memory\n", name);
+	if (rc != 0)
+		*errors = tk_buf_detach(&eb, NULL);
+	tk_buf_release(&eb);
+	tk_ynode_free(root);
+	tk_policy_free(p);
+	return rc;
+}
+
+/* Reads the whole file, refusing anything but a bounded regular file. */
+static int
+read_file(char **out, size_t *len, const char *path)
+{
+	struct tk_buf b = TK_BUF_INIT(TK_POLICY_MAX_SIZE);
+	char chunk[65536];
+	struct stat st;
+	ssize_t n;
+	int fd, rc = 0;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return tk_error_set(TK_EIO, "cannot open '%s': %s", path,
+		    strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return tk_error_set(TK_EIO, "'%s' is not a regular file", path);
+	}
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = tk_error_set(TK_EIO, "cannot read '%s': %s", path,
+			    strerror(errno));
+			break;
+		}
+		if ((rc = tk_buf_put(&b, chunk, (size_t)n)) < 0) {
+			if (rc == TK_ETOOBIG)
+				tk_error_set(rc, "'%s' is larger than %u bytes",
+				    path, TK_POLICY_MAX_SIZE);
+			break;
+		}
+	}
+	close(fd);
+	if (rc == 0 && (*out = tk_buf_detach(&b, len)) == NULL)
+		rc = TK_ENOMEM;
+	tk_buf_release(&b);
+	return rc;
+}
+
+int
+tk_policy_load(struct tk_policy **out, char **errors, const char *path)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	*errors = NULL;
+	if ((rc = read_file(&data, &len, path)) < 0) {
+		struct tk_buf eb = TK_BUF_INIT(4096);
+
+		(void)tk_buf_printf(&eb, "%s\n", tk_error_last());
+		*errors = tk_buf_detach(&eb, NULL);
+		tk_buf_release(&eb);
+		return rc;
+	}
+	rc = tk_policy_load_buffer(out, errors, path, data, len);
+	free(data);
+	return rc;
+}

@@ -1,0 +1,253 @@
+/*
+ * YAML events to a bounded tree.  The only file that includes libyaml.
+ *
+ * libyaml 0.2.5 expands nothing by itself but has no nesting limit and
+ * accepts duplicate keys; a naive walk of aliases explodes (billion laughs)
+ * or loops (an anchor referring to itself).  So: the event API, an explicit
+ * stack with a depth bound, and refusal of every feature a role map does
+ * not need.
+ */
+#include <yaml.h>
+
+#include "internal.h"
+#include "twokey/policy.h"
+#include "ynode.h"
+
+struct loader {
+	const char *name;
+	struct tk_buf *errors;
+	struct ynode *stack[TK_POLICY_MAX_DEPTH + 1];
+	size_t depth;
+	struct ynode *root;
+	int docs;
+};
+
+/*
+ * Records "name:line:col: msg" or "name:line:col: msg 'arg'"; arg is
+ * policy text, so it is sanitized.
+ */
+static int
+fail(struct loader *l, yaml_mark_t m, const char *msg, const char *arg)
+{
+	(void)tk_buf_printf(l->errors, "%s:%zu:%zu: %s", l->name, m.line + 1,
+	    m.column + 1, msg);
+	if (arg != NULL) {
+		(void)tk_buf_puts(l->errors, " '");
+		(void)tk_sanitize(l->errors, arg, strlen(arg), 200);
+		(void)tk_buf_putc(l->errors, '\'');
+	}
+	(void)tk_buf_putc(l->errors, '\n');
+	return TK_ECONFIG;
+}
+
+void
+tk_ynode_free(struct ynode *n)
+{
+	size_t i;
+
+	if (n == NULL)
+		return;
+	for (i = 0; i < n->n; i++)
+		tk_ynode_free(n->items[i]); /* depth is bounded by the loader */
+	free(n->items);
+	free(n->str);
+	tk_map_free(n->keyset);
+	free(n);
+}
+
+static struct ynode *
+node_new(enum ynode_type t, yaml_mark_t m)
+{
+	struct ynode *n;
+
+	if ((n = tk_calloc(1, sizeof(*n))) == NULL)
+		return NULL;
+	n->type = t;
+	n->line = (unsigned)m.line + 1;
+	n->col = (unsigned)m.column + 1;
+	return n;
+}
+
+/* Keys are checked for duplicates as they arrive: linear while small. */
+static int
+check_key(struct loader *l, struct ynode *map, struct ynode *key)
+{
+	size_t i;
+	int r;
+	yaml_mark_t m = {0, key->line - 1, key->col - 1};
+
+	if (map->keyset == NULL && map->n / 2 >= 16) {
+		if (tk_map_new(&map->keyset) < 0)
+			return TK_ENOMEM;
+		for (i = 0; i < map->n; i += 2)
+			(void)tk_map_put(map->keyset, map->items[i]->str,
+			    map->items[i]->len, map->items[i], NULL);
+	}
+	if (map->keyset != NULL) {
+		r = tk_map_put(map->keyset, key->str, key->len, key, NULL);
+		return r == TK_ERROR ?
+		    fail(l, m, "duplicate key", key->str) : r;
+	}
+	for (i = 0; i < map->n; i += 2)
+		if (map->items[i]->len == key->len &&
+		    memcmp(map->items[i]->str, key->str, key->len) == 0)
+			return fail(l, m, "duplicate key", key->str);
+	return 0;
+}
+
+/* Hands a finished node to the collection on top of the stack. */
+static int
+attach(struct loader *l, struct ynode *n, yaml_mark_t m)
+{
+	struct ynode *top;
+	int rc;
+
+	if (l->depth == 0) {
+		l->root = n;
+		return 0;
+	}
+	top = l->stack[l->depth - 1];
+	if (top->type == YN_MAP && top->n % 2 == 0) {
+		if (n->type != YN_SCALAR) {
+			tk_ynode_free(n);
+			return fail(l, m, "keys must be plain strings", NULL);
+		}
+		if ((rc = check_key(l, top, n)) < 0) {
+			tk_ynode_free(n);
+			return rc;
+		}
+	}
+	if ((rc = tk_grow(&top->items, &top->cap, top->n + 1,
+	    sizeof(*top->items))) < 0) {
+		tk_ynode_free(n);
+		return rc;
+	}
+	top->items[top->n++] = n;
+	return 0;
+}
+
+static int
+on_scalar(struct loader *l, yaml_event_t *ev)
+{
+	struct ynode *n;
+
+	if (ev->data.scalar.anchor != NULL)
+		return fail(l, ev->start_mark, "anchors and aliases are not allowed", NULL);
+	if (ev->data.scalar.tag != NULL)
+		return fail(l, ev->start_mark, "tags are not allowed", NULL);
+	if (ev->data.scalar.length > TK_POLICY_MAX_SCALAR)
+		return fail(l, ev->start_mark, "value too long", NULL);
+	if (memchr(ev->data.scalar.value, '\0', ev->data.scalar.length))
+		return fail(l, ev->start_mark, "NUL byte in value", NULL);
+	if ((n = node_new(YN_SCALAR, ev->start_mark)) == NULL ||
+	    (n->str = tk_strndup((char *)ev->data.scalar.value,
+		 ev->data.scalar.length)) == NULL) {
+		tk_ynode_free(n);
+		return TK_ENOMEM;
+	}
+	n->len = ev->data.scalar.length;
+	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+	return attach(l, n, ev->start_mark);
+}
+
+static int
+on_open(struct loader *l, yaml_event_t *ev, enum ynode_type t)
+{
+	struct ynode *n;
+	yaml_char_t *anchor = t == YN_SEQ ? ev->data.sequence_start.anchor :
+					    ev->data.mapping_start.anchor;
+	yaml_char_t *tag = t == YN_SEQ ? ev->data.sequence_start.tag :
+					 ev->data.mapping_start.tag;
+	int rc;
+
+	if (anchor != NULL)
+		return fail(l, ev->start_mark, "anchors and aliases are not allowed", NULL);
+	if (tag != NULL)
+		return fail(l, ev->start_mark, "tags are not allowed", NULL);
+	if (l->depth >= TK_POLICY_MAX_DEPTH)
+		return fail(l, ev->start_mark, "nesting too deep", NULL);
+	if ((n = node_new(t, ev->start_mark)) == NULL)
+		return TK_ENOMEM;
+	if ((rc = attach(l, n, ev->start_mark)) < 0)
+		return rc;
+	l->stack[l->depth++] = n;
+	return 0;
+}
+
+static int
+on_event(struct loader *l, yaml_event_t *ev)
+{
+	switch (ev->type) {
+	case YAML_DOCUMENT_START_EVENT:
+		if (++l->docs > 1)
+			return fail(l, ev->start_mark, "only one YAML document is allowed", NULL);
+		if (ev->data.document_start.tag_directives.start !=
+		    ev->data.document_start.tag_directives.end)
+			return fail(l, ev->start_mark, "tag directives are not allowed", NULL);
+		return 0;
+	case YAML_ALIAS_EVENT:
+		return fail(l, ev->start_mark, "anchors and aliases are not allowed", NULL);
+	case YAML_SCALAR_EVENT:
+		return on_scalar(l, ev);
+	case YAML_SEQUENCE_START_EVENT:
+		return on_open(l, ev, YN_SEQ);
+	case YAML_MAPPING_START_EVENT:
+		return on_open(l, ev, YN_MAP);
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		l->depth--;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int
+parser_error(struct loader *l, yaml_parser_t *p)
+{
+	(void)tk_buf_printf(l->errors, "%s:%zu:%zu: %s", l->name,
+	    p->problem_mark.line + 1, p->problem_mark.column + 1,
+	    p->problem != NULL ? p->problem : "syntax error");
+	if (p->context != NULL)
+		(void)tk_buf_printf(l->errors, " (%s, line %zu column %zu)",
+		    p->context, p->context_mark.line + 1,
+		    p->context_mark.column + 1);
+	(void)tk_buf_putc(l->errors, '\n');
+	return TK_ECONFIG;
+}
+
+int
+tk_yaml_parse(struct ynode **out, struct tk_buf *errors, const char *name,
+    const char *data, size_t len)
+{
+	struct loader l = {name, errors, {NULL}, 0, NULL, 0};
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int rc = 0, done = 0;
+
+	*out = NULL;
+	if (!yaml_parser_initialize(&parser))
+		return tk_error_set(TK_ENOMEM, "out of memory");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
+	while (!done && rc == 0) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			rc = parser_error(&l, &parser);
+			break;
+		}
+		done = ev.type == YAML_STREAM_END_EVENT;
+		rc = on_event(&l, &ev);
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	if (rc == 0 && l.root == NULL) {
+		(void)tk_buf_printf(errors, "%s:1:1: the policy is empty\n",
+		    name);
+		rc = TK_ECONFIG;
+	}
+	if (rc != 0) {
+		tk_ynode_free(l.root);
+		return rc == TK_ENOMEM ? rc : TK_ECONFIG;
+	}
+	*out = l.root;
+	return 0;
+}

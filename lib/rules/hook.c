@@ -1,0 +1,159 @@
+/*
+ * The hooks' common driver.  Everything that can go wrong here refuses the
+ * push: security software fails closed.
+ */
+#include <errno.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "twokey/check.h"
+#include "twokey/hook.h"
+#include "twokey/policy.h"
+#include "twokey/repo.h"
+
+#define PREFIX "twokey: "
+
+const char *
+tk_version(void)
+{
+	return TWOKEY_VERSION;
+}
+
+static int
+refuse(const char *what)
+{
+	fprintf(stderr, PREFIX "error: %s\n", what);
+	fprintf(stderr, PREFIX "refusing the push: twokey could not decide "
+			"it, and it fails closed\n");
+	return 1;
+}
+
+static int
+read_stdin(struct tk_buf *b)
+{
+	char chunk[65536];
+	ssize_t n;
+	int rc;
+
+	while ((n = read(0, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return tk_error_set(TK_EIO, "cannot read stdin: %s",
+			    strerror(errno));
+		if ((rc = tk_buf_put(b, chunk, (size_t)n)) < 0)
+			return rc == TK_ETOOBIG ?
+			    tk_error_set(rc, "ref update list too large") :
+			    rc;
+	}
+	return 0;
+}
+
+static int
+usage(enum tk_hook_kind kind, const char *arg)
+{
+	const char *name = kind == TK_HOOK_UPDATE ? "twokey-update" :
+						    "twokey-pre-receive";
+
+	if (strcmp(arg, "--version") == 0) {
+		printf("%s %s\n", name, tk_version());
+		return 0;
+	}
+	printf("usage: %s%s\n\n"
+	       "A git %s hook enforcing separation of duties on protected refs.\n"
+	       "Install it with 'twokey install'; see twokey(1) and "
+	       "twokey-policy(5).\n"
+	       "The policy is $TWOKEY_CONFIG, else git config twokey.config, "
+	       "else %s.\n"
+	       "Exit status: 0 accepts the push, 1 refuses it.\n",
+	    name, kind == TK_HOOK_UPDATE ? " REF OLD NEW [gitolite VREF args]" :
+					   " < 'OLD NEW REF' lines",
+	    kind == TK_HOOK_UPDATE ? "update" : "pre-receive",
+	    TWOKEY_POLICY_PATH);
+	return 0;
+}
+
+static int
+load_policy(struct tk_policy **p, git_repository *repo)
+{
+	char *path = NULL, *errors = NULL, *nl;
+	int rc;
+
+	if ((rc = tk_policy_locate(&path, git_repository_path(repo))) < 0)
+		return refuse(tk_error_last());
+	if ((rc = tk_policy_load(p, &errors, path)) < 0) {
+		/* The first problem only: the admin has 'config check'. */
+		if (errors != NULL && (nl = strchr(errors, '\n')) != NULL)
+			*nl = '\0';
+		fprintf(stderr, PREFIX "error: the policy cannot be used: %s\n",
+		    errors ? errors : tk_error_last());
+		fprintf(stderr, PREFIX "an admin can run 'twokey config check "
+				"%s' on the server\n", path);
+		rc = refuse("no valid policy, so no push to any ref is allowed");
+	}
+	free(errors);
+	free(path);
+	return rc;
+}
+
+static int
+decide(git_repository *repo, struct tk_policy *p, struct tk_updates *u)
+{
+	struct tk_report report;
+	int rc, status;
+
+	memset(&report, 0, sizeof(report));
+	rc = tk_check_run(&report, repo, p, u, NULL);
+	if (rc < 0)
+		status = refuse(tk_error_last());
+	else if (tk_report_print(stderr, &report, u, PREFIX) < 0)
+		status = refuse(tk_error_last());
+	else
+		status = report.refused ? 1 : 0;
+	tk_report_release(&report);
+	return status;
+}
+
+static int
+read_updates(enum tk_hook_kind kind, int argc, char **argv,
+    struct tk_updates *u)
+{
+	struct tk_buf in = TK_BUF_INIT(TK_UPDATES_MAX_INPUT);
+	int rc;
+
+	if (kind == TK_HOOK_UPDATE)
+		return tk_updates_from_args(u, argc - 1, argv + 1);
+	if ((rc = read_stdin(&in)) == 0)
+		rc = tk_updates_parse(u, in.ptr ? in.ptr : "", in.len);
+	tk_buf_release(&in);
+	return rc;
+}
+
+int
+tk_hook_main(enum tk_hook_kind kind, int argc, char **argv)
+{
+	git_repository *repo = NULL;
+	struct tk_policy *p = NULL;
+	struct tk_updates u;
+	int status;
+
+	memset(&u, 0, sizeof(u));
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--version") == 0))
+		return usage(kind, argv[1]);
+	if (git_libgit2_init() < 0)
+		return refuse("cannot initialise libgit2");
+	/* git already decided to trust this repository and run its hooks. */
+	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+	if (read_updates(kind, argc, argv, &u) < 0)
+		status = refuse(tk_error_last());
+	else if (tk_repo_open(&repo, NULL) < 0)
+		status = refuse(tk_error_last());
+	else if ((status = load_policy(&p, repo)) == 0)
+		status = decide(repo, p, &u);
+	tk_policy_free(p);
+	tk_updates_release(&u);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return status;
+}

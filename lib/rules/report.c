@@ -1,0 +1,72 @@
+/*
+ * Printing a report for the pusher: one finding a line, as git relays hook
+ * output as "remote:" lines.  Every text in a report was sanitized when it
+ * was stored; ref names were checked for control characters on input.
+ */
+#include "internal_check.h"
+
+static const char *
+sev_word(enum tk_severity s)
+{
+	switch (s) {
+	case TK_SEV_DENY:
+		return "error";
+	case TK_SEV_WARN:
+		return "warning";
+	default:
+		return "note";
+	}
+}
+
+static int
+print_finding(FILE *f, const struct tk_report *r, const struct tk_updates *u,
+    const struct tk_finding *fi, const char *prefix)
+{
+	const struct tk_verdict *v = &r->verdicts[fi->update];
+
+	fprintf(f, "%s%s: %s: ", prefix, sev_word(fi->sev),
+	    u->items[fi->update].ref);
+	if (fi->commit[0] != '\0')
+		fprintf(f, "%.7s \"%s\": ", fi->commit,
+		    fi->subject ? fi->subject : "");
+	fprintf(f, "%s", fi->what);
+	if (v->rule != NULL)
+		fprintf(f, " [rule '%s']", v->rule->name);
+	if (fi->hint != NULL)
+		fprintf(f, "; next: %s", fi->hint);
+	fputc('\n', f);
+	return ferror(f) ? TK_EIO : 0;
+}
+
+int
+tk_report_print(FILE *f, const struct tk_report *r,
+    const struct tk_updates *u, const char *prefix)
+{
+	size_t i, k, n;
+
+	for (i = 0; i < r->nfindings; i++)
+		if (print_finding(f, r, u, &r->findings[i], prefix) < 0)
+			return tk_error_set(TK_EIO, "cannot write the report");
+	for (i = 0; i < r->nverdicts; i++) {
+		const struct tk_verdict *v = &r->verdicts[i];
+
+		if (v->rule == NULL && v->decision == TK_ACCEPT)
+			continue;
+		for (k = 0, n = 0; k < r->nfindings; k++)
+			n += r->findings[k].update == i &&
+			    r->findings[k].sev != TK_SEV_NOTE;
+		fprintf(f, "%s%s %s", prefix,
+		    v->decision == TK_REFUSE ? "refused" : "accepted",
+		    u->items[i].ref);
+		if (v->rule != NULL)
+			fprintf(f, " under rule '%s'", v->rule->name);
+		if (v->decision == TK_REFUSE)
+			fprintf(f, " (%zu problem%s)", n, n == 1 ? "" : "s");
+		else if (v->warned)
+			fprintf(f, " in warn mode (%zu problem%s reported, "
+				   "not enforced)", n, n == 1 ? "" : "s");
+		fputc('\n', f);
+	}
+	fflush(f);
+	return ferror(f) ? tk_error_set(TK_EIO, "cannot write the report") : 0;
+}

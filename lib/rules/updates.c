@@ -1,0 +1,196 @@
+/*
+ * Ref updates as git hands them to the hooks, and their classification.
+ *
+ * stdin and argv come from git-receive-pack, but a hook can be run by
+ * anyone who can run programs on the server, and a front end may pass
+ * strange ref names; every field is checked before use.
+ */
+#include "internal.h"
+#include "twokey/check.h"
+
+static bool
+is_hex(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+static bool
+valid_ref(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > TK_REF_MAX_LEN)
+		return false;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static int
+add(struct tk_updates *u, const char *old, size_t oldlen, const char *nw,
+    size_t newlen, const char *ref, size_t reflen, size_t lineno)
+{
+	struct tk_update *up;
+
+	if (oldlen != newlen || (oldlen != 40 && oldlen != 64) ||
+	    !is_hex(old, oldlen) || !is_hex(nw, newlen))
+		return tk_error_set(TK_EINVAL,
+		    "ref update %zu: malformed object id", lineno);
+	if (u->hexlen != 0 && u->hexlen != oldlen)
+		return tk_error_set(TK_EINVAL,
+		    "ref update %zu: object ids of mixed length", lineno);
+	if (!valid_ref(ref, reflen))
+		return tk_error_set(TK_EINVAL,
+		    "ref update %zu: invalid ref name", lineno);
+	if (u->n >= TK_UPDATES_MAX_REFS)
+		return tk_error_set(TK_ETOOBIG,
+		    "more than %d ref updates in one push", TK_UPDATES_MAX_REFS);
+	if (oldlen == 64)
+		return tk_error_set(TK_EUNSUPPORTED,
+		    "SHA-256 repositories are not supported yet");
+	if (tk_grow(&u->items, &u->cap, u->n + 1, sizeof(*u->items)) < 0)
+		return TK_ENOMEM;
+	up = &u->items[u->n];
+	memset(up, 0, sizeof(*up));
+	if ((up->ref = tk_strndup(ref, reflen)) == NULL)
+		return TK_ENOMEM;
+	if (git_oid_fromstrn(&up->old_id, old, oldlen) < 0 ||
+	    git_oid_fromstrn(&up->new_id, nw, newlen) < 0) {
+		free(up->ref);
+		return tk_error_set(TK_EINVAL,
+		    "ref update %zu: malformed object id", lineno);
+	}
+	u->hexlen = oldlen;
+	u->n++;
+	return 0;
+}
+
+int
+tk_updates_parse(struct tk_updates *u, const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len, *nl, *sp1, *sp2;
+	size_t lineno = 0;
+	int rc;
+
+	if (len > TK_UPDATES_MAX_INPUT)
+		return tk_error_set(TK_ETOOBIG, "ref update list too large");
+	while (p < end) {
+		lineno++;
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			return tk_error_set(TK_EINVAL,
+			    "ref update %zu: line not terminated", lineno);
+		sp1 = memchr(p, ' ', (size_t)(nl - p));
+		sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(nl - sp1 - 1)) : NULL;
+		if (sp1 == NULL || sp2 == NULL)
+			return tk_error_set(TK_EINVAL,
+			    "ref update %zu: expected '<old> <new> <ref>'",
+			    lineno);
+		if ((rc = add(u, p, (size_t)(sp1 - p), sp1 + 1,
+		    (size_t)(sp2 - sp1 - 1), sp2 + 1, (size_t)(nl - sp2 - 1),
+		    lineno)) < 0)
+			return rc;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+int
+tk_updates_from_args(struct tk_updates *u, int argc, char *const *argv)
+{
+	if (argc != 3 && argc != 7)
+		return tk_error_set(TK_EINVAL,
+		    "expected 'REF OLD NEW' (or gitolite's 7 VREF arguments), "
+		    "got %d arguments", argc);
+	return add(u, argv[1], strlen(argv[1]), argv[2], strlen(argv[2]),
+	    argv[0], strlen(argv[0]), 1);
+}
+
+void
+tk_updates_release(struct tk_updates *u)
+{
+	size_t i;
+
+	for (i = 0; i < u->n; i++)
+		free(u->items[i].ref);
+	free(u->items);
+	memset(u, 0, sizeof(*u));
+}
+
+const char *
+tk_kind_name(enum tk_kind k)
+{
+	switch (k) {
+	case TK_KIND_CREATE:
+		return "create";
+	case TK_KIND_DELETE:
+		return "delete";
+	case TK_KIND_FAST_FORWARD:
+		return "update";
+	default:
+		return "force-push";
+	}
+}
+
+/* Peels id to a commit; 1 when it is one, 0 when not, <0 on error. */
+static int
+peel_commit(git_oid *out, git_repository *repo, const git_oid *id)
+{
+	git_object *o = NULL, *c = NULL;
+	int r;
+
+	if (git_object_lookup(&o, repo, id, GIT_OBJECT_ANY) < 0)
+		return tk_error_set(TK_EGIT, "object %s not found",
+		    git_oid_tostr_s(id));
+	r = git_object_peel(&c, o, GIT_OBJECT_COMMIT);
+	if (r == 0)
+		git_oid_cpy(out, git_object_id(c));
+	git_object_free(c);
+	git_object_free(o);
+	return r == 0 ? 1 : 0;
+}
+
+static int
+classify(struct tk_update *up, git_repository *repo)
+{
+	git_oid oc, nc;
+	int a, b;
+
+	if (git_oid_is_zero(&up->old_id)) {
+		up->kind = TK_KIND_CREATE;
+		return 0;
+	}
+	if (git_oid_is_zero(&up->new_id)) {
+		up->kind = TK_KIND_DELETE;
+		return 0;
+	}
+	/* Moving a tag rewrites what a name meant: never a fast-forward. */
+	up->kind = TK_KIND_FORCE;
+	if (strncmp(up->ref, "refs/tags/", 10) == 0)
+		return 0;
+	if ((a = peel_commit(&oc, repo, &up->old_id)) < 0 ||
+	    (b = peel_commit(&nc, repo, &up->new_id)) < 0)
+		return a < 0 ? a : b;
+	if (a == 1 && b == 1 &&
+	    (git_oid_equal(&oc, &nc) ||
+		git_graph_descendant_of(repo, &nc, &oc) == 1))
+		up->kind = TK_KIND_FAST_FORWARD;
+	return 0;
+}
+
+int
+tk_updates_classify(struct tk_updates *u, git_repository *repo)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < u->n; i++)
+		if ((rc = classify(&u->items[i], repo)) < 0)
+			return rc;
+	return 0;
+}
