@@ -47,7 +47,8 @@ int tk_buf_put(struct tk_buf *b, const void *p, size_t n);
 int tk_buf_puts(struct tk_buf *b, const char *s);
 int tk_buf_putc(struct tk_buf *b, int c);
 int tk_buf_printf(struct tk_buf *b, const char *fmt, ...) TK_PRINTF(2, 3);
-int tk_buf_vprintf(struct tk_buf *b, const char *fmt, va_list ap);
+int tk_buf_vprintf(struct tk_buf *b, const char *fmt, va_list ap)
+    TK_PRINTF(2, 0);
 /*
  * Hands the contents to the caller (always a NUL-terminated string, "" when
  * empty) and leaves b empty.  Returns NULL only when allocation fails.

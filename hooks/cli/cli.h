@@ -5,6 +5,7 @@
 #ifndef TK_CLI_H
 #define TK_CLI_H
 
+int cmd_approve(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_install(int argc, char **argv);

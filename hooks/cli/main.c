@@ -14,6 +14,8 @@ static const struct {
 	int (*fn)(int, char **);
 	const char *summary;
 } commands[] = {
+	{"approve", cmd_approve, "print your signed Approved-by trailer for a "
+				 "commit"},
 	{"check", cmd_check, "say what the hook would decide for REF OLD NEW"},
 	{"config", cmd_config, "'config check [FILE]': validate a policy"},
 	{"install", cmd_install, "put the hooks into repositories"},

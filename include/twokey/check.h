@@ -94,6 +94,19 @@ struct tk_verdict {
 	size_t nentering;
 };
 
+/* What the audit record keeps of one entering commit that was inspected. */
+struct tk_commit_record {
+	size_t update;	/* index into the updates */
+	char id[65];
+	char *subject;	/* raw bytes, NUL-free, at most 200 */
+	char *author;	/* author email, raw, at most 254 */
+	const struct tk_identity *writers[3]; /* author, committer, signer */
+	bool chain;	/* on the first-parent chain: approvals checked */
+	const struct tk_identity **approvers; /* counted approvals */
+	size_t napprovers;
+	char *refused; /* "<email>: reason; ..." for approvals not counted */
+};
+
 struct tk_report {
 	struct tk_verdict *verdicts; /* one per update */
 	size_t nverdicts;
@@ -103,6 +116,8 @@ struct tk_report {
 	const char *pusher_var; /* borrowed from the policy */
 	const struct tk_identity *pusher;
 	bool refused; /* any ref refused */
+	struct tk_commit_record *commits;
+	size_t ncommits, commits_cap;
 };
 
 struct tk_check_opts {

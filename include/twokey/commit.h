@@ -15,6 +15,11 @@
 /* Bounds on one commit object; larger objects are refused. */
 #define TK_COMMIT_MAX_SIZE (8u * 1024 * 1024)
 #define TK_COMMIT_MAX_PARENTS 64
+/*
+ * Latest author/committer time accepted (9999-12-31T23:59:59Z): a bound far
+ * below any overflow, so later date arithmetic and formatting stay safe.
+ */
+#define TK_COMMIT_MAX_TIME INT64_C(253402300799)
 
 enum tk_sig_format {
 	TK_SIG_NONE = 0, /* no gpgsig header */
@@ -65,9 +70,20 @@ struct tk_commit {
  * committer), a missing or malformed tree/parent/author/committer line, more
  * than TK_COMMIT_MAX_PARENTS parents, and more than one gpgsig header for
  * the repository's hash (git would concatenate them; no honest tool writes
- * two).  hexlen is 40 for SHA-1 repositories.  Objects over
- * TK_COMMIT_MAX_SIZE give TK_ETOOBIG.  *out (free with tk_commit_free) is
- * NULL on failure.
+ * two).  hexlen is 40 for SHA-1 repositories and 64 for SHA-256 ones (own
+ * signature header "gpgsig-sha256"); anything else is TK_EINVAL.  Objects
+ * over TK_COMMIT_MAX_SIZE give TK_ETOOBIG.  *out (free with tk_commit_free)
+ * is NULL on failure.
+ *
+ * Stricter than git where git's reading is ambiguous: a header line without
+ * its newline, a continuation line right after the committer line, and a
+ * second tree/parent/author/committer header among the extra headers are
+ * refused.  Person lines follow "git fsck": "name <email> seconds +hhmm",
+ * a space before '<', no '<' or '>' in the name or the email, the seconds
+ * without leading zeros and at most TK_COMMIT_MAX_TIME.  Every header line
+ * starting with "gpgsig" (gpgsig, gpgsig-sha256, any gpgsig*) is cut from
+ * signed_payload with its continuation lines, as git does; only the one for
+ * this hash becomes the signature.
  */
 int tk_commit_parse(struct tk_commit **out, const char *raw, size_t len,
     size_t hexlen);
@@ -75,8 +91,10 @@ int tk_commit_parse(struct tk_commit **out, const char *raw, size_t len,
 void tk_commit_free(struct tk_commit *c);
 
 /*
- * The subject: the first line of the message, for display.  Returns a
- * pointer into c and its length (no newline).  Not sanitized.
+ * The subject: the first non-blank line of the message (git log also skips
+ * leading blank lines), for display.  Returns a pointer into c and its
+ * length, without the newline and trailing white space or CR; "" (length 0)
+ * for an empty message.  Not sanitized.
  */
 const char *tk_commit_subject(const struct tk_commit *c, size_t *len);
 

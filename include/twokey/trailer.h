@@ -21,7 +21,10 @@ enum tk_trailer_problem {
 	TK_TRAILER_BAD_BASE64	/* sshsig: text is not valid base64 */
 };
 
-/* One Approved-by trailer from the trailer block. */
+/*
+ * One Approved-by trailer from the trailer block.  name and email are never
+ * NULL: "" when the value did not get that far.
+ */
 struct tk_approval_trailer {
 	char *name;  /* display name, trimmed; NUL-terminated; may be "" */
 	char *email; /* between '<' and '>'; NUL-terminated */
@@ -42,9 +45,25 @@ struct tk_approval_list {
  * line "Key: value" or a continuation) and returns every Approved-by trailer
  * in it (key matched case-insensitively), including malformed ones with
  * their problem set.  A message without a trailer block gives an empty
- * list.  More than TK_TRAILER_MAX_APPROVALS approvals, or one longer than
- * TK_TRAILER_MAX_VALUE, gives TK_ETOOBIG.  *out (free with
- * tk_approval_list_free) is NULL on failure.
+ * list.  More than TK_TRAILER_MAX_APPROVALS approvals, one longer than
+ * TK_TRAILER_MAX_VALUE (raw bytes after the ':', folds included), or a
+ * signature decoding to more than TK_SSHSIG_MAX_BLOB bytes gives
+ * TK_ETOOBIG.  *out (free with tk_approval_list_free) is NULL on failure.
+ *
+ * The rules where DESIGN.md leaves room:
+ * - "Key:value" without a space after the ':' is a trailer, as for git; a
+ *   space or tab before the ':' makes the line (so the block) not one.
+ * - Paragraphs are runs of non-blank lines; leading blank lines do not make
+ *   the subject paragraph any less the first.
+ * - The value is unfolded by deleting each newline (with a CR before it)
+ *   and the spaces and tabs after it; the spaces after the ':' and trailing
+ *   white space and CR are dropped.  text holds the result.
+ * - Value: name (no '<' or '>', trimmed), "<email>" (non-empty, no white
+ *   space, controls or '<'), optional white space (a fold just before
+ *   "sshsig:" loses it), "sshsig:" and base64 to the end.  No "sshsig:"
+ *   anywhere gives TK_TRAILER_NO_SSHSIG, other syntax errors (including a
+ *   NUL byte or nothing after "sshsig:") TK_TRAILER_MALFORMED, a decoder
+ *   refusal TK_TRAILER_BAD_BASE64.
  */
 int tk_trailer_parse_approvals(struct tk_approval_list **out,
     const char *msg, size_t len);
@@ -54,7 +73,9 @@ void tk_approval_list_free(struct tk_approval_list *l);
 /*
  * Appends the canonical message: msg with every Approved-by line of the
  * trailer block and its continuation lines removed, then trailing blank
- * lines removed, then exactly one '\n'.
+ * lines removed, then exactly one '\n'.  The last kept line is not
+ * otherwise trimmed.  An empty or all-blank message gives "\n".  Returns 0,
+ * TK_ETOOBIG or TK_ENOMEM; on failure out is as it was.
  */
 int tk_trailer_canonical_message(struct tk_buf *out, const char *msg,
     size_t len);
@@ -64,7 +85,8 @@ int tk_trailer_canonical_message(struct tk_buf *out, const char *msg,
  * signs with namespace "twokey-approval":
  *   "twokey-approval v1\n" "tree <hex>\n" ("parent <hex>\n")*
  *   "author <value>\n" "\n" <canonical message>
- * Used by both the verifier and "twokey approve".
+ * Used by both the verifier and "twokey approve".  Returns 0, TK_ETOOBIG
+ * or TK_ENOMEM; on failure out is as it was.
  */
 int tk_trailer_approval_payload(struct tk_buf *out, const struct tk_commit *c);
 

@@ -99,12 +99,14 @@ parse_key(struct tk_load *c, const struct ynode *n, const char *path,
 {
 	const struct ynode *line = n, *v;
 	struct tk_key *k;
+	char sub[340];
+	bool unknown = false;
 	int r;
 
 	*out = NULL;
 	if (n->type == YN_MAP) {
-		if (tk_load_check_keys(c, n, path, key_keys) < 0)
-			return TK_ECONFIG;
+		/* An unknown key is reported; the known ones still checked. */
+		unknown = tk_load_check_keys(c, n, path, key_keys) < 0;
 		if ((line = tk_load_get(n, "key")) == NULL) {
 			tk_load_err(c, n, path, "missing 'key'");
 			return TK_ECONFIG;
@@ -124,12 +126,14 @@ parse_key(struct tk_load *c, const struct ynode *n, const char *path,
 		return r == TK_ENOMEM ? r : TK_ECONFIG;
 	}
 	*out = k;
-	r = 0;
+	r = unknown ? TK_ECONFIG : 0;
+	snprintf(sub, sizeof(sub), "%s.valid-after", path);
 	if ((v = tk_load_get(n, "valid-after")) != NULL &&
-	    tk_load_date(c, v, path, &k->valid_after) < 0)
+	    tk_load_date(c, v, sub, &k->valid_after) < 0)
 		r = TK_ECONFIG;
+	snprintf(sub, sizeof(sub), "%s.valid-before", path);
 	if ((v = tk_load_get(n, "valid-before")) != NULL &&
-	    tk_load_date(c, v, path, &k->valid_before) < 0)
+	    tk_load_date(c, v, sub, &k->valid_before) < 0)
 		r = TK_ECONFIG;
 	if (r == 0 && k->valid_after >= k->valid_before) {
 		tk_load_err(c, n, path, "valid-after is not before valid-before");
@@ -188,8 +192,11 @@ load_identity(struct tk_load *c, const struct ynode *idn,
 		return TK_ENOMEM;
 	}
 	c->p->identities[c->p->nidentities++] = id;
-	if (tk_load_check_keys(c, n, path, identity_keys) < 0)
-		return TK_ECONFIG;
+	if (tk_load_check_keys(c, n, path, identity_keys) < 0) {
+		if (n->type != YN_MAP)
+			return TK_ECONFIG;
+		rc = TK_ECONFIG; /* unknown keys: check the known ones too */
+	}
 #define SUB(k) (snprintf(sub, sizeof(sub), "%s.%s", path, k), sub)
 	if ((v = tk_load_get(n, "name")) != NULL)
 		rc |= tk_load_str(c, v, SUB("name"), &id->name);

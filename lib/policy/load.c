@@ -123,7 +123,7 @@ tk_load_date(struct tk_load *c, const struct ynode *n, const char *path,
     int64_t *out)
 {
 	const char *s = n->str;
-	struct tm tm;
+	struct tm tm, want;
 	time_t t;
 
 	memset(&tm, 0, sizeof(tm));
@@ -148,7 +148,12 @@ tk_load_date(struct tk_load *c, const struct ynode *n, const char *path,
 		goto bad;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
+	want = tm;
 	if ((t = timegm(&tm)) == (time_t)-1)
+		goto bad;
+	/* timegm() normalises 2026-02-31 to March 3rd: refuse instead. */
+	if (tm.tm_mday != want.tm_mday || tm.tm_mon != want.tm_mon ||
+	    tm.tm_year != want.tm_year)
 		goto bad;
 	*out = (int64_t)t;
 	return 0;

@@ -20,6 +20,7 @@ static int
 load_roles(struct tk_load *c, const struct ynode *n)
 {
 	struct tk_policy *p = c->p;
+	char sub[300];
 	size_t i;
 	int rc = 0;
 
@@ -40,6 +41,12 @@ load_roles(struct tk_load *c, const struct ynode *n)
 
 		if (k->len == 0 || strpbrk(k->str, " \t,") != NULL) {
 			tk_load_err(c, k, "roles", "invalid role name");
+			rc = TK_ECONFIG;
+		}
+		if (n->items[i + 1]->type != YN_SCALAR) {
+			snprintf(sub, sizeof(sub), "roles.%s", k->str);
+			tk_load_err(c, n->items[i + 1], sub,
+			    "expected a description");
 			rc = TK_ECONFIG;
 		}
 		if ((p->roles[p->nroles] = tk_strndup(k->str, k->len)) ==
@@ -94,12 +101,17 @@ static int
 load_pusher(struct tk_load *c, const struct ynode *n)
 {
 	const struct ynode *v;
+	int rc = 0;
 
-	if (tk_load_check_keys(c, n, "pusher", pusher_keys) < 0)
-		return TK_ECONFIG;
-	if ((v = tk_load_get(n, "env")) == NULL)
-		return 0;
-	return tk_load_each(c, v, "pusher.env", add_env, NULL);
+	if (tk_load_check_keys(c, n, "pusher", pusher_keys) < 0) {
+		if (n->type != YN_MAP)
+			return TK_ECONFIG;
+		rc = TK_ECONFIG; /* unknown keys: check the known ones too */
+	}
+	if ((v = tk_load_get(n, "env")) != NULL &&
+	    tk_load_each(c, v, "pusher.env", add_env, NULL) < 0)
+		rc = TK_ECONFIG;
+	return rc;
 }
 
 static int
@@ -107,26 +119,42 @@ load_audit(struct tk_load *c, const struct ynode *n)
 {
 	struct tk_policy *p = c->p;
 	const struct ynode *v;
-	int rc = 0;
+	int rc = 0, r;
 
-	if (tk_load_check_keys(c, n, "audit", audit_keys) < 0)
-		return TK_ECONFIG;
-	if ((v = tk_load_get(n, "path")) != NULL &&
-	    (rc |= tk_load_str(c, v, "audit.path", &p->audit_path)) == 0 &&
-	    p->audit_path[0] != '/') {
-		tk_load_err(c, v, "audit.path", "expected an absolute path");
-		rc = TK_ECONFIG;
+	if (tk_load_check_keys(c, n, "audit", audit_keys) < 0) {
+		if (n->type != YN_MAP)
+			return TK_ECONFIG;
+		rc = TK_ECONFIG; /* unknown keys: check the known ones too */
 	}
-	if ((v = tk_load_get(n, "key-file")) != NULL &&
-	    (rc |= tk_load_str(c, v, "audit.key-file", &p->audit_key_file)) ==
-		0 &&
-	    p->audit_key_file[0] != '/') {
-		tk_load_err(c, v, "audit.key-file", "expected an absolute path");
-		rc = TK_ECONFIG;
+	/* Each check on its own: an earlier error must not hide a later one. */
+	if ((v = tk_load_get(n, "path")) != NULL) {
+		if ((r = tk_load_str(c, v, "audit.path", &p->audit_path)) ==
+		    TK_ENOMEM)
+			return r;
+		if (r < 0)
+			rc = r;
+		else if (p->audit_path[0] != '/') {
+			tk_load_err(c, v, "audit.path",
+			    "expected an absolute path");
+			rc = TK_ECONFIG;
+		}
 	}
-	if ((v = tk_load_get(n, "syslog")) != NULL)
-		rc |= tk_load_bool(c, v, "audit.syslog", &p->audit_syslog);
-	return rc < 0 ? TK_ECONFIG : 0;
+	if ((v = tk_load_get(n, "key-file")) != NULL) {
+		if ((r = tk_load_str(c, v, "audit.key-file",
+		    &p->audit_key_file)) == TK_ENOMEM)
+			return r;
+		if (r < 0)
+			rc = r;
+		else if (p->audit_key_file[0] != '/') {
+			tk_load_err(c, v, "audit.key-file",
+			    "expected an absolute path");
+			rc = TK_ECONFIG;
+		}
+	}
+	if ((v = tk_load_get(n, "syslog")) != NULL &&
+	    tk_load_bool(c, v, "audit.syslog", &p->audit_syslog) < 0)
+		rc = TK_ECONFIG;
+	return rc;
 }
 
 static int
@@ -208,6 +236,8 @@ tk_policy_load_buffer(struct tk_policy **out, char **errors,
 out:
 	if (rc == TK_ENOMEM)
 		(void)tk_buf_printf(&eb, "%s: out of memory\n", name);
+	else if (rc != 0 && eb.len == 0) /* never fail without a line */
+		(void)tk_buf_printf(&eb, "%s: %s\n", name, tk_error_last());
 	if (rc != 0)
 		*errors = tk_buf_detach(&eb, NULL);
 	tk_buf_release(&eb);
@@ -227,7 +257,9 @@ read_file(char **out, size_t *len, const char *path)
 	int fd, rc = 0;
 
 	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) <
+	    0)
 		return tk_error_set(TK_EIO, "cannot open '%s': %s", path,
 		    strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {

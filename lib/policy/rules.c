@@ -67,10 +67,13 @@ load_approvals(struct tk_load *c, struct tk_rule *r, const struct ynode *n,
 	char sub[320];
 	unsigned sum = 0;
 	size_t i;
-	int rc = 0;
+	int rc = 0, unknown = 0;
 
-	if (tk_load_check_keys(c, n, path, approval_keys) < 0)
-		return TK_ECONFIG;
+	if (tk_load_check_keys(c, n, path, approval_keys) < 0) {
+		if (n->type != YN_MAP)
+			return TK_ECONFIG;
+		unknown = 1; /* check the known keys too */
+	}
 	r->approvals = true;
 	snprintf(sub, sizeof(sub), "%s.min", path);
 	if ((v = tk_load_get(n, "min")) == NULL) {
@@ -100,7 +103,7 @@ load_approvals(struct tk_load *c, struct tk_rule *r, const struct ynode *n,
 		    "than min (%u); raise min", sum, r->approvals_min);
 		rc = TK_ECONFIG;
 	}
-	return rc;
+	return unknown ? TK_ECONFIG : rc;
 }
 
 static int
@@ -143,12 +146,16 @@ load_flags(struct tk_load *c, struct tk_rule *r, const struct ynode *rn,
 	if ((v = tk_load_get(rn, "pusher-may-write")) != NULL)
 		rc |= tk_load_bool(c, v, SUB("pusher-may-write"),
 		    &r->pusher_may_write);
-	if ((v = tk_load_get(rn, "promote-from")) != NULL &&
-	    (rc |= tk_load_str(c, v, SUB("promote-from"), &r->promote_from)) ==
-		0 &&
-	    strncmp(r->promote_from, "refs/", 5) != 0) {
-		tk_load_err(c, v, sub, "expected a full ref name (refs/...)");
-		rc = TK_ECONFIG;
+	if ((v = tk_load_get(rn, "promote-from")) != NULL) {
+		/* Checked on its own: an earlier error must not hide it. */
+		if (tk_load_str(c, v, SUB("promote-from"), &r->promote_from) <
+		    0)
+			rc = TK_ECONFIG;
+		else if (strncmp(r->promote_from, "refs/", 5) != 0) {
+			tk_load_err(c, v, sub,
+			    "expected a full ref name (refs/...)");
+			rc = TK_ECONFIG;
+		}
 	}
 	if ((v = tk_load_get(rn, "mode")) != NULL) {
 		if (v->type == YN_SCALAR && strcmp(v->str, "warn") == 0)
@@ -179,8 +186,11 @@ load_rule(struct tk_load *c, const struct ynode *rn, size_t idx)
 	r->pusher_may_write = true;
 	r->line = rn->line;
 	snprintf(path, sizeof(path), "rules[%zu]", idx);
-	if (tk_load_check_keys(c, rn, path, rule_keys) < 0)
-		return TK_ECONFIG;
+	if (tk_load_check_keys(c, rn, path, rule_keys) < 0) {
+		if (rn->type != YN_MAP)
+			return TK_ECONFIG;
+		rc = TK_ECONFIG; /* unknown keys: check the known ones too */
+	}
 	snprintf(sub, sizeof(sub), "%s.name", path);
 	if ((v = tk_load_get(rn, "name")) != NULL)
 		rc |= tk_load_str(c, v, sub, &r->name);

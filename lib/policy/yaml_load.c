@@ -202,12 +202,40 @@ on_event(struct loader *l, yaml_event_t *ev)
 	}
 }
 
-static int
-parser_error(struct loader *l, yaml_parser_t *p)
+/*
+ * libyaml leaves problem_mark unset for reader errors (a control character,
+ * invalid UTF-8) and gives a byte offset instead: count lines and
+ * characters up to it so the message points at the offending byte.
+ */
+static yaml_mark_t
+offset_mark(const char *data, size_t len, size_t off)
 {
-	(void)tk_buf_printf(l->errors, "%s:%zu:%zu: %s", l->name,
-	    p->problem_mark.line + 1, p->problem_mark.column + 1,
-	    p->problem != NULL ? p->problem : "syntax error");
+	yaml_mark_t m = {off, 0, 0};
+	size_t i;
+
+	for (i = 0; i < off && i < len; i++) {
+		if (data[i] == '\n' ||
+		    (data[i] == '\r' && (i + 1 >= len || data[i + 1] != '\n'))) {
+			m.line++;
+			m.column = 0;
+		} else if (((unsigned char)data[i] & 0xc0) != 0x80)
+			m.column++;
+	}
+	return m;
+}
+
+static int
+parser_error(struct loader *l, yaml_parser_t *p, const char *data,
+    size_t len)
+{
+	yaml_mark_t m = p->problem_mark;
+
+	if (p->error == YAML_READER_ERROR)
+		m = offset_mark(data, len, p->problem_offset);
+	(void)tk_buf_printf(l->errors, "%s:%zu:%zu: %s", l->name, m.line + 1,
+	    m.column + 1, p->problem != NULL ? p->problem : "syntax error");
+	if (p->error == YAML_READER_ERROR && p->problem_value >= 0)
+		(void)tk_buf_printf(l->errors, " (0x%02x)", p->problem_value);
 	if (p->context != NULL)
 		(void)tk_buf_printf(l->errors, " (%s, line %zu column %zu)",
 		    p->context, p->context_mark.line + 1,
@@ -231,7 +259,7 @@ tk_yaml_parse(struct ynode **out, struct tk_buf *errors, const char *name,
 	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
 	while (!done && rc == 0) {
 		if (!yaml_parser_parse(&parser, &ev)) {
-			rc = parser_error(&l, &parser);
+			rc = parser_error(&l, &parser, data, len);
 			break;
 		}
 		done = ev.type == YAML_STREAM_END_EVENT;

@@ -120,7 +120,11 @@ check_roles(struct tk_check *c, const struct tk_rule *rule,
 
 	if (!l->set)
 		return 0;
-	if (c->r->pusher == NULL) {
+	if (tk_roleset_empty(&l->roles)) {
+		rc = tk_check_add(c, TK_SEV_DENY, NULL, NULL, 0,
+		    "this rule lets nobody do that; an admin must change the "
+		    "policy", "nobody may %s this ref", tk_kind_name(up->kind));
+	} else if (c->r->pusher == NULL) {
 		(void)tk_buf_printf(&want, "the rule restricts who may %s "
 		    "this ref", tk_kind_name(up->kind));
 		rc = tk_check_unknown_pusher(c, want.ptr);

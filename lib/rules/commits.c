@@ -86,149 +86,398 @@ tip_commit(struct tk_check *c, const git_oid *id, git_oid *out, bool *ok)
 	return rc;
 }
 
+/* What an update brings in: walk from tip, hiding hide[0..nhide). */
+struct span {
+	git_oid tip;
+	git_oid old;
+	const git_oid *hide;
+	size_t nhide;
+};
+
 static int
-entering(struct tk_check *c, const struct tk_rule *rule, git_oid **ids,
-    size_t *n, bool *ok)
+span_of(struct tk_check *c, const struct tk_rule *rule, struct span *sp,
+    bool *ok)
 {
 	const struct tk_update *up = &c->u->items[c->cur];
-	const git_oid *hide = NULL;
-	git_oid tip, old;
-	size_t nhide = 0, k = rule->signed_commits;
-	bool old_ok = false;
+	size_t k = rule->signed_commits;
+	git_object *o = NULL, *pc = NULL;
 	int rc;
 
-	*ids = NULL;
-	*n = 0;
-	if ((rc = tip_commit(c, &up->new_id, &tip, ok)) < 0 || !*ok)
+	memset(sp, 0, sizeof(*sp));
+	if ((rc = tip_commit(c, &up->new_id, &sp->tip, ok)) < 0 || !*ok)
 		return rc;
 	if (up->kind == TK_KIND_CREATE) {
 		if (!c->vouched_ready[k] && (rc = collect_vouched(c, k)) < 0)
 			return rc;
-		hide = c->vouched[k];
-		nhide = c->nvouched[k];
-	} else {
-		git_object *o = NULL, *pc = NULL;
-
-		if (git_object_lookup(&o, c->repo, &up->old_id,
-		    GIT_OBJECT_ANY) == 0 &&
-		    git_object_peel(&pc, o, GIT_OBJECT_COMMIT) == 0) {
-			git_oid_cpy(&old, git_object_id(pc));
-			old_ok = true;
-		}
-		git_object_free(pc);
-		git_object_free(o);
-		hide = old_ok ? &old : NULL;
-		nhide = old_ok;
+		sp->hide = c->vouched[k];
+		sp->nhide = c->nvouched[k];
+		return 0;
 	}
-	rc = tk_walk_entering(ids, n, c->repo, &tip, hide, nhide,
-	    TK_MAX_ENTERING);
-	if (rc == TK_ETOOBIG) {
-		*ok = false;
-		return tk_check_add(c, TK_SEV_DENY, &up->new_id, NULL, 0,
-		    "push the history in smaller steps", "%s",
-		    tk_error_last());
+	/* An old value that names no commit hides nothing: check it all. */
+	if (git_object_lookup(&o, c->repo, &up->old_id, GIT_OBJECT_ANY) == 0 &&
+	    git_object_peel(&pc, o, GIT_OBJECT_COMMIT) == 0) {
+		git_oid_cpy(&sp->old, git_object_id(pc));
+		sp->hide = &sp->old;
+		sp->nhide = 1;
 	}
-	return rc;
+	git_object_free(pc);
+	git_object_free(o);
+	return 0;
 }
 
-/* Reads and parses one commit; a finding (and *out NULL) when it fails. */
+/* Reads and parses one commit; a finding (and rec->c NULL) on failure. */
 static int
-load_commit(struct tk_check *c, const git_oid *id, struct tk_commit **out)
+load_commit(struct tk_check *c, git_odb *odb, struct tk_rec *rec)
 {
-	git_odb *odb = NULL;
 	git_odb_object *obj = NULL;
 	int rc = 0;
 
-	*out = NULL;
-	if (git_repository_odb(&odb, c->repo) < 0 ||
-	    git_odb_read(&obj, odb, id) < 0 ||
+	if (git_odb_read(&obj, odb, &rec->id) < 0 ||
 	    git_odb_object_type(obj) != GIT_OBJECT_COMMIT)
-		rc = tk_check_add(c, TK_SEV_DENY, id, NULL, 0, NULL,
+		rc = tk_check_add(c, TK_SEV_DENY, &rec->id, NULL, 0, NULL,
 		    "cannot read this commit");
-	else if ((rc = tk_commit_parse(out, git_odb_object_data(obj),
-	    git_odb_object_size(obj), 40)) < 0)
+	else if ((rc = tk_commit_parse(&rec->c, git_odb_object_data(obj),
+	    git_odb_object_size(obj), GIT_OID_HEXSZ)) < 0)
 		rc = rc == TK_ENOMEM ? rc :
-			tk_check_add(c, TK_SEV_DENY, id, NULL, 0,
+			tk_check_add(c, TK_SEV_DENY, &rec->id, NULL, 0,
 			    "rewrite the commit with a standard git client",
 			    "malformed commit: %s", tk_error_last());
 	git_odb_object_free(obj);
-	git_odb_free(odb);
 	return rc;
+}
+
+static int
+deny_commit(struct tk_check *c, const struct tk_rec *rec, const char *hint,
+    const char *what)
+{
+	const char *subj;
+	size_t sl;
+
+	subj = tk_commit_subject(rec->c, &sl);
+	return tk_check_add(c, TK_SEV_DENY, &rec->id, subj, sl, hint, "%s",
+	    what);
 }
 
 static int
 check_pusher_wrote(struct tk_check *c, const struct tk_rule *rule,
-    const git_oid *id, const struct tk_commit *cm)
+    const struct tk_rec *rec)
 {
-	const struct tk_identity *a, *m, *me = c->r->pusher;
-	const char *subj;
-	size_t sl;
+	const struct tk_identity *me = c->r->pusher;
+	struct tk_buf b = TK_BUF_INIT(1024);
+	int rc;
 
-	if (rule->pusher_may_write || me == NULL)
+	if (rule->pusher_may_write || me == NULL ||
+	    (rec->author != me && rec->committer != me && rec->signer != me))
 		return 0;
-	a = tk_policy_by_email(c->p, cm->author.email, cm->author.email_len);
-	m = tk_policy_by_email(c->p, cm->committer.email,
-	    cm->committer.email_len);
-	if (a != me && m != me)
-		return 0;
-	subj = tk_commit_subject(cm, &sl);
-	return tk_check_add(c, TK_SEV_DENY, id, subj, sl,
-	    "someone who did not write these commits must push them",
-	    "pusher '%s' is its %s, and this rule does not let writers push "
-	    "(pusher-may-write: false)", me->id,
-	    a == me ? (m == me ? "author and committer" : "author") :
-		      "committer");
+	(void)tk_buf_printf(&b, "pusher '%s' wrote this commit (as %s), and "
+	    "the rule does not let writers push (pusher-may-write: false)",
+	    me->id, rec->author == me ? "author" :
+		rec->committer == me ? "committer" : "signer");
+	rc = deny_commit(c, rec, "someone who did not write these commits "
+	    "must push them", b.ptr ? b.ptr : "pusher wrote this commit");
+	tk_buf_release(&b);
+	return rc;
 }
 
-/* Features the policy accepts but this build does not enforce yet. */
 static int
-check_unsupported(struct tk_check *c, const struct tk_rule *rule)
+load_all(struct tk_check *c, const struct tk_rule *rule, struct tk_rec *recs,
+    size_t n)
 {
-	const char *what = NULL;
+	git_odb *odb = NULL;
+	size_t i;
+	int rc = 0;
 
-	if (rule->approvals)
-		what = "approvals";
-	else if (rule->signed_commits)
-		what = "signed-commits";
-	else if (!rule->pusher_may_approve)
-		what = "pusher-may-approve";
-	else if (rule->promote_from != NULL)
-		what = "promote-from";
-	if (what == NULL)
+	if (git_repository_odb(&odb, c->repo) < 0)
+		return tk_error_set(TK_EGIT, "cannot open object database");
+	for (i = 0; i < n && rc == 0; i++) {
+		struct tk_rec *r = &recs[i];
+
+		r->owner = TK_NO_OWNER;
+		if ((rc = load_commit(c, odb, r)) < 0 || r->c == NULL)
+			continue;
+		r->author = tk_policy_by_email(c->p, r->c->author.email,
+		    r->c->author.email_len);
+		r->committer = tk_policy_by_email(c->p, r->c->committer.email,
+		    r->c->committer.email_len);
+		if ((rc = tk_check_signature(c, r, rule->signed_commits)) < 0)
+			break;
+		rc = check_pusher_wrote(c, rule, r);
+	}
+	git_odb_free(odb);
+	return rc;
+}
+
+/*
+ * promote-from: every entering commit must already be on the named ref,
+ * i.e. the walk from the new tip that also hides that ref's tip is empty.
+ */
+static int
+check_promote(struct tk_check *c, const struct tk_rule *rule,
+    const git_oid *tip, const git_oid *hide, size_t nhide)
+{
+	git_oid *h = NULL, *left = NULL;
+	git_reference *ref = NULL;
+	git_object *o = NULL;
+	size_t nleft = 0;
+	int rc;
+
+	if (git_reference_lookup(&ref, c->repo, rule->promote_from) < 0 ||
+	    git_reference_peel(&o, ref, GIT_OBJECT_COMMIT) < 0) {
+		git_reference_free(ref);
+		return tk_check_add(c, TK_SEV_DENY, NULL, NULL, 0,
+		    "push the commits to that ref first",
+		    "the rule only accepts commits already on %s "
+		    "(promote-from), which does not exist", rule->promote_from);
+	}
+	if ((h = tk_calloc(nhide + 1, sizeof(*h))) == NULL) {
+		git_object_free(o);
+		git_reference_free(ref);
+		return TK_ENOMEM;
+	}
+	if (nhide > 0)
+		memcpy(h, hide, nhide * sizeof(*h));
+	git_oid_cpy(&h[nhide], git_object_id(o));
+	git_object_free(o);
+	git_reference_free(ref);
+	rc = tk_walk_entering(&left, &nleft, c->repo, tip, h, nhide + 1,
+	    TK_MAX_ENTERING);
+	if (rc == 0 && nleft > 0)
+		rc = tk_check_add(c, TK_SEV_DENY, &left[0], NULL, 0,
+		    "land the commits on the promote-from ref first",
+		    "%zu entering commit%s not on %s yet (promote-from); this "
+		    "is the newest", nleft, nleft == 1 ? " is" : "s are",
+		    rule->promote_from);
+	free(left);
+	free(h);
+	return rc;
+}
+
+static int
+index_recs(struct tk_map **out, const struct tk_rec *recs, size_t n)
+{
+	size_t i;
+	int rc;
+
+	if ((rc = tk_map_new(out)) < 0)
+		return rc;
+	for (i = 0; i < n; i++)
+		if ((rc = tk_map_put(*out, (const char *)recs[i].id.id,
+		    GIT_OID_RAWSZ, (void *)(uintptr_t)(i + 1), NULL)) ==
+		    TK_ENOMEM)
+			return rc;
+	return 0;
+}
+
+/* Index of the entering commit named by hex, or TK_NO_OWNER. */
+static size_t
+lookup(const struct tk_map *m, const char *hex)
+{
+	git_oid id;
+	uintptr_t v;
+
+	if (git_oid_fromstrn(&id, hex, GIT_OID_HEXSZ) < 0)
+		return TK_NO_OWNER;
+	v = (uintptr_t)tk_map_get(m, (const char *)id.id, GIT_OID_RAWSZ);
+	return v == 0 ? TK_NO_OWNER : (size_t)v - 1;
+}
+
+/* Each commit is pushed once, when it is assigned, so the stack holds n. */
+static void
+visit(struct tk_rec *recs, size_t idx, size_t merge, size_t *stack,
+    size_t *top)
+{
+	if (idx == TK_NO_OWNER || recs[idx].owner != TK_NO_OWNER)
+		return;
+	recs[idx].owner = merge;
+	stack[(*top)++] = idx;
+}
+
+/*
+ * The first-parent chain from the tip, then every other entering commit
+ * assigned to the chain merge that brings it in.  Chain merges are taken
+ * oldest first, so a commit reachable from two merges belongs to the
+ * earlier one.  Iterative: no recursion on attacker-shaped history.
+ */
+static int
+assign(struct tk_rec *recs, size_t n, const struct tk_map *m,
+    const git_oid *tip, size_t **chain, size_t *nchain)
+{
+	size_t cur, i, k, top = 0, *stack = NULL;
+	char hex[GIT_OID_HEXSZ + 1];
+
+	*nchain = 0;
+	if ((*chain = tk_calloc(n + 1, sizeof(**chain))) == NULL ||
+	    (stack = tk_calloc(n + 1, sizeof(*stack))) == NULL)
+		return TK_ENOMEM;
+	git_oid_tostr(hex, sizeof(hex), tip);
+	for (cur = lookup(m, hex); cur != TK_NO_OWNER && !recs[cur].chain;) {
+		recs[cur].chain = true;
+		recs[cur].owner = cur;
+		(*chain)[(*nchain)++] = cur;
+		if (recs[cur].c == NULL || recs[cur].c->nparents == 0)
+			break;
+		cur = lookup(m, recs[cur].c->parents[0]);
+	}
+	for (i = *nchain; i-- > 0;) {
+		size_t merge = (*chain)[i];
+		const struct tk_commit *mc = recs[merge].c;
+
+		for (k = 1; mc != NULL && k < mc->nparents; k++)
+			visit(recs, lookup(m, mc->parents[k]), merge, stack,
+			    &top);
+		while (top > 0) {
+			const struct tk_commit *pc = recs[stack[--top]].c;
+
+			for (k = 0; pc != NULL && k < pc->nparents; k++)
+				visit(recs, lookup(m, pc->parents[k]), merge,
+				    stack, &top);
+		}
+	}
+	free(stack);
+	return 0;
+}
+
+int
+tk_idset_add(struct tk_idset *s, const struct tk_identity *id)
+{
+	int rc;
+
+	if (id == NULL || tk_idset_has(s, id))
 		return 0;
-	return tk_check_add(c, TK_SEV_DENY, NULL, NULL, 0,
-	    "upgrade twokey, or remove the setting from the rule",
-	    "the rule uses '%s', which this version of twokey does not "
-	    "enforce yet, so it refuses rather than let the push through",
-	    what);
+	if ((rc = tk_grow(&s->ids, &s->cap, s->n + 1, sizeof(*s->ids))) < 0)
+		return rc;
+	s->ids[s->n++] = id;
+	return 0;
+}
+
+bool
+tk_idset_has(const struct tk_idset *s, const struct tk_identity *id)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->ids[i] == id)
+			return true;
+	return false;
+}
+
+void
+tk_idset_release(struct tk_idset *s)
+{
+	free(s->ids);
+	memset(s, 0, sizeof(*s));
+}
+
+static int
+add_writers(struct tk_idset *s, const struct tk_rec *r)
+{
+	int rc;
+
+	if ((rc = tk_idset_add(s, r->author)) < 0 ||
+	    (rc = tk_idset_add(s, r->committer)) < 0)
+		return rc;
+	return tk_idset_add(s, r->signer);
+}
+
+/* Writers of every chain commit's change, then its approvals. */
+static int
+separation(struct tk_check *c, const struct tk_rule *rule,
+    struct tk_rec *recs, size_t n, const size_t *chain, size_t nchain)
+{
+	struct tk_idset *w = NULL;
+	size_t i;
+	int rc = 0, clean;
+
+	if ((w = tk_calloc(n + 1, sizeof(*w))) == NULL)
+		return TK_ENOMEM;
+	for (i = 0; i < n && rc == 0; i++) {
+		if (recs[i].owner == TK_NO_OWNER)
+			rc = tk_check_add(c, TK_SEV_DENY, &recs[i].id, NULL, 0,
+			    NULL, "commit not reached from the new tip's "
+			    "first-parent chain");
+		else if (!recs[i].chain)
+			rc = add_writers(&w[recs[i].owner], &recs[i]);
+	}
+	for (i = 0; i < nchain && rc == 0; i++) {
+		struct tk_rec *r = &recs[chain[i]];
+
+		if (r->c == NULL)
+			continue;
+		clean = r->c->nparents > 1 ? tk_merge_is_clean(c, r) : 0;
+		if (clean < 0) {
+			rc = clean;
+			break;
+		}
+		/* An evil merge's own writers wrote code too. */
+		if (!clean && (rc = add_writers(&w[chain[i]], r)) < 0)
+			break;
+		rc = tk_check_approvals(c, rule, r, &w[chain[i]]);
+	}
+	for (i = 0; i < n; i++)
+		tk_idset_release(&w[i]);
+	free(w);
+	return rc;
+}
+
+static int
+needs_pusher(struct tk_check *c, const struct tk_rule *rule)
+{
+	if (c->r->pusher != NULL)
+		return 0;
+	if (!rule->pusher_may_write)
+		return tk_check_unknown_pusher(c, "the rule does not let "
+		    "writers push (pusher-may-write: false)");
+	if (rule->approvals && !rule->pusher_may_approve)
+		return tk_check_unknown_pusher(c, "the rule does not let the "
+		    "pusher approve (pusher-may-approve: false)");
+	return 0;
 }
 
 int
 tk_check_commits(struct tk_check *c, const struct tk_rule *rule)
 {
-	struct tk_commit *cm = NULL;
+	struct tk_rec *recs = NULL;
+	struct tk_map *m = NULL;
 	git_oid *ids = NULL;
-	size_t n = 0, i;
+	size_t n = 0, i, *chain = NULL, nchain = 0;
+	struct span sp;
 	bool ok;
 	int rc;
 
-	if ((rc = check_unsupported(c, rule)) < 0)
+	if ((rc = needs_pusher(c, rule)) < 0 ||
+	    (rc = span_of(c, rule, &sp, &ok)) < 0 || !ok)
 		return rc;
-	if (!rule->pusher_may_write && c->r->pusher == NULL &&
-	    (rc = tk_check_unknown_pusher(c, "the rule does not let writers "
-		"push (pusher-may-write: false)")) < 0)
+	rc = tk_walk_entering(&ids, &n, c->repo, &sp.tip, sp.hide, sp.nhide,
+	    TK_MAX_ENTERING);
+	if (rc == TK_ETOOBIG)
+		return tk_check_add(c, TK_SEV_DENY, &sp.tip, NULL, 0,
+		    "push the history in smaller steps", "%s",
+		    tk_error_last());
+	if (rc < 0)
 		return rc;
-	if ((rc = entering(c, rule, &ids, &n, &ok)) < 0 || !ok)
-		goto out;
 	c->r->verdicts[c->cur].nentering = n;
-	for (i = 0; i < n && rc == 0; i++) {
-		if ((rc = load_commit(c, &ids[i], &cm)) < 0 || cm == NULL)
-			continue;
-		rc = check_pusher_wrote(c, rule, &ids[i], cm);
-		tk_commit_free(cm);
-		cm = NULL;
+	if ((recs = tk_calloc(n + 1, sizeof(*recs))) == NULL) {
+		rc = TK_ENOMEM;
+		goto out;
 	}
+	for (i = 0; i < n; i++)
+		recs[i].id = ids[i];
+	if ((rc = load_all(c, rule, recs, n)) < 0)
+		goto out;
+	if (rule->promote_from != NULL && n > 0 &&
+	    (rc = check_promote(c, rule, &sp.tip, sp.hide, sp.nhide)) < 0)
+		goto out;
+	if (rule->approvals && n > 0 &&
+	    ((rc = index_recs(&m, recs, n)) < 0 ||
+		(rc = assign(recs, n, m, &sp.tip, &chain, &nchain)) < 0 ||
+		(rc = separation(c, rule, recs, n, chain, nchain)) < 0))
+		goto out;
 out:
+	for (i = 0; recs != NULL && i < n; i++)
+		tk_commit_free(recs[i].c);
+	free(recs);
+	free(chain);
+	tk_map_free(m);
 	free(ids);
 	return rc;
 }

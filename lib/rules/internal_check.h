@@ -20,6 +20,7 @@ struct tk_check {
 	size_t nvouched[2];
 	bool vouched_ready[2];
 	size_t cur; /* the update being decided */
+	git_odb_backend *mempack; /* scratch store for merge checks */
 };
 
 /*
@@ -39,5 +40,46 @@ int tk_check_unknown_pusher(struct tk_check *c, const char *why_needed);
 
 /* The commit checks of the current update under rule; findings only. */
 int tk_check_commits(struct tk_check *c, const struct tk_rule *rule);
+
+/* One entering commit of the update being decided. */
+struct tk_rec {
+	git_oid id;
+	struct tk_commit *c; /* NULL when unreadable (a finding was made) */
+	const struct tk_identity *author, *committer, *signer;
+	size_t owner; /* the chain commit that answers for it */
+	bool chain;   /* on the first-parent chain from the tip */
+};
+
+#define TK_NO_OWNER ((size_t)-1)
+
+/* A small set of identities (writers of a change). */
+struct tk_idset {
+	const struct tk_identity **ids;
+	size_t n, cap;
+};
+
+int tk_idset_add(struct tk_idset *s, const struct tk_identity *id);
+bool tk_idset_has(const struct tk_idset *s, const struct tk_identity *id);
+void tk_idset_release(struct tk_idset *s);
+
+/*
+ * Signed commits: checks rec's git signature, sets rec->signer when it
+ * verifies with a policy key.  With required set, every problem is a
+ * refusal; otherwise an unverifiable signature is simply not a signer.
+ */
+int tk_check_signature(struct tk_check *c, struct tk_rec *rec, bool required);
+
+/*
+ * The separation rule for one chain commit: writers is the set of writers
+ * of the change it answers for.  Adds findings; returns 0 or an error.
+ */
+int tk_check_approvals(struct tk_check *c, const struct tk_rule *rule,
+    const struct tk_rec *rec, const struct tk_idset *writers);
+
+/*
+ * Whether merge commit rec is exactly the automatic merge of its parents
+ * (1), or hides changes of its own or resolved conflicts (0); <0 on error.
+ */
+int tk_merge_is_clean(struct tk_check *c, const struct tk_rec *rec);
 
 #endif

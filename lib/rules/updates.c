@@ -20,6 +20,17 @@ is_hex(const char *s, size_t n)
 }
 
 static bool
+is_zero(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] != '0')
+			return false;
+	return true;
+}
+
+static bool
 valid_ref(const char *s, size_t n)
 {
 	size_t i;
@@ -48,6 +59,11 @@ add(struct tk_updates *u, const char *old, size_t oldlen, const char *nw,
 	if (!valid_ref(ref, reflen))
 		return tk_error_set(TK_EINVAL,
 		    "ref update %zu: invalid ref name", lineno);
+	/* Neither a create nor a delete: git never sends it. */
+	if (is_zero(old, oldlen) && is_zero(nw, newlen))
+		return tk_error_set(TK_EINVAL,
+		    "ref update %zu: old and new object ids are both zero",
+		    lineno);
 	if (u->n >= TK_UPDATES_MAX_REFS)
 		return tk_error_set(TK_ETOOBIG,
 		    "more than %d ref updates in one push", TK_UPDATES_MAX_REFS);

@@ -1,0 +1,453 @@
+/*
+ * Approved-by trailers and the approval payload (DESIGN.md, "Approval
+ * trailer, v1").
+ *
+ * The message is attacker text of up to TK_COMMIT_MAX_SIZE bytes.  Every
+ * function here walks it front to back a bounded number of times, so the
+ * cost stays linear however the lines, paragraphs, trailers and folds are
+ * arranged.  The rules are DESIGN's and nothing more: no "---" divider and
+ * no "mostly trailers" heuristic as in git or libgit2, because the signer
+ * ("twokey approve") and the verifier must cut exactly the same bytes.
+ */
+#include "internal.h"
+
+#include "twokey/commit.h"
+#include "twokey/sshsig.h"
+#include "twokey/trailer.h"
+
+/* One line of the message: [p, e) without its '\n'; next is past it. */
+struct line {
+	const char *p;
+	const char *e;
+	const char *next;
+};
+
+/* The trailer block: whole lines [start, end), the first numbered line. */
+struct block {
+	const char *start;
+	const char *end;
+	size_t line;
+};
+
+/* One trailer: its key line plus continuation lines, [start, end). */
+struct unit {
+	const char *start;
+	const char *end;
+	size_t keylen; /* the key is at start */
+	const char *value; /* just after the ':' */
+	size_t line; /* 1-based line number in the message */
+};
+
+static void
+get_line(struct line *l, const char *p, const char *end)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+	l->p = p;
+	l->e = nl != NULL ? nl : end;
+	l->next = nl != NULL ? nl + 1 : end;
+}
+
+static bool
+is_hspace(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* DESIGN: a blank line is empty or only spaces, tabs and CR. */
+static bool
+is_blank(const char *p, const char *e)
+{
+	for (; p < e; p++)
+		if (!is_hspace(*p) && *p != '\r')
+			return false;
+	return true;
+}
+
+static bool
+is_key_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '-';
+}
+
+/* Length of the key of "Key:..." at [p, e), or 0 when it is not one. */
+static size_t
+trailer_key_len(const char *p, const char *e)
+{
+	const char *k = p;
+
+	while (k < e && is_key_char(*k))
+		k++;
+	return (k > p && k < e && *k == ':') ? (size_t)(k - p) : 0;
+}
+
+/*
+ * Every line is "Key:..." or, after the first, a continuation line
+ * starting with a space or tab.
+ */
+static bool
+all_trailers(const char *p, const char *end)
+{
+	struct line l;
+
+	for (get_line(&l, p, end); l.p < end; get_line(&l, l.next, end)) {
+		if (is_hspace(*l.p) ? l.p == p : trailer_key_len(l.p, l.e) == 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The trailer block: the last paragraph, when it is not the first and
+ * consists of trailers only.  Returns false when there is none.
+ */
+static bool
+find_block(struct block *b, const char *msg, size_t len)
+{
+	const char *end = msg + len;
+	size_t lineno = 0, paragraphs = 0;
+	bool in_par = false;
+	struct line l;
+
+	for (l.next = msg; l.next < end;) {
+		get_line(&l, l.next, end);
+		lineno++;
+		if (is_blank(l.p, l.e)) {
+			in_par = false;
+			continue;
+		}
+		if (!in_par) {
+			paragraphs++;
+			b->start = l.p;
+			b->line = lineno;
+			in_par = true;
+		}
+		b->end = l.next;
+	}
+	return paragraphs >= 2 && all_trailers(b->start, b->end);
+}
+
+/* The trailer at p inside a valid block ending at end; *lineno advances. */
+static void
+next_unit(struct unit *u, const char *p, const char *end, size_t *lineno)
+{
+	struct line l;
+
+	get_line(&l, p, end);
+	u->start = p;
+	u->keylen = trailer_key_len(l.p, l.e);
+	u->value = p + u->keylen + 1;
+	u->line = (*lineno)++;
+	while (l.next < end && is_hspace(*l.next)) {
+		get_line(&l, l.next, end);
+		(*lineno)++;
+	}
+	u->end = l.next;
+}
+
+static bool
+is_approval(const struct unit *u)
+{
+	return tk_ascii_ieq(u->start, u->keylen, "Approved-by", 11);
+}
+
+/*
+ * The value unfolded: white space after the ':' skipped, each newline (with
+ * a CR before it) and the white space after it deleted, trailing white
+ * space and CR trimmed.
+ */
+static int
+unfold(struct tk_buf *b, const char *v, const char *e)
+{
+	struct line l;
+	const char *s;
+	int rc;
+
+	for (get_line(&l, v, e); l.p < e; get_line(&l, l.next, e)) {
+		for (s = l.p; s < l.e && is_hspace(*s); s++)
+			;
+		if (l.e < e && l.e > s && l.e[-1] == '\r')
+			l.e--;
+		if ((rc = tk_buf_put(b, s, (size_t)(l.e - s))) < 0)
+			return rc;
+	}
+	while (b->len > 0 &&
+	    (is_hspace(b->ptr[b->len - 1]) || b->ptr[b->len - 1] == '\r'))
+		b->ptr[--b->len] = '\0';
+	return 0;
+}
+
+/*
+ * "display name <email>" at the start of s.  Returns 1 when malformed, 0
+ * with name, email and *after (the offset just past '>') set, or TK_ENOMEM.
+ */
+static int
+parse_ident(
+    struct tk_approval_trailer *t, const char *s, size_t n, size_t *after)
+{
+	const char *e = s + n, *lt, *gt, *nb = s, *ne;
+
+	if ((lt = memchr(s, '<', n)) == NULL)
+		return 1;
+	for (ne = lt; ne > nb && is_hspace(ne[-1]); ne--)
+		;
+	for (; nb < ne && is_hspace(*nb); nb++)
+		;
+	if (memchr(nb, '>', (size_t)(ne - nb)) != NULL)
+		return 1;
+	for (gt = lt + 1; gt < e && *gt != '>'; gt++)
+		/* Space or controls in an email never match an identity. */
+		if (*gt == '<' || (unsigned char)*gt <= ' ' || *gt == 0x7f)
+			return 1;
+	if (gt == e || gt == lt + 1)
+		return 1;
+	if ((t->name = tk_strndup(nb, (size_t)(ne - nb))) == NULL ||
+	    (t->email = tk_strndup(lt + 1, (size_t)(gt - lt - 1))) == NULL)
+		return TK_ENOMEM;
+	*after = (size_t)(gt + 1 - s);
+	return 0;
+}
+
+/* Decodes the text after "sshsig:"; sets the problem or returns an error. */
+static int
+decode_sig(struct tk_approval_trailer *t, const char *b64, size_t n)
+{
+	int rc;
+
+	if (n == 0) {
+		t->problem = TK_TRAILER_MALFORMED;
+		return 0;
+	}
+	rc = tk_base64_decode(&t->sig, &t->sig_len, b64, n, TK_SSHSIG_MAX_BLOB);
+	if (rc == TK_ETOOBIG)
+		return tk_error_set(TK_ETOOBIG,
+		    "signature of the Approved-by trailer on line %zu is over "
+		    "%d bytes",
+		    t->line, TK_SSHSIG_MAX_BLOB);
+	if (rc == TK_EINVAL)
+		t->problem = TK_TRAILER_BAD_BASE64;
+	return rc == TK_EINVAL ? 0 : rc;
+}
+
+/* Classifies the unfolded value s and fills t. */
+static int
+parse_value(struct tk_approval_trailer *t, const char *s, size_t n)
+{
+	size_t after = 0;
+	int rc;
+
+	/* An embedded NUL would cut the email short in every C string use. */
+	if (memchr(s, '\0', n) != NULL) {
+		t->problem = TK_TRAILER_MALFORMED;
+		return 0;
+	}
+	if ((rc = parse_ident(t, s, n, &after)) < 0)
+		return rc;
+	/* Forges write "Approved-by: name <email>": reported, ignored. */
+	if (memmem(s, n, "sshsig:", 7) == NULL) {
+		t->problem = TK_TRAILER_NO_SSHSIG;
+		return 0;
+	}
+	if (rc == 1) {
+		t->problem = TK_TRAILER_MALFORMED;
+		return 0;
+	}
+	/* The space before "sshsig:" may be lost to a fold just before it */
+	while (after < n && is_hspace(s[after]))
+		after++;
+	if (n - after < 7 || memcmp(s + after, "sshsig:", 7) != 0) {
+		t->problem = TK_TRAILER_MALFORMED;
+		return 0;
+	}
+	return decode_sig(t, s + after + 7, n - after - 7);
+}
+
+/* name and email are never NULL, so reports need no special case. */
+static int
+fill_defaults(struct tk_approval_trailer *t)
+{
+	if ((t->name == NULL && (t->name = tk_strdup("")) == NULL) ||
+	    (t->email == NULL && (t->email = tk_strdup("")) == NULL))
+		return TK_ENOMEM;
+	if (t->problem != TK_TRAILER_OK && t->sig != NULL) {
+		free(t->sig);
+		t->sig = NULL;
+		t->sig_len = 0;
+	}
+	return 0;
+}
+
+static int
+add_approval(struct tk_approval_list *l, size_t *cap, const struct unit *u)
+{
+	struct tk_buf b = TK_BUF_INIT(TK_TRAILER_MAX_VALUE);
+	struct tk_approval_trailer *t;
+	const char *e = u->end;
+	size_t tlen;
+	int rc;
+
+	if (l->count == TK_TRAILER_MAX_APPROVALS)
+		return tk_error_set(TK_ETOOBIG,
+		    "more than %d Approved-by trailers",
+		    TK_TRAILER_MAX_APPROVALS);
+	if (e > u->value && e[-1] == '\n')
+		e--;
+	if ((size_t)(e - u->value) > TK_TRAILER_MAX_VALUE)
+		return tk_error_set(TK_ETOOBIG,
+		    "value of the Approved-by trailer on line %zu is over %d "
+		    "bytes",
+		    u->line, TK_TRAILER_MAX_VALUE);
+	if ((rc = tk_grow(&l->items, cap, l->count + 1, sizeof(*t))) < 0)
+		return rc;
+	t = &l->items[l->count++];
+	memset(t, 0, sizeof(*t));
+	t->line = u->line;
+	if ((rc = unfold(&b, u->value, e)) < 0)
+		goto out;
+	if ((t->text = tk_buf_detach(&b, &tlen)) == NULL) {
+		rc = TK_ENOMEM;
+		goto out;
+	}
+	if ((rc = parse_value(t, t->text, tlen)) < 0)
+		goto out;
+	rc = fill_defaults(t);
+out:
+	tk_buf_release(&b);
+	return rc;
+}
+
+int
+tk_trailer_parse_approvals(
+    struct tk_approval_list **out, const char *msg, size_t len)
+{
+	struct tk_approval_list *l;
+	struct block b;
+	struct unit u;
+	size_t cap = 0, lineno;
+	const char *p;
+	int rc = 0;
+
+	*out = NULL;
+	if ((l = tk_calloc(1, sizeof(*l))) == NULL)
+		return TK_ENOMEM;
+	if (len > 0 && find_block(&b, msg, len)) {
+		for (p = b.start, lineno = b.line; p < b.end; p = u.end) {
+			next_unit(&u, p, b.end, &lineno);
+			if (is_approval(&u) &&
+			    (rc = add_approval(l, &cap, &u)) < 0)
+				goto out;
+		}
+	}
+	*out = l;
+	l = NULL; /* transferred */
+out:
+	tk_approval_list_free(l);
+	return rc;
+}
+
+void
+tk_approval_list_free(struct tk_approval_list *l)
+{
+	size_t i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->count; i++) {
+		free(l->items[i].name);
+		free(l->items[i].email);
+		free(l->items[i].sig);
+		free(l->items[i].text);
+	}
+	free(l->items);
+	free(l);
+}
+
+/*
+ * Drops the blank lines at the end of out (from base on) and ends the text
+ * with exactly one '\n'.  The last kept line stays byte for byte.
+ */
+static int
+trim_and_terminate(struct tk_buf *out, size_t base)
+{
+	size_t i = out->len;
+	const char *nl;
+
+	while (i > base &&
+	    (is_hspace(out->ptr[i - 1]) || out->ptr[i - 1] == '\r' ||
+	        out->ptr[i - 1] == '\n'))
+		i--;
+	if (i > base && (nl = memchr(out->ptr + i, '\n', out->len - i)) != NULL)
+		i = (size_t)(nl - out->ptr);
+	else if (i > base)
+		i = out->len;
+	out->len = i;
+	if (out->ptr != NULL)
+		out->ptr[i] = '\0';
+	return tk_buf_putc(out, '\n');
+}
+
+static int
+put_without_approvals(struct tk_buf *out, const char *msg, size_t len)
+{
+	struct block b;
+	struct unit u;
+	size_t lineno;
+	const char *p;
+	int rc;
+
+	if (len == 0 || !find_block(&b, msg, len))
+		return tk_buf_put(out, msg, len);
+	if ((rc = tk_buf_put(out, msg, (size_t)(b.start - msg))) < 0)
+		return rc;
+	for (p = b.start, lineno = b.line; p < b.end; p = u.end) {
+		next_unit(&u, p, b.end, &lineno);
+		if (!is_approval(&u) &&
+		    (rc = tk_buf_put(out, u.start, (size_t)(u.end - u.start))) <
+		        0)
+			return rc;
+	}
+	/* What follows the block is blank lines, trimmed anyway. */
+	return 0;
+}
+
+int
+tk_trailer_canonical_message(struct tk_buf *out, const char *msg, size_t len)
+{
+	size_t base = out->len;
+	int rc;
+
+	if ((rc = put_without_approvals(out, msg, len)) < 0 ||
+	    (rc = trim_and_terminate(out, base)) < 0) {
+		out->len = base;
+		if (out->ptr != NULL)
+			out->ptr[base] = '\0';
+	}
+	return rc;
+}
+
+int
+tk_trailer_approval_payload(struct tk_buf *out, const struct tk_commit *c)
+{
+	size_t base = out->len, i;
+	int rc;
+
+	if ((rc = tk_buf_printf(
+	         out, "twokey-approval v1\ntree %s\n", c->tree)) < 0)
+		goto out;
+	for (i = 0; i < c->nparents; i++)
+		if ((rc = tk_buf_printf(out, "parent %s\n", c->parents[i])) < 0)
+			goto out;
+	if ((rc = tk_buf_puts(out, "author ")) < 0 ||
+	    (rc = tk_buf_put(out, c->author.raw, c->author.raw_len)) < 0 ||
+	    (rc = tk_buf_puts(out, "\n\n")) < 0 ||
+	    (rc = tk_trailer_canonical_message(
+	         out, c->message, c->message_len)) < 0)
+		goto out;
+	return 0;
+out:
+	out->len = base;
+	if (out->ptr != NULL)
+		out->ptr[base] = '\0';
+	return rc;
+}

@@ -1,0 +1,220 @@
+/*
+ * The separation rule for one change (DESIGN.md, points 3 to 5): count the
+ * valid approvals of distinct identities, each holding a role of `from`,
+ * none of them a writer of the change (nor the pusher, when the rule says
+ * so), and compare with `min` and the per-role minimums of `require`.
+ *
+ * A valid approval: the trailer parses; its SSHSIG verifies with namespace
+ * "twokey-approval" over this commit's approval payload; its key belongs to
+ * an identity, is not revoked and is valid now; the email written in the
+ * trailer belongs to that same identity.
+ */
+#include "internal_check.h"
+#include "twokey/commit.h"
+#include "twokey/sshsig.h"
+#include "twokey/trailer.h"
+
+struct tally {
+	struct tk_idset counted;
+	struct tk_buf refused; /* "; "-separated reasons */
+	unsigned nrefused;
+};
+
+static const char *
+problem_text(enum tk_trailer_problem p)
+{
+	switch (p) {
+	case TK_TRAILER_NO_SSHSIG:
+		return "it carries no sshsig: signature, so it is not an "
+		       "approval";
+	case TK_TRAILER_BAD_BASE64:
+		return "its sshsig: value is not valid base64";
+	default:
+		return "it is not 'Name <email> sshsig:BASE64'";
+	}
+}
+
+/* NULL when the approval is valid (*who set), else why not. */
+static const char *
+judge(struct tk_check *c, const struct tk_rule *rule,
+    const struct tk_idset *writers, const struct tk_buf *payload,
+    const struct tk_approval_trailer *t, const struct tk_identity **who,
+    struct tk_buf *why)
+{
+	struct tk_sshsig *sig = NULL;
+	const struct tk_key *k = NULL;
+	const struct tk_identity *claimed;
+	const char *res = NULL;
+
+	*who = NULL;
+	if (t->problem != TK_TRAILER_OK)
+		return problem_text(t->problem);
+	if (tk_sshsig_parse_blob(&sig, t->sig, t->sig_len) < 0) {
+		(void)tk_buf_printf(why, "malformed signature: %s",
+		    tk_error_last());
+		return why->ptr;
+	}
+	if (tk_sshsig_verify(sig, "twokey-approval", payload->ptr,
+	    payload->len) < 0)
+		res = "its signature does not match this commit (made for "
+		      "another commit, or the commit's tree, parents, author "
+		      "or message changed after approval)";
+	else if ((k = tk_policy_by_key(c->p, tk_sshsig_key(sig))) == NULL)
+		(void)tk_buf_printf(why, "signed by a key not in the policy "
+		    "(%s)", tk_sshkey_fingerprint(tk_sshsig_key(sig)));
+	else if (tk_policy_key_revoked(c->p, k->key))
+		(void)tk_buf_printf(why, "signed by a revoked key of %s",
+		    k->owner->id);
+	else if (!tk_key_valid_at(k, c->now))
+		(void)tk_buf_printf(why, "signed by a key of %s that is outside "
+		    "its validity window now", k->owner->id);
+	else if ((claimed = tk_policy_by_email(c->p, t->email,
+	    strlen(t->email))) != k->owner)
+		(void)tk_buf_printf(why, "forged: the trailer names <%s>, which "
+		    "is not an email of %s, who signed it", t->email,
+		    k->owner->id);
+	else if (tk_idset_has(writers, k->owner))
+		(void)tk_buf_printf(why, "%s is a writer of this change "
+		    "(author, committer or signer of it or of a commit it "
+		    "brings in)", k->owner->id);
+	else if (!rule->pusher_may_approve && k->owner == c->r->pusher)
+		(void)tk_buf_printf(why, "%s is pushing, and the rule does not "
+		    "let the pusher approve", k->owner->id);
+	else if (!tk_roleset_intersects(&k->owner->roles,
+	    &rule->approvals_from))
+		(void)tk_buf_printf(why, "%s holds no role this rule accepts "
+		    "approvals from", k->owner->id);
+	else
+		*who = k->owner;
+	tk_sshsig_free(sig);
+	if (res == NULL && *who == NULL)
+		res = why->ptr ? why->ptr : "refused";
+	return res;
+}
+
+static void
+note_refused(struct tally *t, const struct tk_approval_trailer *a,
+    const char *why)
+{
+	(void)tk_buf_printf(&t->refused, "%s<%s>: %s",
+	    t->nrefused ? "; " : "", a->email ? a->email : "?", why);
+	t->nrefused++;
+}
+
+/* Approvals still missing, as text; empty when the change is approved. */
+static void
+missing(struct tk_check *c, const struct tk_rule *rule,
+    const struct tally *t, struct tk_buf *out)
+{
+	size_t i, k;
+	unsigned have;
+
+	if (t->counted.n < rule->approvals_min)
+		(void)tk_buf_printf(out, "%u more approval%s", rule->approvals_min -
+		    (unsigned)t->counted.n,
+		    rule->approvals_min - t->counted.n == 1 ? "" : "s");
+	for (i = 0; i < rule->nrequire; i++) {
+		const struct tk_role_min *m = &rule->require[i];
+
+		for (k = 0, have = 0; k < t->counted.n; k++)
+			have += tk_roleset_has(&t->counted.ids[k]->roles,
+			    m->role);
+		if (have < m->min)
+			(void)tk_buf_printf(out, "%s%u more from role %s",
+			    out->len ? ", and " : "", m->min - have,
+			    c->p->roles[m->role]);
+	}
+}
+
+static int
+report(struct tk_check *c, const struct tk_rule *rule,
+    const struct tk_rec *rec, const struct tally *t, const char *need)
+{
+	struct tk_buf msg = TK_BUF_INIT(65536), hint = TK_BUF_INIT(1024);
+	const char *subj;
+	size_t i, sl;
+	int rc;
+
+	(void)tk_buf_printf(&msg, "not approved: needs %s; counted: ", need);
+	for (i = 0; i < t->counted.n; i++)
+		(void)tk_buf_printf(&msg, "%s%s", i ? ", " : "",
+		    t->counted.ids[i]->id);
+	if (t->counted.n == 0)
+		(void)tk_buf_puts(&msg, "none");
+	if (t->nrefused)
+		(void)tk_buf_printf(&msg, "; not counted: %s", t->refused.ptr);
+	(void)tk_buf_printf(&hint, "a reviewer who wrote none of it runs "
+	    "'twokey approve %.12s', the author adds the printed trailer with "
+	    "git commit --amend --no-edit --trailer \"...\" and pushes again",
+	    git_oid_tostr_s(&rec->id));
+	(void)rule;
+	subj = tk_commit_subject(rec->c, &sl);
+	rc = tk_check_add(c, TK_SEV_DENY, &rec->id, subj, sl, hint.ptr, "%s",
+	    msg.ptr ? msg.ptr : "not approved");
+	tk_buf_release(&msg);
+	tk_buf_release(&hint);
+	return rc;
+}
+
+static int
+count(struct tk_check *c, const struct tk_rule *rule,
+    const struct tk_rec *rec, const struct tk_idset *writers,
+    const struct tk_approval_list *l, struct tally *t)
+{
+	struct tk_buf payload = TK_BUF_INIT(TK_COMMIT_MAX_SIZE + 65536);
+	struct tk_buf why = TK_BUF_INIT(4096);
+	const struct tk_identity *who;
+	const char *res;
+	size_t i;
+	int rc;
+
+	if ((rc = tk_trailer_approval_payload(&payload, rec->c)) < 0)
+		goto out;
+	for (i = 0; i < l->count; i++) {
+		tk_buf_reset(&why);
+		res = judge(c, rule, writers, &payload, &l->items[i], &who,
+		    &why);
+		if (res != NULL)
+			note_refused(t, &l->items[i], res);
+		else if ((rc = tk_idset_add(&t->counted, who)) < 0)
+			goto out;
+	}
+out:
+	tk_buf_release(&payload);
+	tk_buf_release(&why);
+	return rc;
+}
+
+int
+tk_check_approvals(struct tk_check *c, const struct tk_rule *rule,
+    const struct tk_rec *rec, const struct tk_idset *writers)
+{
+	struct tk_approval_list *l = NULL;
+	struct tk_buf need = TK_BUF_INIT(4096);
+	const char *subj;
+	struct tally t;
+	size_t sl;
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	tk_buf_init(&t.refused, 65536);
+	if ((rc = tk_trailer_parse_approvals(&l, rec->c->message,
+	    rec->c->message_len)) < 0) {
+		if (rc == TK_ENOMEM)
+			return rc;
+		subj = tk_commit_subject(rec->c, &sl);
+		return tk_check_add(c, TK_SEV_DENY, &rec->id, subj, sl, NULL,
+		    "cannot read its approvals: %s", tk_error_last());
+	}
+	if ((rc = count(c, rule, rec, writers, l, &t)) < 0)
+		goto out;
+	missing(c, rule, &t, &need);
+	if (need.len > 0)
+		rc = report(c, rule, rec, &t, need.ptr);
+out:
+	tk_approval_list_free(l);
+	tk_idset_release(&t.counted);
+	tk_buf_release(&t.refused);
+	tk_buf_release(&need);
+	return rc;
+}

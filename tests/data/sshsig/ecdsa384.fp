@@ -1,0 +1,1 @@
+384 SHA256:XNnSH0285NqMjZyEW2YdO4WDQ+jO0vzhDJ4pGMWKkmc twokey-test-only (ECDSA)

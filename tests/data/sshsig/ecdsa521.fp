@@ -1,0 +1,1 @@
+521 SHA256:ElHV24Kaot8OyDRrvAyx9VT0g6/poH8AkNgL1EY1Wo0 twokey-test-only (ECDSA)
