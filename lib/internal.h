@@ -33,14 +33,19 @@ struct tk_buf {
 	size_t len;
 	size_t cap;
 	size_t max;
+	int err; /* sticky: the first failure, so a series of puts can be
+		    checked once at the end */
 };
 
-#define TK_BUF_INIT(maxlen) {NULL, 0, 0, (maxlen)}
+#define TK_BUF_INIT(maxlen) {NULL, 0, 0, (maxlen), 0}
 
 void tk_buf_init(struct tk_buf *b, size_t max);
-/* Frees the contents and leaves b empty with the same maximum. */
+/*
+ * Frees the contents and leaves b empty with the same maximum; clears the
+ * sticky error.
+ */
 void tk_buf_release(struct tk_buf *b);
-/* Forgets the contents but keeps the allocation. */
+/* Forgets the contents and the sticky error; keeps the allocation. */
 void tk_buf_reset(struct tk_buf *b);
 /* Each returns 0, TK_ETOOBIG past the maximum, or TK_ENOMEM. */
 int tk_buf_put(struct tk_buf *b, const void *p, size_t n);

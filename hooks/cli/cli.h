@@ -6,6 +6,7 @@
 #define TK_CLI_H
 
 int cmd_approve(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_install(int argc, char **argv);

@@ -16,6 +16,8 @@ static const struct {
 } commands[] = {
 	{"approve", cmd_approve, "print your signed Approved-by trailer for a "
 				 "commit"},
+	{"audit", cmd_audit, "'audit verify' the log's hash chain; 'audit "
+			     "show' decisions"},
 	{"check", cmd_check, "say what the hook would decide for REF OLD NEW"},
 	{"config", cmd_config, "'config check [FILE]': validate a policy"},
 	{"install", cmd_install, "put the hooks into repositories"},

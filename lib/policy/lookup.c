@@ -153,16 +153,20 @@ int
 tk_policy_match(const struct tk_rule **rule, const struct tk_policy *p,
     const char *ref)
 {
+	char why[256];
 	size_t i;
 	int r;
 
 	*rule = NULL;
 	for (i = 0; i < p->nrules; i++) {
 		r = tk_pattern_match(p->rules[i]->refs, ref, strlen(ref));
-		if (r < 0)
+		if (r < 0) {
+			/* a copy: tk_error_set() writes where this points */
+			snprintf(why, sizeof(why), "%s", tk_error_last());
 			return tk_error_set(TK_ECONFIG,
 			    "rule '%s': pattern cannot be evaluated against "
-			    "this ref (%s)", p->rules[i]->name, tk_error_last());
+			    "this ref (%s)", p->rules[i]->name, why);
+		}
 		if (r == 1) {
 			*rule = p->rules[i];
 			return 1;

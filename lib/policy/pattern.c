@@ -6,6 +6,11 @@
  * pattern with catastrophic backtracking that stalls every push.  Patterns
  * are compiled anchored at both ends with DOLLAR_ENDONLY, and every match
  * runs under a match limit; reaching it is an error, never a "no match".
+ *
+ * Ref names are bytes, not necessarily UTF-8, so patterns work on bytes:
+ * in UTF mode with MATCH_INVALID_UTF no pattern item can match an invalid
+ * sequence, and a catch-all rule '.*' would let "refs/heads/\xff" (a name
+ * git accepts) through as matched by no rule.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -25,6 +30,8 @@ pcre2_message(int code, const char *what, size_t offset)
 
 	if (pcre2_get_error_message(code, msg, sizeof(msg)) < 0)
 		snprintf((char *)msg, sizeof(msg), "error %d", code);
+	if (offset == SIZE_MAX) /* a match failed: no offset to show */
+		return tk_error_set(TK_EINVAL, "%s: %s", what, (char *)msg);
 	return tk_error_set(TK_EINVAL, "%s at offset %zu: %s", what, offset,
 	    (char *)msg);
 }
@@ -35,7 +42,7 @@ tk_pattern_compile(struct tk_pattern **out, const char *src, size_t len)
 	struct tk_pattern *p = NULL;
 	pcre2_compile_context *cctx = NULL;
 	uint32_t opts = PCRE2_ANCHORED | PCRE2_ENDANCHORED |
-	    PCRE2_DOLLAR_ENDONLY | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
+	    PCRE2_DOLLAR_ENDONLY | PCRE2_NEVER_UTF;
 	PCRE2_SIZE erroff = 0;
 	int err = 0, rc = TK_ENOMEM;
 
@@ -86,7 +93,7 @@ tk_pattern_match(const struct tk_pattern *p, const char *subject, size_t len)
 	if (r == PCRE2_ERROR_NOMATCH)
 		return 0;
 	/* Limits reached, bad UTF and the like: undecided, so refuse. */
-	(void)pcre2_message(r, "pattern cannot be evaluated", 0);
+	(void)pcre2_message(r, "pattern cannot be evaluated", SIZE_MAX);
 	return TK_ERROR;
 }
 

@@ -185,6 +185,27 @@ out:
 	return rc;
 }
 
+/* The audit record keeps who counted and what was refused. */
+static int
+keep(struct tk_check *c, const struct tk_rec *rec, struct tally *t)
+{
+	struct tk_commit_record *cr = &c->r->commits[rec->audit];
+
+	cr->chain = true;
+	if (t->counted.n > 0) {
+		if ((cr->approvers = tk_calloc(t->counted.n,
+		    sizeof(*cr->approvers))) == NULL)
+			return TK_ENOMEM;
+		memcpy(cr->approvers, t->counted.ids,
+		    t->counted.n * sizeof(*cr->approvers));
+		cr->napprovers = t->counted.n;
+	}
+	if (t->nrefused > 0 &&
+	    (cr->refused = tk_strndup(t->refused.ptr, t->refused.len)) == NULL)
+		return TK_ENOMEM;
+	return 0;
+}
+
 int
 tk_check_approvals(struct tk_check *c, const struct tk_rule *rule,
     const struct tk_rec *rec, const struct tk_idset *writers)
@@ -207,6 +228,8 @@ tk_check_approvals(struct tk_check *c, const struct tk_rule *rule,
 		    "cannot read its approvals: %s", tk_error_last());
 	}
 	if ((rc = count(c, rule, rec, writers, l, &t)) < 0)
+		goto out;
+	if ((rc = keep(c, rec, &t)) < 0)
 		goto out;
 	missing(c, rule, &t, &need);
 	if (need.len > 0)

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "internal_check.h"
+#include "twokey/commit.h"
 
 int
 tk_check_add(struct tk_check *c, enum tk_severity sev, const git_oid *commit,
@@ -48,6 +49,42 @@ nomem:
 	tk_buf_release(&raw);
 	tk_buf_release(&b);
 	return tk_error_set(TK_ENOMEM, "out of memory");
+}
+
+int
+tk_check_record(struct tk_check *c, struct tk_rec *rec)
+{
+	struct tk_report *r = c->r;
+	struct tk_commit_record *cr;
+	const char *subj = "";
+	size_t sl = 0;
+	int rc;
+
+	if ((rc = tk_grow(&r->commits, &r->commits_cap, r->ncommits + 1,
+	    sizeof(*r->commits))) < 0)
+		return rc;
+	cr = &r->commits[r->ncommits];
+	memset(cr, 0, sizeof(*cr));
+	cr->update = c->cur;
+	git_oid_tostr(cr->id, sizeof(cr->id), &rec->id);
+	if (rec->c != NULL) {
+		subj = tk_commit_subject(rec->c, &sl);
+		if ((cr->author = tk_strndup(rec->c->author.email,
+		    rec->c->author.email_len > 254 ? 254 :
+						    rec->c->author.email_len)) ==
+		    NULL)
+			return TK_ENOMEM;
+	}
+	if ((cr->subject = tk_strndup(subj, sl > 200 ? 200 : sl)) == NULL) {
+		free(cr->author);
+		return TK_ENOMEM;
+	}
+	cr->writers[0] = rec->author;
+	cr->writers[1] = rec->committer;
+	cr->writers[2] = rec->signer;
+	cr->chain = rec->chain;
+	rec->audit = r->ncommits++;
+	return 0;
 }
 
 static const struct tk_rolelist *
@@ -237,6 +274,13 @@ tk_report_release(struct tk_report *r)
 		free(r->findings[i].what);
 		free(r->findings[i].hint);
 	}
+	for (i = 0; i < r->ncommits; i++) {
+		free(r->commits[i].subject);
+		free(r->commits[i].author);
+		free(r->commits[i].approvers);
+		free(r->commits[i].refused);
+	}
+	free(r->commits);
 	free(r->findings);
 	free(r->verdicts);
 	free(r->pusher_login);

@@ -193,13 +193,18 @@ load_all(struct tk_check *c, const struct tk_rule *rule, struct tk_rec *recs,
 		struct tk_rec *r = &recs[i];
 
 		r->owner = TK_NO_OWNER;
-		if ((rc = load_commit(c, odb, r)) < 0 || r->c == NULL)
+		if ((rc = load_commit(c, odb, r)) < 0)
+			break;
+		if (r->c == NULL) {
+			rc = tk_check_record(c, r);
 			continue;
+		}
 		r->author = tk_policy_by_email(c->p, r->c->author.email,
 		    r->c->author.email_len);
 		r->committer = tk_policy_by_email(c->p, r->c->committer.email,
 		    r->c->committer.email_len);
-		if ((rc = tk_check_signature(c, r, rule->signed_commits)) < 0)
+		if ((rc = tk_check_signature(c, r, rule->signed_commits)) < 0 ||
+		    (rc = tk_check_record(c, r)) < 0)
 			break;
 		rc = check_pusher_wrote(c, rule, r);
 	}

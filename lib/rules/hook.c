@@ -3,9 +3,11 @@
  * push: security software fails closed.
  */
 #include <errno.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "twokey/audit.h"
 #include "twokey/check.h"
 #include "twokey/hook.h"
 #include "twokey/policy.h"
@@ -97,19 +99,36 @@ load_policy(struct tk_policy **p, git_repository *repo)
 }
 
 static int
-decide(git_repository *repo, struct tk_policy *p, struct tk_updates *u)
+decide(enum tk_hook_kind kind, git_repository *repo, struct tk_policy *p,
+    struct tk_updates *u)
 {
+	struct tk_check_opts opts = TK_CHECK_OPTS_INIT;
+	struct tk_audit_push push;
 	struct tk_report report;
+	char err[1024];
 	int rc, status;
 
 	memset(&report, 0, sizeof(report));
-	rc = tk_check_run(&report, repo, p, u, NULL);
-	if (rc < 0)
-		status = refuse(tk_error_last());
-	else if (tk_report_print(stderr, &report, u, PREFIX) < 0)
+	memset(&push, 0, sizeof(push));
+	opts.now = (int64_t)time(NULL);
+	push.hook = kind == TK_HOOK_UPDATE ? "update" : "pre-receive";
+	push.repo = git_repository_path(repo);
+	push.now = opts.now;
+	rc = tk_check_run(&report, repo, p, u, &opts);
+	if (rc < 0) {
+		snprintf(err, sizeof(err), "%s", tk_error_last());
+		push.error = err;
+		status = refuse(err);
+	} else if (tk_report_print(stderr, &report, u, PREFIX) < 0)
 		status = refuse(tk_error_last());
 	else
 		status = report.refused ? 1 : 0;
+	/* Nothing is accepted unrecorded. */
+	if (tk_audit_write(p, u, &report, &push) < 0) {
+		fprintf(stderr, PREFIX "error: the audit log is unavailable: "
+				"%s\n", tk_error_last());
+		status = refuse("nothing is accepted unrecorded");
+	}
 	tk_report_release(&report);
 	return status;
 }
@@ -150,7 +169,7 @@ tk_hook_main(enum tk_hook_kind kind, int argc, char **argv)
 	else if (tk_repo_open(&repo, NULL) < 0)
 		status = refuse(tk_error_last());
 	else if ((status = load_policy(&p, repo)) == 0)
-		status = decide(repo, p, &u);
+		status = decide(kind, repo, p, &u);
 	tk_policy_free(p);
 	tk_updates_release(&u);
 	git_repository_free(repo);

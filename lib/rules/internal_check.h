@@ -48,9 +48,13 @@ struct tk_rec {
 	const struct tk_identity *author, *committer, *signer;
 	size_t owner; /* the chain commit that answers for it */
 	bool chain;   /* on the first-parent chain from the tip */
+	size_t audit; /* index into the report's commit records */
 };
 
 #define TK_NO_OWNER ((size_t)-1)
+
+/* Appends rec's commit record to the report (rec->audit set). */
+int tk_check_record(struct tk_check *c, struct tk_rec *rec);
 
 /* A small set of identities (writers of a change). */
 struct tk_idset {

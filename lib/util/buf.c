@@ -10,6 +10,7 @@ tk_buf_init(struct tk_buf *b, size_t max)
 	b->len = 0;
 	b->cap = 0;
 	b->max = max;
+	b->err = 0;
 }
 
 void
@@ -19,12 +20,14 @@ tk_buf_release(struct tk_buf *b)
 	b->ptr = NULL;
 	b->len = 0;
 	b->cap = 0;
+	b->err = 0;
 }
 
 void
 tk_buf_reset(struct tk_buf *b)
 {
 	b->len = 0;
+	b->err = 0;
 	if (b->ptr != NULL)
 		b->ptr[0] = '\0';
 }
@@ -36,9 +39,11 @@ reserve(struct tk_buf *b, size_t n)
 	size_t need, ncap;
 	char *p;
 
+	if (b->err != 0)
+		return b->err;
 	if (n > b->max || b->len > b->max - n)
-		return tk_error_set(TK_ETOOBIG,
-		    "buffer would exceed its limit of %zu bytes", b->max);
+		return b->err = tk_error_set(TK_ETOOBIG,
+			   "buffer would exceed its limit of %zu bytes", b->max);
 	need = b->len + n + 1;
 	if (need <= b->cap)
 		return 0;
@@ -46,7 +51,7 @@ reserve(struct tk_buf *b, size_t n)
 	while (ncap < need)
 		ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
 	if ((p = realloc(b->ptr, ncap)) == NULL)
-		return tk_error_set(TK_ENOMEM, "out of memory");
+		return b->err = tk_error_set(TK_ENOMEM, "out of memory");
 	b->ptr = p;
 	b->cap = ncap;
 	return 0;

@@ -1,0 +1,252 @@
+/*
+ * The audit record: who pushed what, who wrote and who approved it, and
+ * what twokey decided.  Commit subjects, emails, ref names and push
+ * options are attacker text; each goes through tk_json_string(), which
+ * always yields valid JSON.  The environment is never written wholesale:
+ * only the named variables below, and never HTTP_AUTHORIZATION.
+ */
+#include <time.h>
+
+#include "internal.h"
+#include "twokey/audit.h"
+#include "twokey/check.h"
+#include "twokey/policy.h"
+
+/* Length of a valid UTF-8 sequence at s (n bytes left), or 0. */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+int
+tk_json_string(struct tk_buf *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+	int rc = tk_buf_putc(out, '"');
+
+	while (rc == 0 && i < len) {
+		if (p[i] == '"' || p[i] == '\\') {
+			rc = tk_buf_printf(out, "\\%c", p[i]);
+			n = 1;
+		} else if (p[i] < 0x20 || p[i] == 0x7f) {
+			rc = tk_buf_printf(out, "\\u%04x", p[i]);
+			n = 1;
+		} else if ((n = utf8_seq(p + i, len - i)) == 0) {
+			rc = tk_buf_puts(out, "\\ufffd");
+			n = 1;
+		} else
+			rc = tk_buf_put(out, p + i, n);
+		i += n;
+	}
+	return rc == 0 ? tk_buf_putc(out, '"') : rc;
+}
+
+static int
+jstr(struct tk_buf *b, const char *s)
+{
+	return s == NULL ? tk_buf_puts(b, "null") :
+			   tk_json_string(b, s, strlen(s));
+}
+
+static int
+header(struct tk_buf *b, const struct tk_report *r,
+    const struct tk_audit_push *push)
+{
+	char when[32];
+	struct tm tm;
+	time_t t = (time_t)push->now;
+	const char *client;
+
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	(void)tk_buf_printf(b, "{\"v\":1,\"time\":\"%s\",\"twokey\":"
+	    "\"%s\",\"hook\":", when, TWOKEY_VERSION);
+	(void)jstr(b, push->hook);
+	(void)tk_buf_puts(b, ",\"repo\":");
+	(void)jstr(b, push->repo);
+	(void)tk_buf_puts(b, ",\"pusher\":{\"login\":");
+	(void)jstr(b, r->pusher_login);
+	(void)tk_buf_puts(b, ",\"identity\":");
+	(void)jstr(b, r->pusher ? r->pusher->id : NULL);
+	(void)tk_buf_puts(b, ",\"from\":");
+	(void)jstr(b, r->pusher_var);
+	if ((client = getenv("SSH_CONNECTION")) == NULL &&
+	    (client = getenv("REMOTE_ADDR")) == NULL)
+		client = getenv("GITHUB_USER_IP");
+	(void)tk_buf_puts(b, "},\"client\":");
+	(void)jstr(b, client);
+	(void)tk_buf_puts(b, ",\"protocol\":{\"GL_PROTOCOL\":");
+	(void)jstr(b, getenv("GL_PROTOCOL"));
+	(void)tk_buf_puts(b, ",\"GITHUB_VIA\":");
+	(void)jstr(b, getenv("GITHUB_VIA"));
+	return tk_buf_puts(b, "}");
+}
+
+/* GIT_PUSH_OPTION_COUNT and GIT_PUSH_OPTION_<i>, bounded. */
+static int
+push_options(struct tk_buf *b)
+{
+	const char *cnt = getenv("GIT_PUSH_OPTION_COUNT"), *v;
+	unsigned long n = 0, i;
+	char name[40];
+
+	if (cnt != NULL)
+		n = strtoul(cnt, NULL, 10);
+	if (n > TK_AUDIT_MAX_PUSH_OPTIONS)
+		n = TK_AUDIT_MAX_PUSH_OPTIONS;
+	(void)tk_buf_puts(b, ",\"push_options\":[");
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "GIT_PUSH_OPTION_%lu", i);
+		v = getenv(name);
+		(void)tk_buf_puts(b, i ? "," : "");
+		(void)tk_json_string(b, v ? v : "", v ? strnlen(v, 4096) : 0);
+	}
+	return tk_buf_puts(b, "]");
+}
+
+static void
+identities(struct tk_buf *b, const struct tk_identity *const *ids,
+    size_t n)
+{
+	size_t i, k = 0;
+
+	(void)tk_buf_putc(b, '[');
+	for (i = 0; i < n; i++) {
+		size_t j;
+
+		if (ids[i] == NULL)
+			continue;
+		for (j = 0; j < i && ids[j] != ids[i]; j++)
+			;
+		if (j < i)
+			continue;
+		(void)tk_buf_puts(b, k++ ? "," : "");
+		(void)jstr(b, ids[i]->id);
+	}
+	(void)tk_buf_putc(b, ']');
+}
+
+static void
+commit_record(struct tk_buf *b, const struct tk_policy *p,
+    const struct tk_commit_record *cr)
+{
+	size_t i;
+
+	(void)tk_buf_printf(b, "{\"id\":\"%s\",\"subject\":", cr->id);
+	(void)jstr(b, cr->subject);
+	(void)tk_buf_puts(b, ",\"author\":");
+	(void)jstr(b, cr->author);
+	(void)tk_buf_puts(b, ",\"writers\":");
+	identities(b, cr->writers, 3);
+	if (cr->chain) {
+		(void)tk_buf_puts(b, ",\"approvers\":[");
+		for (i = 0; i < cr->napprovers; i++) {
+			(void)tk_buf_printf(b, "%s{\"identity\":", i ? "," : "");
+			(void)jstr(b, cr->approvers[i]->id);
+			(void)tk_buf_puts(b, ",\"roles\":");
+			(void)tk_buf_putc(b, '[');
+			for (unsigned k = 0, m = 0; k < p->nroles; k++)
+				if (tk_roleset_has(&cr->approvers[i]->roles, k)) {
+					(void)tk_buf_puts(b, m++ ? "," : "");
+					(void)jstr(b, p->roles[k]);
+				}
+			(void)tk_buf_puts(b, "]}");
+		}
+		(void)tk_buf_puts(b, "],\"refused\":");
+		(void)jstr(b, cr->refused);
+	}
+	(void)tk_buf_putc(b, '}');
+}
+
+static void
+ref_record(struct tk_buf *b, const struct tk_policy *p,
+    const struct tk_updates *u, const struct tk_report *r, size_t i)
+{
+	const struct tk_verdict *v = &r->verdicts[i];
+	char old[GIT_OID_HEXSZ + 1], nw[GIT_OID_HEXSZ + 1];
+	size_t k, m = 0;
+
+	git_oid_tostr(old, sizeof(old), &u->items[i].old_id);
+	git_oid_tostr(nw, sizeof(nw), &u->items[i].new_id);
+	(void)tk_buf_puts(b, i ? ",{\"ref\":" : "{\"ref\":");
+	(void)jstr(b, u->items[i].ref);
+	(void)tk_buf_printf(b, ",\"old\":\"%s\",\"new\":\"%s\",\"kind\":\"%s\","
+	    "\"rule\":", old, nw, tk_kind_name(u->items[i].kind));
+	(void)jstr(b, v->rule ? v->rule->name : NULL);
+	(void)tk_buf_printf(b, ",\"mode\":\"%s\",\"decision\":\"%s\","
+	    "\"warned\":%s,\"entering\":%zu,\"commits\":[",
+	    v->rule && v->rule->mode == TK_MODE_WARN ? "warn" : "enforce",
+	    v->decision == TK_REFUSE ? "refused" : "accepted",
+	    v->warned ? "true" : "false", v->nentering);
+	for (k = 0; k < r->ncommits; k++)
+		if (r->commits[k].update == i) {
+			(void)tk_buf_puts(b, m++ ? "," : "");
+			commit_record(b, p, &r->commits[k]);
+		}
+	(void)tk_buf_puts(b, "]}");
+}
+
+static const char *
+sev_name(enum tk_severity s)
+{
+	return s == TK_SEV_DENY ? "error" : s == TK_SEV_WARN ? "warning" :
+							      "note";
+}
+
+int
+tk_audit_format(struct tk_buf *b, const struct tk_policy *p,
+    const struct tk_updates *u, const struct tk_report *r,
+    const struct tk_audit_push *push)
+{
+	size_t i;
+
+	(void)header(b, r, push);
+	(void)push_options(b);
+	(void)tk_buf_printf(b, ",\"decision\":\"%s\",\"error\":",
+	    r->refused || push->error ? "refused" : "accepted");
+	(void)jstr(b, push->error);
+	(void)tk_buf_puts(b, ",\"refs\":[");
+	for (i = 0; i < u->n && i < r->nverdicts; i++)
+		ref_record(b, p, u, r, i);
+	(void)tk_buf_puts(b, "],\"findings\":[");
+	for (i = 0; i < r->nfindings; i++) {
+		const struct tk_finding *f = &r->findings[i];
+
+		(void)tk_buf_puts(b, i ? ",{\"ref\":" : "{\"ref\":");
+		(void)jstr(b, u->items[f->update].ref);
+		(void)tk_buf_puts(b, ",\"commit\":");
+		(void)jstr(b, f->commit[0] ? f->commit : NULL);
+		(void)tk_buf_printf(b, ",\"severity\":\"%s\",\"message\":",
+		    sev_name(f->sev));
+		(void)jstr(b, f->what);
+		(void)tk_buf_putc(b, '}');
+	}
+	(void)tk_buf_putc(b, ']');
+	/* Any failure above is kept in the buffer: check once. */
+	return b->err;
+}

@@ -1,0 +1,53 @@
+/*
+ * SHA-256 and HMAC-SHA-256 through OpenSSL (kept with the other OpenSSL
+ * code, in lib/sig/).
+ */
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "internal.h"
+#include "twokey/digest.h"
+
+int
+tk_sha256(unsigned char out[TK_SHA256_LEN], const void *data, size_t len)
+{
+	unsigned int n = 0;
+
+	if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 ||
+	    n != TK_SHA256_LEN)
+		return tk_error_set(TK_ECRYPTO, "SHA-256 failed");
+	return 0;
+}
+
+int
+tk_hmac_sha256(unsigned char out[TK_SHA256_LEN], const void *key,
+    size_t keylen, const void *data, size_t len)
+{
+	unsigned int n = 0;
+
+	if (keylen > INT32_MAX ||
+	    HMAC(EVP_sha256(), key, (int)keylen, data, len, out, &n) == NULL ||
+	    n != TK_SHA256_LEN)
+		return tk_error_set(TK_ECRYPTO, "HMAC-SHA-256 failed");
+	return 0;
+}
+
+void
+tk_hex(char *out, const unsigned char *p, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = hex[p[i] >> 4];
+		out[2 * i + 1] = hex[p[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+int
+tk_memeq(const void *a, const void *b, size_t len)
+{
+	return CRYPTO_memcmp(a, b, len) == 0;
+}
