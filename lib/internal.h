@@ -47,6 +47,11 @@ void tk_buf_init(struct tk_buf *b, size_t max);
 void tk_buf_release(struct tk_buf *b);
 /* Forgets the contents and the sticky error; keeps the allocation. */
 void tk_buf_reset(struct tk_buf *b);
+/*
+ * Rolls b back to its first len bytes (len <= b->len) and clears the
+ * sticky error: for functions that leave a buffer as it was on failure.
+ */
+void tk_buf_truncate(struct tk_buf *b, size_t len);
 /* Each returns 0, TK_ETOOBIG past the maximum, or TK_ENOMEM. */
 int tk_buf_put(struct tk_buf *b, const void *p, size_t n);
 int tk_buf_puts(struct tk_buf *b, const char *s);

@@ -84,6 +84,8 @@ static int
 install_repo(const char *repo_path, const char *target, int force)
 {
 	git_repository *repo = NULL;
+	git_config *cfg = NULL;
+	git_buf hp = {NULL, 0, 0};
 	char hooks[PATH_MAX], dotd[PATH_MAX];
 	struct stat st;
 	int rc;
@@ -94,7 +96,22 @@ install_repo(const char *repo_path, const char *target, int force)
 		    repo_path);
 		return -1;
 	}
-	snprintf(hooks, sizeof(hooks), "%shooks", git_repository_path(repo));
+	/* git runs hooks from core.hooksPath when set: install there. */
+	if (git_repository_config_snapshot(&cfg, repo) == 0 &&
+	    git_config_get_path(&hp, cfg, "core.hookspath") == 0 &&
+	    hp.size > 0) {
+		if (hp.ptr[0] == '/')
+			snprintf(hooks, sizeof(hooks), "%s", hp.ptr);
+		else /* relative to where hooks run: the git dir (bare) */
+			snprintf(hooks, sizeof(hooks), "%s%s",
+			    git_repository_path(repo), hp.ptr);
+		printf("%s: core.hooksPath is %s; installing there\n",
+		    repo_path, hooks);
+	} else
+		snprintf(hooks, sizeof(hooks), "%shooks",
+		    git_repository_path(repo));
+	git_buf_dispose(&hp);
+	git_config_free(cfg);
 	git_repository_free(repo);
 	if (mkdir(hooks, 0755) < 0 && errno != EEXIST) {
 		fprintf(stderr, "twokey: error: cannot create %s: %s\n", hooks,

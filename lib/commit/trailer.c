@@ -418,11 +418,8 @@ tk_trailer_canonical_message(struct tk_buf *out, const char *msg, size_t len)
 	int rc;
 
 	if ((rc = put_without_approvals(out, msg, len)) < 0 ||
-	    (rc = trim_and_terminate(out, base)) < 0) {
-		out->len = base;
-		if (out->ptr != NULL)
-			out->ptr[base] = '\0';
-	}
+	    (rc = trim_and_terminate(out, base)) < 0)
+		tk_buf_truncate(out, base);
 	return rc;
 }
 
@@ -446,8 +443,6 @@ tk_trailer_approval_payload(struct tk_buf *out, const struct tk_commit *c)
 		goto out;
 	return 0;
 out:
-	out->len = base;
-	if (out->ptr != NULL)
-		out->ptr[base] = '\0';
+	tk_buf_truncate(out, base);
 	return rc;
 }

@@ -136,13 +136,17 @@ report(struct tk_check *c, const struct tk_rule *rule,
 	int rc;
 
 	(void)tk_buf_printf(&msg, "not approved: needs %s; counted: ", need);
-	for (i = 0; i < t->counted.n; i++)
-		(void)tk_buf_printf(&msg, "%s%s", i ? ", " : "",
+	for (i = 0; i < t->counted.n; i++) {
+		(void)tk_buf_printf(&msg, "%s%s (", i ? ", " : "",
 		    t->counted.ids[i]->id);
+		(void)tk_roleset_format(&msg, c->p, &t->counted.ids[i]->roles);
+		(void)tk_buf_putc(&msg, ')');
+	}
 	if (t->counted.n == 0)
 		(void)tk_buf_puts(&msg, "none");
 	if (t->nrefused)
-		(void)tk_buf_printf(&msg, "; not counted: %s", t->refused.ptr);
+		(void)tk_buf_printf(&msg, "; %u approval%s not counted (see "
+		    "the notes)", t->nrefused, t->nrefused == 1 ? "" : "s");
 	(void)tk_buf_printf(&hint, "a reviewer who wrote none of it runs "
 	    "'twokey approve %.12s', the author adds the printed trailer with "
 	    "git commit --amend --no-edit --trailer \"...\" and pushes again",
@@ -164,8 +168,8 @@ count(struct tk_check *c, const struct tk_rule *rule,
 	struct tk_buf payload = TK_BUF_INIT(TK_COMMIT_MAX_SIZE + 65536);
 	struct tk_buf why = TK_BUF_INIT(4096);
 	const struct tk_identity *who;
-	const char *res;
-	size_t i;
+	const char *res, *subj;
+	size_t i, sl;
 	int rc;
 
 	if ((rc = tk_trailer_approval_payload(&payload, rec->c)) < 0)
@@ -174,9 +178,14 @@ count(struct tk_check *c, const struct tk_rule *rule,
 		tk_buf_reset(&why);
 		res = judge(c, rule, writers, &payload, &l->items[i], &who,
 		    &why);
-		if (res != NULL)
+		if (res != NULL) {
 			note_refused(t, &l->items[i], res);
-		else if ((rc = tk_idset_add(&t->counted, who)) < 0)
+			subj = tk_commit_subject(rec->c, &sl);
+			if ((rc = tk_check_add(c, TK_SEV_NOTE, &rec->id, subj,
+			    sl, NULL, "approval by <%s> not counted: %s",
+			    l->items[i].email, res)) < 0)
+				goto out;
+		} else if ((rc = tk_idset_add(&t->counted, who)) < 0)
 			goto out;
 	}
 out:

@@ -18,14 +18,26 @@ sev_word(enum tk_severity s)
 	}
 }
 
+/* Ref names can hold bytes a terminal acts on (C1 controls). */
+static void
+print_ref(FILE *f, const char *ref)
+{
+	struct tk_buf b = TK_BUF_INIT(4 * TK_REF_MAX_LEN + 8);
+
+	(void)tk_sanitize(&b, ref, strlen(ref), TK_REF_MAX_LEN);
+	fputs(b.ptr ? b.ptr : "", f);
+	tk_buf_release(&b);
+}
+
 static int
 print_finding(FILE *f, const struct tk_report *r, const struct tk_updates *u,
     const struct tk_finding *fi, const char *prefix)
 {
 	const struct tk_verdict *v = &r->verdicts[fi->update];
 
-	fprintf(f, "%s%s: %s: ", prefix, sev_word(fi->sev),
-	    u->items[fi->update].ref);
+	fprintf(f, "%s%s: ", prefix, sev_word(fi->sev));
+	print_ref(f, u->items[fi->update].ref);
+	fputs(": ", f);
 	if (fi->commit[0] != '\0')
 		fprintf(f, "%.7s \"%s\": ", fi->commit,
 		    fi->subject ? fi->subject : "");
@@ -55,9 +67,9 @@ tk_report_print(FILE *f, const struct tk_report *r,
 		for (k = 0, n = 0; k < r->nfindings; k++)
 			n += r->findings[k].update == i &&
 			    r->findings[k].sev != TK_SEV_NOTE;
-		fprintf(f, "%s%s %s", prefix,
-		    v->decision == TK_REFUSE ? "refused" : "accepted",
-		    u->items[i].ref);
+		fprintf(f, "%s%s ", prefix,
+		    v->decision == TK_REFUSE ? "refused" : "accepted");
+		print_ref(f, u->items[i].ref);
 		if (v->rule != NULL)
 			fprintf(f, " under rule '%s'", v->rule->name);
 		if (v->decision == TK_REFUSE)
@@ -67,6 +79,9 @@ tk_report_print(FILE *f, const struct tk_report *r,
 				   "not enforced)", n, n == 1 ? "" : "s");
 		fputc('\n', f);
 	}
+	if (r->refused)
+		fprintf(f, "%spush refused: fix the problems above and push "
+			   "again\n", prefix);
 	fflush(f);
 	return ferror(f) ? tk_error_set(TK_EIO, "cannot write the report") : 0;
 }

@@ -32,6 +32,16 @@ tk_buf_reset(struct tk_buf *b)
 		b->ptr[0] = '\0';
 }
 
+void
+tk_buf_truncate(struct tk_buf *b, size_t len)
+{
+	if (len < b->len)
+		b->len = len;
+	if (b->ptr != NULL)
+		b->ptr[b->len] = '\0';
+	b->err = 0;
+}
+
 /* Makes room for n more bytes plus the terminating NUL. */
 static int
 reserve(struct tk_buf *b, size_t n)
