@@ -10,11 +10,14 @@ static _Thread_local int last_set;
 int
 tk_error_set(int code, const char *fmt, ...)
 {
+	char tmp[sizeof(last_msg)];
 	va_list ap;
 
+	/* Through a copy: callers may pass tk_error_last() as an argument. */
 	va_start(ap, fmt);
-	vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
+	memcpy(last_msg, tmp, sizeof(tmp));
 	last_set = 1;
 	return code;
 }
