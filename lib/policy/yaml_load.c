@@ -139,6 +139,15 @@ on_scalar(struct loader *l, yaml_event_t *ev)
 		return fail(l, ev->start_mark, "value too long", NULL);
 	if (memchr(ev->data.scalar.value, '\0', ev->data.scalar.length))
 		return fail(l, ev->start_mark, "NUL byte in value", NULL);
+	/*
+	 * Escapes ("\e[31m") can put control characters into a value; names
+	 * end up on pushers' terminals and in logs, so none are allowed.
+	 */
+	for (size_t i = 0; i < ev->data.scalar.length; i++)
+		if (ev->data.scalar.value[i] < 0x20 ||
+		    ev->data.scalar.value[i] == 0x7f)
+			return fail(l, ev->start_mark,
+			    "control character in value", NULL);
 	if ((n = node_new(YN_SCALAR, ev->start_mark)) == NULL ||
 	    (n->str = tk_strndup((char *)ev->data.scalar.value,
 		 ev->data.scalar.length)) == NULL) {
