@@ -37,11 +37,10 @@ problem_text(enum tk_trailer_problem p)
 /* NULL when the approval is valid (*who set), else why not. */
 static const char *
 judge(struct tk_check *c, const struct tk_rule *rule,
-    const struct tk_idset *writers, const struct tk_buf *payload,
+    const struct tk_idset *writers, const struct tk_sigres *s,
     const struct tk_approval_trailer *t, const struct tk_identity **who,
     struct tk_buf *why)
 {
-	struct tk_sshsig *sig = NULL;
 	const struct tk_key *k = NULL;
 	const struct tk_identity *claimed;
 	const char *res = NULL;
@@ -49,19 +48,18 @@ judge(struct tk_check *c, const struct tk_rule *rule,
 	*who = NULL;
 	if (t->problem != TK_TRAILER_OK)
 		return problem_text(t->problem);
-	if (tk_sshsig_parse_blob(&sig, t->sig, t->sig_len) < 0) {
+	if (!s->parsed) {
 		(void)tk_buf_printf(why, "malformed signature: %s",
-		    tk_error_last());
-		return why->ptr;
+		    s->error ? s->error : "?");
+		return why->ptr ? why->ptr : "malformed signature";
 	}
-	if (tk_sshsig_verify(sig, "twokey-approval", payload->ptr,
-	    payload->len) < 0)
+	if (s->status < 0)
 		res = "its signature does not match this commit (made for "
 		      "another commit, or the commit's tree, parents, author "
 		      "or message changed after approval)";
-	else if ((k = tk_policy_by_key(c->p, tk_sshsig_key(sig))) == NULL)
+	else if ((k = tk_policy_by_key(c->p, tk_sshsig_key(s->sig))) == NULL)
 		(void)tk_buf_printf(why, "signed by a key not in the policy "
-		    "(%s)", tk_sshkey_fingerprint(tk_sshsig_key(sig)));
+		    "(%s)", tk_sshkey_fingerprint(tk_sshsig_key(s->sig)));
 	else if (tk_policy_key_revoked(c->p, k->key))
 		(void)tk_buf_printf(why, "signed by a revoked key of %s",
 		    k->owner->id);
@@ -86,7 +84,6 @@ judge(struct tk_check *c, const struct tk_rule *rule,
 		    "approvals from", k->owner->id);
 	else
 		*who = k->owner;
-	tk_sshsig_free(sig);
 	if (res == NULL && *who == NULL)
 		res = why->ptr ? why->ptr : "refused";
 	return res;
@@ -163,20 +160,22 @@ report(struct tk_check *c, const struct tk_rule *rule,
 static int
 count(struct tk_check *c, const struct tk_rule *rule,
     const struct tk_rec *rec, const struct tk_idset *writers,
-    const struct tk_approval_list *l, struct tally *t)
+    struct tally *t)
 {
-	struct tk_buf payload = TK_BUF_INIT(TK_COMMIT_MAX_SIZE + 65536);
 	struct tk_buf why = TK_BUF_INIT(4096);
+	const struct tk_approval_list *l = rec->apps;
 	const struct tk_identity *who;
 	const char *res, *subj;
 	size_t i, sl;
-	int rc;
+	int rc = 0;
 
-	if ((rc = tk_trailer_approval_payload(&payload, rec->c)) < 0)
-		goto out;
 	for (i = 0; i < l->count; i++) {
+		if (rec->asig[i].status == TK_ENOMEM) {
+			rc = tk_error_set(TK_ENOMEM, "out of memory");
+			break;
+		}
 		tk_buf_reset(&why);
-		res = judge(c, rule, writers, &payload, &l->items[i], &who,
+		res = judge(c, rule, writers, &rec->asig[i], &l->items[i], &who,
 		    &why);
 		if (res != NULL) {
 			note_refused(t, &l->items[i], res);
@@ -184,12 +183,10 @@ count(struct tk_check *c, const struct tk_rule *rule,
 			if ((rc = tk_check_add(c, TK_SEV_NOTE, &rec->id, subj,
 			    sl, NULL, "approval by <%s> not counted: %s",
 			    l->items[i].email, res)) < 0)
-				goto out;
+				break;
 		} else if ((rc = tk_idset_add(&t->counted, who)) < 0)
-			goto out;
+			break;
 	}
-out:
-	tk_buf_release(&payload);
 	tk_buf_release(&why);
 	return rc;
 }
@@ -219,7 +216,6 @@ int
 tk_check_approvals(struct tk_check *c, const struct tk_rule *rule,
     const struct tk_rec *rec, const struct tk_idset *writers)
 {
-	struct tk_approval_list *l = NULL;
 	struct tk_buf need = TK_BUF_INIT(4096);
 	const char *subj;
 	struct tally t;
@@ -228,15 +224,15 @@ tk_check_approvals(struct tk_check *c, const struct tk_rule *rule,
 
 	memset(&t, 0, sizeof(t));
 	tk_buf_init(&t.refused, 65536);
-	if ((rc = tk_trailer_parse_approvals(&l, rec->c->message,
-	    rec->c->message_len)) < 0) {
-		if (rc == TK_ENOMEM)
-			return rc;
+	if (rec->apps == NULL || rec->asig == NULL) {
+		if (rec->apps_status == TK_ENOMEM)
+			return tk_error_set(TK_ENOMEM, "out of memory");
 		subj = tk_commit_subject(rec->c, &sl);
 		return tk_check_add(c, TK_SEV_DENY, &rec->id, subj, sl, NULL,
-		    "cannot read its approvals: %s", tk_error_last());
+		    "cannot read its approvals: %s",
+		    rec->apps_error ? rec->apps_error : "?");
 	}
-	if ((rc = count(c, rule, rec, writers, l, &t)) < 0)
+	if ((rc = count(c, rule, rec, writers, &t)) < 0)
 		goto out;
 	if ((rc = keep(c, rec, &t)) < 0)
 		goto out;
@@ -244,7 +240,6 @@ tk_check_approvals(struct tk_check *c, const struct tk_rule *rule,
 	if (need.len > 0)
 		rc = report(c, rule, rec, &t, need.ptr);
 out:
-	tk_approval_list_free(l);
 	tk_idset_release(&t.counted);
 	tk_buf_release(&t.refused);
 	tk_buf_release(&need);

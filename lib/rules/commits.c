@@ -125,27 +125,6 @@ span_of(struct tk_check *c, const struct tk_rule *rule, struct span *sp,
 	return 0;
 }
 
-/* Reads and parses one commit; a finding (and rec->c NULL) on failure. */
-static int
-load_commit(struct tk_check *c, git_odb *odb, struct tk_rec *rec)
-{
-	git_odb_object *obj = NULL;
-	int rc = 0;
-
-	if (git_odb_read(&obj, odb, &rec->id) < 0 ||
-	    git_odb_object_type(obj) != GIT_OBJECT_COMMIT)
-		rc = tk_check_add(c, TK_SEV_DENY, &rec->id, NULL, 0, NULL,
-		    "cannot read this commit");
-	else if ((rc = tk_commit_parse(&rec->c, git_odb_object_data(obj),
-	    git_odb_object_size(obj), GIT_OID_HEXSZ)) < 0)
-		rc = rc == TK_ENOMEM ? rc :
-			tk_check_add(c, TK_SEV_DENY, &rec->id, NULL, 0,
-			    "rewrite the commit with a standard git client",
-			    "malformed commit: %s", tk_error_last());
-	git_odb_object_free(obj);
-	return rc;
-}
-
 static int
 deny_commit(struct tk_check *c, const struct tk_rec *rec, const char *hint,
     const char *what)
@@ -179,24 +158,30 @@ check_pusher_wrote(struct tk_check *c, const struct tk_rule *rule,
 	return rc;
 }
 
+/* The serial half of loading: findings, identities, signatures. */
 static int
 load_all(struct tk_check *c, const struct tk_rule *rule, struct tk_rec *recs,
     size_t n)
 {
-	git_odb *odb = NULL;
 	size_t i;
-	int rc = 0;
+	int rc;
 
-	if (git_repository_odb(&odb, c->repo) < 0)
-		return tk_error_set(TK_EGIT, "cannot open object database");
+	if ((rc = tk_prepare_commits(c, recs, n)) < 0)
+		return rc;
 	for (i = 0; i < n && rc == 0; i++) {
 		struct tk_rec *r = &recs[i];
 
 		r->owner = TK_NO_OWNER;
-		if ((rc = load_commit(c, odb, r)) < 0)
-			break;
 		if (r->c == NULL) {
-			rc = tk_check_record(c, r);
+			if (r->load_status == TK_ENOMEM)
+				return tk_error_set(TK_ENOMEM, "out of memory");
+			if ((rc = tk_check_add(c, TK_SEV_DENY, &r->id, NULL, 0,
+			    r->load_status == TK_EGIT ? NULL :
+			    "rewrite the commit with a standard git client",
+			    "%s%s", r->load_status == TK_EGIT ? "" :
+			    "malformed commit: ", r->load_error ? r->load_error :
+			    "?")) == 0)
+				rc = tk_check_record(c, r);
 			continue;
 		}
 		r->author = tk_policy_by_email(c->p, r->c->author.email,
@@ -208,7 +193,6 @@ load_all(struct tk_check *c, const struct tk_rule *rule, struct tk_rec *recs,
 			break;
 		rc = check_pusher_wrote(c, rule, r);
 	}
-	git_odb_free(odb);
 	return rc;
 }
 
@@ -475,11 +459,12 @@ tk_check_commits(struct tk_check *c, const struct tk_rule *rule)
 	if (rule->approvals && n > 0 &&
 	    ((rc = index_recs(&m, recs, n)) < 0 ||
 		(rc = assign(recs, n, m, &sp.tip, &chain, &nchain)) < 0 ||
+		(rc = tk_prepare_approvals(c, recs, chain, nchain)) < 0 ||
 		(rc = separation(c, rule, recs, n, chain, nchain)) < 0))
 		goto out;
 out:
 	for (i = 0; recs != NULL && i < n; i++)
-		tk_commit_free(recs[i].c);
+		tk_rec_release(&recs[i]);
 	free(recs);
 	free(chain);
 	tk_map_free(m);

@@ -41,10 +41,27 @@ int tk_check_unknown_pusher(struct tk_check *c, const char *why_needed);
 /* The commit checks of the current update under rule; findings only. */
 int tk_check_commits(struct tk_check *c, const struct tk_rule *rule);
 
+/* A signature checked by a worker thread (see prepare.c). */
+struct tk_sigres {
+	int status;  /* 0: verifies; else why not (message in error) */
+	bool parsed; /* the signature parsed (sig set) */
+	char *error;
+	struct tk_sshsig *sig;
+};
+
+struct tk_approval_list;
+
 /* One entering commit of the update being decided. */
 struct tk_rec {
 	git_oid id;
 	struct tk_commit *c; /* NULL when unreadable (a finding was made) */
+	int load_status;     /* why c is NULL */
+	char *load_error;
+	struct tk_sigres csig; /* its SSH commit signature, when it has one */
+	struct tk_approval_list *apps; /* chain commits: its approvals */
+	int apps_status;	       /* why apps is NULL */
+	char *apps_error;
+	struct tk_sigres *asig; /* per approval */
 	const struct tk_identity *author, *committer, *signer;
 	size_t owner; /* the chain commit that answers for it */
 	bool chain;   /* on the first-parent chain from the tip */
@@ -52,6 +69,18 @@ struct tk_rec {
 };
 
 #define TK_NO_OWNER ((size_t)-1)
+
+/*
+ * Reads, parses and verifies, on a pool of threads (TWOKEY_THREADS, else
+ * one per processor): every commit's object and signature, then the
+ * approvals of the chain commits.  Results go into the recs; the return
+ * is 0 or an error that stops the check.
+ */
+int tk_prepare_commits(struct tk_check *c, struct tk_rec *recs, size_t n);
+int tk_prepare_approvals(struct tk_check *c, struct tk_rec *recs,
+    const size_t *chain, size_t nchain);
+void tk_rec_release(struct tk_rec *r);
+void tk_sigres_release(struct tk_sigres *s);
 
 /* Appends rec's commit record to the report (rec->audit set). */
 int tk_check_record(struct tk_check *c, struct tk_rec *rec);

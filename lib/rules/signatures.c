@@ -93,30 +93,23 @@ int
 tk_check_signature(struct tk_check *c, struct tk_rec *rec, bool required)
 {
 	const struct tk_commit *cm = rec->c;
-	struct tk_sshsig *sig = NULL;
-	int rc = 0, r;
+	const struct tk_sigres *s = &rec->csig;
+	const struct tk_sshkey *key;
 
 	if (cm->sig_format != TK_SIG_SSH)
 		return required ? deny(c, rec, SIGN_HINT, "%s",
 		    format_problem(cm->sig_format)) : 0;
-	if ((r = tk_sshsig_parse_armor(&sig, cm->signature,
-	    cm->signature_len)) < 0) {
-		if (r == TK_ENOMEM)
-			return r;
+	if (s->status == TK_ENOMEM)
+		return tk_error_set(TK_ENOMEM, "out of memory");
+	if (!s->parsed)
 		return required ? deny(c, rec, SIGN_HINT, "malformed SSH "
-		    "signature: %s", tk_error_last()) : 0;
-	}
-	r = tk_sshsig_verify(sig, "git", cm->signed_payload,
-	    cm->signed_payload_len);
-	if (r == TK_ENOMEM)
-		rc = r;
-	else if (r < 0 && required)
-		rc = deny(c, rec, SIGN_HINT, "bad signature: %s (the commit "
-		    "was changed after signing, or the signature was made for "
-		    "something else)", tk_error_last());
-	else if (r == 0)
-		rc = judge_key(c, rec, tk_policy_by_key(c->p, tk_sshsig_key(sig)),
-		    tk_sshkey_fingerprint(tk_sshsig_key(sig)), required);
-	tk_sshsig_free(sig);
-	return rc;
+		    "signature: %s", s->error ? s->error : "?") : 0;
+	if (s->status < 0)
+		return required ? deny(c, rec, SIGN_HINT, "bad signature: %s "
+		    "(the commit was changed after signing, or the signature "
+		    "was made for something else)", s->error ? s->error : "?") :
+				  0;
+	key = tk_sshsig_key(s->sig);
+	return judge_key(c, rec, tk_policy_by_key(c->p, key),
+	    tk_sshkey_fingerprint(key), required);
 }

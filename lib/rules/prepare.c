@@ -1,0 +1,222 @@
+/*
+ * The expensive, independent part of checking commits, spread over a pool
+ * of threads: reading and parsing each entering commit, and verifying its
+ * signature and its approvals' signatures.  Nothing here consults the
+ * policy or touches the report; the results wait in each tk_rec until the
+ * decision is made, serially, in commits.c.
+ *
+ * Thread safety: OpenSSL verification is thread-safe; libgit2's object
+ * database is locked and may be read from several threads; each worker
+ * records errors in its own tk_rec (tk_error_last() is per thread).
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+#include "internal_check.h"
+#include "twokey/commit.h"
+#include "twokey/sshsig.h"
+#include "twokey/trailer.h"
+
+/* Below this many items a thread costs more than it saves. */
+#define PARALLEL_MIN 32
+#define MAX_THREADS 64
+
+static char *
+last_error(void)
+{
+	return tk_strdup(tk_error_last());
+}
+
+void
+tk_sigres_release(struct tk_sigres *s)
+{
+	tk_sshsig_free(s->sig);
+	free(s->error);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Parses and verifies one signature; never fails as a whole. */
+static void
+verify_one(struct tk_sigres *s, int parse_rc, struct tk_sshsig *sig,
+    const char *ns, const void *msg, size_t len)
+{
+	s->status = parse_rc;
+	if (parse_rc < 0) {
+		s->error = last_error();
+		return;
+	}
+	s->parsed = true;
+	s->sig = sig;
+	if ((s->status = tk_sshsig_verify(sig, ns, msg, len)) < 0)
+		s->error = last_error();
+}
+
+static void
+prepare_commit(git_odb *odb, struct tk_rec *rec)
+{
+	git_odb_object *obj = NULL;
+	struct tk_sshsig *sig = NULL;
+	const struct tk_commit *cm;
+	int r;
+
+	if (git_odb_read(&obj, odb, &rec->id) < 0 ||
+	    git_odb_object_type(obj) != GIT_OBJECT_COMMIT) {
+		rec->load_status = TK_EGIT;
+		rec->load_error = tk_strdup("cannot read this commit");
+		git_odb_object_free(obj);
+		return;
+	}
+	r = tk_commit_parse(&rec->c, git_odb_object_data(obj),
+	    git_odb_object_size(obj), GIT_OID_HEXSZ);
+	git_odb_object_free(obj);
+	if (r < 0) {
+		rec->load_status = r;
+		rec->load_error = last_error();
+		return;
+	}
+	cm = rec->c;
+	if (cm->sig_format != TK_SIG_SSH)
+		return;
+	r = tk_sshsig_parse_armor(&sig, cm->signature, cm->signature_len);
+	verify_one(&rec->csig, r, sig, "git", cm->signed_payload,
+	    cm->signed_payload_len);
+}
+
+static void
+prepare_approvals(struct tk_rec *rec)
+{
+	struct tk_buf payload = TK_BUF_INIT(TK_COMMIT_MAX_SIZE + 65536);
+	struct tk_sshsig *sig = NULL;
+	size_t i;
+	int r;
+
+	if ((r = tk_trailer_parse_approvals(&rec->apps, rec->c->message,
+	    rec->c->message_len)) < 0 ||
+	    (r = tk_trailer_approval_payload(&payload, rec->c)) < 0 ||
+	    (rec->asig = tk_calloc(rec->apps->count + 1,
+		 sizeof(*rec->asig))) == NULL) {
+		rec->apps_status = r < 0 ? r : TK_ENOMEM;
+		rec->apps_error = last_error();
+		goto out;
+	}
+	for (i = 0; i < rec->apps->count; i++) {
+		const struct tk_approval_trailer *t = &rec->apps->items[i];
+
+		if (t->problem != TK_TRAILER_OK)
+			continue;
+		sig = NULL;
+		r = tk_sshsig_parse_blob(&sig, t->sig, t->sig_len);
+		verify_one(&rec->asig[i], r, sig, "twokey-approval",
+		    payload.ptr, payload.len);
+	}
+out:
+	tk_buf_release(&payload);
+}
+
+struct pool {
+	struct tk_rec *recs;
+	const size_t *idx; /* NULL: every rec */
+	size_t n;
+	git_odb *odb; /* NULL: approvals phase */
+	atomic_size_t next;
+};
+
+static void *
+worker(void *arg)
+{
+	struct pool *p = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&p->next, 1)) < p->n) {
+		struct tk_rec *r = &p->recs[p->idx ? p->idx[i] : i];
+
+		if (p->odb != NULL)
+			prepare_commit(p->odb, r);
+		else if (r->c != NULL)
+			prepare_approvals(r);
+	}
+	return NULL;
+}
+
+/* TWOKEY_THREADS, else the number of online processors. */
+static size_t
+thread_count(size_t items)
+{
+	const char *env = getenv("TWOKEY_THREADS");
+	long n = env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		n = 1;
+	if (n > MAX_THREADS)
+		n = MAX_THREADS;
+	if (items < PARALLEL_MIN)
+		n = 1;
+	return (size_t)n;
+}
+
+static void
+run(struct pool *p)
+{
+	pthread_t th[MAX_THREADS];
+	size_t nt = thread_count(p->n), started = 0, i;
+
+	atomic_init(&p->next, 0);
+	/* The calling thread works too; a thread that fails to start only
+	 * means fewer helpers. */
+	for (i = 1; i < nt; i++)
+		if (pthread_create(&th[started], NULL, worker, p) == 0)
+			started++;
+	worker(p);
+	for (i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+}
+
+int
+tk_prepare_commits(struct tk_check *c, struct tk_rec *recs, size_t n)
+{
+	struct pool p;
+	git_odb *odb = NULL;
+
+	if (git_repository_odb(&odb, c->repo) < 0)
+		return tk_error_set(TK_EGIT, "cannot open object database");
+	memset(&p, 0, sizeof(p));
+	p.recs = recs;
+	p.n = n;
+	p.odb = odb;
+	run(&p);
+	git_odb_free(odb);
+	return 0;
+}
+
+int
+tk_prepare_approvals(struct tk_check *c, struct tk_rec *recs,
+    const size_t *chain, size_t nchain)
+{
+	struct pool p;
+
+	(void)c;
+	memset(&p, 0, sizeof(p));
+	p.recs = recs;
+	p.idx = chain;
+	p.n = nchain;
+	run(&p);
+	return 0;
+}
+
+void
+tk_rec_release(struct tk_rec *r)
+{
+	size_t i;
+
+	for (i = 0; r->asig != NULL && r->apps != NULL && i < r->apps->count;
+	     i++)
+		tk_sigres_release(&r->asig[i]);
+	free(r->asig);
+	tk_approval_list_free(r->apps);
+	free(r->apps_error);
+	tk_sigres_release(&r->csig);
+	free(r->load_error);
+	tk_commit_free(r->c);
+	memset(r, 0, sizeof(*r));
+}
