@@ -91,6 +91,13 @@ int tk_base64_encode(struct tk_buf *out, const unsigned char *in, size_t len);
  */
 int tk_sanitize(struct tk_buf *out, const char *s, size_t len, size_t max);
 
+/*
+ * Length of the valid UTF-8 sequence at s (n bytes available), or 0 when
+ * there is none: overlong forms, surrogates and values past U+10FFFF are
+ * invalid.
+ */
+size_t tk_utf8_len(const unsigned char *s, size_t n);
+
 /* ASCII case-insensitive helpers; locale-independent. */
 int tk_ascii_tolower(int c);
 bool tk_ascii_ieq(const char *a, size_t alen, const char *b, size_t blen);

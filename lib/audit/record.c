@@ -12,36 +12,6 @@
 #include "twokey/check.h"
 #include "twokey/policy.h"
 
-/* Length of a valid UTF-8 sequence at s (n bytes left), or 0. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 int
 tk_json_string(struct tk_buf *out, const char *s, size_t len)
 {
@@ -56,7 +26,7 @@ tk_json_string(struct tk_buf *out, const char *s, size_t len)
 		} else if (p[i] < 0x20 || p[i] == 0x7f) {
 			rc = tk_buf_printf(out, "\\u%04x", p[i]);
 			n = 1;
-		} else if ((n = utf8_seq(p + i, len - i)) == 0) {
+		} else if ((n = tk_utf8_len(p + i, len - i)) == 0) {
 			rc = tk_buf_puts(out, "\\ufffd");
 			n = 1;
 		} else

@@ -6,9 +6,8 @@
  */
 #include "internal.h"
 
-/* Length of a valid UTF-8 sequence at s, or 0 when it is not one. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
+size_t
+tk_utf8_len(const unsigned char *s, size_t n)
 {
 	size_t len, i;
 	uint32_t cp;
@@ -34,10 +33,14 @@ utf8_len(const unsigned char *s, size_t n)
 	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
 	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
 		return 0;
-	/* C1 controls: some terminals act on them as CSI and friends. */
-	if (cp >= 0x80 && cp <= 0x9f)
-		return 0;
 	return len;
+}
+
+/* C1 controls (U+0080..U+009F): some terminals act on them as CSI. */
+static bool
+is_c1(const unsigned char *s, size_t n)
+{
+	return n == 2 && s[0] == 0xc2 && s[1] <= 0x9f;
 }
 
 int
@@ -50,8 +53,9 @@ tk_sanitize(struct tk_buf *out, const char *s, size_t len, size_t max)
 	while (i < len) {
 		if (written >= max)
 			return tk_buf_puts(out, "...");
-		n = utf8_len(p + i, len - i);
-		if (n == 0 || (n == 1 && (p[i] < 0x20 || p[i] == 0x7f))) {
+		n = tk_utf8_len(p + i, len - i);
+		if (n == 0 || is_c1(p + i, n) ||
+		    (n == 1 && (p[i] < 0x20 || p[i] == 0x7f))) {
 			if ((rc = tk_buf_putc(out, '?')) < 0)
 				return rc;
 			i++;
