@@ -9,6 +9,7 @@ int cmd_approve(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 int cmd_install(int argc, char **argv);
 
 /* Prints "twokey: error: ..." to stderr and returns exit status 2. */

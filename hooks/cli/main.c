@@ -20,6 +20,8 @@ static const struct {
 			     "show' decisions"},
 	{"check", cmd_check, "say what the hook would decide for REF OLD NEW"},
 	{"config", cmd_config, "'config check [FILE]': validate a policy"},
+	{"doctor", cmd_doctor, "check the hook, policy, pusher variables and "
+			       "audit log"},
 	{"install", cmd_install, "put the hooks into repositories"},
 };
 

@@ -191,6 +191,41 @@ count(struct tk_check *c, const struct tk_rule *rule,
 	return rc;
 }
 
+/* An "Approved-by:" line at the start of some line of msg. */
+static bool
+mentions_approval(const char *msg, size_t len)
+{
+	static const char key[] = "approved-by:";
+	size_t i, k = sizeof(key) - 1;
+
+	for (i = 0; i + k <= len; i++)
+		if ((i == 0 || msg[i - 1] == '\n') &&
+		    tk_ascii_ieq(msg + i, k, key, k))
+			return true;
+	return false;
+}
+
+/*
+ * git commit --trailer puts a trailer where git sees a trailer block,
+ * which can be a paragraph twokey (following DESIGN.md strictly) does not
+ * read: say so instead of silently counting nothing.
+ */
+static int
+note_misplaced(struct tk_check *c, const struct tk_rec *rec)
+{
+	const char *subj;
+	size_t sl;
+
+	if (rec->apps->count > 0 ||
+	    !mentions_approval(rec->c->message, rec->c->message_len))
+		return 0;
+	subj = tk_commit_subject(rec->c, &sl);
+	return tk_check_add(c, TK_SEV_NOTE, &rec->id, subj, sl,
+	    "put the Approved-by lines in a last paragraph that holds "
+	    "nothing but 'Key: value' trailers (no '---' line, no prose)",
+	    "Approved-by lines outside the trailer block are ignored");
+}
+
 /* The audit record keeps who counted and what was refused. */
 static int
 keep(struct tk_check *c, const struct tk_rec *rec, struct tally *t)
@@ -232,7 +267,8 @@ tk_check_approvals(struct tk_check *c, const struct tk_rule *rule,
 		    "cannot read its approvals: %s",
 		    rec->apps_error ? rec->apps_error : "?");
 	}
-	if ((rc = count(c, rule, rec, writers, &t)) < 0)
+	if ((rc = note_misplaced(c, rec)) < 0 ||
+	    (rc = count(c, rule, rec, writers, &t)) < 0)
 		goto out;
 	if ((rc = keep(c, rec, &t)) < 0)
 		goto out;

@@ -13,7 +13,19 @@
 #include "twokey/policy.h"
 #include "twokey/repo.h"
 
-#define PREFIX "twokey: "
+/*
+ * GitLab shows hook output in its web UI only for lines that start with
+ * GL-HOOK-ERR:, so under GitLab (GL_ID and GL_PROTOCOL set) every line
+ * carries it.
+ */
+static const char *
+prefix(void)
+{
+	const char *id = getenv("GL_ID"), *proto = getenv("GL_PROTOCOL");
+
+	return id && *id && proto && *proto ? "GL-HOOK-ERR: twokey: " :
+					      "twokey: ";
+}
 
 const char *
 tk_version(void)
@@ -24,9 +36,9 @@ tk_version(void)
 static int
 refuse(const char *what)
 {
-	fprintf(stderr, PREFIX "error: %s\n", what);
-	fprintf(stderr, PREFIX "refusing the push: twokey could not decide "
-			"it, and it fails closed\n");
+	fprintf(stderr, "%serror: %s\n", prefix(), what);
+	fprintf(stderr, "%srefusing the push: twokey could not decide "
+			"it, and it fails closed\n", prefix());
 	return 1;
 }
 
@@ -87,10 +99,10 @@ load_policy(struct tk_policy **p, git_repository *repo)
 		/* The first problem only: the admin has 'config check'. */
 		if (errors != NULL && (nl = strchr(errors, '\n')) != NULL)
 			*nl = '\0';
-		fprintf(stderr, PREFIX "error: the policy cannot be used: %s\n",
-		    errors ? errors : tk_error_last());
-		fprintf(stderr, PREFIX "an admin can run 'twokey config check "
-				"%s' on the server\n", path);
+		fprintf(stderr, "%serror: the policy cannot be used: %s\n",
+		    prefix(), errors ? errors : tk_error_last());
+		fprintf(stderr, "%san admin can run 'twokey config check "
+				"%s' on the server\n", prefix(), path);
 		rc = refuse("no valid policy, so no push to any ref is allowed");
 	}
 	free(errors);
@@ -119,14 +131,14 @@ decide(enum tk_hook_kind kind, git_repository *repo, struct tk_policy *p,
 		snprintf(err, sizeof(err), "%s", tk_error_last());
 		push.error = err;
 		status = refuse(err);
-	} else if (tk_report_print(stderr, &report, u, PREFIX) < 0)
+	} else if (tk_report_print(stderr, &report, u, prefix()) < 0)
 		status = refuse(tk_error_last());
 	else
 		status = report.refused ? 1 : 0;
 	/* Nothing is accepted unrecorded. */
 	if (tk_audit_write(p, u, &report, &push) < 0) {
-		fprintf(stderr, PREFIX "error: the audit log is unavailable: "
-				"%s\n", tk_error_last());
+		fprintf(stderr, "%serror: the audit log is unavailable: %s\n",
+		    prefix(), tk_error_last());
 		status = refuse("nothing is accepted unrecorded");
 	}
 	tk_report_release(&report);
