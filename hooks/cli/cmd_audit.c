@@ -137,6 +137,9 @@ verify(struct opts *o)
 	       "last hash %s\n", v.records, o->nfiles,
 	    o->nfiles == 1 ? "" : "s", keyed ? " with HMAC" : "",
 	    v.rotated ? " (continues an earlier file)" : "", v.last_hash);
+	if (v.unchecked_hmacs > 0)
+		printf("note: %zu records carry an HMAC that was not checked; "
+		       "give --key-file to check them\n", v.unchecked_hmacs);
 	return 0;
 }
 
@@ -230,9 +233,15 @@ matches(const struct opts *o, const struct tk_jv *rec, const struct tk_jv *ref)
 	if (o->decision &&
 	    strcmp(tk_json_str(tk_json_get(ref, "decision"), ""), o->decision))
 		return false;
-	/* The evidence export lists commits that landed, unless asked. */
+	/*
+	 * The evidence export lists commits that landed, unless asked: the
+	 * ref passed and so did the push as a whole (pre-receive refuses all
+	 * refs when one fails).
+	 */
 	if (!o->decision && strcmp(o->format, "csv") == 0 &&
-	    strcmp(tk_json_str(tk_json_get(ref, "decision"), ""), "accepted"))
+	    (strcmp(tk_json_str(tk_json_get(ref, "decision"), ""), "accepted") ||
+		strcmp(tk_json_str(tk_json_get(rec, "decision"), ""),
+		    "accepted")))
 		return false;
 	return true;
 }

@@ -67,6 +67,7 @@ struct tk_audit_verify {
 	size_t bad_line; /* its 1-based line; 0 when all is well */
 	char problem[256];
 	bool rotated; /* the first file continues an earlier one */
+	size_t unchecked_hmacs; /* records with an HMAC, checked without key */
 	char last_hash[65];
 };
 

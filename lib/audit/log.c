@@ -185,36 +185,88 @@ last_line(int fd, char **line, size_t *len)
 	return 0;
 }
 
-/* The hash the next record links to, checking the last record's own. */
+/*
+ * The last record of the open log: its own hash and the hash it links
+ * to, after checking the first against its content.  *empty when the log
+ * has no record yet.
+ */
 static int
-chain_head(int fd, char prev[65])
+log_tail(int fd, char hash[65], char prev[65], bool *empty)
 {
-	char *line = NULL, hash[65], h2[65], mac[65], mac2[65];
+	char *line = NULL, h2[65], mac[65], mac2[65];
 	size_t len = 0, body;
 	int rc;
 
+	*empty = false;
 	if ((rc = last_line(fd, &line, &len)) < 0)
 		return rc;
 	if (line == NULL) {
-		memcpy(prev, ZERO_HASH, 65);
+		*empty = true;
 		return 0;
 	}
-	if (split(line, len, &body, h2, hash, mac) < 0)
+	if (split(line, len, &body, prev, hash, mac) < 0)
 		rc = tk_error_set(TK_EIO, "the audit log's last record is "
 		    "malformed; run 'twokey audit verify'");
 	else if ((rc = digest(line, body, NULL, 0, h2, mac2)) == 0 &&
 	    strcmp(h2, hash) != 0)
 		rc = tk_error_set(TK_EIO, "the audit log's last record does "
 		    "not match its hash (edited?); run 'twokey audit verify'");
-	else
-		memcpy(prev, hash, 65);
 	free(line);
 	return rc;
 }
 
-/* Adds prev, hash and hmac to body and writes the line. */
+/*
+ * The head file (audit.path + ".head") holds the newest record's hash.
+ * It outlives rotation: after "mv audit.jsonl audit.jsonl.1" the new
+ * file's first record still links to the old file's last one, so the
+ * chain continues across files.  It is also the lock, since the log's
+ * own inode changes when the log is rotated.
+ */
 static int
-append_locked(int fd, struct tk_buf *body, const unsigned char *key,
+read_head(int hfd, char head[65], bool *have)
+{
+	char buf[66];
+	ssize_t n = pread(hfd, buf, sizeof(buf), 0);
+
+	*have = false;
+	if (n < 0)
+		return tk_error_set(TK_EIO, "cannot read the audit head file");
+	if (n == 0)
+		return 0;
+	if (n < 64 || !is_hex64(buf) || (n > 64 && buf[64] != '\n'))
+		return tk_error_set(TK_EIO, "the audit head file is damaged");
+	memcpy(head, buf, 64);
+	head[64] = '\0';
+	*have = true;
+	return 0;
+}
+
+/* The hash the next record links to. */
+static int
+chain_prev(int hfd, int fd, char prev[65])
+{
+	char head[65], last[65], lastprev[65];
+	bool have, empty;
+	int rc;
+
+	if ((rc = read_head(hfd, head, &have)) < 0 ||
+	    (rc = log_tail(fd, last, lastprev, &empty)) < 0)
+		return rc;
+	if (empty)
+		memcpy(prev, have ? head : ZERO_HASH, 65);
+	else if (!have || strcmp(head, last) == 0 ||
+	    strcmp(head, lastprev) == 0) /* crashed before updating head */
+		memcpy(prev, last, 65);
+	else
+		return tk_error_set(TK_EIO, "the audit log's last record is "
+		    "not the one its head file names (edited or replaced?); "
+		    "run 'twokey audit verify'");
+	return 0;
+}
+
+/* Adds prev, hash and hmac to body, writes the line, then the head. */
+static int
+append_locked(int hfd, int fd, struct tk_buf *body, const unsigned char *key,
     size_t keylen)
 {
 	char prev[65], hash[65], hmac[65];
@@ -222,7 +274,7 @@ append_locked(int fd, struct tk_buf *body, const unsigned char *key,
 	ssize_t n;
 	int rc;
 
-	if ((rc = chain_head(fd, prev)) < 0)
+	if ((rc = chain_prev(hfd, fd, prev)) < 0)
 		return rc;
 	(void)tk_buf_printf(body, TAIL_PREV "%s\"", prev);
 	base = body->len;
@@ -240,6 +292,29 @@ append_locked(int fd, struct tk_buf *body, const unsigned char *key,
 		    n < 0 ? strerror(errno) : "short write");
 	if (fsync(fd) < 0)
 		return tk_error_set(TK_EIO, "cannot flush the audit log: %s",
+		    strerror(errno));
+	hash[64] = '\n';
+	if (pwrite(hfd, hash, 65, 0) != 65 || ftruncate(hfd, 65) < 0 ||
+	    fsync(hfd) < 0)
+		return tk_error_set(TK_EIO, "cannot update the audit head "
+		    "file: %s", strerror(errno));
+	return 0;
+}
+
+static int
+open_locked(const char *path, const char *suffix, int *fd)
+{
+	char name[4096];
+
+	if ((size_t)snprintf(name, sizeof(name), "%s%s", path, suffix) >=
+	    sizeof(name))
+		return tk_error_set(TK_EIO, "audit path too long");
+	if ((*fd = open(name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+	    (*suffix ? 0 : O_APPEND), 0640)) < 0)
+		return tk_error_set(TK_EIO, "cannot open '%s': %s", name,
+		    strerror(errno));
+	if (*suffix && flock(*fd, LOCK_EX) < 0)
+		return tk_error_set(TK_EIO, "cannot lock '%s': %s", name,
 		    strerror(errno));
 	return 0;
 }
@@ -270,31 +345,24 @@ tk_audit_write(const struct tk_policy *p, const struct tk_updates *u,
 	struct tk_buf body = TK_BUF_INIT(TK_AUDIT_MAX_RECORD);
 	unsigned char *key = NULL;
 	size_t keylen = 0;
-	int fd = -1, rc;
+	int hfd = -1, fd = -1, rc;
 
 	if (p->audit_path == NULL)
 		return 0;
 	if ((p->audit_key_file != NULL &&
 		(rc = tk_audit_read_key(&key, &keylen, p->audit_key_file)) < 0) ||
-	    (rc = tk_audit_format(&body, p, u, r, push)) < 0)
+	    (rc = tk_audit_format(&body, p, u, r, push)) < 0 ||
+	    (rc = open_locked(p->audit_path, ".head", &hfd)) < 0 ||
+	    (rc = open_locked(p->audit_path, "", &fd)) < 0)
 		goto out;
-	if ((fd = open(p->audit_path, O_RDWR | O_APPEND | O_CREAT |
-	    O_CLOEXEC | O_NOFOLLOW, 0640)) < 0) {
-		rc = tk_error_set(TK_EIO, "cannot open the audit log '%s': %s",
-		    p->audit_path, strerror(errno));
-		goto out;
-	}
-	if (flock(fd, LOCK_EX) < 0) {
-		rc = tk_error_set(TK_EIO, "cannot lock the audit log '%s': %s",
-		    p->audit_path, strerror(errno));
-		goto out;
-	}
-	rc = append_locked(fd, &body, key, keylen);
+	rc = append_locked(hfd, fd, &body, key, keylen);
 	if (rc == 0 && p->audit_syslog)
 		summary_to_syslog(u, r, push);
 out:
 	if (fd >= 0)
-		close(fd); /* releases the lock */
+		close(fd);
+	if (hfd >= 0)
+		close(hfd); /* releases the lock */
 	if (key != NULL)
 		explicit_bzero(key, keylen);
 	free(key);
@@ -366,6 +434,8 @@ check_record(struct tk_audit_verify *v, struct tk_map *seen,
 		    "not to the one before it" :
 		    "deleted: the record it links to is missing (removed, "
 		    "moved later, or edited)");
+	if (key == NULL && hmac[0] != '\0')
+		v->unchecked_hmacs++;
 	if (key != NULL && hmac[0] == '\0')
 		return broken(v, file, lineno, "no HMAC, but a key was given: "
 		    "the record was written without the key");

@@ -38,9 +38,10 @@ print_finding(FILE *f, const struct tk_report *r, const struct tk_updates *u,
 	fprintf(f, "%s%s: ", prefix, sev_word(fi->sev));
 	print_ref(f, u->items[fi->update].ref);
 	fputs(": ", f);
-	if (fi->commit[0] != '\0')
-		fprintf(f, "%.7s \"%s\": ", fi->commit,
-		    fi->subject ? fi->subject : "");
+	if (fi->commit[0] != '\0' && fi->subject != NULL)
+		fprintf(f, "%.7s \"%s\": ", fi->commit, fi->subject);
+	else if (fi->commit[0] != '\0')
+		fprintf(f, "%.7s: ", fi->commit);
 	fprintf(f, "%s", fi->what);
 	if (v->rule != NULL)
 		fprintf(f, " [rule '%s']", v->rule->name);
