@@ -103,6 +103,32 @@ parse_opts(struct opts *o, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The writer keeps the newest hash in FILE.head; a log that ends before
+ * that record lost records at its end, which the chain alone cannot show.
+ */
+static bool
+head_mismatch(const char *file, const char *last)
+{
+	char path[4096], head[66] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s.head", file);
+	if ((f = fopen(path, "re")) == NULL)
+		return false;
+	if (fgets(head, sizeof(head), f) == NULL)
+		head[0] = '\0';
+	fclose(f);
+	head[strcspn(head, "\n")] = '\0';
+	if (head[0] == '\0' || strcmp(head, last) == 0)
+		return false;
+	printf("%s: its last record is not the newest one written (%s names "
+	       "%.16s...): records were removed from the end\n", file, path,
+	    head);
+	printf("twokey: the audit chain is broken\n");
+	return true;
+}
+
 static int
 verify(struct opts *o)
 {
@@ -133,6 +159,8 @@ verify(struct opts *o)
 		fprintf(stderr, "twokey: error: %s\n", tk_error_last());
 		return 1;
 	}
+	if (head_mismatch(o->files[o->nfiles - 1], v.last_hash))
+		return 1;
 	printf("twokey: %zu records verified in %zu file%s%s; chain intact%s; "
 	       "last hash %s\n", v.records, o->nfiles,
 	    o->nfiles == 1 ? "" : "s", keyed ? " with HMAC" : "",

@@ -5,6 +5,7 @@
 #include <git2.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,22 @@ bad(const char *what, const char *detail)
 	problems++;
 }
 
+/* A dispatcher script (Gitea's, a site's own) that names twokey. */
+static bool
+mentions_twokey(const char *path)
+{
+	char buf[65536];
+	size_t n;
+	FILE *f = fopen(path, "re");
+
+	if (f == NULL)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return memchr(buf, '\0', n) == NULL && strstr(buf, "twokey") != NULL;
+}
+
 /* The hook git will run: core.hooksPath, a .d dispatcher, or hooks/. */
 static void
 check_hook(git_repository *repo)
@@ -40,7 +57,6 @@ check_hook(git_repository *repo)
 	git_config *cfg = NULL;
 	git_buf hp = {NULL, 0, 0};
 	struct stat st;
-	ssize_t n;
 
 	if (git_repository_config_snapshot(&cfg, repo) == 0 &&
 	    git_config_get_path(&hp, cfg, "core.hookspath") == 0 && hp.size)
@@ -58,13 +74,19 @@ check_hook(git_repository *repo)
 					"'twokey install'");
 		return;
 	}
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0 || (target[n] = '\0', strstr(target, "twokey") == NULL)) {
-		bad(path, "is not a link to twokey-pre-receive (a dispatcher "
-			  "that runs twokey is fine; check it does)");
+	/* Follow the whole chain of links (gitolite adds one). */
+	if (realpath(path, target) != NULL &&
+	    strcmp(basename(target), "twokey-pre-receive") == 0) {
+		ok("pre-receive hook", path);
 		return;
 	}
-	ok("pre-receive hook", path);
+	if (mentions_twokey(path)) {
+		printf("note     %s is a script that mentions twokey; check that "
+		       "it runs twokey-pre-receive and fails when it fails\n",
+		    path);
+		return;
+	}
+	bad(path, "does not run twokey-pre-receive; run 'twokey install'");
 }
 
 static void
@@ -132,10 +154,12 @@ cmd_doctor(int argc, char **argv)
 	}
 	if (argc > 2)
 		return cli_usage_error(USAGE, "too many arguments");
+	/* As the hooks do: git decides whom to trust, not the file owner. */
+	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
 	if (git_repository_discover(&dir, argc == 2 ? argv[1] : ".", 0,
 	    NULL) < 0 || git_repository_open(&repo, dir.ptr) < 0) {
-		bad("repository", "not found (SHA-256 repositories are not "
-				  "supported yet)");
+		bad("repository", git_error_last() && git_error_last()->message ?
+		    git_error_last()->message : "not found");
 		git_buf_dispose(&dir);
 		return 1;
 	}

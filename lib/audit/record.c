@@ -72,6 +72,8 @@ header(struct tk_buf *b, const struct tk_report *r,
 	(void)jstr(b, client);
 	(void)tk_buf_puts(b, ",\"protocol\":{\"GL_PROTOCOL\":");
 	(void)jstr(b, getenv("GL_PROTOCOL"));
+	(void)tk_buf_puts(b, ",\"GL_ID\":");
+	(void)jstr(b, getenv("GL_ID"));
 	(void)tk_buf_puts(b, ",\"GITHUB_VIA\":");
 	(void)jstr(b, getenv("GITHUB_VIA"));
 	return tk_buf_puts(b, "}");

@@ -227,6 +227,12 @@ decode_sig(struct tk_approval_trailer *t, const char *b64, size_t n)
 		    t->line, TK_SSHSIG_MAX_BLOB);
 	if (rc == TK_EINVAL)
 		t->problem = TK_TRAILER_BAD_BASE64;
+	/*
+	 * The decoder skips white space that unfolding keeps (form feed,
+	 * vertical tab): "sshsig:\f" has nothing after it either.
+	 */
+	if (rc == 0 && t->sig_len == 0)
+		t->problem = TK_TRAILER_MALFORMED;
 	return rc == TK_EINVAL ? 0 : rc;
 }
 

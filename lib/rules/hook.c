@@ -15,8 +15,8 @@
 
 /*
  * GitLab shows hook output in its web UI only for lines that start with
- * GL-HOOK-ERR:, so under GitLab (GL_ID and GL_PROTOCOL set) every line
- * carries it.
+ * GL-HOOK-ERR:, so under GitLab (GL_ID and GL_PROTOCOL set) the lines of a
+ * refusal carry it; an acceptance is not an error.
  */
 static const char *
 prefix(void)
@@ -131,7 +131,8 @@ decide(enum tk_hook_kind kind, git_repository *repo, struct tk_policy *p,
 		snprintf(err, sizeof(err), "%s", tk_error_last());
 		push.error = err;
 		status = refuse(err);
-	} else if (tk_report_print(stderr, &report, u, prefix()) < 0)
+	} else if (tk_report_print(stderr, &report, u,
+	    report.refused ? prefix() : "twokey: ") < 0)
 		status = refuse(tk_error_last());
 	else
 		status = report.refused ? 1 : 0;

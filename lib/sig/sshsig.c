@@ -319,13 +319,16 @@ tk_sshsig_parse_armor(struct tk_sshsig **out, const char *text, size_t len)
 		    "signature does not start with '%s'", ARMOR_BEGIN);
 	body = text + hlen;
 	rest = len - hlen;
-	if (rest >= 2 && body[0] == '\r' && body[1] == '\n')
-		body += 2;
-	else if (rest >= 1 && body[0] == '\n')
+	/*
+	 * LF only, as OpenSSH 9.2 (Debian 12) and so git verify-commit want:
+	 * accepting CR LF too would let a commit's id change without
+	 * re-signing while twokey and git disagree about its signature.
+	 */
+	if (rest >= 1 && body[0] == '\n')
 		body++;
 	else
 		return tk_error_set(
-		    TK_EINVAL, "no line break after the signature header");
+		    TK_EINVAL, "no line feed after the signature header");
 	/* From the header's own LF, as OpenSSH does; what follows is ignored */
 	end = memmem(body - 1, len - (size_t)(body - 1 - text), ARMOR_END,
 	    sizeof(ARMOR_END) - 1);

@@ -913,7 +913,13 @@ test_sshsig__armor(void **state)
 	char *text = read_fixture("ecdsa384.sig", &len), *p;
 
 	assert_int_equal(parse_armor_text(text, len), 0);
+	/* CR LF after the header is refused, as OpenSSH 9.2 does ... */
 	to_crlf(&b, text);
+	assert_int_equal(parse_armor_text(b.ptr, b.len), TK_EINVAL);
+	/* ... but CRs inside the base64 are white space. */
+	p = strchr(b.ptr, '\r');
+	memmove(p, p + 1, b.len - (size_t)(p - b.ptr));
+	b.len--;
 	assert_int_equal(parse_armor_text(b.ptr, b.len), 0);
 	/* Garbage after the footer is ignored, as OpenSSH does. */
 	tk_buf_reset(&b);

@@ -126,6 +126,13 @@ static const struct approvals_case approvals_cases[] = {
         1, {{BAD, "Bob", "bob@x.org", NULL, 3}}},
     {"nothing after sshsig", "S\n\nApproved-by: Bob <bob@x.org> sshsig:\n", 1,
         {{BAD, "Bob", "bob@x.org", NULL, 3}}},
+    /* Found by fuzz_trailer: the decoder skips what unfolding keeps. */
+    {"only a form feed after sshsig",
+        "S\n\nApproved-by: Bob <bob@x.org> sshsig:\f\n", 1,
+        {{BAD, "Bob", "bob@x.org", NULL, 3}}},
+    {"only a vertical tab after sshsig",
+        "S\n\nApproved-by: Bob <bob@x.org> sshsig:\v\n", 1,
+        {{BAD, "Bob", "bob@x.org", NULL, 3}}},
     {"bad base64 character",
         "S\n\nApproved-by: Bob <bob@x.org> sshsig:U1NI*0lH\n", 1,
         {{B64, "Bob", "bob@x.org", NULL, 3}}},
