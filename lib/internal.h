@@ -34,10 +34,13 @@ struct tk_buf {
 	size_t cap;
 	size_t max;
 	int err; /* sticky: the first failure, so a series of puts can be
-		    checked once at the end */
+	            checked once at the end */
 };
 
-#define TK_BUF_INIT(maxlen) {NULL, 0, 0, (maxlen), 0}
+#define TK_BUF_INIT(maxlen)                                                    \
+	{                                                                      \
+		NULL, 0, 0, (maxlen), 0                                        \
+	}
 
 void tk_buf_init(struct tk_buf *b, size_t max);
 /*

@@ -26,7 +26,7 @@ struct approve {
 	git_repository *repo;
 	char tmpdir[64];
 	char *keyfile; /* what ssh-keygen -f gets */
-	bool literal;  /* a key:: literal: the agent must hold it */
+	bool literal; /* a key:: literal: the agent must hold it */
 };
 
 static int
@@ -90,8 +90,9 @@ key_from_agent(struct approve *a)
 	if (fgets(line, sizeof(line), p) == NULL ||
 	    strncmp(line, "The agent", 9) == 0) {
 		pclose(p);
-		fprintf(stderr, "twokey: error: no key given (-k), no git "
-				"user.signingKey, and ssh-agent offers none\n");
+		fprintf(stderr,
+		    "twokey: error: no key given (-k), no git "
+		    "user.signingKey, and ssh-agent offers none\n");
 		return -1;
 	}
 	pclose(p);
@@ -177,7 +178,7 @@ sign(struct approve *a, const struct tk_buf *payload, struct tk_buf *out)
 	struct tk_sshsig *sig = NULL;
 	char path[128], sigpath[140];
 	char *argv[] = {"ssh-keygen", "-q", "-Y", "sign", "-n",
-		"twokey-approval", "-f", a->keyfile, "-U", path, NULL};
+	    "twokey-approval", "-f", a->keyfile, "-U", path, NULL};
 	int rc = -1;
 
 	snprintf(path, sizeof(path), "%s/payload", a->tmpdir);
@@ -189,16 +190,20 @@ sign(struct approve *a, const struct tk_buf *payload, struct tk_buf *out)
 	if (write_file(path, payload->ptr, payload->len) < 0)
 		goto out;
 	if (run(argv) != 0) {
-		fprintf(stderr, "twokey: error: ssh-keygen could not sign with "
-				"%s\n", a->keyfile);
+		fprintf(stderr,
+		    "twokey: error: ssh-keygen could not sign with "
+		    "%s\n",
+		    a->keyfile);
 		goto out;
 	}
 	if (read_all(&armor, sigpath) < 0 || dearmor(out, armor.ptr) < 0 ||
 	    tk_sshsig_parse_base64(&sig, out->ptr, out->len) < 0 ||
-	    tk_sshsig_verify(sig, "twokey-approval", payload->ptr,
-		payload->len) < 0) {
-		fprintf(stderr, "twokey: error: ssh-keygen made a signature "
-				"that does not verify: %s\n", tk_error_last());
+	    tk_sshsig_verify(
+	        sig, "twokey-approval", payload->ptr, payload->len) < 0) {
+		fprintf(stderr,
+		    "twokey: error: ssh-keygen made a signature "
+		    "that does not verify: %s\n",
+		    tk_error_last());
 		goto out;
 	}
 	rc = 0;
@@ -227,7 +232,7 @@ load_payload(struct approve *a, const char *rev, struct tk_buf *payload,
 	if (git_repository_odb(&odb, a->repo) < 0 ||
 	    git_odb_read(&raw, odb, git_object_id(o)) < 0 ||
 	    tk_commit_parse(cm, git_odb_object_data(raw),
-		git_odb_object_size(raw), GIT_OID_HEXSZ) < 0 ||
+	        git_odb_object_size(raw), GIT_OID_HEXSZ) < 0 ||
 	    tk_trailer_approval_payload(payload, *cm) < 0) {
 		fprintf(stderr, "twokey: error: cannot read commit '%s': %s\n",
 		    rev, tk_error_last());
@@ -242,8 +247,8 @@ out:
 }
 
 static int
-print_trailer(struct approve *a, const struct tk_commit *cm,
-    const struct tk_buf *b64)
+print_trailer(
+    struct approve *a, const struct tk_commit *cm, const struct tk_buf *b64)
 {
 	git_config *cfg = NULL;
 	git_buf name = {NULL, 0, 0}, email = {NULL, 0, 0};
@@ -251,26 +256,30 @@ print_trailer(struct approve *a, const struct tk_commit *cm,
 
 	if (git_repository_config_snapshot(&cfg, a->repo) < 0 ||
 	    git_config_get_string_buf(&email, cfg, "user.email") < 0) {
-		fprintf(stderr, "twokey: error: set git config user.email to "
-				"the email the policy lists for you\n");
+		fprintf(stderr,
+		    "twokey: error: set git config user.email to "
+		    "the email the policy lists for you\n");
 		goto out;
 	}
 	(void)git_config_get_string_buf(&name, cfg, "user.name");
 	if (strchr(name.ptr ? name.ptr : "", '<') != NULL ||
 	    strpbrk(email.ptr, "<>\n") != NULL) {
-		fprintf(stderr, "twokey: error: user.name or user.email holds "
-				"'<', '>' or a newline\n");
+		fprintf(stderr,
+		    "twokey: error: user.name or user.email holds "
+		    "'<', '>' or a newline\n");
 		goto out;
 	}
 	if (cm->author.email_len == email.size &&
-	    tk_ascii_ieq(cm->author.email, cm->author.email_len, email.ptr,
-		email.size))
-		fprintf(stderr, "twokey: warning: you are this commit's "
-				"author; your approval will not count\n");
+	    tk_ascii_ieq(
+	        cm->author.email, cm->author.email_len, email.ptr, email.size))
+		fprintf(stderr,
+		    "twokey: warning: you are this commit's "
+		    "author; your approval will not count\n");
 	printf("Approved-by: %s <%s> sshsig:%s\n", name.ptr ? name.ptr : "",
 	    email.ptr, b64->ptr);
-	fprintf(stderr, "twokey: the author adds it with: git commit --amend "
-			"--no-edit --trailer \"<the line above>\"\n");
+	fprintf(stderr,
+	    "twokey: the author adds it with: git commit --amend "
+	    "--no-edit --trailer \"<the line above>\"\n");
 	rc = 0;
 out:
 	git_buf_dispose(&name);
@@ -290,8 +299,9 @@ approve(struct approve *a, const char *key, const char *rev)
 	if (load_payload(a, rev, &payload, &cm) < 0)
 		goto out;
 	if (choose_key(a, key) < 0) {
-		fprintf(stderr, "twokey: error: cannot find a key to sign "
-				"with\n");
+		fprintf(stderr,
+		    "twokey: error: cannot find a key to sign "
+		    "with\n");
 		goto out;
 	}
 	if (sign(a, &payload, &b64) == 0 && print_trailer(a, cm, &b64) == 0)
@@ -312,14 +322,16 @@ cmd_approve(int argc, char **argv)
 	int i = 1, rc;
 
 	if (cli_wants_help(argc, argv)) {
-		printf("usage: %s\n\nSigns COMMIT's approval payload (default "
-		       "HEAD) with ssh-keygen -Y sign -n twokey-approval and "
-		       "prints the Approved-by trailer, for the author to add "
-		       "with git commit --amend --no-edit --trailer.  KEY is a "
-		       "key file, or a public key whose private half ssh-agent "
-		       "holds; by default git's user.signingKey, else the first "
-		       "key ssh-agent offers.  The trailer names git's "
-		       "user.name and user.email.\n", USAGE);
+		printf(
+		    "usage: %s\n\nSigns COMMIT's approval payload (default "
+		    "HEAD) with ssh-keygen -Y sign -n twokey-approval and "
+		    "prints the Approved-by trailer, for the author to add "
+		    "with git commit --amend --no-edit --trailer.  KEY is a "
+		    "key file, or a public key whose private half ssh-agent "
+		    "holds; by default git's user.signingKey, else the first "
+		    "key ssh-agent offers.  The trailer names git's "
+		    "user.name and user.email.\n",
+		    USAGE);
 		return 0;
 	}
 	if (i + 1 < argc && strcmp(argv[i], "-k") == 0) {
@@ -333,8 +345,10 @@ cmd_approve(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	snprintf(a.tmpdir, sizeof(a.tmpdir), "/tmp/twokey-approve.XXXXXX");
 	if (mkdtemp(a.tmpdir) == NULL) {
-		fprintf(stderr, "twokey: error: cannot make a temporary "
-				"directory: %s\n", strerror(errno));
+		fprintf(stderr,
+		    "twokey: error: cannot make a temporary "
+		    "directory: %s\n",
+		    strerror(errno));
 		return 1;
 	}
 	if (git_repository_discover(&dir, ".", 0, NULL) < 0 ||

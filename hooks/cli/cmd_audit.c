@@ -15,11 +15,11 @@
 #include "twokey/audit.h"
 #include "twokey/policy.h"
 
-#define USAGE                                                              \
-	"twokey audit verify [--key-file F] [--rotated] [FILE...]\n"       \
-	"       twokey audit show [--ref R] [--pusher P] [--since T] "     \
-	"[--until T]\n"                                                    \
-	"                         [--decision D] [--format text|json|csv] " \
+#define USAGE                                                                  \
+	"twokey audit verify [--key-file F] [--rotated] [FILE...]\n"           \
+	"       twokey audit show [--ref R] [--pusher P] [--since T] "         \
+	"[--until T]\n"                                                        \
+	"                         [--decision D] [--format text|json|csv] "    \
 	"[FILE...]"
 
 struct opts {
@@ -47,8 +47,9 @@ from_policy(struct opts *o)
 	free(errors);
 	free(path);
 	if (o->policy == NULL || o->policy->audit_path == NULL) {
-		fprintf(stderr, "twokey: error: no FILE given and no policy "
-				"with audit.path found\n");
+		fprintf(stderr,
+		    "twokey: error: no FILE given and no policy "
+		    "with audit.path found\n");
 		return -1;
 	}
 	if (o->nfiles == 0) {
@@ -123,8 +124,8 @@ head_mismatch(const char *file, const char *last)
 	if (head[0] == '\0' || strcmp(head, last) == 0)
 		return false;
 	printf("%s: its last record is not the newest one written (%s names "
-	       "%.16s...): records were removed from the end\n", file, path,
-	    head);
+	       "%.16s...): records were removed from the end\n",
+	    file, path, head);
 	printf("twokey: the audit chain is broken\n");
 	return true;
 }
@@ -152,7 +153,8 @@ verify(struct opts *o)
 		printf("%s:%zu: %s\n", o->files[v.bad_file], v.bad_line,
 		    v.problem);
 		printf("twokey: the audit chain is broken (%zu records "
-		       "verified before it)\n", v.records);
+		       "verified before it)\n",
+		    v.records);
 		return 1;
 	}
 	if (rc < 0) {
@@ -162,12 +164,14 @@ verify(struct opts *o)
 	if (head_mismatch(o->files[o->nfiles - 1], v.last_hash))
 		return 1;
 	printf("twokey: %zu records verified in %zu file%s%s; chain intact%s; "
-	       "last hash %s\n", v.records, o->nfiles,
-	    o->nfiles == 1 ? "" : "s", keyed ? " with HMAC" : "",
+	       "last hash %s\n",
+	    v.records, o->nfiles, o->nfiles == 1 ? "" : "s",
+	    keyed ? " with HMAC" : "",
 	    v.rotated ? " (continues an earlier file)" : "", v.last_hash);
 	if (v.unchecked_hmacs > 0)
 		printf("note: %zu records carry an HMAC that was not checked; "
-		       "give --key-file to check them\n", v.unchecked_hmacs);
+		       "give --key-file to check them\n",
+		    v.unchecked_hmacs);
 	return 0;
 }
 
@@ -227,10 +231,12 @@ csv_rows(const struct tk_jv *rec, const struct tk_jv *ref)
 		csv_cell(stdout, tk_json_str(tk_json_get(rec, "repo"), ""), 0);
 		csv_cell(stdout, tk_json_str(tk_json_get(ref, "ref"), ""), 0);
 		csv_cell(stdout, tk_json_str(tk_json_get(ref, "rule"), ""), 0);
-		csv_cell(stdout, tk_json_str(tk_json_get(ref, "decision"), ""), 0);
-		csv_cell(stdout, tk_json_str(tk_json_get(pusher, "login"), ""), 0);
-		csv_cell(stdout, tk_json_str(tk_json_get(pusher, "identity"), ""),
-		    0);
+		csv_cell(
+		    stdout, tk_json_str(tk_json_get(ref, "decision"), ""), 0);
+		csv_cell(
+		    stdout, tk_json_str(tk_json_get(pusher, "login"), ""), 0);
+		csv_cell(stdout,
+		    tk_json_str(tk_json_get(pusher, "identity"), ""), 0);
 		csv_cell(stdout, tk_json_str(tk_json_get(c, "id"), ""), 0);
 		csv_cell(stdout, tk_json_str(tk_json_get(c, "subject"), ""), 0);
 		csv_cell(stdout, tk_json_str(tk_json_get(c, "author"), ""), 0);
@@ -267,16 +273,16 @@ matches(const struct opts *o, const struct tk_jv *rec, const struct tk_jv *ref)
 	 * refs when one fails).
 	 */
 	if (!o->decision && strcmp(o->format, "csv") == 0 &&
-	    (strcmp(tk_json_str(tk_json_get(ref, "decision"), ""), "accepted") ||
-		strcmp(tk_json_str(tk_json_get(rec, "decision"), ""),
-		    "accepted")))
+	    (strcmp(
+	         tk_json_str(tk_json_get(ref, "decision"), ""), "accepted") ||
+	        strcmp(
+	            tk_json_str(tk_json_get(rec, "decision"), ""), "accepted")))
 		return false;
 	return true;
 }
 
 static void
-show_ref(const struct opts *o, const struct tk_jv *rec,
-    const struct tk_jv *ref)
+show_ref(const struct opts *o, const struct tk_jv *rec, const struct tk_jv *ref)
 {
 	const struct tk_jv *pu = tk_json_get(rec, "pusher");
 	const struct tk_jv *n = tk_json_get(ref, "entering");
@@ -354,9 +360,10 @@ show(struct opts *o)
 			if (b.len == 0 && ch == EOF)
 				break;
 			if (b.err || show_line(o, b.ptr, b.len) < 0) {
-				fprintf(stderr, "twokey: warning: %s:%zu: not a "
-						"readable record\n", o->files[i],
-				    lineno);
+				fprintf(stderr,
+				    "twokey: warning: %s:%zu: not a "
+				    "readable record\n",
+				    o->files[i], lineno);
 				status = 1;
 			}
 			if (ch == EOF)
@@ -385,7 +392,8 @@ cmd_audit(int argc, char **argv)
 		       "and every HMAC when a key file is given or configured; "
 		       "it names the first bad line and exits 1.\nshow lists "
 		       "decisions, one line per ref; --format csv is the "
-		       "evidence export, one row per commit landed.\n", USAGE);
+		       "evidence export, one row per commit landed.\n",
+		    USAGE);
 		return 0;
 	}
 	if (argc < 2 || (strcmp(argv[1], "verify") && strcmp(argv[1], "show")))

@@ -60,14 +60,17 @@ run(git_repository *repo, const char *login, char **args)
 		goto out;
 	}
 	if (tk_policy_load(&p, &errors, path) < 0) {
-		fprintf(stderr, "%stwokey: error: the policy cannot be used; "
-				"the hook would refuse every push\n",
+		fprintf(stderr,
+		    "%stwokey: error: the policy cannot be used; "
+		    "the hook would refuse every push\n",
 		    errors ? errors : "");
 		goto out;
 	}
 	if (tk_check_run(&report, repo, p, &u, &opts) < 0)
-		fprintf(stderr, "twokey: error: %s; the hook would refuse "
-				"(fail closed)\n", tk_error_last());
+		fprintf(stderr,
+		    "twokey: error: %s; the hook would refuse "
+		    "(fail closed)\n",
+		    tk_error_last());
 	else if (tk_report_print(stdout, &report, &u, "twokey: ") == 0)
 		status = report.refused ? 1 : 0;
 out:
@@ -93,7 +96,8 @@ cmd_check(int argc, char **argv)
 		       "in the repository here, with the reasons, without a "
 		       "push.  --pusher names the login the front end would "
 		       "report; by default the policy's pusher.env variables "
-		       "are read.  Exit status: 0 accept, 1 refuse.\n", USAGE);
+		       "are read.  Exit status: 0 accept, 1 refuse.\n",
+		    USAGE);
 		return 0;
 	}
 	if (argc > 2 && strcmp(argv[1], "--pusher") == 0) {

@@ -63,7 +63,8 @@ cmd_config(int argc, char **argv)
 		printf("usage: %s\n\nValidates a policy file (default: the one "
 		       "the hooks would use here) and prints what it holds, "
 		       "or every error as FILE:LINE:COLUMN.  Exit status 0 "
-		       "when valid, 1 when not.\n", USAGE);
+		       "when valid, 1 when not.\n",
+		    USAGE);
 		return 0;
 	}
 	if (argc < 2 || strcmp(argv[1], "check") != 0)

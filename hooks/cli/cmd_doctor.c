@@ -22,7 +22,8 @@ static int problems;
 static void
 ok(const char *what, const char *detail)
 {
-	printf("ok       %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
+	printf("ok       %s%s%s\n", what, detail ? ": " : "",
+	    detail ? detail : "");
 }
 
 static void
@@ -63,15 +64,17 @@ check_hook(git_repository *repo)
 		snprintf(dir, sizeof(dir), "%s%s",
 		    hp.ptr[0] == '/' ? "" : git_repository_path(repo), hp.ptr);
 	else
-		snprintf(dir, sizeof(dir), "%shooks", git_repository_path(repo));
+		snprintf(
+		    dir, sizeof(dir), "%shooks", git_repository_path(repo));
 	git_buf_dispose(&hp);
 	git_config_free(cfg);
 	snprintf(path, sizeof(path), "%s/pre-receive.d/twokey", dir);
 	if (lstat(path, &st) != 0)
 		snprintf(path, sizeof(path), "%s/pre-receive", dir);
 	if (stat(path, &st) != 0 || !(st.st_mode & S_IXUSR)) {
-		bad("pre-receive hook", "missing or not executable; run "
-					"'twokey install'");
+		bad("pre-receive hook",
+		    "missing or not executable; run "
+		    "'twokey install'");
 		return;
 	}
 	/* Follow the whole chain of links (gitolite adds one). */
@@ -81,8 +84,9 @@ check_hook(git_repository *repo)
 		return;
 	}
 	if (mentions_twokey(path)) {
-		printf("note     %s is a script that mentions twokey; check that "
-		       "it runs twokey-pre-receive and fails when it fails\n",
+		printf(
+		    "note     %s is a script that mentions twokey; check that "
+		    "it runs twokey-pre-receive and fails when it fails\n",
 		    path);
 		return;
 	}
@@ -96,16 +100,18 @@ check_pusher(const struct tk_policy *p)
 	size_t i;
 
 	if (p->npusher_env == 0) {
-		bad("pusher.env", "empty: rules that restrict who pushes will "
-				  "refuse every push");
+		bad("pusher.env",
+		    "empty: rules that restrict who pushes will "
+		    "refuse every push");
 		return;
 	}
 	for (i = 0; i < p->npusher_env; i++) {
 		const char *v = getenv(p->pusher_env[i]);
 
-		snprintf(msg, sizeof(msg), "%s is %s here (the front end must "
-		    "set it for hooks)", p->pusher_env[i],
-		    v && *v ? "set" : "not set");
+		snprintf(msg, sizeof(msg),
+		    "%s is %s here (the front end must "
+		    "set it for hooks)",
+		    p->pusher_env[i], v && *v ? "set" : "not set");
 		ok("pusher variable", msg);
 	}
 }
@@ -149,17 +155,21 @@ cmd_doctor(int argc, char **argv)
 		       "(default: the repository here), that the policy the "
 		       "hook would use is readable and valid, which pusher "
 		       "variables are set, and that the audit log is "
-		       "writable.  Exit status 0 when all is well.\n", USAGE);
+		       "writable.  Exit status 0 when all is well.\n",
+		    USAGE);
 		return 0;
 	}
 	if (argc > 2)
 		return cli_usage_error(USAGE, "too many arguments");
 	/* As the hooks do: git decides whom to trust, not the file owner. */
 	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
-	if (git_repository_discover(&dir, argc == 2 ? argv[1] : ".", 0,
-	    NULL) < 0 || git_repository_open(&repo, dir.ptr) < 0) {
-		bad("repository", git_error_last() && git_error_last()->message ?
-		    git_error_last()->message : "not found");
+	if (git_repository_discover(&dir, argc == 2 ? argv[1] : ".", 0, NULL) <
+	        0 ||
+	    git_repository_open(&repo, dir.ptr) < 0) {
+		bad("repository",
+		    git_error_last() && git_error_last()->message
+		        ? git_error_last()->message
+		        : "not found");
 		git_buf_dispose(&dir);
 		return 1;
 	}

@@ -30,8 +30,10 @@ hook_binary(char *out, size_t len)
 	*slash = '\0';
 	if ((size_t)snprintf(out, len, "%s/twokey-pre-receive", self) >= len ||
 	    access(out, X_OK) != 0) {
-		fprintf(stderr, "twokey: error: cannot find twokey-pre-receive "
-				"next to this program in %s\n", self);
+		fprintf(stderr,
+		    "twokey: error: cannot find twokey-pre-receive "
+		    "next to this program in %s\n",
+		    self);
 		return -1;
 	}
 	return 0;
@@ -56,10 +58,10 @@ place(const char *dir, const char *name, const char *target, int force)
 		}
 	}
 	if ((n >= 0 || access(path, F_OK) == 0) && !force) {
-		fprintf(stderr, "twokey: error: %s exists and is not twokey's "
-				"(%s%s); use --force to replace it\n", path,
-		    n >= 0 ? "a link to " : "a file",
-		    n >= 0 ? cur : "");
+		fprintf(stderr,
+		    "twokey: error: %s exists and is not twokey's "
+		    "(%s%s); use --force to replace it\n",
+		    path, n >= 0 ? "a link to " : "a file", n >= 0 ? cur : "");
 		return -1;
 	}
 	if ((n >= 0 || access(path, F_OK) == 0) && unlink(path) < 0) {
@@ -90,8 +92,8 @@ install_repo(const char *repo_path, const char *target, int force)
 	struct stat st;
 	int rc;
 
-	if (git_repository_open_ext(&repo, repo_path,
-	    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+	if (git_repository_open_ext(
+	        &repo, repo_path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
 		fprintf(stderr, "twokey: error: %s: not a git repository\n",
 		    repo_path);
 		return -1;
@@ -108,8 +110,8 @@ install_repo(const char *repo_path, const char *target, int force)
 		printf("%s: core.hooksPath is %s; installing there\n",
 		    repo_path, hooks);
 	} else
-		snprintf(hooks, sizeof(hooks), "%shooks",
-		    git_repository_path(repo));
+		snprintf(
+		    hooks, sizeof(hooks), "%shooks", git_repository_path(repo));
 	git_buf_dispose(&hp);
 	git_config_free(cfg);
 	git_repository_free(repo);
@@ -139,7 +141,8 @@ cmd_install(int argc, char **argv)
 		       "Gitea/GitLab-style dispatcher), or into DIR for a "
 		       "server-wide core.hooksPath.  Running it again changes "
 		       "nothing; an existing foreign hook is left alone unless "
-		       "--force.\n", USAGE);
+		       "--force.\n",
+		    USAGE);
 		return 0;
 	}
 	if (i < argc && strcmp(argv[i], "--force") == 0) {
@@ -154,8 +157,8 @@ cmd_install(int argc, char **argv)
 		if (argc - i != 2)
 			return cli_usage_error(USAGE, "expected one DIR");
 		if (mkdir(argv[i + 1], 0755) < 0 && errno != EEXIST)
-			return cli_usage_error(USAGE, "cannot create '%s'",
-			    argv[i + 1]);
+			return cli_usage_error(
+			    USAGE, "cannot create '%s'", argv[i + 1]);
 		return place(argv[i + 1], "pre-receive", target, force) < 0;
 	}
 	for (; i < argc; i++)

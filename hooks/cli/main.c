@@ -14,15 +14,18 @@ static const struct {
 	int (*fn)(int, char **);
 	const char *summary;
 } commands[] = {
-	{"approve", cmd_approve, "print your signed Approved-by trailer for a "
-				 "commit"},
-	{"audit", cmd_audit, "'audit verify' the log's hash chain; 'audit "
-			     "show' decisions"},
-	{"check", cmd_check, "say what the hook would decide for REF OLD NEW"},
-	{"config", cmd_config, "'config check [FILE]': validate a policy"},
-	{"doctor", cmd_doctor, "check the hook, policy, pusher variables and "
-			       "audit log"},
-	{"install", cmd_install, "put the hooks into repositories"},
+    {"approve", cmd_approve,
+        "print your signed Approved-by trailer for a "
+        "commit"},
+    {"audit", cmd_audit,
+        "'audit verify' the log's hash chain; 'audit "
+        "show' decisions"},
+    {"check", cmd_check, "say what the hook would decide for REF OLD NEW"},
+    {"config", cmd_config, "'config check [FILE]': validate a policy"},
+    {"doctor", cmd_doctor,
+        "check the hook, policy, pusher variables and "
+        "audit log"},
+    {"install", cmd_install, "put the hooks into repositories"},
 };
 
 static int
@@ -30,13 +33,15 @@ help(FILE *f, int status)
 {
 	size_t i;
 
-	fprintf(f, "usage: twokey <command> [<args>]\n\n"
-		   "Separation of duties for git pushes.  Commands:\n");
+	fprintf(f,
+	    "usage: twokey <command> [<args>]\n\n"
+	    "Separation of duties for git pushes.  Commands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name,
-		    commands[i].summary);
-	fprintf(f, "\n'twokey <command> --help' describes each; see also "
-		   "twokey(1) and twokey-policy(5).\n");
+		fprintf(
+		    f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f,
+	    "\n'twokey <command> --help' describes each; see also "
+	    "twokey(1) and twokey-policy(5).\n");
 	return status;
 }
 
@@ -59,7 +64,8 @@ cli_wants_help(int argc, char **argv)
 	int i;
 
 	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
 			return 1;
 	return 0;
 }

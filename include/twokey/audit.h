@@ -28,9 +28,9 @@ struct tk_report;
 
 /* What the hook knows about the push besides the report. */
 struct tk_audit_push {
-	const char *hook;  /* "pre-receive", "update", "check" */
-	const char *repo;  /* repository path */
-	int64_t now;	   /* seconds since the epoch */
+	const char *hook; /* "pre-receive", "update", "check" */
+	const char *repo; /* repository path */
+	int64_t now; /* seconds since the epoch */
 	const char *error; /* set when the push could not be decided */
 };
 
@@ -61,8 +61,8 @@ int tk_audit_read_key(unsigned char **key, size_t *keylen, const char *path);
 
 struct tk_audit_verify {
 	bool allow_rotated; /* in: accept a first record that links to an
-			       earlier file */
-	size_t records;	 /* records checked */
+	                       earlier file */
+	size_t records; /* records checked */
 	size_t bad_file; /* index of the file with the first problem */
 	size_t bad_line; /* its 1-based line; 0 when all is well */
 	char problem[256];
@@ -75,8 +75,8 @@ struct tk_audit_verify {
  * Checks the chain through files[0..n) in order: every record's own hash,
  * its link to the one before (across files too), and with a key every
  * HMAC.  The very first record must start the chain (prev all zeros)
- * unless v->allow_rotated is set on entry.  Returns 0 when intact, TK_EINVAL at the first break (described
- * in v), TK_EIO when a file cannot be read.
+ * unless v->allow_rotated is set on entry.  Returns 0 when intact, TK_EINVAL at
+ * the first break (described in v), TK_EIO when a file cannot be read.
  */
 int tk_audit_verify_files(struct tk_audit_verify *v, const char *const *files,
     size_t n, const unsigned char *key, size_t keylen);

@@ -69,7 +69,7 @@ const char *tk_kind_name(enum tk_kind k);
 enum tk_severity {
 	TK_SEV_DENY, /* refuses the ref (a warning in warn mode) */
 	TK_SEV_WARN, /* reported, accepted */
-	TK_SEV_NOTE  /* information, e.g. an approval that counted */
+	TK_SEV_NOTE /* information, e.g. an approval that counted */
 };
 
 /*
@@ -78,11 +78,11 @@ enum tk_severity {
  */
 struct tk_finding {
 	enum tk_severity sev;
-	size_t update;	/* index into the updates */
+	size_t update; /* index into the updates */
 	char commit[65]; /* hex id, "" when about the ref as a whole */
-	char *subject;	/* commit subject, or NULL */
-	char *what;	/* what is wrong */
-	char *hint;	/* what to do next, or NULL */
+	char *subject; /* commit subject, or NULL */
+	char *what; /* what is wrong */
+	char *hint; /* what to do next, or NULL */
 };
 
 enum tk_decision { TK_ACCEPT = 0, TK_REFUSE };
@@ -96,12 +96,12 @@ struct tk_verdict {
 
 /* What the audit record keeps of one entering commit that was inspected. */
 struct tk_commit_record {
-	size_t update;	/* index into the updates */
+	size_t update; /* index into the updates */
 	char id[65];
-	char *subject;	/* raw bytes, NUL-free, at most 200 */
-	char *author;	/* author email, raw, at most 254 */
+	char *subject; /* raw bytes, NUL-free, at most 200 */
+	char *author; /* author email, raw, at most 254 */
 	const struct tk_identity *writers[3]; /* author, committer, signer */
-	bool chain;	/* on the first-parent chain: approvals checked */
+	bool chain; /* on the first-parent chain: approvals checked */
 	const struct tk_identity **approvers; /* counted approvals */
 	size_t napprovers;
 	char *refused; /* "<email>: reason; ..." for approvals not counted */
@@ -122,10 +122,13 @@ struct tk_report {
 
 struct tk_check_opts {
 	const char *pusher_login; /* overrides the environment when set */
-	int64_t now;		  /* push time; 0 means time(NULL) */
+	int64_t now; /* push time; 0 means time(NULL) */
 };
 
-#define TK_CHECK_OPTS_INIT {NULL, 0}
+#define TK_CHECK_OPTS_INIT                                                     \
+	{                                                                      \
+		NULL, 0                                                        \
+	}
 
 /*
  * Decides every update of u against policy p.  Returns 0 with *report

@@ -23,10 +23,10 @@
 
 enum tk_sig_format {
 	TK_SIG_NONE = 0, /* no gpgsig header */
-	TK_SIG_SSH,	 /* -----BEGIN SSH SIGNATURE----- */
-	TK_SIG_PGP,	 /* -----BEGIN PGP SIGNATURE----- */
-	TK_SIG_X509,	 /* -----BEGIN SIGNED MESSAGE----- */
-	TK_SIG_UNKNOWN	 /* anything else */
+	TK_SIG_SSH, /* -----BEGIN SSH SIGNATURE----- */
+	TK_SIG_PGP, /* -----BEGIN PGP SIGNATURE----- */
+	TK_SIG_X509, /* -----BEGIN SIGNED MESSAGE----- */
+	TK_SIG_UNKNOWN /* anything else */
 };
 
 /* One person line ("author"/"committer"), split. */
@@ -54,11 +54,11 @@ struct tk_commit {
 	size_t message_len;
 	enum tk_sig_format sig_format;
 	char *signature; /* gpgsig value, continuation lines unfolded the way
-			    git does (lines joined by '\n', trailing '\n');
-			    NUL-terminated; NULL when unsigned */
+	                    git does (lines joined by '\n', trailing '\n');
+	                    NUL-terminated; NULL when unsigned */
 	size_t signature_len;
 	char *signed_payload; /* the raw object minus every gpgsig* header and
-				 its continuation lines; what git verifies */
+	                         its continuation lines; what git verifies */
 	size_t signed_payload_len;
 	char *raw_; /* private copy of the object */
 };
@@ -85,8 +85,8 @@ struct tk_commit {
  * signed_payload with its continuation lines, as git does; only the one for
  * this hash becomes the signature.
  */
-int tk_commit_parse(struct tk_commit **out, const char *raw, size_t len,
-    size_t hexlen);
+int tk_commit_parse(
+    struct tk_commit **out, const char *raw, size_t len, size_t hexlen);
 
 void tk_commit_free(struct tk_commit *c);
 

@@ -12,17 +12,17 @@
 #define TWOKEY_ERROR_H
 
 #define TK_OK 0
-#define TK_ERROR (-1)	     /* anything else */
-#define TK_ENOMEM (-2)	     /* allocation failed */
-#define TK_EINVAL (-3)	     /* malformed input */
-#define TK_ECONFIG (-4)	     /* the policy file is invalid */
-#define TK_ENOTFOUND (-5)    /* a looked-up thing does not exist */
-#define TK_ETOOBIG (-6)	     /* input over a documented bound */
-#define TK_EGIT (-7)	     /* libgit2 failed */
-#define TK_ECRYPTO (-8)	     /* OpenSSL failed (not a bad signature) */
-#define TK_EIO (-9)	     /* a system call failed */
+#define TK_ERROR (-1) /* anything else */
+#define TK_ENOMEM (-2) /* allocation failed */
+#define TK_EINVAL (-3) /* malformed input */
+#define TK_ECONFIG (-4) /* the policy file is invalid */
+#define TK_ENOTFOUND (-5) /* a looked-up thing does not exist */
+#define TK_ETOOBIG (-6) /* input over a documented bound */
+#define TK_EGIT (-7) /* libgit2 failed */
+#define TK_ECRYPTO (-8) /* OpenSSL failed (not a bad signature) */
+#define TK_EIO (-9) /* a system call failed */
 #define TK_EUNSUPPORTED (-10) /* well-formed but not supported */
-#define TK_EBADSIG (-11)     /* a signature does not verify */
+#define TK_EBADSIG (-11) /* a signature does not verify */
 
 #if defined(__GNUC__)
 #define TK_PRINTF(f, a) __attribute__((format(printf, f, a)))

@@ -25,8 +25,8 @@ int tk_pattern_compile(struct tk_pattern **out, const char *src, size_t len);
  * or TK_ERROR (message set) when matching failed, for instance because the
  * match limit was reached.  Callers must treat an error as a refusal.
  */
-int tk_pattern_match(const struct tk_pattern *p, const char *subject,
-    size_t len);
+int tk_pattern_match(
+    const struct tk_pattern *p, const char *subject, size_t len);
 
 void tk_pattern_free(struct tk_pattern *p);
 

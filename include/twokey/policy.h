@@ -17,8 +17,8 @@ struct tk_map;
 
 /* Bounds on the policy file. */
 #define TK_POLICY_MAX_SIZE (16u * 1024 * 1024) /* bytes */
-#define TK_POLICY_MAX_DEPTH 16		       /* nested collections */
-#define TK_POLICY_MAX_SCALAR 16384	       /* bytes in one value */
+#define TK_POLICY_MAX_DEPTH 16 /* nested collections */
+#define TK_POLICY_MAX_SCALAR 16384 /* bytes in one value */
 #define TK_POLICY_MAX_ROLES 256
 #define TK_POLICY_MAX_ERRORS 50 /* reported before giving up */
 
@@ -32,13 +32,13 @@ struct tk_identity;
 /* A public key of an identity, with its validity window. */
 struct tk_key {
 	struct tk_sshkey *key;
-	int64_t valid_after;  /* INT64_MIN when unbounded */
+	int64_t valid_after; /* INT64_MIN when unbounded */
 	int64_t valid_before; /* INT64_MAX when unbounded */
 	struct tk_identity *owner;
 };
 
 struct tk_identity {
-	char *id;   /* the key under "identities:" */
+	char *id; /* the key under "identities:" */
 	char *name; /* display name; the id when absent */
 	char **emails;
 	size_t nemails;
@@ -78,8 +78,8 @@ struct tk_rule {
 	size_t nrequire;
 	bool signed_commits;
 	bool pusher_may_approve; /* default true */
-	bool pusher_may_write;	 /* default true */
-	char *promote_from;	 /* NULL when unset */
+	bool pusher_may_write; /* default true */
+	char *promote_from; /* NULL when unset */
 	enum tk_mode mode;
 	unsigned line; /* where the rule starts, 1-based */
 };
@@ -96,15 +96,15 @@ struct tk_policy {
 	size_t npusher_env;
 	struct tk_rule **rules;
 	size_t nrules;
-	char *audit_path;     /* NULL when unset */
+	char *audit_path; /* NULL when unset */
 	char *audit_key_file; /* NULL when unset */
 	bool audit_syslog;
 	/* lookups */
 	struct tk_map *by_email; /* lowercased email -> identity */
 	struct tk_map *by_login;
-	struct tk_map *by_key;	    /* key blob -> struct tk_key */
+	struct tk_map *by_key; /* key blob -> struct tk_key */
 	struct tk_map *revoked_map; /* key blob -> struct tk_key */
-	struct tk_map *role_index;  /* name -> index + 1 */
+	struct tk_map *role_index; /* name -> index + 1 */
 };
 
 /*
@@ -128,33 +128,33 @@ void tk_policy_free(struct tk_policy *p);
  * case-insensitively; logins exactly; keys by their wire blob (comments
  * ignored).
  */
-const struct tk_identity *tk_policy_by_email(const struct tk_policy *p,
-    const char *email, size_t len);
-const struct tk_identity *tk_policy_by_login(const struct tk_policy *p,
-    const char *login, size_t len);
-const struct tk_key *tk_policy_by_key(const struct tk_policy *p,
-    const struct tk_sshkey *k);
-bool tk_policy_key_revoked(const struct tk_policy *p,
-    const struct tk_sshkey *k);
+const struct tk_identity *tk_policy_by_email(
+    const struct tk_policy *p, const char *email, size_t len);
+const struct tk_identity *tk_policy_by_login(
+    const struct tk_policy *p, const char *login, size_t len);
+const struct tk_key *tk_policy_by_key(
+    const struct tk_policy *p, const struct tk_sshkey *k);
+bool tk_policy_key_revoked(
+    const struct tk_policy *p, const struct tk_sshkey *k);
 /* True when now lies inside the key's window: after <= now < before. */
 bool tk_key_valid_at(const struct tk_key *k, int64_t now);
 
 bool tk_roleset_has(const struct tk_roleset *s, unsigned role);
-bool tk_roleset_intersects(const struct tk_roleset *a,
-    const struct tk_roleset *b);
+bool tk_roleset_intersects(
+    const struct tk_roleset *a, const struct tk_roleset *b);
 bool tk_roleset_empty(const struct tk_roleset *s);
 /* Appends "a, b, c" (role names) to out; returns 0 or a buffer error. */
 struct tk_buf;
-int tk_roleset_format(struct tk_buf *out, const struct tk_policy *p,
-    const struct tk_roleset *s);
+int tk_roleset_format(
+    struct tk_buf *out, const struct tk_policy *p, const struct tk_roleset *s);
 
 /*
  * The first rule whose pattern matches the whole of ref: returns 1 with
  * *rule set, 0 when no rule matches, or a negative code when a pattern
  * could not be evaluated (match limit exceeded), which must refuse.
  */
-int tk_policy_match(const struct tk_rule **rule, const struct tk_policy *p,
-    const char *ref);
+int tk_policy_match(
+    const struct tk_rule **rule, const struct tk_policy *p, const char *ref);
 
 /*
  * True when the rule looks at the commits entering a ref (approvals,

@@ -36,7 +36,7 @@ int tk_walk_entering(git_oid **out, size_t *n, git_repository *repo,
  * Splits a colon-separated object directory list the way git does: an
  * entry starting with '"' is C-quoted.  Calls fn on each non-empty entry.
  */
-int tk_split_alternates(const char *list,
-    int (*fn)(const char *dir, void *arg), void *arg);
+int tk_split_alternates(
+    const char *list, int (*fn)(const char *dir, void *arg), void *arg);
 
 #endif

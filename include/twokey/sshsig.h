@@ -12,9 +12,9 @@
 #include <stddef.h>
 
 /* Bounds on attacker-supplied signature material. */
-#define TK_SSHSIG_MAX_BLOB 16384  /* decoded SSHSIG blob */
+#define TK_SSHSIG_MAX_BLOB 16384 /* decoded SSHSIG blob */
 #define TK_SSHSIG_MAX_ARMOR 32768 /* armoured text */
-#define TK_SSHKEY_MAX_BLOB 8192	  /* decoded public key */
+#define TK_SSHKEY_MAX_BLOB 8192 /* decoded public key */
 
 struct tk_sshkey;
 struct tk_sshsig;
@@ -31,8 +31,8 @@ struct tk_sshsig;
 int tk_sshkey_parse_line(struct tk_sshkey **out, const char *line);
 
 /* Same, from the SSH wire encoding of a public key. */
-int tk_sshkey_from_blob(struct tk_sshkey **out, const unsigned char *blob,
-    size_t len);
+int tk_sshkey_from_blob(
+    struct tk_sshkey **out, const unsigned char *blob, size_t len);
 
 /* The key type name ("ssh-ed25519"); borrowed. */
 const char *tk_sshkey_type(const struct tk_sshkey *k);
@@ -58,19 +58,18 @@ void tk_sshkey_free(struct tk_sshkey *k);
  * verified yet.  Returns 0, TK_EINVAL, TK_ETOOBIG, TK_EUNSUPPORTED or
  * TK_ENOMEM; *out (caller frees) is NULL on failure.
  */
-int tk_sshsig_parse_blob(struct tk_sshsig **out, const unsigned char *blob,
-    size_t len);
+int tk_sshsig_parse_blob(
+    struct tk_sshsig **out, const unsigned char *blob, size_t len);
 
 /* Same, from standard padded base64 (white space allowed), as in trailers */
-int tk_sshsig_parse_base64(struct tk_sshsig **out, const char *text,
-    size_t len);
+int tk_sshsig_parse_base64(
+    struct tk_sshsig **out, const char *text, size_t len);
 
 /*
  * Same, from the armoured form "-----BEGIN SSH SIGNATURE-----" ...
  * "-----END SSH SIGNATURE-----" that git stores in gpgsig headers.
  */
-int tk_sshsig_parse_armor(struct tk_sshsig **out, const char *text,
-    size_t len);
+int tk_sshsig_parse_armor(struct tk_sshsig **out, const char *text, size_t len);
 
 /* The signing key embedded in the signature; borrowed from sig. */
 const struct tk_sshkey *tk_sshsig_key(const struct tk_sshsig *sig);

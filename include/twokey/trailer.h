@@ -16,9 +16,9 @@ struct tk_commit;
 
 enum tk_trailer_problem {
 	TK_TRAILER_OK = 0,
-	TK_TRAILER_NO_SSHSIG,	/* Approved-by without "sshsig:" */
-	TK_TRAILER_MALFORMED,	/* name/email/sshsig syntax wrong */
-	TK_TRAILER_BAD_BASE64	/* sshsig: text is not valid base64 */
+	TK_TRAILER_NO_SSHSIG, /* Approved-by without "sshsig:" */
+	TK_TRAILER_MALFORMED, /* name/email/sshsig syntax wrong */
+	TK_TRAILER_BAD_BASE64 /* sshsig: text is not valid base64 */
 };
 
 /*
@@ -26,7 +26,7 @@ enum tk_trailer_problem {
  * NULL: "" when the value did not get that far.
  */
 struct tk_approval_trailer {
-	char *name;  /* display name, trimmed; NUL-terminated; may be "" */
+	char *name; /* display name, trimmed; NUL-terminated; may be "" */
 	char *email; /* between '<' and '>'; NUL-terminated */
 	unsigned char *sig; /* decoded SSHSIG blob; NULL unless problem==OK */
 	size_t sig_len;
@@ -65,8 +65,8 @@ struct tk_approval_list {
  *   NUL byte or nothing after "sshsig:") TK_TRAILER_MALFORMED, a decoder
  *   refusal TK_TRAILER_BAD_BASE64.
  */
-int tk_trailer_parse_approvals(struct tk_approval_list **out,
-    const char *msg, size_t len);
+int tk_trailer_parse_approvals(
+    struct tk_approval_list **out, const char *msg, size_t len);
 
 void tk_approval_list_free(struct tk_approval_list *l);
 
@@ -77,8 +77,8 @@ void tk_approval_list_free(struct tk_approval_list *l);
  * otherwise trimmed.  An empty or all-blank message gives "\n".  Returns 0,
  * TK_ETOOBIG or TK_ENOMEM; on failure out is as it was.
  */
-int tk_trailer_canonical_message(struct tk_buf *out, const char *msg,
-    size_t len);
+int tk_trailer_canonical_message(
+    struct tk_buf *out, const char *msg, size_t len);
 
 /*
  * Appends the approval payload of commit c, the exact bytes an approver

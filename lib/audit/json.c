@@ -13,8 +13,9 @@ struct parser {
 static void
 skip_ws(struct parser *ps)
 {
-	while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' ||
-	    *ps->p == '\n' || *ps->p == '\r'))
+	while (ps->p < ps->end &&
+	    (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' ||
+	        *ps->p == '\r'))
 		ps->p++;
 }
 
@@ -50,8 +51,8 @@ put_utf8(struct tk_buf *b, unsigned cp)
 	if (cp < 0x80)
 		o[0] = (char)cp, n = 1;
 	else if (cp < 0x800)
-		o[0] = (char)(0xc0 | (cp >> 6)), o[1] = (char)(0x80 | (cp & 63)),
-		n = 2;
+		o[0] = (char)(0xc0 | (cp >> 6)),
+		o[1] = (char)(0x80 | (cp & 63)), n = 2;
 	else if (cp < 0x10000)
 		o[0] = (char)(0xe0 | (cp >> 12)),
 		o[1] = (char)(0x80 | ((cp >> 6) & 63)),
@@ -75,13 +76,20 @@ escape(struct parser *ps, struct tk_buf *b)
 	c = ps->p[1];
 	ps->p += 2;
 	switch (c) {
-	case '"': case '\\': case '/':
+	case '"':
+	case '\\':
+	case '/':
 		return tk_buf_putc(b, c);
-	case 'b': return tk_buf_putc(b, '\b');
-	case 'f': return tk_buf_putc(b, '\f');
-	case 'n': return tk_buf_putc(b, '\n');
-	case 'r': return tk_buf_putc(b, '\r');
-	case 't': return tk_buf_putc(b, '\t');
+	case 'b':
+		return tk_buf_putc(b, '\b');
+	case 'f':
+		return tk_buf_putc(b, '\f');
+	case 'n':
+		return tk_buf_putc(b, '\n');
+	case 'r':
+		return tk_buf_putc(b, '\r');
+	case 't':
+		return tk_buf_putc(b, '\t');
 	case 'u':
 		if (ps->end - ps->p < 4 || hex4(ps->p, &cp) < 0)
 			return TK_EINVAL;
@@ -130,7 +138,7 @@ add(struct tk_jv *v, struct tk_jv *item, char *key)
 {
 	if (tk_grow(&v->items, &v->cap, v->n + 1, sizeof(*v->items)) < 0 ||
 	    (v->t == TK_J_OBJ &&
-		tk_grow(&v->keys, &v->kcap, v->n + 1, sizeof(*v->keys)) < 0))
+	        tk_grow(&v->keys, &v->kcap, v->n + 1, sizeof(*v->keys)) < 0))
 		return TK_ENOMEM;
 	v->items[v->n] = item;
 	if (v->t == TK_J_OBJ)
@@ -165,7 +173,8 @@ container(struct parser *ps, struct tk_jv *v, char close)
 				return TK_EINVAL;
 			}
 		}
-		if ((rc = value(ps, &item)) < 0 || (rc = add(v, item, key)) < 0) {
+		if ((rc = value(ps, &item)) < 0 ||
+		    (rc = add(v, item, key)) < 0) {
 			free(key);
 			tk_json_free(item);
 			return rc;
@@ -194,8 +203,9 @@ scalar(struct parser *ps, struct tk_jv *v)
 		v->t = TK_J_STR;
 		return string(ps, &v->s, &v->slen);
 	}
-	for (n = 0; s + n < ps->end && strchr("+-.0123456789eEtruefalsn",
-	    s[n]) != NULL; n++)
+	for (n = 0; s + n < ps->end &&
+	     strchr("+-.0123456789eEtruefalsn", s[n]) != NULL;
+	     n++)
 		;
 	if (n == 4 && memcmp(s, "true", 4) == 0)
 		v->t = TK_J_BOOL, v->b = true;

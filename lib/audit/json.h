@@ -19,7 +19,7 @@ struct tk_jv {
 	char *s; /* string value (NUL-terminated, may hold NUL), number text */
 	size_t slen;
 	struct tk_jv **items; /* array items, or object values */
-	char **keys;	      /* object keys */
+	char **keys; /* object keys */
 	size_t n, cap, kcap;
 };
 

@@ -20,7 +20,7 @@
 #include "twokey/digest.h"
 #include "twokey/policy.h"
 
-#define ZERO_HASH                                                         \
+#define ZERO_HASH                                                              \
 	"0000000000000000000000000000000000000000000000000000000000000000"
 #define TAIL_HASH ",\"hash\":\""
 #define TAIL_PREV ",\"prev\":\""
@@ -31,7 +31,8 @@ is_hex64(const char *s)
 	size_t i;
 
 	for (i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		        (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
 	return true;
 }
@@ -54,14 +55,14 @@ rfind(const char *s, size_t len, const char *needle)
  * are escaped, so the structural ,"hash":" can only be the real one.
  */
 static int
-split(const char *line, size_t len, size_t *body, char prev[65],
-    char hash[65], char hmac[65])
+split(const char *line, size_t len, size_t *body, char prev[65], char hash[65],
+    char hmac[65])
 {
 	const char *h = rfind(line, len, TAIL_HASH), *p, *end = line + len;
 
 	hmac[0] = '\0';
-	if (h == NULL || (size_t)(end - h) < 9 + 64 + 2 ||
-	    !is_hex64(h + 9) || h[9 + 64] != '"')
+	if (h == NULL || (size_t)(end - h) < 9 + 64 + 2 || !is_hex64(h + 9) ||
+	    h[9 + 64] != '"')
 		return -1;
 	memcpy(hash, h + 9, 64);
 	hash[64] = '\0';
@@ -85,8 +86,8 @@ split(const char *line, size_t len, size_t *body, char prev[65],
 
 /* hash (and hmac) of the canonical bytes: line[0..body) + "}". */
 static int
-digest(const char *line, size_t body, const unsigned char *key,
-    size_t keylen, char hash[65], char hmac[65])
+digest(const char *line, size_t body, const unsigned char *key, size_t keylen,
+    char hash[65], char hmac[65])
 {
 	struct tk_buf b = TK_BUF_INIT(TK_AUDIT_MAX_RECORD + 1);
 	unsigned char d[TK_SHA256_LEN];
@@ -117,13 +118,16 @@ tk_audit_read_key(unsigned char **key, size_t *keylen, const char *path)
 
 	*key = NULL;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return tk_error_set(TK_EIO, "cannot read the audit key '%s': %s",
-		    path, strerror(errno));
+		return tk_error_set(TK_EIO,
+		    "cannot read the audit key '%s': %s", path,
+		    strerror(errno));
 	n = read(fd, buf, sizeof(buf));
 	close(fd);
 	if (n <= 0 || n > TK_AUDIT_MAX_KEY)
-		return tk_error_set(TK_EIO, "the audit key '%s' is empty, "
-		    "unreadable or over %d bytes", path, TK_AUDIT_MAX_KEY);
+		return tk_error_set(TK_EIO,
+		    "the audit key '%s' is empty, "
+		    "unreadable or over %d bytes",
+		    path, TK_AUDIT_MAX_KEY);
 	if ((*key = malloc((size_t)n)) == NULL)
 		return tk_error_set(TK_ENOMEM, "out of memory");
 	memcpy(*key, buf, (size_t)n);
@@ -146,24 +150,27 @@ last_line(int fd, char **line, size_t *len)
 
 	*line = NULL;
 	if (fstat(fd, &st) < 0)
-		return tk_error_set(TK_EIO, "cannot stat the audit log: %s",
-		    strerror(errno));
+		return tk_error_set(
+		    TK_EIO, "cannot stat the audit log: %s", strerror(errno));
 	if (st.st_size == 0)
 		return 0;
 	if (pread(fd, &c, 1, st.st_size - 1) != 1 || c != '\n')
-		return tk_error_set(TK_EIO, "the audit log ends in the middle "
+		return tk_error_set(TK_EIO,
+		    "the audit log ends in the middle "
 		    "of a record; run 'twokey audit verify'");
 	end = st.st_size - 1;
 	/* Walk back to the previous newline, in chunks. */
 	for (start = end; start > 0;) {
 		char chunk[8192];
-		off_t from = start > (off_t)sizeof(chunk) ?
-		    start - (off_t)sizeof(chunk) : 0;
+		off_t from = start > (off_t)sizeof(chunk)
+		    ? start - (off_t)sizeof(chunk)
+		    : 0;
 		ssize_t n = pread(fd, chunk, (size_t)(start - from), from);
 		const char *nl;
 
 		if (n != start - from)
-			return tk_error_set(TK_EIO, "cannot read the audit log");
+			return tk_error_set(
+			    TK_EIO, "cannot read the audit log");
 		nl = rfind(chunk, (size_t)n, "\n");
 		if (nl != NULL) {
 			start = from + (nl - chunk) + 1;
@@ -171,7 +178,8 @@ last_line(int fd, char **line, size_t *len)
 		}
 		start = from;
 		if (end - start > (off_t)TK_AUDIT_MAX_RECORD)
-			return tk_error_set(TK_ETOOBIG, "audit record too long");
+			return tk_error_set(
+			    TK_ETOOBIG, "audit record too long");
 	}
 	if ((p = malloc((size_t)(end - start) + 1)) == NULL)
 		return tk_error_set(TK_ENOMEM, "out of memory");
@@ -205,11 +213,13 @@ log_tail(int fd, char hash[65], char prev[65], bool *empty)
 		return 0;
 	}
 	if (split(line, len, &body, prev, hash, mac) < 0)
-		rc = tk_error_set(TK_EIO, "the audit log's last record is "
+		rc = tk_error_set(TK_EIO,
+		    "the audit log's last record is "
 		    "malformed; run 'twokey audit verify'");
 	else if ((rc = digest(line, body, NULL, 0, h2, mac2)) == 0 &&
 	    strcmp(h2, hash) != 0)
-		rc = tk_error_set(TK_EIO, "the audit log's last record does "
+		rc = tk_error_set(TK_EIO,
+		    "the audit log's last record does "
 		    "not match its hash (edited?); run 'twokey audit verify'");
 	free(line);
 	return rc;
@@ -258,7 +268,8 @@ chain_prev(int hfd, int fd, char prev[65])
 	    strcmp(head, lastprev) == 0) /* crashed before updating head */
 		memcpy(prev, last, 65);
 	else
-		return tk_error_set(TK_EIO, "the audit log's last record is "
+		return tk_error_set(TK_EIO,
+		    "the audit log's last record is "
 		    "not the one its head file names (edited or replaced?); "
 		    "run 'twokey audit verify'");
 	return 0;
@@ -291,13 +302,15 @@ append_locked(int hfd, int fd, struct tk_buf *body, const unsigned char *key,
 		return tk_error_set(TK_EIO, "cannot write the audit log: %s",
 		    n < 0 ? strerror(errno) : "short write");
 	if (fsync(fd) < 0)
-		return tk_error_set(TK_EIO, "cannot flush the audit log: %s",
-		    strerror(errno));
+		return tk_error_set(
+		    TK_EIO, "cannot flush the audit log: %s", strerror(errno));
 	hash[64] = '\n';
 	if (pwrite(hfd, hash, 65, 0) != 65 || ftruncate(hfd, 65) < 0 ||
 	    fsync(hfd) < 0)
-		return tk_error_set(TK_EIO, "cannot update the audit head "
-		    "file: %s", strerror(errno));
+		return tk_error_set(TK_EIO,
+		    "cannot update the audit head "
+		    "file: %s",
+		    strerror(errno));
 	return 0;
 }
 
@@ -309,13 +322,15 @@ open_locked(const char *path, const char *suffix, int *fd)
 	if ((size_t)snprintf(name, sizeof(name), "%s%s", path, suffix) >=
 	    sizeof(name))
 		return tk_error_set(TK_EIO, "audit path too long");
-	if ((*fd = open(name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
-	    (*suffix ? 0 : O_APPEND), 0640)) < 0)
-		return tk_error_set(TK_EIO, "cannot open '%s': %s", name,
-		    strerror(errno));
+	if ((*fd = open(name,
+	         O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+	             (*suffix ? 0 : O_APPEND),
+	         0640)) < 0)
+		return tk_error_set(
+		    TK_EIO, "cannot open '%s': %s", name, strerror(errno));
 	if (*suffix && flock(*fd, LOCK_EX) < 0)
-		return tk_error_set(TK_EIO, "cannot lock '%s': %s", name,
-		    strerror(errno));
+		return tk_error_set(
+		    TK_EIO, "cannot lock '%s': %s", name, strerror(errno));
 	return 0;
 }
 
@@ -327,8 +342,9 @@ summary_to_syslog(const struct tk_updates *u, const struct tk_report *r,
 	size_t i;
 
 	for (i = 0; i < u->n && i < 5; i++)
-		(void)tk_sanitize(&b, u->items[i].ref, strlen(u->items[i].ref),
-		    200), (void)tk_buf_putc(&b, ' ');
+		(void)tk_sanitize(
+		    &b, u->items[i].ref, strlen(u->items[i].ref), 200),
+		    (void)tk_buf_putc(&b, ' ');
 	openlog("twokey", LOG_PID, LOG_AUTH);
 	syslog(LOG_NOTICE, "%s: repo=%s pusher=%s decision=%s refs=%zu %s",
 	    push->hook, push->repo, r->pusher_login ? r->pusher_login : "-",
@@ -350,7 +366,8 @@ tk_audit_write(const struct tk_policy *p, const struct tk_updates *u,
 	if (p->audit_path == NULL)
 		return 0;
 	if ((p->audit_key_file != NULL &&
-		(rc = tk_audit_read_key(&key, &keylen, p->audit_key_file)) < 0) ||
+	        (rc = tk_audit_read_key(&key, &keylen, p->audit_key_file)) <
+	            0) ||
 	    (rc = tk_audit_format(&body, p, u, r, push)) < 0 ||
 	    (rc = open_locked(p->audit_path, ".head", &hfd)) < 0 ||
 	    (rc = open_locked(p->audit_path, "", &fd)) < 0)
@@ -411,36 +428,43 @@ check_record(struct tk_audit_verify *v, struct tk_map *seen,
 	int rc;
 
 	if (!terminated)
-		return broken(v, file, lineno, "truncated: the last record "
+		return broken(v, file, lineno,
+		    "truncated: the last record "
 		    "is cut off in the middle");
 	if (split(b->ptr, b->len, &body, prev, hash, hmac) < 0)
-		return broken(v, file, lineno, "malformed: not a twokey audit "
+		return broken(v, file, lineno,
+		    "malformed: not a twokey audit "
 		    "record (no prev/hash at its end)");
 	if ((rc = digest(b->ptr, body, key, keylen, h2, m2)) < 0)
 		return rc;
 	if (strcmp(h2, hash) != 0)
-		return broken(v, file, lineno, "edited: the record does not "
+		return broken(v, file, lineno,
+		    "edited: the record does not "
 		    "match its own hash");
 	if (v->records == 0 && strcmp(prev, ZERO_HASH) != 0) {
 		if (!v->allow_rotated)
-			return broken(v, file, lineno, "the first record links "
+			return broken(v, file, lineno,
+			    "the first record links "
 			    "to an earlier one: either the log was rotated "
 			    "(give the earlier files first, or --rotated) or "
 			    "its first records were deleted");
 		v->rotated = true;
 	} else if (v->records > 0 && strcmp(prev, v->last_hash) != 0)
-		return broken(v, file, lineno, tk_map_get(seen, prev, 64) ?
-		    "reordered or inserted: it links to an earlier record, "
-		    "not to the one before it" :
-		    "deleted: the record it links to is missing (removed, "
-		    "moved later, or edited)");
+		return broken(v, file, lineno,
+		    tk_map_get(seen, prev, 64)
+		        ? "reordered or inserted: it links to an earlier record, "
+		          "not to the one before it"
+		        : "deleted: the record it links to is missing (removed, "
+		          "moved later, or edited)");
 	if (key == NULL && hmac[0] != '\0')
 		v->unchecked_hmacs++;
 	if (key != NULL && hmac[0] == '\0')
-		return broken(v, file, lineno, "no HMAC, but a key was given: "
+		return broken(v, file, lineno,
+		    "no HMAC, but a key was given: "
 		    "the record was written without the key");
 	if (key != NULL && !tk_memeq(hmac, m2, 64))
-		return broken(v, file, lineno, "the HMAC does not match: the "
+		return broken(v, file, lineno,
+		    "the HMAC does not match: the "
 		    "chain was recomputed without the key, or the key is "
 		    "wrong");
 	if ((rc = tk_map_put(seen, hash, 64, (void *)1, NULL)) == TK_ENOMEM)
@@ -461,8 +485,8 @@ verify_file(struct tk_audit_verify *v, struct tk_map *seen, const char *path,
 	int rc = 0, r;
 
 	if ((f = fopen(path, "re")) == NULL)
-		return tk_error_set(TK_EIO, "cannot open '%s': %s", path,
-		    strerror(errno));
+		return tk_error_set(
+		    TK_EIO, "cannot open '%s': %s", path, strerror(errno));
 	while (rc == 0 && (r = read_line(f, &b, &term)) != 0) {
 		lineno++;
 		if (r == TK_ETOOBIG)
@@ -470,8 +494,8 @@ verify_file(struct tk_audit_verify *v, struct tk_map *seen, const char *path,
 		else if (r < 0)
 			rc = tk_error_set(TK_EIO, "cannot read '%s'", path);
 		else
-			rc = check_record(v, seen, &b, term, file, lineno, key,
-			    keylen);
+			rc = check_record(
+			    v, seen, &b, term, file, lineno, key, keylen);
 	}
 	fclose(f);
 	tk_buf_release(&b);

@@ -39,8 +39,8 @@ tk_json_string(struct tk_buf *out, const char *s, size_t len)
 static int
 jstr(struct tk_buf *b, const char *s)
 {
-	return s == NULL ? tk_buf_puts(b, "null") :
-			   tk_json_string(b, s, strlen(s));
+	return s == NULL ? tk_buf_puts(b, "null")
+	                 : tk_json_string(b, s, strlen(s));
 }
 
 static int
@@ -54,8 +54,10 @@ header(struct tk_buf *b, const struct tk_report *r,
 
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	(void)tk_buf_printf(b, "{\"v\":1,\"time\":\"%s\",\"twokey\":"
-	    "\"%s\",\"hook\":", when, TWOKEY_VERSION);
+	(void)tk_buf_printf(b,
+	    "{\"v\":1,\"time\":\"%s\",\"twokey\":"
+	    "\"%s\",\"hook\":",
+	    when, TWOKEY_VERSION);
 	(void)jstr(b, push->hook);
 	(void)tk_buf_puts(b, ",\"repo\":");
 	(void)jstr(b, push->repo);
@@ -102,8 +104,7 @@ push_options(struct tk_buf *b)
 }
 
 static void
-identities(struct tk_buf *b, const struct tk_identity *const *ids,
-    size_t n)
+identities(struct tk_buf *b, const struct tk_identity *const *ids, size_t n)
 {
 	size_t i, k = 0;
 
@@ -138,12 +139,14 @@ commit_record(struct tk_buf *b, const struct tk_policy *p,
 	if (cr->chain) {
 		(void)tk_buf_puts(b, ",\"approvers\":[");
 		for (i = 0; i < cr->napprovers; i++) {
-			(void)tk_buf_printf(b, "%s{\"identity\":", i ? "," : "");
+			(void)tk_buf_printf(
+			    b, "%s{\"identity\":", i ? "," : "");
 			(void)jstr(b, cr->approvers[i]->id);
 			(void)tk_buf_puts(b, ",\"roles\":");
 			(void)tk_buf_putc(b, '[');
 			for (unsigned k = 0, m = 0; k < p->nroles; k++)
-				if (tk_roleset_has(&cr->approvers[i]->roles, k)) {
+				if (tk_roleset_has(
+				        &cr->approvers[i]->roles, k)) {
 					(void)tk_buf_puts(b, m++ ? "," : "");
 					(void)jstr(b, p->roles[k]);
 				}
@@ -167,10 +170,13 @@ ref_record(struct tk_buf *b, const struct tk_policy *p,
 	git_oid_tostr(nw, sizeof(nw), &u->items[i].new_id);
 	(void)tk_buf_puts(b, i ? ",{\"ref\":" : "{\"ref\":");
 	(void)jstr(b, u->items[i].ref);
-	(void)tk_buf_printf(b, ",\"old\":\"%s\",\"new\":\"%s\",\"kind\":\"%s\","
-	    "\"rule\":", old, nw, tk_kind_name(u->items[i].kind));
+	(void)tk_buf_printf(b,
+	    ",\"old\":\"%s\",\"new\":\"%s\",\"kind\":\"%s\","
+	    "\"rule\":",
+	    old, nw, tk_kind_name(u->items[i].kind));
 	(void)jstr(b, v->rule ? v->rule->name : NULL);
-	(void)tk_buf_printf(b, ",\"mode\":\"%s\",\"decision\":\"%s\","
+	(void)tk_buf_printf(b,
+	    ",\"mode\":\"%s\",\"decision\":\"%s\","
 	    "\"warned\":%s,\"entering\":%zu,\"commits\":[",
 	    v->rule && v->rule->mode == TK_MODE_WARN ? "warn" : "enforce",
 	    v->decision == TK_REFUSE ? "refused" : "accepted",
@@ -186,8 +192,9 @@ ref_record(struct tk_buf *b, const struct tk_policy *p,
 static const char *
 sev_name(enum tk_severity s)
 {
-	return s == TK_SEV_DENY ? "error" : s == TK_SEV_WARN ? "warning" :
-							      "note";
+	return s == TK_SEV_DENY ? "error"
+	    : s == TK_SEV_WARN  ? "warning"
+	                        : "note";
 }
 
 int
@@ -213,8 +220,8 @@ tk_audit_format(struct tk_buf *b, const struct tk_policy *p,
 		(void)jstr(b, u->items[f->update].ref);
 		(void)tk_buf_puts(b, ",\"commit\":");
 		(void)jstr(b, f->commit[0] ? f->commit : NULL);
-		(void)tk_buf_printf(b, ",\"severity\":\"%s\",\"message\":",
-		    sev_name(f->sev));
+		(void)tk_buf_printf(
+		    b, ",\"severity\":\"%s\",\"message\":", sev_name(f->sev));
 		(void)jstr(b, f->what);
 		(void)tk_buf_putc(b, '}');
 	}

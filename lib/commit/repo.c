@@ -36,8 +36,8 @@ unquote(struct tk_buf *b, const char *s, const char **end)
 			s++;
 			if (*s >= '0' && *s <= '3' && s[1] >= '0' &&
 			    s[1] <= '7' && s[2] >= '0' && s[2] <= '7') {
-				c = (char)((s[0] - '0') * 64 + (s[1] - '0') * 8 +
-				    (s[2] - '0'));
+				c = (char)((s[0] - '0') * 64 +
+				    (s[1] - '0') * 8 + (s[2] - '0'));
 				s += 2;
 			} else if (*s == 'n')
 				c = '\n';
@@ -53,15 +53,15 @@ unquote(struct tk_buf *b, const char *s, const char **end)
 			return rc;
 	}
 	if (*s != '"')
-		return tk_error_set(TK_EINVAL,
-		    "unterminated quote in object directory list");
+		return tk_error_set(
+		    TK_EINVAL, "unterminated quote in object directory list");
 	*end = s + 1;
 	return 0;
 }
 
 int
-tk_split_alternates(const char *list, int (*fn)(const char *, void *),
-    void *arg)
+tk_split_alternates(
+    const char *list, int (*fn)(const char *, void *), void *arg)
 {
 	struct tk_buf b = TK_BUF_INIT(65536);
 	const char *s = list, *e = NULL;
@@ -83,8 +83,8 @@ tk_split_alternates(const char *list, int (*fn)(const char *, void *),
 			rc = fn(b.ptr, arg);
 		s = *e == ':' ? e + 1 : e;
 		if (*s != '\0' && s == e) {
-			rc = tk_error_set(TK_EINVAL,
-			    "bad object directory list");
+			rc = tk_error_set(
+			    TK_EINVAL, "bad object directory list");
 			break;
 		}
 	}
@@ -120,8 +120,7 @@ add_quarantine(git_repository *repo)
 	if (rc == 0 && (v = getenv("GIT_OBJECT_DIRECTORY")) != NULL &&
 	    *v != '\0')
 		rc = add_dir(v, odb);
-	if (rc == 0 &&
-	    (v = getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES")) != NULL)
+	if (rc == 0 && (v = getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES")) != NULL)
 		rc = tk_split_alternates(v, add_dir, odb);
 	git_odb_free(odb);
 	return rc;
@@ -137,14 +136,15 @@ tk_repo_open(git_repository **out, const char *path)
 	*out = NULL;
 	if (dir == NULL && ((dir = getenv("GIT_DIR")) == NULL || *dir == '\0'))
 		dir = ".";
-	if (git_repository_open_ext(&repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH,
-	    NULL) < 0) {
+	if (git_repository_open_ext(
+	        &repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
 		const git_error *e = git_error_last();
 
 		if (e && e->message && strstr(e->message, "objectformat"))
 			return tk_error_set(TK_EUNSUPPORTED,
 			    "cannot read repository '%s': SHA-256 repositories "
-			    "are not supported yet", dir);
+			    "are not supported yet",
+			    dir);
 		return git_fail("cannot open repository");
 	}
 	if ((rc = add_quarantine(repo)) < 0) {

@@ -9,10 +9,10 @@
 #include "load.h"
 #include "twokey/sshsig.h"
 
-static const char *const identity_keys[] = {"name", "emails", "logins",
-	"keys", "roles", NULL};
-static const char *const key_keys[] = {"key", "valid-after", "valid-before",
-	NULL};
+static const char *const identity_keys[] = {
+    "name", "emails", "logins", "keys", "roles", NULL};
+static const char *const key_keys[] = {
+    "key", "valid-after", "valid-before", NULL};
 
 static bool
 has_control(const char *s, size_t len)
@@ -49,8 +49,7 @@ claim(struct tk_load *c, struct tk_map *map, const char *k, size_t klen,
 }
 
 static int
-add_email(struct tk_load *c, const struct ynode *n, const char *path,
-    void *arg)
+add_email(struct tk_load *c, const struct ynode *n, const char *path, void *arg)
 {
 	struct tk_identity *id = arg;
 	char *lower;
@@ -64,18 +63,18 @@ add_email(struct tk_load *c, const struct ynode *n, const char *path,
 		return TK_ECONFIG;
 	}
 	if ((r = tk_grow(&id->emails, &(size_t){id->nemails}, id->nemails + 1,
-	    sizeof(char *))) < 0 || (lower = tk_strndup(n->str, n->len)) == NULL)
+	         sizeof(char *))) < 0 ||
+	    (lower = tk_strndup(n->str, n->len)) == NULL)
 		return TK_ENOMEM;
 	for (i = 0; i < n->len; i++)
 		lower[i] = (char)tk_ascii_tolower((unsigned char)lower[i]);
 	id->emails[id->nemails++] = lower;
-	return claim(c, c->p->by_email, lower, n->len, id, id, n, path,
-	    "email");
+	return claim(
+	    c, c->p->by_email, lower, n->len, id, id, n, path, "email");
 }
 
 static int
-add_login(struct tk_load *c, const struct ynode *n, const char *path,
-    void *arg)
+add_login(struct tk_load *c, const struct ynode *n, const char *path, void *arg)
 {
 	struct tk_identity *id = arg;
 	char *s;
@@ -86,7 +85,8 @@ add_login(struct tk_load *c, const struct ynode *n, const char *path,
 		return TK_ECONFIG;
 	}
 	if (tk_grow(&id->logins, &(size_t){id->nlogins}, id->nlogins + 1,
-	    sizeof(char *)) < 0 || (s = tk_strndup(n->str, n->len)) == NULL)
+	        sizeof(char *)) < 0 ||
+	    (s = tk_strndup(n->str, n->len)) == NULL)
 		return TK_ENOMEM;
 	id->logins[id->nlogins++] = s;
 	return claim(c, c->p->by_login, s, n->len, id, id, n, path, "login");
@@ -136,7 +136,8 @@ parse_key(struct tk_load *c, const struct ynode *n, const char *path,
 	    tk_load_date(c, v, sub, &k->valid_before) < 0)
 		r = TK_ECONFIG;
 	if (r == 0 && k->valid_after >= k->valid_before) {
-		tk_load_err(c, n, path, "valid-after is not before valid-before");
+		tk_load_err(
+		    c, n, path, "valid-after is not before valid-before");
 		r = TK_ECONFIG;
 	}
 	return r;
@@ -165,20 +166,19 @@ add_key(struct tk_load *c, const struct ynode *n, const char *path, void *arg)
 		return r;
 	}
 	if (tk_grow(&id->keys, &(size_t){id->nkeys}, id->nkeys + 1,
-	    sizeof(*id->keys)) < 0) {
+	        sizeof(*id->keys)) < 0) {
 		key_free(k);
 		return TK_ENOMEM;
 	}
 	k->owner = id;
 	id->keys[id->nkeys++] = k;
 	blob = tk_sshkey_blob(k->key, &len);
-	return claim(c, c->p->by_key, (const char *)blob, len, id, k, n, path,
-	    "key");
+	return claim(
+	    c, c->p->by_key, (const char *)blob, len, id, k, n, path, "key");
 }
 
 static int
-load_identity(struct tk_load *c, const struct ynode *idn,
-    const struct ynode *n)
+load_identity(struct tk_load *c, const struct ynode *idn, const struct ynode *n)
 {
 	struct tk_identity *id;
 	const struct ynode *v;
@@ -221,12 +221,13 @@ tk_load_identities(struct tk_load *c, const struct ynode *n)
 	int rc = 0, r;
 
 	if (n->type != YN_MAP) {
-		tk_load_err(c, n, "identities", "expected a mapping of names "
+		tk_load_err(c, n, "identities",
+		    "expected a mapping of names "
 		    "to identities");
 		return TK_ECONFIG;
 	}
-	if ((c->p->identities = tk_calloc(n->n / 2 + 1,
-	    sizeof(*c->p->identities))) == NULL)
+	if ((c->p->identities =
+	            tk_calloc(n->n / 2 + 1, sizeof(*c->p->identities))) == NULL)
 		return TK_ENOMEM;
 	for (i = 0; i + 1 < n->n; i += 2) {
 		if ((r = load_identity(c, n->items[i], n->items[i + 1])) ==
@@ -239,8 +240,8 @@ tk_load_identities(struct tk_load *c, const struct ynode *n)
 }
 
 static int
-add_revoked(struct tk_load *c, const struct ynode *n, const char *path,
-    void *arg)
+add_revoked(
+    struct tk_load *c, const struct ynode *n, const char *path, void *arg)
 {
 	struct tk_policy *p = c->p;
 	struct tk_key *k = NULL;
@@ -258,7 +259,7 @@ add_revoked(struct tk_load *c, const struct ynode *n, const char *path,
 		return r;
 	}
 	if (tk_grow(&p->revoked, &(size_t){p->nrevoked}, p->nrevoked + 1,
-	    sizeof(*p->revoked)) < 0) {
+	        sizeof(*p->revoked)) < 0) {
 		key_free(k);
 		return TK_ENOMEM;
 	}

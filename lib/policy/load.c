@@ -27,8 +27,8 @@ tk_load_err(struct tk_load *c, const struct ynode *n, const char *path,
 	va_start(ap, fmt);
 	(void)tk_buf_vprintf(&msg, fmt, ap);
 	va_end(ap);
-	(void)tk_buf_printf(c->errors, "%s:%u:%u: ", c->name, n ? n->line : 1,
-	    n ? n->col : 1);
+	(void)tk_buf_printf(
+	    c->errors, "%s:%u:%u: ", c->name, n ? n->line : 1, n ? n->col : 1);
 	if (path != NULL && *path != '\0') {
 		(void)tk_buf_puts(c->errors, "key '");
 		(void)tk_sanitize(c->errors, path, strlen(path), 200);
@@ -37,8 +37,8 @@ tk_load_err(struct tk_load *c, const struct ynode *n, const char *path,
 	(void)tk_sanitize(c->errors, msg.ptr ? msg.ptr : "", msg.len, 1000);
 	(void)tk_buf_putc(c->errors, '\n');
 	if (c->nerr == TK_POLICY_MAX_ERRORS)
-		(void)tk_buf_printf(c->errors, "%s: too many errors\n",
-		    c->name);
+		(void)tk_buf_printf(
+		    c->errors, "%s: too many errors\n", c->name);
 	tk_buf_release(&msg);
 }
 
@@ -47,12 +47,12 @@ tk_load_is_null(const struct ynode *n)
 {
 	return n->type == YN_SCALAR && n->plain &&
 	    (n->len == 0 || strcmp(n->str, "~") == 0 ||
-		strcmp(n->str, "null") == 0);
+	        strcmp(n->str, "null") == 0);
 }
 
 int
-tk_load_str(struct tk_load *c, const struct ynode *n, const char *path,
-    char **out)
+tk_load_str(
+    struct tk_load *c, const struct ynode *n, const char *path, char **out)
 {
 	*out = NULL;
 	if (n->type != YN_SCALAR || tk_load_is_null(n)) {
@@ -65,8 +65,8 @@ tk_load_str(struct tk_load *c, const struct ynode *n, const char *path,
 }
 
 int
-tk_load_bool(struct tk_load *c, const struct ynode *n, const char *path,
-    bool *out)
+tk_load_bool(
+    struct tk_load *c, const struct ynode *n, const char *path, bool *out)
 {
 	if (n->type == YN_SCALAR && n->plain && strcmp(n->str, "true") == 0)
 		*out = true;
@@ -119,8 +119,8 @@ digits(const char *s, int n)
 
 /* YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, always UTC. */
 int
-tk_load_date(struct tk_load *c, const struct ynode *n, const char *path,
-    int64_t *out)
+tk_load_date(
+    struct tk_load *c, const struct ynode *n, const char *path, int64_t *out)
 {
 	const char *s = n->str;
 	struct tm tm, want;
@@ -188,8 +188,8 @@ tk_load_each(struct tk_load *c, const struct ynode *n, const char *path,
 }
 
 static int
-add_role_item(struct tk_load *c, const struct ynode *n, const char *path,
-    void *arg)
+add_role_item(
+    struct tk_load *c, const struct ynode *n, const char *path, void *arg)
 {
 	struct tk_roleset *set = arg;
 	uintptr_t idx;
@@ -200,8 +200,8 @@ add_role_item(struct tk_load *c, const struct ynode *n, const char *path,
 	}
 	idx = (uintptr_t)tk_map_get(c->p->role_index, n->str, n->len);
 	if (idx == 0) {
-		tk_load_err(c, n, path, "undefined role '%s' (not under roles:)",
-		    n->str);
+		tk_load_err(c, n, path,
+		    "undefined role '%s' (not under roles:)", n->str);
 		return TK_ECONFIG;
 	}
 	set->bits[(idx - 1) / 64] |= (uint64_t)1 << ((idx - 1) % 64);
@@ -217,15 +217,16 @@ tk_load_roles(struct tk_load *c, const struct ynode *n, const char *path,
 }
 
 int
-tk_load_role_index(struct tk_load *c, const struct ynode *n,
-    const char *path, unsigned *out)
+tk_load_role_index(
+    struct tk_load *c, const struct ynode *n, const char *path, unsigned *out)
 {
 	uintptr_t idx;
 
 	if (n->type != YN_SCALAR ||
 	    (idx = (uintptr_t)tk_map_get(c->p->role_index, n->str, n->len)) ==
-		0) {
-		tk_load_err(c, n, path, "undefined role '%s' (not under roles:)",
+	        0) {
+		tk_load_err(c, n, path,
+		    "undefined role '%s' (not under roles:)",
 		    n->type == YN_SCALAR ? n->str : "");
 		return TK_ECONFIG;
 	}
@@ -250,8 +251,8 @@ tk_load_get(const struct ynode *n, const char *key)
 }
 
 int
-tk_load_check_keys(struct tk_load *c, const struct ynode *n,
-    const char *path, const char *const *allowed)
+tk_load_check_keys(struct tk_load *c, const struct ynode *n, const char *path,
+    const char *const *allowed)
 {
 	char sub[256];
 	size_t i, k;

@@ -20,21 +20,21 @@ struct tk_load {
 void tk_load_err(struct tk_load *c, const struct ynode *n, const char *path,
     const char *fmt, ...) TK_PRINTF(4, 5);
 bool tk_load_is_null(const struct ynode *n);
-int tk_load_str(struct tk_load *c, const struct ynode *n, const char *path,
-    char **out);
-int tk_load_bool(struct tk_load *c, const struct ynode *n, const char *path,
-    bool *out);
+int tk_load_str(
+    struct tk_load *c, const struct ynode *n, const char *path, char **out);
+int tk_load_bool(
+    struct tk_load *c, const struct ynode *n, const char *path, bool *out);
 int tk_load_uint(struct tk_load *c, const struct ynode *n, const char *path,
     unsigned max, unsigned *out);
-int tk_load_date(struct tk_load *c, const struct ynode *n, const char *path,
-    int64_t *out);
+int tk_load_date(
+    struct tk_load *c, const struct ynode *n, const char *path, int64_t *out);
 int tk_load_each(struct tk_load *c, const struct ynode *n, const char *path,
     int (*fn)(struct tk_load *, const struct ynode *, const char *, void *),
     void *arg);
 int tk_load_roles(struct tk_load *c, const struct ynode *n, const char *path,
     struct tk_roleset *out);
-int tk_load_role_index(struct tk_load *c, const struct ynode *n,
-    const char *path, unsigned *out);
+int tk_load_role_index(
+    struct tk_load *c, const struct ynode *n, const char *path, unsigned *out);
 const struct ynode *tk_load_get(const struct ynode *n, const char *key);
 int tk_load_check_keys(struct tk_load *c, const struct ynode *n,
     const char *path, const char *const *allowed);

@@ -132,8 +132,8 @@ tk_roleset_empty(const struct tk_roleset *s)
 }
 
 int
-tk_roleset_format(struct tk_buf *out, const struct tk_policy *p,
-    const struct tk_roleset *s)
+tk_roleset_format(
+    struct tk_buf *out, const struct tk_policy *p, const struct tk_roleset *s)
 {
 	unsigned i;
 	int rc, first = 1;
@@ -141,8 +141,8 @@ tk_roleset_format(struct tk_buf *out, const struct tk_policy *p,
 	for (i = 0; i < p->nroles; i++) {
 		if (!tk_roleset_has(s, i))
 			continue;
-		if ((rc = tk_buf_printf(out, "%s%s", first ? "" : ", ",
-		    p->roles[i])) < 0)
+		if ((rc = tk_buf_printf(
+		         out, "%s%s", first ? "" : ", ", p->roles[i])) < 0)
 			return rc;
 		first = 0;
 	}
@@ -150,8 +150,8 @@ tk_roleset_format(struct tk_buf *out, const struct tk_policy *p,
 }
 
 int
-tk_policy_match(const struct tk_rule **rule, const struct tk_policy *p,
-    const char *ref)
+tk_policy_match(
+    const struct tk_rule **rule, const struct tk_policy *p, const char *ref)
 {
 	char why[256];
 	size_t i;
@@ -165,7 +165,8 @@ tk_policy_match(const struct tk_rule **rule, const struct tk_policy *p,
 			snprintf(why, sizeof(why), "%s", tk_error_last());
 			return tk_error_set(TK_ECONFIG,
 			    "rule '%s': pattern cannot be evaluated against "
-			    "this ref (%s)", p->rules[i]->name, why);
+			    "this ref (%s)",
+			    p->rules[i]->name, why);
 		}
 		if (r == 1) {
 			*rule = p->rules[i];
@@ -195,8 +196,8 @@ tk_policy_locate(char **out, const char *gitdir)
 	if (env != NULL && *env != '\0')
 		return (*out = tk_strdup(env)) ? 0 : TK_ENOMEM;
 	if (gitdir != NULL &&
-	    git_repository_open_ext(&repo, gitdir,
-		GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0 &&
+	    git_repository_open_ext(
+	        &repo, gitdir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0 &&
 	    git_repository_config_snapshot(&cfg, repo) == 0 &&
 	    git_config_get_string_buf(&val, cfg, "twokey.config") == 0 &&
 	    val.size > 0)

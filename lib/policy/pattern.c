@@ -32,8 +32,8 @@ pcre2_message(int code, const char *what, size_t offset)
 		snprintf((char *)msg, sizeof(msg), "error %d", code);
 	if (offset == SIZE_MAX) /* a match failed: no offset to show */
 		return tk_error_set(TK_EINVAL, "%s: %s", what, (char *)msg);
-	return tk_error_set(TK_EINVAL, "%s at offset %zu: %s", what, offset,
-	    (char *)msg);
+	return tk_error_set(
+	    TK_EINVAL, "%s at offset %zu: %s", what, offset, (char *)msg);
 }
 
 int
@@ -48,16 +48,16 @@ tk_pattern_compile(struct tk_pattern **out, const char *src, size_t len)
 
 	*out = NULL;
 	if (len > TK_PATTERN_MAX_LEN)
-		return tk_error_set(TK_ETOOBIG,
-		    "pattern longer than %d bytes", TK_PATTERN_MAX_LEN);
+		return tk_error_set(TK_ETOOBIG, "pattern longer than %d bytes",
+		    TK_PATTERN_MAX_LEN);
 	if ((p = tk_calloc(1, sizeof(*p))) == NULL ||
 	    (cctx = pcre2_compile_context_create(NULL)) == NULL ||
 	    (p->mctx = pcre2_match_context_create(NULL)) == NULL)
 		goto out;
 	pcre2_set_max_pattern_length(cctx, TK_PATTERN_MAX_LEN);
 	pcre2_set_parens_nest_limit(cctx, 64);
-	p->code = pcre2_compile((PCRE2_SPTR)src, len, opts, &err, &erroff,
-	    cctx);
+	p->code =
+	    pcre2_compile((PCRE2_SPTR)src, len, opts, &err, &erroff, cctx);
 	if (p->code == NULL) {
 		rc = pcre2_message(err, "invalid pattern", erroff);
 		goto out;

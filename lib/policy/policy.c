@@ -12,7 +12,7 @@
 #include "twokey/sshsig.h"
 
 static const char *const top_keys[] = {"version", "roles", "identities",
-	"revoked-keys", "pusher", "rules", "audit", NULL};
+    "revoked-keys", "pusher", "rules", "audit", NULL};
 static const char *const pusher_keys[] = {"env", NULL};
 static const char *const audit_keys[] = {"path", "key-file", "syslog", NULL};
 
@@ -25,13 +25,14 @@ load_roles(struct tk_load *c, const struct ynode *n)
 	int rc = 0;
 
 	if (n->type != YN_MAP) {
-		tk_load_err(c, n, "roles", "expected a mapping of role names "
+		tk_load_err(c, n, "roles",
+		    "expected a mapping of role names "
 		    "to descriptions");
 		return TK_ECONFIG;
 	}
 	if (n->n / 2 > TK_POLICY_MAX_ROLES) {
-		tk_load_err(c, n, "roles", "more than %d roles",
-		    TK_POLICY_MAX_ROLES);
+		tk_load_err(
+		    c, n, "roles", "more than %d roles", TK_POLICY_MAX_ROLES);
 		return TK_ECONFIG;
 	}
 	if ((p->roles = tk_calloc(n->n / 2 + 1, sizeof(*p->roles))) == NULL)
@@ -45,16 +46,15 @@ load_roles(struct tk_load *c, const struct ynode *n)
 		}
 		if (n->items[i + 1]->type != YN_SCALAR) {
 			snprintf(sub, sizeof(sub), "roles.%s", k->str);
-			tk_load_err(c, n->items[i + 1], sub,
-			    "expected a description");
+			tk_load_err(
+			    c, n->items[i + 1], sub, "expected a description");
 			rc = TK_ECONFIG;
 		}
-		if ((p->roles[p->nroles] = tk_strndup(k->str, k->len)) ==
-		    NULL)
+		if ((p->roles[p->nroles] = tk_strndup(k->str, k->len)) == NULL)
 			return TK_ENOMEM;
 		p->nroles++;
 		if (tk_map_put(p->role_index, k->str, k->len,
-		    (void *)(uintptr_t)p->nroles, NULL) == TK_ENOMEM)
+		        (void *)(uintptr_t)p->nroles, NULL) == TK_ENOMEM)
 			return TK_ENOMEM;
 	}
 	return rc;
@@ -66,31 +66,31 @@ valid_env_name(const char *s)
 	size_t i;
 
 	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-	    *s == '_'))
+	        *s == '_'))
 		return false;
 	for (i = 1; s[i] != '\0'; i++)
 		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+		        (s[i] >= 'a' && s[i] <= 'z') ||
+		        (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
 			return false;
 	return i <= 128;
 }
 
 static int
-add_env(struct tk_load *c, const struct ynode *n, const char *path,
-    void *arg)
+add_env(struct tk_load *c, const struct ynode *n, const char *path, void *arg)
 {
 	struct tk_policy *p = c->p;
 	char *s;
 
 	(void)arg;
 	if (n->type != YN_SCALAR || !valid_env_name(n->str)) {
-		tk_load_err(c, n, path, "expected an environment variable "
+		tk_load_err(c, n, path,
+		    "expected an environment variable "
 		    "name");
 		return TK_ECONFIG;
 	}
 	if (tk_grow(&p->pusher_env, &(size_t){p->npusher_env},
-	    p->npusher_env + 1, sizeof(char *)) < 0 ||
+	        p->npusher_env + 1, sizeof(char *)) < 0 ||
 	    (s = tk_strdup(n->str)) == NULL)
 		return TK_ENOMEM;
 	p->pusher_env[p->npusher_env++] = s;
@@ -134,14 +134,14 @@ load_audit(struct tk_load *c, const struct ynode *n)
 		if (r < 0)
 			rc = r;
 		else if (p->audit_path[0] != '/') {
-			tk_load_err(c, v, "audit.path",
-			    "expected an absolute path");
+			tk_load_err(
+			    c, v, "audit.path", "expected an absolute path");
 			rc = TK_ECONFIG;
 		}
 	}
 	if ((v = tk_load_get(n, "key-file")) != NULL) {
 		if ((r = tk_load_str(c, v, "audit.key-file",
-		    &p->audit_key_file)) == TK_ENOMEM)
+		         &p->audit_key_file)) == TK_ENOMEM)
 			return r;
 		if (r < 0)
 			rc = r;
@@ -172,8 +172,10 @@ load_sections(struct tk_load *c, const struct ynode *root)
 		rc = TK_ECONFIG;
 	} else if (tk_load_uint(c, v, "version", 1000, &version) == 0 &&
 	    version != 1) {
-		tk_load_err(c, v, "version", "unsupported version %u (this "
-		    "twokey reads version 1)", version);
+		tk_load_err(c, v, "version",
+		    "unsupported version %u (this "
+		    "twokey reads version 1)",
+		    version);
 		return TK_ECONFIG;
 	}
 	/* Roles first: identities and rules refer to them. */
@@ -208,8 +210,8 @@ policy_new(struct tk_policy **out, const char *name)
 }
 
 int
-tk_policy_load_buffer(struct tk_policy **out, char **errors,
-    const char *name, const char *data, size_t len)
+tk_policy_load_buffer(struct tk_policy **out, char **errors, const char *name,
+    const char *data, size_t len)
 {
 	struct tk_buf eb = TK_BUF_INIT(1 << 20);
 	struct tk_policy *p = NULL;
@@ -258,10 +260,9 @@ read_file(char **out, size_t *len, const char *path)
 
 	*out = NULL;
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) <
-	    0)
-		return tk_error_set(TK_EIO, "cannot open '%s': %s", path,
-		    strerror(errno));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+		return tk_error_set(
+		    TK_EIO, "cannot open '%s': %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return tk_error_set(TK_EIO, "'%s' is not a regular file", path);

@@ -6,8 +6,8 @@
 #include "twokey/pattern.h"
 
 static const char *const rule_keys[] = {"name", "refs", "update", "create",
-	"delete", "force-push", "signed-commits", "approvals",
-	"pusher-may-approve", "pusher-may-write", "promote-from", "mode", NULL};
+    "delete", "force-push", "signed-commits", "approvals", "pusher-may-approve",
+    "pusher-may-write", "promote-from", "mode", NULL};
 static const char *const approval_keys[] = {"min", "from", "require", NULL};
 
 static int
@@ -36,8 +36,7 @@ load_require(struct tk_load *c, struct tk_rule *r, const struct ynode *n,
 		tk_load_err(c, n, path, "expected a mapping of role to count");
 		return TK_ECONFIG;
 	}
-	if ((r->require = tk_calloc(n->n / 2 + 1, sizeof(*r->require))) ==
-	    NULL)
+	if ((r->require = tk_calloc(n->n / 2 + 1, sizeof(*r->require))) == NULL)
 		return TK_ENOMEM;
 	for (i = 0; i + 1 < n->n; i += 2) {
 		struct tk_role_min *m = &r->require[r->nrequire];
@@ -82,7 +81,8 @@ load_approvals(struct tk_load *c, struct tk_rule *r, const struct ynode *n,
 	} else if (tk_load_uint(c, v, sub, 100, &r->approvals_min) < 0)
 		rc = TK_ECONFIG;
 	else if (r->approvals_min == 0) {
-		tk_load_err(c, v, sub, "must be at least 1 (drop approvals: "
+		tk_load_err(c, v, sub,
+		    "must be at least 1 (drop approvals: "
 		    "to require none)");
 		rc = TK_ECONFIG;
 	}
@@ -99,8 +99,10 @@ load_approvals(struct tk_load *c, struct tk_rule *r, const struct ynode *n,
 	for (i = 0; i < r->nrequire; i++)
 		sum += r->require[i].min;
 	if (rc == 0 && sum > r->approvals_min) {
-		tk_load_err(c, n, path, "require asks for %u approvals, more "
-		    "than min (%u); raise min", sum, r->approvals_min);
+		tk_load_err(c, n, path,
+		    "require asks for %u approvals, more "
+		    "than min (%u); raise min",
+		    sum, r->approvals_min);
 		rc = TK_ECONFIG;
 	}
 	return unknown ? TK_ECONFIG : rc;
@@ -138,22 +140,22 @@ load_flags(struct tk_load *c, struct tk_rule *r, const struct ynode *rn,
 
 #define SUB(k) (snprintf(sub, sizeof(sub), "%s.%s", path, k), sub)
 	if ((v = tk_load_get(rn, "signed-commits")) != NULL)
-		rc |= tk_load_bool(c, v, SUB("signed-commits"),
-		    &r->signed_commits);
+		rc |= tk_load_bool(
+		    c, v, SUB("signed-commits"), &r->signed_commits);
 	if ((v = tk_load_get(rn, "pusher-may-approve")) != NULL)
-		rc |= tk_load_bool(c, v, SUB("pusher-may-approve"),
-		    &r->pusher_may_approve);
+		rc |= tk_load_bool(
+		    c, v, SUB("pusher-may-approve"), &r->pusher_may_approve);
 	if ((v = tk_load_get(rn, "pusher-may-write")) != NULL)
-		rc |= tk_load_bool(c, v, SUB("pusher-may-write"),
-		    &r->pusher_may_write);
+		rc |= tk_load_bool(
+		    c, v, SUB("pusher-may-write"), &r->pusher_may_write);
 	if ((v = tk_load_get(rn, "promote-from")) != NULL) {
 		/* Checked on its own: an earlier error must not hide it. */
 		if (tk_load_str(c, v, SUB("promote-from"), &r->promote_from) <
 		    0)
 			rc = TK_ECONFIG;
 		else if (strncmp(r->promote_from, "refs/", 5) != 0) {
-			tk_load_err(c, v, sub,
-			    "expected a full ref name (refs/...)");
+			tk_load_err(
+			    c, v, sub, "expected a full ref name (refs/...)");
 			rc = TK_ECONFIG;
 		}
 	}
@@ -161,7 +163,8 @@ load_flags(struct tk_load *c, struct tk_rule *r, const struct ynode *rn,
 		if (v->type == YN_SCALAR && strcmp(v->str, "warn") == 0)
 			r->mode = TK_MODE_WARN;
 		else if (v->type != YN_SCALAR || strcmp(v->str, "enforce")) {
-			tk_load_err(c, v, SUB("mode"), "expected enforce or warn");
+			tk_load_err(
+			    c, v, SUB("mode"), "expected enforce or warn");
 			rc = TK_ECONFIG;
 		}
 	}

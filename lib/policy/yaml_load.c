@@ -85,8 +85,8 @@ check_key(struct loader *l, struct ynode *map, struct ynode *key)
 	}
 	if (map->keyset != NULL) {
 		r = tk_map_put(map->keyset, key->str, key->len, key, NULL);
-		return r == TK_ERROR ?
-		    fail(l, m, "duplicate key", key->str) : r;
+		return r == TK_ERROR ? fail(l, m, "duplicate key", key->str)
+		                     : r;
 	}
 	for (i = 0; i < map->n; i += 2)
 		if (map->items[i]->len == key->len &&
@@ -118,7 +118,7 @@ attach(struct loader *l, struct ynode *n, yaml_mark_t m)
 		}
 	}
 	if ((rc = tk_grow(&top->items, &top->cap, top->n + 1,
-	    sizeof(*top->items))) < 0) {
+	         sizeof(*top->items))) < 0) {
 		tk_ynode_free(n);
 		return rc;
 	}
@@ -132,7 +132,8 @@ on_scalar(struct loader *l, yaml_event_t *ev)
 	struct ynode *n;
 
 	if (ev->data.scalar.anchor != NULL)
-		return fail(l, ev->start_mark, "anchors and aliases are not allowed", NULL);
+		return fail(l, ev->start_mark,
+		    "anchors and aliases are not allowed", NULL);
 	if (ev->data.scalar.tag != NULL)
 		return fail(l, ev->start_mark, "tags are not allowed", NULL);
 	if (ev->data.scalar.length > TK_POLICY_MAX_SCALAR)
@@ -150,7 +151,7 @@ on_scalar(struct loader *l, yaml_event_t *ev)
 			    "control character in value", NULL);
 	if ((n = node_new(YN_SCALAR, ev->start_mark)) == NULL ||
 	    (n->str = tk_strndup((char *)ev->data.scalar.value,
-		 ev->data.scalar.length)) == NULL) {
+	         ev->data.scalar.length)) == NULL) {
 		tk_ynode_free(n);
 		return TK_ENOMEM;
 	}
@@ -163,14 +164,15 @@ static int
 on_open(struct loader *l, yaml_event_t *ev, enum ynode_type t)
 {
 	struct ynode *n;
-	yaml_char_t *anchor = t == YN_SEQ ? ev->data.sequence_start.anchor :
-					    ev->data.mapping_start.anchor;
-	yaml_char_t *tag = t == YN_SEQ ? ev->data.sequence_start.tag :
-					 ev->data.mapping_start.tag;
+	yaml_char_t *anchor = t == YN_SEQ ? ev->data.sequence_start.anchor
+	                                  : ev->data.mapping_start.anchor;
+	yaml_char_t *tag = t == YN_SEQ ? ev->data.sequence_start.tag
+	                               : ev->data.mapping_start.tag;
 	int rc;
 
 	if (anchor != NULL)
-		return fail(l, ev->start_mark, "anchors and aliases are not allowed", NULL);
+		return fail(l, ev->start_mark,
+		    "anchors and aliases are not allowed", NULL);
 	if (tag != NULL)
 		return fail(l, ev->start_mark, "tags are not allowed", NULL);
 	if (l->depth >= TK_POLICY_MAX_DEPTH)
@@ -189,13 +191,16 @@ on_event(struct loader *l, yaml_event_t *ev)
 	switch (ev->type) {
 	case YAML_DOCUMENT_START_EVENT:
 		if (++l->docs > 1)
-			return fail(l, ev->start_mark, "only one YAML document is allowed", NULL);
+			return fail(l, ev->start_mark,
+			    "only one YAML document is allowed", NULL);
 		if (ev->data.document_start.tag_directives.start !=
 		    ev->data.document_start.tag_directives.end)
-			return fail(l, ev->start_mark, "tag directives are not allowed", NULL);
+			return fail(l, ev->start_mark,
+			    "tag directives are not allowed", NULL);
 		return 0;
 	case YAML_ALIAS_EVENT:
-		return fail(l, ev->start_mark, "anchors and aliases are not allowed", NULL);
+		return fail(l, ev->start_mark,
+		    "anchors and aliases are not allowed", NULL);
 	case YAML_SCALAR_EVENT:
 		return on_scalar(l, ev);
 	case YAML_SEQUENCE_START_EVENT:
@@ -224,7 +229,8 @@ offset_mark(const char *data, size_t len, size_t off)
 
 	for (i = 0; i < off && i < len; i++) {
 		if (data[i] == '\n' ||
-		    (data[i] == '\r' && (i + 1 >= len || data[i + 1] != '\n'))) {
+		    (data[i] == '\r' &&
+		        (i + 1 >= len || data[i + 1] != '\n'))) {
 			m.line++;
 			m.column = 0;
 		} else if (((unsigned char)data[i] & 0xc0) != 0x80)
@@ -234,8 +240,7 @@ offset_mark(const char *data, size_t len, size_t off)
 }
 
 static int
-parser_error(struct loader *l, yaml_parser_t *p, const char *data,
-    size_t len)
+parser_error(struct loader *l, yaml_parser_t *p, const char *data, size_t len)
 {
 	yaml_mark_t m = p->problem_mark;
 
@@ -277,8 +282,8 @@ tk_yaml_parse(struct ynode **out, struct tk_buf *errors, const char *name,
 	}
 	yaml_parser_delete(&parser);
 	if (rc == 0 && l.root == NULL) {
-		(void)tk_buf_printf(errors, "%s:1:1: the policy is empty\n",
-		    name);
+		(void)tk_buf_printf(
+		    errors, "%s:1:1: the policy is empty\n", name);
 		rc = TK_ECONFIG;
 	}
 	if (rc != 0) {

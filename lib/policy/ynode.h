@@ -17,7 +17,7 @@ enum ynode_type { YN_SCALAR, YN_SEQ, YN_MAP };
 struct ynode {
 	enum ynode_type type;
 	unsigned line, col; /* 1-based start mark */
-	char *str;	    /* scalar text, NUL-terminated */
+	char *str; /* scalar text, NUL-terminated */
 	size_t len;
 	bool plain; /* an unquoted scalar */
 	/* YN_SEQ: items; YN_MAP: items[2i] key, items[2i + 1] value */

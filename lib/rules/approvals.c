@@ -49,8 +49,8 @@ judge(struct tk_check *c, const struct tk_rule *rule,
 	if (t->problem != TK_TRAILER_OK)
 		return problem_text(t->problem);
 	if (!s->parsed) {
-		(void)tk_buf_printf(why, "malformed signature: %s",
-		    s->error ? s->error : "?");
+		(void)tk_buf_printf(
+		    why, "malformed signature: %s", s->error ? s->error : "?");
 		return why->ptr ? why->ptr : "malformed signature";
 	}
 	if (s->status < 0)
@@ -58,30 +58,41 @@ judge(struct tk_check *c, const struct tk_rule *rule,
 		      "another commit, or the commit's tree, parents, author "
 		      "or message changed after approval)";
 	else if ((k = tk_policy_by_key(c->p, tk_sshsig_key(s->sig))) == NULL)
-		(void)tk_buf_printf(why, "signed by a key not in the policy "
-		    "(%s)", tk_sshkey_fingerprint(tk_sshsig_key(s->sig)));
+		(void)tk_buf_printf(why,
+		    "signed by a key not in the policy "
+		    "(%s)",
+		    tk_sshkey_fingerprint(tk_sshsig_key(s->sig)));
 	else if (tk_policy_key_revoked(c->p, k->key))
-		(void)tk_buf_printf(why, "signed by a revoked key of %s",
-		    k->owner->id);
+		(void)tk_buf_printf(
+		    why, "signed by a revoked key of %s", k->owner->id);
 	else if (!tk_key_valid_at(k, c->now))
-		(void)tk_buf_printf(why, "signed by a key of %s that is outside "
-		    "its validity window now", k->owner->id);
-	else if ((claimed = tk_policy_by_email(c->p, t->email,
-	    strlen(t->email))) != k->owner)
-		(void)tk_buf_printf(why, "forged: the trailer names <%s>, which "
-		    "is not an email of %s, who signed it", t->email,
+		(void)tk_buf_printf(why,
+		    "signed by a key of %s that is outside "
+		    "its validity window now",
 		    k->owner->id);
+	else if ((claimed = tk_policy_by_email(
+	              c->p, t->email, strlen(t->email))) != k->owner)
+		(void)tk_buf_printf(why,
+		    "forged: the trailer names <%s>, which "
+		    "is not an email of %s, who signed it",
+		    t->email, k->owner->id);
 	else if (tk_idset_has(writers, k->owner))
-		(void)tk_buf_printf(why, "%s is a writer of this change "
+		(void)tk_buf_printf(why,
+		    "%s is a writer of this change "
 		    "(author, committer or signer of it or of a commit it "
-		    "brings in)", k->owner->id);
+		    "brings in)",
+		    k->owner->id);
 	else if (!rule->pusher_may_approve && k->owner == c->r->pusher)
-		(void)tk_buf_printf(why, "%s is pushing, and the rule does not "
-		    "let the pusher approve", k->owner->id);
-	else if (!tk_roleset_intersects(&k->owner->roles,
-	    &rule->approvals_from))
-		(void)tk_buf_printf(why, "%s holds no role this rule accepts "
-		    "approvals from", k->owner->id);
+		(void)tk_buf_printf(why,
+		    "%s is pushing, and the rule does not "
+		    "let the pusher approve",
+		    k->owner->id);
+	else if (!tk_roleset_intersects(
+	             &k->owner->roles, &rule->approvals_from))
+		(void)tk_buf_printf(why,
+		    "%s holds no role this rule accepts "
+		    "approvals from",
+		    k->owner->id);
 	else
 		*who = k->owner;
 	if (res == NULL && *who == NULL)
@@ -90,32 +101,32 @@ judge(struct tk_check *c, const struct tk_rule *rule,
 }
 
 static void
-note_refused(struct tally *t, const struct tk_approval_trailer *a,
-    const char *why)
+note_refused(
+    struct tally *t, const struct tk_approval_trailer *a, const char *why)
 {
-	(void)tk_buf_printf(&t->refused, "%s<%s>: %s",
-	    t->nrefused ? "; " : "", a->email ? a->email : "?", why);
+	(void)tk_buf_printf(&t->refused, "%s<%s>: %s", t->nrefused ? "; " : "",
+	    a->email ? a->email : "?", why);
 	t->nrefused++;
 }
 
 /* Approvals still missing, as text; empty when the change is approved. */
 static void
-missing(struct tk_check *c, const struct tk_rule *rule,
-    const struct tally *t, struct tk_buf *out)
+missing(struct tk_check *c, const struct tk_rule *rule, const struct tally *t,
+    struct tk_buf *out)
 {
 	size_t i, k;
 	unsigned have;
 
 	if (t->counted.n < rule->approvals_min)
-		(void)tk_buf_printf(out, "%u more approval%s", rule->approvals_min -
-		    (unsigned)t->counted.n,
+		(void)tk_buf_printf(out, "%u more approval%s",
+		    rule->approvals_min - (unsigned)t->counted.n,
 		    rule->approvals_min - t->counted.n == 1 ? "" : "s");
 	for (i = 0; i < rule->nrequire; i++) {
 		const struct tk_role_min *m = &rule->require[i];
 
 		for (k = 0, have = 0; k < t->counted.n; k++)
-			have += tk_roleset_has(&t->counted.ids[k]->roles,
-			    m->role);
+			have +=
+			    tk_roleset_has(&t->counted.ids[k]->roles, m->role);
 		if (have < m->min)
 			(void)tk_buf_printf(out, "%s%u more from role %s",
 			    out->len ? ", and " : "", m->min - have,
@@ -124,8 +135,8 @@ missing(struct tk_check *c, const struct tk_rule *rule,
 }
 
 static int
-report(struct tk_check *c, const struct tk_rule *rule,
-    const struct tk_rec *rec, const struct tally *t, const char *need)
+report(struct tk_check *c, const struct tk_rule *rule, const struct tk_rec *rec,
+    const struct tally *t, const char *need)
 {
 	struct tk_buf msg = TK_BUF_INIT(65536), hint = TK_BUF_INIT(1024);
 	const char *subj;
@@ -134,17 +145,20 @@ report(struct tk_check *c, const struct tk_rule *rule,
 
 	(void)tk_buf_printf(&msg, "not approved: needs %s; counted: ", need);
 	for (i = 0; i < t->counted.n; i++) {
-		(void)tk_buf_printf(&msg, "%s%s (", i ? ", " : "",
-		    t->counted.ids[i]->id);
+		(void)tk_buf_printf(
+		    &msg, "%s%s (", i ? ", " : "", t->counted.ids[i]->id);
 		(void)tk_roleset_format(&msg, c->p, &t->counted.ids[i]->roles);
 		(void)tk_buf_putc(&msg, ')');
 	}
 	if (t->counted.n == 0)
 		(void)tk_buf_puts(&msg, "none");
 	if (t->nrefused)
-		(void)tk_buf_printf(&msg, "; %u approval%s not counted (see "
-		    "the notes)", t->nrefused, t->nrefused == 1 ? "" : "s");
-	(void)tk_buf_printf(&hint, "a reviewer who wrote none of it runs "
+		(void)tk_buf_printf(&msg,
+		    "; %u approval%s not counted (see "
+		    "the notes)",
+		    t->nrefused, t->nrefused == 1 ? "" : "s");
+	(void)tk_buf_printf(&hint,
+	    "a reviewer who wrote none of it runs "
 	    "'twokey approve %.12s', the author adds the printed trailer with "
 	    "git commit --amend --no-edit --trailer \"...\" and pushes again",
 	    git_oid_tostr_s(&rec->id));
@@ -158,9 +172,8 @@ report(struct tk_check *c, const struct tk_rule *rule,
 }
 
 static int
-count(struct tk_check *c, const struct tk_rule *rule,
-    const struct tk_rec *rec, const struct tk_idset *writers,
-    struct tally *t)
+count(struct tk_check *c, const struct tk_rule *rule, const struct tk_rec *rec,
+    const struct tk_idset *writers, struct tally *t)
 {
 	struct tk_buf why = TK_BUF_INIT(4096);
 	const struct tk_approval_list *l = rec->apps;
@@ -175,14 +188,14 @@ count(struct tk_check *c, const struct tk_rule *rule,
 			break;
 		}
 		tk_buf_reset(&why);
-		res = judge(c, rule, writers, &rec->asig[i], &l->items[i], &who,
-		    &why);
+		res = judge(
+		    c, rule, writers, &rec->asig[i], &l->items[i], &who, &why);
 		if (res != NULL) {
 			note_refused(t, &l->items[i], res);
 			subj = tk_commit_subject(rec->c, &sl);
 			if ((rc = tk_check_add(c, TK_SEV_NOTE, &rec->id, subj,
-			    sl, NULL, "approval by <%s> not counted: %s",
-			    l->items[i].email, res)) < 0)
+			         sl, NULL, "approval by <%s> not counted: %s",
+			         l->items[i].email, res)) < 0)
 				break;
 		} else if ((rc = tk_idset_add(&t->counted, who)) < 0)
 			break;
@@ -234,8 +247,8 @@ keep(struct tk_check *c, const struct tk_rec *rec, struct tally *t)
 
 	cr->chain = true;
 	if (t->counted.n > 0) {
-		if ((cr->approvers = tk_calloc(t->counted.n,
-		    sizeof(*cr->approvers))) == NULL)
+		if ((cr->approvers = tk_calloc(
+		         t->counted.n, sizeof(*cr->approvers))) == NULL)
 			return TK_ENOMEM;
 		memcpy(cr->approvers, t->counted.ids,
 		    t->counted.n * sizeof(*cr->approvers));

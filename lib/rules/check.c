@@ -9,8 +9,8 @@
 
 int
 tk_check_add(struct tk_check *c, enum tk_severity sev, const git_oid *commit,
-    const char *subject, size_t subject_len, const char *hint,
-    const char *fmt, ...)
+    const char *subject, size_t subject_len, const char *hint, const char *fmt,
+    ...)
 {
 	struct tk_buf raw = TK_BUF_INIT(16384), b = TK_BUF_INIT(65536);
 	struct tk_report *r = c->r;
@@ -19,7 +19,7 @@ tk_check_add(struct tk_check *c, enum tk_severity sev, const git_oid *commit,
 	int rc;
 
 	if ((rc = tk_grow(&r->findings, &r->cap, r->nfindings + 1,
-	    sizeof(*r->findings))) < 0)
+	         sizeof(*r->findings))) < 0)
 		return rc;
 	f = &r->findings[r->nfindings];
 	memset(f, 0, sizeof(*f));
@@ -36,7 +36,7 @@ tk_check_add(struct tk_check *c, enum tk_severity sev, const git_oid *commit,
 		goto nomem;
 	if (subject != NULL &&
 	    (tk_sanitize(&b, subject, subject_len, 72) < 0 ||
-		(f->subject = tk_buf_detach(&b, NULL)) == NULL))
+	        (f->subject = tk_buf_detach(&b, NULL)) == NULL))
 		goto nomem;
 	if (hint != NULL && (f->hint = tk_strdup(hint)) == NULL)
 		goto nomem;
@@ -61,7 +61,7 @@ tk_check_record(struct tk_check *c, struct tk_rec *rec)
 	int rc;
 
 	if ((rc = tk_grow(&r->commits, &r->commits_cap, r->ncommits + 1,
-	    sizeof(*r->commits))) < 0)
+	         sizeof(*r->commits))) < 0)
 		return rc;
 	cr = &r->commits[r->ncommits];
 	memset(cr, 0, sizeof(*cr));
@@ -70,9 +70,9 @@ tk_check_record(struct tk_check *c, struct tk_rec *rec)
 	if (rec->c != NULL) {
 		subj = tk_commit_subject(rec->c, &sl);
 		if ((cr->author = tk_strndup(rec->c->author.email,
-		    rec->c->author.email_len > 254 ? 254 :
-						    rec->c->author.email_len)) ==
-		    NULL)
+		         rec->c->author.email_len > 254
+		             ? 254
+		             : rec->c->author.email_len)) == NULL)
 			return TK_ENOMEM;
 	}
 	if ((cr->subject = tk_strndup(subj, sl > 200 ? 200 : sl)) == NULL) {
@@ -109,8 +109,7 @@ pusher_desc(struct tk_check *c, struct tk_buf *b)
 	if (c->r->pusher != NULL)
 		(void)tk_buf_printf(b, "pusher '%s'", c->r->pusher->id);
 	else if (c->r->pusher_login != NULL)
-		(void)tk_buf_printf(b, "pusher login '%s'",
-		    c->r->pusher_login);
+		(void)tk_buf_printf(b, "pusher login '%s'", c->r->pusher_login);
 	else
 		(void)tk_buf_puts(b, "the pusher");
 	return b->ptr ? b->ptr : "the pusher";
@@ -138,9 +137,8 @@ tk_check_unknown_pusher(struct tk_check *c, const char *why_needed)
 	rc = tk_check_add(c, TK_SEV_DENY, NULL, NULL, 0,
 	    "the server's front end must report who pushes (see pusher.env "
 	    "in the policy), and that login must belong to an identity",
-	    "pusher unknown (%s; consulted: %s%s%s%s), so %s",
-	    c->pusher_why, vars.ptr ? vars.ptr : "",
-	    c->r->pusher_login ? "; login '" : "",
+	    "pusher unknown (%s; consulted: %s%s%s%s), so %s", c->pusher_why,
+	    vars.ptr ? vars.ptr : "", c->r->pusher_login ? "; login '" : "",
 	    c->r->pusher_login ? c->r->pusher_login : "",
 	    c->r->pusher_login ? "'" : "", why_needed);
 	tk_buf_release(&vars);
@@ -148,8 +146,8 @@ tk_check_unknown_pusher(struct tk_check *c, const char *why_needed)
 }
 
 static int
-check_roles(struct tk_check *c, const struct tk_rule *rule,
-    const struct tk_update *up)
+check_roles(
+    struct tk_check *c, const struct tk_rule *rule, const struct tk_update *up)
 {
 	const struct tk_rolelist *l = kind_roles(rule, up->kind);
 	struct tk_buf want = TK_BUF_INIT(8192), who = TK_BUF_INIT(1024);
@@ -160,10 +158,13 @@ check_roles(struct tk_check *c, const struct tk_rule *rule,
 	if (tk_roleset_empty(&l->roles)) {
 		rc = tk_check_add(c, TK_SEV_DENY, NULL, NULL, 0,
 		    "this rule lets nobody do that; an admin must change the "
-		    "policy", "nobody may %s this ref", tk_kind_name(up->kind));
+		    "policy",
+		    "nobody may %s this ref", tk_kind_name(up->kind));
 	} else if (c->r->pusher == NULL) {
-		(void)tk_buf_printf(&want, "the rule restricts who may %s "
-		    "this ref", tk_kind_name(up->kind));
+		(void)tk_buf_printf(&want,
+		    "the rule restricts who may %s "
+		    "this ref",
+		    tk_kind_name(up->kind));
 		rc = tk_check_unknown_pusher(c, want.ptr);
 	} else if (!tk_roleset_intersects(&c->r->pusher->roles, &l->roles)) {
 		(void)tk_roleset_format(&want, c->p, &l->roles);
@@ -244,8 +245,8 @@ tk_check_run(struct tk_report *report, git_repository *repo,
 	c.u = u;
 	c.r = report;
 	c.now = opts && opts->now ? opts->now : (int64_t)time(NULL);
-	if ((report->verdicts = tk_calloc(u->n + 1, sizeof(*report->verdicts)))
-	    == NULL)
+	if ((report->verdicts =
+	            tk_calloc(u->n + 1, sizeof(*report->verdicts))) == NULL)
 		return TK_ENOMEM;
 	report->nverdicts = u->n;
 	if ((rc = tk_check_pusher(&c, opts ? opts->pusher_login : NULL)) < 0 ||

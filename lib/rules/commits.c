@@ -37,11 +37,12 @@ collect_vouched(struct tk_check *c, bool need_signed)
 		return tk_error_set(TK_EGIT, "cannot list refs");
 	while ((r = git_reference_next(&ref, it)) == 0) {
 		if (git_reference_type(ref) == GIT_REFERENCE_DIRECT &&
-		    tk_policy_match(&rule, c->p, git_reference_name(ref)) == 1 &&
+		    tk_policy_match(&rule, c->p, git_reference_name(ref)) ==
+		        1 &&
 		    vouches(rule, need_signed) &&
 		    git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) == 0) {
 			if ((rc = tk_grow(&c->vouched[k], &cap,
-			    c->nvouched[k] + 1, sizeof(git_oid))) < 0)
+			         c->nvouched[k] + 1, sizeof(git_oid))) < 0)
 				break;
 			git_oid_cpy(&c->vouched[k][c->nvouched[k]++],
 			    git_object_id(obj));
@@ -75,8 +76,8 @@ tip_commit(struct tk_check *c, const git_oid *id, git_oid *out, bool *ok)
 		rc = tk_check_add(c, TK_SEV_DENY, id, NULL, 0,
 		    "point protected refs at commits",
 		    "the new value is a %s, not a commit, so its history "
-		    "cannot be checked", git_object_type2string(
-						git_object_type(o)));
+		    "cannot be checked",
+		    git_object_type2string(git_object_type(o)));
 	else {
 		git_oid_cpy(out, git_object_id(peeled));
 		*ok = true;
@@ -95,8 +96,8 @@ struct span {
 };
 
 static int
-span_of(struct tk_check *c, const struct tk_rule *rule, struct span *sp,
-    bool *ok)
+span_of(
+    struct tk_check *c, const struct tk_rule *rule, struct span *sp, bool *ok)
 {
 	const struct tk_update *up = &c->u->items[c->cur];
 	size_t k = rule->signed_commits;
@@ -133,13 +134,13 @@ deny_commit(struct tk_check *c, const struct tk_rec *rec, const char *hint,
 	size_t sl;
 
 	subj = tk_commit_subject(rec->c, &sl);
-	return tk_check_add(c, TK_SEV_DENY, &rec->id, subj, sl, hint, "%s",
-	    what);
+	return tk_check_add(
+	    c, TK_SEV_DENY, &rec->id, subj, sl, hint, "%s", what);
 }
 
 static int
-check_pusher_wrote(struct tk_check *c, const struct tk_rule *rule,
-    const struct tk_rec *rec)
+check_pusher_wrote(
+    struct tk_check *c, const struct tk_rule *rule, const struct tk_rec *rec)
 {
 	const struct tk_identity *me = c->r->pusher;
 	struct tk_buf b = TK_BUF_INIT(1024);
@@ -148,12 +149,17 @@ check_pusher_wrote(struct tk_check *c, const struct tk_rule *rule,
 	if (rule->pusher_may_write || me == NULL ||
 	    (rec->author != me && rec->committer != me && rec->signer != me))
 		return 0;
-	(void)tk_buf_printf(&b, "pusher '%s' wrote this commit (as %s), and "
+	(void)tk_buf_printf(&b,
+	    "pusher '%s' wrote this commit (as %s), and "
 	    "the rule does not let writers push (pusher-may-write: false)",
-	    me->id, rec->author == me ? "author" :
-		rec->committer == me ? "committer" : "signer");
-	rc = deny_commit(c, rec, "someone who did not write these commits "
-	    "must push them", b.ptr ? b.ptr : "pusher wrote this commit");
+	    me->id,
+	    rec->author == me          ? "author"
+	        : rec->committer == me ? "committer"
+	                               : "signer");
+	rc = deny_commit(c, rec,
+	    "someone who did not write these commits "
+	    "must push them",
+	    b.ptr ? b.ptr : "pusher wrote this commit");
 	tk_buf_release(&b);
 	return rc;
 }
@@ -176,18 +182,21 @@ load_all(struct tk_check *c, const struct tk_rule *rule, struct tk_rec *recs,
 			if (r->load_status == TK_ENOMEM)
 				return tk_error_set(TK_ENOMEM, "out of memory");
 			if ((rc = tk_check_add(c, TK_SEV_DENY, &r->id, NULL, 0,
-			    r->load_status == TK_EGIT ? NULL :
-			    "rewrite the commit with a standard git client",
-			    "%s%s", r->load_status == TK_EGIT ? "" :
-			    "malformed commit: ", r->load_error ? r->load_error :
-			    "?")) == 0)
+			         r->load_status == TK_EGIT
+			             ? NULL
+			             : "rewrite the commit with a standard git client",
+			         "%s%s",
+			         r->load_status == TK_EGIT
+			             ? ""
+			             : "malformed commit: ",
+			         r->load_error ? r->load_error : "?")) == 0)
 				rc = tk_check_record(c, r);
 			continue;
 		}
-		r->author = tk_policy_by_email(c->p, r->c->author.email,
-		    r->c->author.email_len);
-		r->committer = tk_policy_by_email(c->p, r->c->committer.email,
-		    r->c->committer.email_len);
+		r->author = tk_policy_by_email(
+		    c->p, r->c->author.email, r->c->author.email_len);
+		r->committer = tk_policy_by_email(
+		    c->p, r->c->committer.email, r->c->committer.email_len);
 		if ((rc = tk_check_signature(c, r, rule->signed_commits)) < 0 ||
 		    (rc = tk_check_record(c, r)) < 0)
 			break;
@@ -216,7 +225,8 @@ check_promote(struct tk_check *c, const struct tk_rule *rule,
 		return tk_check_add(c, TK_SEV_DENY, NULL, NULL, 0,
 		    "push the commits to that ref first",
 		    "the rule only accepts commits already on %s "
-		    "(promote-from), which does not exist", rule->promote_from);
+		    "(promote-from), which does not exist",
+		    rule->promote_from);
 	}
 	if ((h = tk_calloc(nhide + 1, sizeof(*h))) == NULL) {
 		git_object_free(o);
@@ -228,14 +238,14 @@ check_promote(struct tk_check *c, const struct tk_rule *rule,
 	git_oid_cpy(&h[nhide], git_object_id(o));
 	git_object_free(o);
 	git_reference_free(ref);
-	rc = tk_walk_entering(&left, &nleft, c->repo, tip, h, nhide + 1,
-	    TK_MAX_ENTERING);
+	rc = tk_walk_entering(
+	    &left, &nleft, c->repo, tip, h, nhide + 1, TK_MAX_ENTERING);
 	if (rc == 0 && nleft > 0)
 		rc = tk_check_add(c, TK_SEV_DENY, &left[0], NULL, 0,
 		    "land the commits on the promote-from ref first",
 		    "%zu entering commit%s not on %s yet (promote-from); this "
-		    "is the newest", nleft, nleft == 1 ? " is" : "s are",
-		    rule->promote_from);
+		    "is the newest",
+		    nleft, nleft == 1 ? " is" : "s are", rule->promote_from);
 	free(left);
 	free(h);
 	return rc;
@@ -251,7 +261,7 @@ index_recs(struct tk_map **out, const struct tk_rec *recs, size_t n)
 		return rc;
 	for (i = 0; i < n; i++)
 		if ((rc = tk_map_put(*out, (const char *)recs[i].id.id,
-		    GIT_OID_RAWSZ, (void *)(uintptr_t)(i + 1), NULL)) ==
+		         GIT_OID_RAWSZ, (void *)(uintptr_t)(i + 1), NULL)) ==
 		    TK_ENOMEM)
 			return rc;
 	return 0;
@@ -272,8 +282,7 @@ lookup(const struct tk_map *m, const char *hex)
 
 /* Each commit is pushed once, when it is assigned, so the stack holds n. */
 static void
-visit(struct tk_rec *recs, size_t idx, size_t merge, size_t *stack,
-    size_t *top)
+visit(struct tk_rec *recs, size_t idx, size_t merge, size_t *stack, size_t *top)
 {
 	if (idx == TK_NO_OWNER || recs[idx].owner != TK_NO_OWNER)
 		return;
@@ -370,8 +379,8 @@ add_writers(struct tk_idset *s, const struct tk_rec *r)
 
 /* Writers of every chain commit's change, then its approvals. */
 static int
-separation(struct tk_check *c, const struct tk_rule *rule,
-    struct tk_rec *recs, size_t n, const size_t *chain, size_t nchain)
+separation(struct tk_check *c, const struct tk_rule *rule, struct tk_rec *recs,
+    size_t n, const size_t *chain, size_t nchain)
 {
 	struct tk_idset *w = NULL;
 	size_t i;
@@ -382,7 +391,8 @@ separation(struct tk_check *c, const struct tk_rule *rule,
 	for (i = 0; i < n && rc == 0; i++) {
 		if (recs[i].owner == TK_NO_OWNER)
 			rc = tk_check_add(c, TK_SEV_DENY, &recs[i].id, NULL, 0,
-			    NULL, "commit not reached from the new tip's "
+			    NULL,
+			    "commit not reached from the new tip's "
 			    "first-parent chain");
 		else if (!recs[i].chain)
 			rc = add_writers(&w[recs[i].owner], &recs[i]);
@@ -414,10 +424,12 @@ needs_pusher(struct tk_check *c, const struct tk_rule *rule)
 	if (c->r->pusher != NULL)
 		return 0;
 	if (!rule->pusher_may_write)
-		return tk_check_unknown_pusher(c, "the rule does not let "
+		return tk_check_unknown_pusher(c,
+		    "the rule does not let "
 		    "writers push (pusher-may-write: false)");
 	if (rule->approvals && !rule->pusher_may_approve)
-		return tk_check_unknown_pusher(c, "the rule does not let the "
+		return tk_check_unknown_pusher(c,
+		    "the rule does not let the "
 		    "pusher approve (pusher-may-approve: false)");
 	return 0;
 }
@@ -436,12 +448,11 @@ tk_check_commits(struct tk_check *c, const struct tk_rule *rule)
 	if ((rc = needs_pusher(c, rule)) < 0 ||
 	    (rc = span_of(c, rule, &sp, &ok)) < 0 || !ok)
 		return rc;
-	rc = tk_walk_entering(&ids, &n, c->repo, &sp.tip, sp.hide, sp.nhide,
-	    TK_MAX_ENTERING);
+	rc = tk_walk_entering(
+	    &ids, &n, c->repo, &sp.tip, sp.hide, sp.nhide, TK_MAX_ENTERING);
 	if (rc == TK_ETOOBIG)
 		return tk_check_add(c, TK_SEV_DENY, &sp.tip, NULL, 0,
-		    "push the history in smaller steps", "%s",
-		    tk_error_last());
+		    "push the history in smaller steps", "%s", tk_error_last());
 	if (rc < 0)
 		return rc;
 	c->r->verdicts[c->cur].nentering = n;
@@ -458,9 +469,9 @@ tk_check_commits(struct tk_check *c, const struct tk_rule *rule)
 		goto out;
 	if (rule->approvals && n > 0 &&
 	    ((rc = index_recs(&m, recs, n)) < 0 ||
-		(rc = assign(recs, n, m, &sp.tip, &chain, &nchain)) < 0 ||
-		(rc = tk_prepare_approvals(c, recs, chain, nchain)) < 0 ||
-		(rc = separation(c, rule, recs, n, chain, nchain)) < 0))
+	        (rc = assign(recs, n, m, &sp.tip, &chain, &nchain)) < 0 ||
+	        (rc = tk_prepare_approvals(c, recs, chain, nchain)) < 0 ||
+	        (rc = separation(c, rule, recs, n, chain, nchain)) < 0))
 		goto out;
 out:
 	for (i = 0; recs != NULL && i < n; i++)

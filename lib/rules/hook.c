@@ -23,8 +23,8 @@ prefix(void)
 {
 	const char *id = getenv("GL_ID"), *proto = getenv("GL_PROTOCOL");
 
-	return id && *id && proto && *proto ? "GL-HOOK-ERR: twokey: " :
-					      "twokey: ";
+	return id && *id && proto && *proto ? "GL-HOOK-ERR: twokey: "
+	                                    : "twokey: ";
 }
 
 const char *
@@ -37,8 +37,10 @@ static int
 refuse(const char *what)
 {
 	fprintf(stderr, "%serror: %s\n", prefix(), what);
-	fprintf(stderr, "%srefusing the push: twokey could not decide "
-			"it, and it fails closed\n", prefix());
+	fprintf(stderr,
+	    "%srefusing the push: twokey could not decide "
+	    "it, and it fails closed\n",
+	    prefix());
 	return 1;
 }
 
@@ -53,12 +55,12 @@ read_stdin(struct tk_buf *b)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return tk_error_set(TK_EIO, "cannot read stdin: %s",
-			    strerror(errno));
+			return tk_error_set(
+			    TK_EIO, "cannot read stdin: %s", strerror(errno));
 		if ((rc = tk_buf_put(b, chunk, (size_t)n)) < 0)
-			return rc == TK_ETOOBIG ?
-			    tk_error_set(rc, "ref update list too large") :
-			    rc;
+			return rc == TK_ETOOBIG
+			    ? tk_error_set(rc, "ref update list too large")
+			    : rc;
 	}
 	return 0;
 }
@@ -66,22 +68,24 @@ read_stdin(struct tk_buf *b)
 static int
 usage(enum tk_hook_kind kind, const char *arg)
 {
-	const char *name = kind == TK_HOOK_UPDATE ? "twokey-update" :
-						    "twokey-pre-receive";
+	const char *name =
+	    kind == TK_HOOK_UPDATE ? "twokey-update" : "twokey-pre-receive";
 
 	if (strcmp(arg, "--version") == 0) {
 		printf("%s %s\n", name, tk_version());
 		return 0;
 	}
-	printf("usage: %s%s\n\n"
-	       "A git %s hook enforcing separation of duties on protected refs.\n"
-	       "Install it with 'twokey install'; see twokey(1) and "
-	       "twokey-policy(5).\n"
-	       "The policy is $TWOKEY_CONFIG, else git config twokey.config, "
-	       "else %s.\n"
-	       "Exit status: 0 accepts the push, 1 refuses it.\n",
-	    name, kind == TK_HOOK_UPDATE ? " REF OLD NEW [gitolite VREF args]" :
-					   " < 'OLD NEW REF' lines",
+	printf(
+	    "usage: %s%s\n\n"
+	    "A git %s hook enforcing separation of duties on protected refs.\n"
+	    "Install it with 'twokey install'; see twokey(1) and "
+	    "twokey-policy(5).\n"
+	    "The policy is $TWOKEY_CONFIG, else git config twokey.config, "
+	    "else %s.\n"
+	    "Exit status: 0 accepts the push, 1 refuses it.\n",
+	    name,
+	    kind == TK_HOOK_UPDATE ? " REF OLD NEW [gitolite VREF args]"
+	                           : " < 'OLD NEW REF' lines",
 	    kind == TK_HOOK_UPDATE ? "update" : "pre-receive",
 	    TWOKEY_POLICY_PATH);
 	return 0;
@@ -101,9 +105,12 @@ load_policy(struct tk_policy **p, git_repository *repo)
 			*nl = '\0';
 		fprintf(stderr, "%serror: the policy cannot be used: %s\n",
 		    prefix(), errors ? errors : tk_error_last());
-		fprintf(stderr, "%san admin can run 'twokey config check "
-				"%s' on the server\n", prefix(), path);
-		rc = refuse("no valid policy, so no push to any ref is allowed");
+		fprintf(stderr,
+		    "%san admin can run 'twokey config check "
+		    "%s' on the server\n",
+		    prefix(), path);
+		rc =
+		    refuse("no valid policy, so no push to any ref is allowed");
 	}
 	free(errors);
 	free(path);
@@ -132,7 +139,7 @@ decide(enum tk_hook_kind kind, git_repository *repo, struct tk_policy *p,
 		push.error = err;
 		status = refuse(err);
 	} else if (tk_report_print(stderr, &report, u,
-	    report.refused ? prefix() : "twokey: ") < 0)
+	               report.refused ? prefix() : "twokey: ") < 0)
 		status = refuse(tk_error_last());
 	else
 		status = report.refused ? 1 : 0;
@@ -147,8 +154,8 @@ decide(enum tk_hook_kind kind, git_repository *repo, struct tk_policy *p,
 }
 
 static int
-read_updates(enum tk_hook_kind kind, int argc, char **argv,
-    struct tk_updates *u)
+read_updates(
+    enum tk_hook_kind kind, int argc, char **argv, struct tk_updates *u)
 {
 	struct tk_buf in = TK_BUF_INIT(TK_UPDATES_MAX_INPUT);
 	int rc;
@@ -170,8 +177,9 @@ tk_hook_main(enum tk_hook_kind kind, int argc, char **argv)
 	int status;
 
 	memset(&u, 0, sizeof(u));
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--version") == 0))
+	if (argc == 2 &&
+	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	        strcmp(argv[1], "--version") == 0))
 		return usage(kind, argv[1]);
 	if (git_libgit2_init() < 0)
 		return refuse("cannot initialise libgit2");

@@ -43,7 +43,7 @@ int tk_check_commits(struct tk_check *c, const struct tk_rule *rule);
 
 /* A signature checked by a worker thread (see prepare.c). */
 struct tk_sigres {
-	int status;  /* 0: verifies; else why not (message in error) */
+	int status; /* 0: verifies; else why not (message in error) */
 	bool parsed; /* the signature parsed (sig set) */
 	char *error;
 	struct tk_sshsig *sig;
@@ -55,16 +55,16 @@ struct tk_approval_list;
 struct tk_rec {
 	git_oid id;
 	struct tk_commit *c; /* NULL when unreadable (a finding was made) */
-	int load_status;     /* why c is NULL */
+	int load_status; /* why c is NULL */
 	char *load_error;
 	struct tk_sigres csig; /* its SSH commit signature, when it has one */
 	struct tk_approval_list *apps; /* chain commits: its approvals */
-	int apps_status;	       /* why apps is NULL */
+	int apps_status; /* why apps is NULL */
 	char *apps_error;
 	struct tk_sigres *asig; /* per approval */
 	const struct tk_identity *author, *committer, *signer;
 	size_t owner; /* the chain commit that answers for it */
-	bool chain;   /* on the first-parent chain from the tip */
+	bool chain; /* on the first-parent chain from the tip */
 	size_t audit; /* index into the report's commit records */
 };
 

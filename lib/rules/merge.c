@@ -28,7 +28,8 @@ scratch_store(struct tk_check *c)
 		if (c->mempack != NULL)
 			c->mempack->free(c->mempack);
 		c->mempack = NULL;
-		rc = tk_error_set(TK_EGIT, "cannot set up a scratch object "
+		rc = tk_error_set(TK_EGIT,
+		    "cannot set up a scratch object "
 		    "store for merge checks");
 	}
 	git_odb_free(odb);
@@ -84,8 +85,8 @@ tk_merge_is_clean(struct tk_check *c, const struct tk_rec *rec)
 	if (git_commit_lookup(&m, c->repo, &rec->id) < 0 ||
 	    git_commit_parent(&p1, m, 0) < 0 ||
 	    git_commit_parent(&p2, m, 1) < 0 || git_commit_tree(&tree, m) < 0)
-		rc = tk_error_set(TK_EGIT, "cannot read merge %s",
-		    git_oid_tostr_s(&rec->id));
+		rc = tk_error_set(
+		    TK_EGIT, "cannot read merge %s", git_oid_tostr_s(&rec->id));
 	else
 		rc = compare(c, p1, p2, tree);
 	git_tree_free(tree);

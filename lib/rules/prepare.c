@@ -91,11 +91,11 @@ prepare_approvals(struct tk_rec *rec)
 	size_t i;
 	int r;
 
-	if ((r = tk_trailer_parse_approvals(&rec->apps, rec->c->message,
-	    rec->c->message_len)) < 0 ||
+	if ((r = tk_trailer_parse_approvals(
+	         &rec->apps, rec->c->message, rec->c->message_len)) < 0 ||
 	    (r = tk_trailer_approval_payload(&payload, rec->c)) < 0 ||
-	    (rec->asig = tk_calloc(rec->apps->count + 1,
-		 sizeof(*rec->asig))) == NULL) {
+	    (rec->asig = tk_calloc(rec->apps->count + 1, sizeof(*rec->asig))) ==
+	        NULL) {
 		rec->apps_status = r < 0 ? r : TK_ENOMEM;
 		rec->apps_error = last_error();
 		goto out;
@@ -190,8 +190,8 @@ tk_prepare_commits(struct tk_check *c, struct tk_rec *recs, size_t n)
 }
 
 int
-tk_prepare_approvals(struct tk_check *c, struct tk_rec *recs,
-    const size_t *chain, size_t nchain)
+tk_prepare_approvals(
+    struct tk_check *c, struct tk_rec *recs, const size_t *chain, size_t nchain)
 {
 	struct pool p;
 

@@ -57,7 +57,7 @@ tk_check_pusher(struct tk_check *c, const char *override)
 		return rc;
 	if (!valid_login(v, strlen(v))) {
 		c->pusher_why = "the pusher login is empty, too long or "
-				"contains control characters";
+		                "contains control characters";
 		return 0;
 	}
 	c->r->pusher = tk_policy_by_login(p, v, strlen(v));

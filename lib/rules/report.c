@@ -52,8 +52,8 @@ print_finding(FILE *f, const struct tk_report *r, const struct tk_updates *u,
 }
 
 int
-tk_report_print(FILE *f, const struct tk_report *r,
-    const struct tk_updates *u, const char *prefix)
+tk_report_print(FILE *f, const struct tk_report *r, const struct tk_updates *u,
+    const char *prefix)
 {
 	size_t i, k, n;
 
@@ -76,13 +76,17 @@ tk_report_print(FILE *f, const struct tk_report *r,
 		if (v->decision == TK_REFUSE)
 			fprintf(f, " (%zu problem%s)", n, n == 1 ? "" : "s");
 		else if (v->warned)
-			fprintf(f, " in warn mode (%zu problem%s reported, "
-				   "not enforced)", n, n == 1 ? "" : "s");
+			fprintf(f,
+			    " in warn mode (%zu problem%s reported, "
+			    "not enforced)",
+			    n, n == 1 ? "" : "s");
 		fputc('\n', f);
 	}
 	if (r->refused)
-		fprintf(f, "%spush refused: fix the problems above and push "
-			   "again\n", prefix);
+		fprintf(f,
+		    "%spush refused: fix the problems above and push "
+		    "again\n",
+		    prefix);
 	fflush(f);
 	return ferror(f) ? tk_error_set(TK_EIO, "cannot write the report") : 0;
 }

@@ -10,12 +10,12 @@
 #include "twokey/commit.h"
 #include "twokey/sshsig.h"
 
-#define SIGN_HINT                                                         \
-	"sign it with an SSH key listed for your identity: git commit "   \
+#define SIGN_HINT                                                              \
+	"sign it with an SSH key listed for your identity: git commit "        \
 	"--amend --no-edit -S (with gpg.format=ssh and user.signingKey)"
 
-static int deny(struct tk_check *c, const struct tk_rec *rec,
-    const char *hint, const char *fmt, ...) TK_PRINTF(4, 5);
+static int deny(struct tk_check *c, const struct tk_rec *rec, const char *hint,
+    const char *fmt, ...) TK_PRINTF(4, 5);
 
 static int
 deny(struct tk_check *c, const struct tk_rec *rec, const char *hint,
@@ -67,24 +67,33 @@ judge_key(struct tk_check *c, struct tk_rec *rec, const struct tk_key *k,
     const char *fp, bool required)
 {
 	if (k == NULL)
-		return required ? deny(c, rec, SIGN_HINT, "signed by a key that "
-		    "is not in the policy (%s)", fp) : 0;
+		return required ? deny(c, rec, SIGN_HINT,
+		                      "signed by a key that "
+		                      "is not in the policy (%s)",
+		                      fp)
+		                : 0;
 	if (!required) {
 		/* Not enforced: still a writer, to keep them from approving */
 		rec->signer = k->owner;
 		return 0;
 	}
 	if (tk_policy_key_revoked(c->p, k->key))
-		return deny(c, rec, SIGN_HINT, "signed by a revoked key (%s) "
-		    "of %s", fp, k->owner->id);
+		return deny(c, rec, SIGN_HINT,
+		    "signed by a revoked key (%s) "
+		    "of %s",
+		    fp, k->owner->id);
 	if (!tk_key_valid_at(k, c->now))
-		return deny(c, rec, SIGN_HINT, "signed by key %s of %s, which "
-		    "is outside its validity window now", fp, k->owner->id);
+		return deny(c, rec, SIGN_HINT,
+		    "signed by key %s of %s, which "
+		    "is outside its validity window now",
+		    fp, k->owner->id);
 	if (k->owner != rec->author && k->owner != rec->committer)
-		return deny(c, rec, "the author or committer must sign their "
-		    "own commit", "signed by %s, who is neither its author "
-		    "(%s) nor its committer (%s)", k->owner->id,
-		    who(rec->author), who(rec->committer));
+		return deny(c, rec,
+		    "the author or committer must sign their "
+		    "own commit",
+		    "signed by %s, who is neither its author "
+		    "(%s) nor its committer (%s)",
+		    k->owner->id, who(rec->author), who(rec->committer));
 	rec->signer = k->owner;
 	return 0;
 }
@@ -98,17 +107,24 @@ tk_check_signature(struct tk_check *c, struct tk_rec *rec, bool required)
 
 	if (cm->sig_format != TK_SIG_SSH)
 		return required ? deny(c, rec, SIGN_HINT, "%s",
-		    format_problem(cm->sig_format)) : 0;
+		                      format_problem(cm->sig_format))
+		                : 0;
 	if (s->status == TK_ENOMEM)
 		return tk_error_set(TK_ENOMEM, "out of memory");
 	if (!s->parsed)
-		return required ? deny(c, rec, SIGN_HINT, "malformed SSH "
-		    "signature: %s", s->error ? s->error : "?") : 0;
+		return required ? deny(c, rec, SIGN_HINT,
+		                      "malformed SSH "
+		                      "signature: %s",
+		                      s->error ? s->error : "?")
+		                : 0;
 	if (s->status < 0)
-		return required ? deny(c, rec, SIGN_HINT, "bad signature: %s "
-		    "(the commit was changed after signing, or the signature "
-		    "was made for something else)", s->error ? s->error : "?") :
-				  0;
+		return required
+		    ? deny(c, rec, SIGN_HINT,
+		          "bad signature: %s "
+		          "(the commit was changed after signing, or the signature "
+		          "was made for something else)",
+		          s->error ? s->error : "?")
+		    : 0;
 	key = tk_sshsig_key(s->sig);
 	return judge_key(c, rec, tk_policy_by_key(c->p, key),
 	    tk_sshkey_fingerprint(key), required);

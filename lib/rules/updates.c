@@ -14,7 +14,8 @@ is_hex(const char *s, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		        (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
 	return true;
 }
@@ -51,14 +52,14 @@ add(struct tk_updates *u, const char *old, size_t oldlen, const char *nw,
 
 	if (oldlen != newlen || (oldlen != 40 && oldlen != 64) ||
 	    !is_hex(old, oldlen) || !is_hex(nw, newlen))
-		return tk_error_set(TK_EINVAL,
-		    "ref update %zu: malformed object id", lineno);
+		return tk_error_set(
+		    TK_EINVAL, "ref update %zu: malformed object id", lineno);
 	if (u->hexlen != 0 && u->hexlen != oldlen)
 		return tk_error_set(TK_EINVAL,
 		    "ref update %zu: object ids of mixed length", lineno);
 	if (!valid_ref(ref, reflen))
-		return tk_error_set(TK_EINVAL,
-		    "ref update %zu: invalid ref name", lineno);
+		return tk_error_set(
+		    TK_EINVAL, "ref update %zu: invalid ref name", lineno);
 	/* Neither a create nor a delete: git never sends it. */
 	if (is_zero(old, oldlen) && is_zero(nw, newlen))
 		return tk_error_set(TK_EINVAL,
@@ -66,7 +67,8 @@ add(struct tk_updates *u, const char *old, size_t oldlen, const char *nw,
 		    lineno);
 	if (u->n >= TK_UPDATES_MAX_REFS)
 		return tk_error_set(TK_ETOOBIG,
-		    "more than %d ref updates in one push", TK_UPDATES_MAX_REFS);
+		    "more than %d ref updates in one push",
+		    TK_UPDATES_MAX_REFS);
 	if (oldlen == 64)
 		return tk_error_set(TK_EUNSUPPORTED,
 		    "SHA-256 repositories are not supported yet");
@@ -79,8 +81,8 @@ add(struct tk_updates *u, const char *old, size_t oldlen, const char *nw,
 	if (git_oid_fromstrn(&up->old_id, old, oldlen) < 0 ||
 	    git_oid_fromstrn(&up->new_id, nw, newlen) < 0) {
 		free(up->ref);
-		return tk_error_set(TK_EINVAL,
-		    "ref update %zu: malformed object id", lineno);
+		return tk_error_set(
+		    TK_EINVAL, "ref update %zu: malformed object id", lineno);
 	}
 	u->hexlen = oldlen;
 	u->n++;
@@ -108,8 +110,8 @@ tk_updates_parse(struct tk_updates *u, const char *buf, size_t len)
 			    "ref update %zu: expected '<old> <new> <ref>'",
 			    lineno);
 		if ((rc = add(u, p, (size_t)(sp1 - p), sp1 + 1,
-		    (size_t)(sp2 - sp1 - 1), sp2 + 1, (size_t)(nl - sp2 - 1),
-		    lineno)) < 0)
+		         (size_t)(sp2 - sp1 - 1), sp2 + 1,
+		         (size_t)(nl - sp2 - 1), lineno)) < 0)
 			return rc;
 		p = nl + 1;
 	}
@@ -122,7 +124,8 @@ tk_updates_from_args(struct tk_updates *u, int argc, char *const *argv)
 	if (argc != 3 && argc != 7)
 		return tk_error_set(TK_EINVAL,
 		    "expected 'REF OLD NEW' (or gitolite's 7 VREF arguments), "
-		    "got %d arguments", argc);
+		    "got %d arguments",
+		    argc);
 	return add(u, argv[1], strlen(argv[1]), argv[2], strlen(argv[2]),
 	    argv[0], strlen(argv[0]), 1);
 }
@@ -161,8 +164,8 @@ peel_commit(git_oid *out, git_repository *repo, const git_oid *id)
 	int r;
 
 	if (git_object_lookup(&o, repo, id, GIT_OBJECT_ANY) < 0)
-		return tk_error_set(TK_EGIT, "object %s not found",
-		    git_oid_tostr_s(id));
+		return tk_error_set(
+		    TK_EGIT, "object %s not found", git_oid_tostr_s(id));
 	r = git_object_peel(&c, o, GIT_OBJECT_COMMIT);
 	if (r == 0)
 		git_oid_cpy(out, git_object_id(c));
@@ -194,7 +197,7 @@ classify(struct tk_update *up, git_repository *repo)
 		return a < 0 ? a : b;
 	if (a == 1 && b == 1 &&
 	    (git_oid_equal(&oc, &nc) ||
-		git_graph_descendant_of(repo, &nc, &oc) == 1))
+	        git_graph_descendant_of(repo, &nc, &oc) == 1))
 		up->kind = TK_KIND_FAST_FORWARD;
 	return 0;
 }

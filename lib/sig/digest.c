@@ -21,8 +21,8 @@ tk_sha256(unsigned char out[TK_SHA256_LEN], const void *data, size_t len)
 }
 
 int
-tk_hmac_sha256(unsigned char out[TK_SHA256_LEN], const void *key,
-    size_t keylen, const void *data, size_t len)
+tk_hmac_sha256(unsigned char out[TK_SHA256_LEN], const void *key, size_t keylen,
+    const void *data, size_t len)
 {
 	unsigned int n = 0;
 

@@ -61,9 +61,9 @@ tk_base64_decode(unsigned char **out, size_t *outlen, const char *in,
 	*out = NULL;
 	*outlen = 0;
 	if (inlen / 4 * 3 > max + 3 || (o = malloc(inlen / 4 * 3 + 4)) == NULL)
-		return inlen / 4 * 3 > max + 3 ?
-		    tk_error_set(TK_ETOOBIG, "base64 text too long") :
-		    tk_error_set(TK_ENOMEM, "out of memory");
+		return inlen / 4 * 3 > max + 3
+		    ? tk_error_set(TK_ETOOBIG, "base64 text too long")
+		    : tk_error_set(TK_ENOMEM, "out of memory");
 	for (i = 0; i < inlen; i++) {
 		unsigned char c = (unsigned char)in[i];
 
@@ -96,8 +96,8 @@ tk_base64_decode(unsigned char **out, size_t *outlen, const char *in,
 		goto out;
 	}
 	if (olen > max) {
-		rc = tk_error_set(TK_ETOOBIG, "decoded base64 over %zu bytes",
-		    max);
+		rc = tk_error_set(
+		    TK_ETOOBIG, "decoded base64 over %zu bytes", max);
 		goto out;
 	}
 	*out = o;

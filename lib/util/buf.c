@@ -53,7 +53,8 @@ reserve(struct tk_buf *b, size_t n)
 		return b->err;
 	if (n > b->max || b->len > b->max - n)
 		return b->err = tk_error_set(TK_ETOOBIG,
-			   "buffer would exceed its limit of %zu bytes", b->max);
+		           "buffer would exceed its limit of %zu bytes",
+		           b->max);
 	need = b->len + n + 1;
 	if (need <= b->cap)
 		return 0;

@@ -64,16 +64,17 @@ tk_map_free(struct tk_map *m)
 }
 
 static struct entry *
-find_slot(struct entry *slots, size_t cap, const void *key, size_t keylen,
-    uint64_t h)
+find_slot(
+    struct entry *slots, size_t cap, const void *key, size_t keylen, uint64_t h)
 {
 	size_t i = (size_t)h & (cap - 1);
 
 	for (;;) {
 		struct entry *e = &slots[i];
 
-		if (e->key == NULL || (e->hash == h && e->keylen == keylen &&
-		    memcmp(e->key, key, keylen) == 0))
+		if (e->key == NULL ||
+		    (e->hash == h && e->keylen == keylen &&
+		        memcmp(e->key, key, keylen) == 0))
 			return e;
 		i = (i + 1) & (cap - 1);
 	}

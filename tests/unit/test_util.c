@@ -28,8 +28,7 @@ check_decode(const char *in, const char *want, int rc)
 	unsigned char *out;
 	size_t len;
 
-	assert_int_equal(tk_base64_decode(&out, &len, in, strlen(in), 100),
-	    rc);
+	assert_int_equal(tk_base64_decode(&out, &len, in, strlen(in), 100), rc);
 	if (rc == 0) {
 		assert_int_equal(len, strlen(want));
 		assert_memory_equal(out, want, len);
@@ -48,14 +47,14 @@ test_util__base64(void **state)
 	check_decode("Zm9vYg==", "foob", 0);
 	check_decode("Zm9vYmE=", "fooba", 0);
 	check_decode("Zm9v\n YmE=", "fooba", 0);
-	check_decode("Zm9vYg=", "", TK_EINVAL);	  /* truncated */
-	check_decode("Zm9vYh==", "", TK_EINVAL);  /* non-zero pad bits */
-	check_decode("Zm9v=Yg=", "", TK_EINVAL);  /* data after padding */
-	check_decode("Zm9-", "", TK_EINVAL);	  /* url alphabet */
-	check_decode("Z===", "", TK_EINVAL);	  /* too much padding */
-	check_decode("Zm9vYg", "", TK_EINVAL);	  /* unpadded */
-	assert_int_equal(tk_base64_encode(&b, (const unsigned char *)"fooba",
-	    5), 0);
+	check_decode("Zm9vYg=", "", TK_EINVAL); /* truncated */
+	check_decode("Zm9vYh==", "", TK_EINVAL); /* non-zero pad bits */
+	check_decode("Zm9v=Yg=", "", TK_EINVAL); /* data after padding */
+	check_decode("Zm9-", "", TK_EINVAL); /* url alphabet */
+	check_decode("Z===", "", TK_EINVAL); /* too much padding */
+	check_decode("Zm9vYg", "", TK_EINVAL); /* unpadded */
+	assert_int_equal(
+	    tk_base64_encode(&b, (const unsigned char *)"fooba", 5), 0);
 	assert_string_equal(b.ptr, "Zm9vYmE=");
 	tk_buf_release(&b);
 }
@@ -66,8 +65,8 @@ test_util__base64_max(void **state)
 	unsigned char *out;
 	size_t len;
 
-	assert_int_equal(tk_base64_decode(&out, &len, "Zm9vYmFy", 8, 5),
-	    TK_ETOOBIG);
+	assert_int_equal(
+	    tk_base64_decode(&out, &len, "Zm9vYmFy", 8, 5), TK_ETOOBIG);
 	assert_null(out);
 	assert_int_equal(tk_base64_decode(&out, &len, "Zm9vYmFy", 8, 6), 0);
 	free(out);
@@ -108,8 +107,8 @@ test_util__map(void **state)
 	for (i = 0; i < 3000; i++) {
 		vals[i] = i;
 		snprintf(key, sizeof(key), "k%d", i);
-		assert_int_equal(tk_map_put(m, key, strlen(key), &vals[i],
-		    NULL), 0);
+		assert_int_equal(
+		    tk_map_put(m, key, strlen(key), &vals[i], NULL), 0);
 	}
 	assert_int_equal(tk_map_count(m), 3000);
 	assert_int_equal(tk_map_put(m, "k7", 2, &vals[0], &old), TK_ERROR);
@@ -127,11 +126,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_util__buf_bounded),
-		cmocka_unit_test(test_util__base64),
-		cmocka_unit_test(test_util__base64_max),
-		cmocka_unit_test(test_util__sanitize),
-		cmocka_unit_test(test_util__map),
+	    cmocka_unit_test(test_util__buf_bounded),
+	    cmocka_unit_test(test_util__base64),
+	    cmocka_unit_test(test_util__base64_max),
+	    cmocka_unit_test(test_util__sanitize),
+	    cmocka_unit_test(test_util__map),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
