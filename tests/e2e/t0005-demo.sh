@@ -1,0 +1,17 @@
+# scripts/demo, the README's first command, runs in CI: it must exit 0 and
+# show the accepted and refused pushes it promises.
+. "$(dirname "$0")/lib.sh"
+
+out=$TRASH/demo.out
+check "scripts/demo exits 0" sh -c "TK_BIN='$TK_BIN' '$TK_SRC/scripts/demo' >'$out' 2>&1"
+n_ok=$(grep -c -- '-> accepted, as expected\|-> refused, as expected' "$out")
+check "every demo push ended as expected (6)" test "$n_ok" -eq 6
+check "no push ended otherwise" sh -c "! grep -q 'but the demo expected' '$out'"
+check "shows the role refusal" grep -q "pusher 'alice' may not create this ref" "$out"
+check "shows the missing approvals" grep -q 'not approved: needs 2 more approvals' "$out"
+check "shows the author's own approval refused" grep -q 'alice is a writer of this change' "$out"
+check "shows the accepted push" grep -q 'accepted refs/heads/main under rule' "$out"
+check "shows the force-push refusal" grep -q 'nobody may force-push this ref' "$out"
+check "ends saying so" grep -q 'demo: every push ended as expected' "$out"
+[ "$tk_failed" -eq 0 ] || sed 's/^/# /' "$out"
+done_testing
