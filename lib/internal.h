@@ -101,6 +101,12 @@ int tk_sanitize(struct tk_buf *out, const char *s, size_t len, size_t max);
  */
 size_t tk_utf8_len(const unsigned char *s, size_t n);
 
+/*
+ * A name (ref, login, email) of 1 to max bytes without C0 controls or DEL:
+ * what may be compared, matched and echoed at all.
+ */
+bool tk_valid_name(const char *s, size_t n, size_t max);
+
 /* ASCII case-insensitive helpers; locale-independent. */
 int tk_ascii_tolower(int c);
 bool tk_ascii_ieq(const char *a, size_t alen, const char *b, size_t blen);

@@ -203,7 +203,11 @@ scalar(struct parser *ps, struct tk_jv *v)
 		v->t = TK_J_STR;
 		return string(ps, &v->s, &v->slen);
 	}
-	for (n = 0; s + n < ps->end &&
+	/*
+	 * strchr() finds the terminating NUL too: without the check, NUL
+	 * bytes were read as part of a number ("\0" alone was one).
+	 */
+	for (n = 0; s + n < ps->end && s[n] != '\0' &&
 	     strchr("+-.0123456789eEtruefalsn", s[n]) != NULL;
 	     n++)
 		;

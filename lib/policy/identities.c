@@ -7,23 +7,13 @@
  */
 #include "internal.h"
 #include "load.h"
+#include "twokey/check.h"
 #include "twokey/sshsig.h"
 
 static const char *const identity_keys[] = {
     "name", "emails", "logins", "keys", "roles", NULL};
 static const char *const key_keys[] = {
     "key", "valid-after", "valid-before", NULL};
-
-static bool
-has_control(const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return true;
-	return false;
-}
 
 /* Adds name to map, reporting a clash with the identity that has it. */
 static int
@@ -56,9 +46,8 @@ add_email(struct tk_load *c, const struct ynode *n, const char *path, void *arg)
 	size_t i;
 	int r;
 
-	if (n->type != YN_SCALAR || n->len == 0 || n->len > 254 ||
-	    memchr(n->str, '@', n->len) == NULL || strpbrk(n->str, "<> \t") ||
-	    has_control(n->str, n->len)) {
+	if (n->type != YN_SCALAR || !tk_valid_name(n->str, n->len, 254) ||
+	    memchr(n->str, '@', n->len) == NULL || strpbrk(n->str, "<> \t")) {
 		tk_load_err(c, n, path, "expected an email address");
 		return TK_ECONFIG;
 	}
@@ -79,8 +68,8 @@ add_login(struct tk_load *c, const struct ynode *n, const char *path, void *arg)
 	struct tk_identity *id = arg;
 	char *s;
 
-	if (n->type != YN_SCALAR || n->len == 0 || n->len > 256 ||
-	    has_control(n->str, n->len)) {
+	if (n->type != YN_SCALAR ||
+	    !tk_valid_name(n->str, n->len, TK_LOGIN_MAX_LEN)) {
 		tk_load_err(c, n, path, "expected a login name");
 		return TK_ECONFIG;
 	}

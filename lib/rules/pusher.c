@@ -7,19 +7,6 @@
  */
 #include "internal_check.h"
 
-static bool
-valid_login(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > TK_LOGIN_MAX_LEN)
-		return false;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return false;
-	return true;
-}
-
 static int
 set_login(struct tk_check *c, const char *login)
 {
@@ -55,7 +42,7 @@ tk_check_pusher(struct tk_check *c, const char *override)
 		return 0;
 	if ((rc = set_login(c, v)) < 0)
 		return rc;
-	if (!valid_login(v, strlen(v))) {
+	if (!tk_valid_name(v, strlen(v), TK_LOGIN_MAX_LEN)) {
 		c->pusher_why = "the pusher login is empty, too long or "
 		                "contains control characters";
 		return 0;

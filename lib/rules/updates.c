@@ -31,19 +31,6 @@ is_zero(const char *s, size_t n)
 	return true;
 }
 
-static bool
-valid_ref(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > TK_REF_MAX_LEN)
-		return false;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return false;
-	return true;
-}
-
 static int
 add(struct tk_updates *u, const char *old, size_t oldlen, const char *nw,
     size_t newlen, const char *ref, size_t reflen, size_t lineno)
@@ -57,7 +44,7 @@ add(struct tk_updates *u, const char *old, size_t oldlen, const char *nw,
 	if (u->hexlen != 0 && u->hexlen != oldlen)
 		return tk_error_set(TK_EINVAL,
 		    "ref update %zu: object ids of mixed length", lineno);
-	if (!valid_ref(ref, reflen))
+	if (!tk_valid_name(ref, reflen, TK_REF_MAX_LEN))
 		return tk_error_set(
 		    TK_EINVAL, "ref update %zu: invalid ref name", lineno);
 	/* Neither a create nor a delete: git never sends it. */

@@ -69,3 +69,16 @@ tk_sanitize(struct tk_buf *out, const char *s, size_t len, size_t max)
 	}
 	return 0;
 }
+
+bool
+tk_valid_name(const char *s, size_t n, size_t max)
+{
+	size_t i;
+
+	if (n == 0 || n > max)
+		return false;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
