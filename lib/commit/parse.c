@@ -361,7 +361,7 @@ tk_commit_parse(
     struct tk_commit **out, const char *raw, size_t len, size_t hexlen)
 {
 	struct tk_commit *c = NULL;
-	struct cursor cur;
+	struct cursor cur = {0};
 	int rc;
 
 	*out = NULL;
