@@ -26,7 +26,9 @@ struct tk_sshsig;
  * well formed with nothing trailing.  Returns 0, TK_EINVAL (malformed),
  * TK_EUNSUPPORTED (a known but unsupported type such as a certificate or an
  * RSA key under 2048 bits) or TK_ENOMEM.  *out (caller frees) is NULL on
- * failure.
+ * failure.  A key read from a line is for comparison (policy keys): it
+ * may lack what verifying needs, so verification goes through the key a
+ * signature embeds.
  */
 int tk_sshkey_parse_line(struct tk_sshkey **out, const char *line);
 

@@ -7,6 +7,7 @@
  */
 #include "internal.h"
 #include "twokey/check.h"
+#include "twokey/repo.h"
 
 static bool
 is_hex(const char *s, size_t n)
@@ -161,6 +162,41 @@ peel_commit(git_oid *out, git_repository *repo, const git_oid *id)
 	return r == 0 ? 1 : 0;
 }
 
+/*
+ * Whether old is an ancestor of new.  Some commit reachable from new but
+ * not from old has old as a parent exactly when it is: so the answer costs
+ * a walk of the commits the update brings in, like the rest of the check,
+ * and not a search of the whole history (libgit2 1.5's
+ * git_graph_descendant_of can read all of it).  Past TK_MAX_ENTERING
+ * commits the update counts as a force-push, the stricter answer.
+ */
+static int
+reaches(git_repository *repo, const git_oid *nw, const git_oid *old)
+{
+	git_revwalk *w = NULL;
+	git_commit *c = NULL;
+	git_oid id;
+	size_t n = 0, i;
+	int found = 0, r;
+
+	if (git_revwalk_new(&w, repo) < 0 || git_revwalk_push(w, nw) < 0 ||
+	    git_revwalk_hide(w, old) < 0) {
+		git_revwalk_free(w);
+		return tk_error_set(TK_EGIT, "cannot walk commits");
+	}
+	while (!found && n++ < TK_MAX_ENTERING &&
+	    (r = git_revwalk_next(&id, w)) == 0) {
+		if (git_commit_lookup(&c, repo, &id) < 0)
+			break;
+		for (i = 0; i < git_commit_parentcount(c) && !found; i++)
+			found = git_oid_equal(
+			    git_commit_parent_id(c, (unsigned)i), old);
+		git_commit_free(c);
+	}
+	git_revwalk_free(w);
+	return found;
+}
+
 static int
 classify(struct tk_update *up, git_repository *repo)
 {
@@ -183,8 +219,7 @@ classify(struct tk_update *up, git_repository *repo)
 	    (b = peel_commit(&nc, repo, &up->new_id)) < 0)
 		return a < 0 ? a : b;
 	if (a == 1 && b == 1 &&
-	    (git_oid_equal(&oc, &nc) ||
-	        git_graph_descendant_of(repo, &nc, &oc) == 1))
+	    (git_oid_equal(&oc, &nc) || reaches(repo, &nc, &oc) == 1))
 		up->kind = TK_KIND_FAST_FORWARD;
 	return 0;
 }

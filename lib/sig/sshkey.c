@@ -117,7 +117,7 @@ out:
 }
 
 static int
-parse_ed25519(struct tk_sshkey *k, struct tk_sshbuf *b)
+parse_ed25519(struct tk_sshkey *k, struct tk_sshbuf *b, bool verifier)
 {
 	const unsigned char *pk;
 	size_t len;
@@ -128,6 +128,12 @@ parse_ed25519(struct tk_sshkey *k, struct tk_sshbuf *b)
 	if (len != 32)
 		return tk_error_set(
 		    TK_EINVAL, "ed25519 public key of %zu bytes, not 32", len);
+	/*
+	 * Any 32 bytes are a well-formed Ed25519 key; building OpenSSL's
+	 * object is only worth it for a key that will verify something.
+	 */
+	if (!verifier)
+		return 0;
 	k->pkey =
 	    EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, pk, len);
 	if (k->pkey == NULL)
@@ -290,13 +296,13 @@ out:
 }
 
 static int
-parse_body(struct tk_sshkey *k, struct tk_sshbuf *b)
+parse_body(struct tk_sshkey *k, struct tk_sshbuf *b, bool verifier)
 {
 	int rc = 0;
 
 	switch (k->type->kind) {
 	case TK_KEY_ED25519:
-		rc = parse_ed25519(k, b);
+		rc = parse_ed25519(k, b, verifier);
 		break;
 	case TK_KEY_ECDSA:
 		rc = parse_ecdsa(k, b);
@@ -312,9 +318,10 @@ parse_body(struct tk_sshkey *k, struct tk_sshbuf *b)
 	return rc;
 }
 
-int
-tk_sshkey_from_blob(
-    struct tk_sshkey **out, const unsigned char *blob, size_t len)
+/* verifier: build what tk_sshsig_verify needs, not only check the form */
+static int
+from_blob(struct tk_sshkey **out, const unsigned char *blob, size_t len,
+    bool verifier)
 {
 	struct tk_sshkey *k = NULL;
 	struct tk_sshbuf b;
@@ -335,7 +342,8 @@ tk_sshkey_from_blob(
 		rc = unsupported_type(name, namelen);
 		goto out;
 	}
-	if ((rc = parse_body(k, &b)) < 0 || (rc = keep_blob(k, blob, len)) < 0)
+	if ((rc = parse_body(k, &b, verifier)) < 0 ||
+	    (rc = keep_blob(k, blob, len)) < 0)
 		goto out;
 	*out = k;
 	k = NULL; /* transferred */
@@ -343,6 +351,13 @@ tk_sshkey_from_blob(
 out:
 	tk_sshkey_free(k);
 	return rc;
+}
+
+int
+tk_sshkey_from_blob(
+    struct tk_sshkey **out, const unsigned char *blob, size_t len)
+{
+	return from_blob(out, blob, len, true);
 }
 
 static bool
@@ -400,7 +415,7 @@ tk_sshkey_parse_line(struct tk_sshkey **out, const char *line)
 		return unsupported_type(type, typelen);
 	if ((rc = tk_base64_decode(
 	         &blob, &bloblen, b64, b64len, TK_SSHKEY_MAX_BLOB)) < 0 ||
-	    (rc = tk_sshkey_from_blob(&k, blob, bloblen)) < 0)
+	    (rc = from_blob(&k, blob, bloblen, false)) < 0)
 		goto out;
 	/* The word is what an admin reads; it must not lie about the key. */
 	if (!tk_sshbuf_eq(type, typelen, k->type->name)) {
