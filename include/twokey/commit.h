@@ -91,6 +91,12 @@ int tk_commit_parse(
 void tk_commit_free(struct tk_commit *c);
 
 /*
+ * Frees the signature and the signed payload once they were verified
+ * (sig_format stays): the rest of a commit is kept for the decision.
+ */
+void tk_commit_drop_signature(struct tk_commit *c);
+
+/*
  * The subject: the first non-blank line of the message (git log also skips
  * leading blank lines), for display.  Returns a pointer into c and its
  * length, without the newline and trailing white space or CR; "" (length 0)

@@ -134,6 +134,9 @@ const struct tk_identity *tk_policy_by_login(
     const struct tk_policy *p, const char *login, size_t len);
 const struct tk_key *tk_policy_by_key(
     const struct tk_policy *p, const struct tk_sshkey *k);
+/* Same, by the key's wire blob (tk_sshkey_blob); NULL blob: NULL. */
+const struct tk_key *tk_policy_by_key_blob(
+    const struct tk_policy *p, const unsigned char *blob, size_t len);
 bool tk_policy_key_revoked(
     const struct tk_policy *p, const struct tk_sshkey *k);
 /* True when now lies inside the key's window: after <= now < before. */

@@ -70,6 +70,9 @@ int tk_trailer_parse_approvals(
 
 void tk_approval_list_free(struct tk_approval_list *l);
 
+/* Frees t's decoded signature once it was verified (sig NULL after). */
+void tk_approval_drop_signature(struct tk_approval_trailer *t);
+
 /*
  * Appends the canonical message: msg with every Approved-by line of the
  * trailer block and its continuation lines removed, then trailing blank

@@ -396,6 +396,17 @@ out:
 }
 
 void
+tk_commit_drop_signature(struct tk_commit *c)
+{
+	free(c->signature);
+	free(c->signed_payload);
+	c->signature = NULL;
+	c->signed_payload = NULL;
+	c->signature_len = 0;
+	c->signed_payload_len = 0;
+}
+
+void
 tk_commit_free(struct tk_commit *c)
 {
 	if (c == NULL)

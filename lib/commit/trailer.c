@@ -353,6 +353,14 @@ out:
 }
 
 void
+tk_approval_drop_signature(struct tk_approval_trailer *t)
+{
+	free(t->sig);
+	t->sig = NULL;
+	t->sig_len = 0;
+}
+
+void
 tk_approval_list_free(struct tk_approval_list *l)
 {
 	size_t i;

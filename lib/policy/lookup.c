@@ -83,7 +83,14 @@ tk_policy_by_key(const struct tk_policy *p, const struct tk_sshkey *k)
 	size_t len = 0;
 
 	blob = tk_sshkey_blob(k, &len);
-	return tk_map_get(p->by_key, blob, len);
+	return tk_policy_by_key_blob(p, blob, len);
+}
+
+const struct tk_key *
+tk_policy_by_key_blob(
+    const struct tk_policy *p, const unsigned char *blob, size_t len)
+{
+	return blob != NULL ? tk_map_get(p->by_key, blob, len) : NULL;
 }
 
 bool

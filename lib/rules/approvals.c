@@ -57,11 +57,10 @@ judge(struct tk_check *c, const struct tk_rule *rule,
 		res = "its signature does not match this commit (made for "
 		      "another commit, or the commit's tree, parents, author "
 		      "or message changed after approval)";
-	else if ((k = tk_policy_by_key(c->p, tk_sshsig_key(s->sig))) == NULL)
-		(void)tk_buf_printf(why,
-		    "signed by a key not in the policy "
-		    "(%s)",
-		    tk_sshkey_fingerprint(tk_sshsig_key(s->sig)));
+	else if ((k = tk_policy_by_key_blob(c->p, s->keyblob, s->keylen)) ==
+	    NULL)
+		(void)tk_buf_printf(
+		    why, "signed by a key not in the policy (%s)", s->fp);
 	else if (tk_policy_key_revoked(c->p, k->key))
 		(void)tk_buf_printf(
 		    why, "signed by a revoked key of %s", k->owner->id);

@@ -44,9 +44,11 @@ int tk_check_commits(struct tk_check *c, const struct tk_rule *rule);
 /* A signature checked by a worker thread (see prepare.c). */
 struct tk_sigres {
 	int status; /* 0: verifies; else why not (message in error) */
-	bool parsed; /* the signature parsed (sig set) */
+	bool parsed; /* the signature parsed: keyblob and fp are set */
 	char *error;
-	struct tk_sshsig *sig;
+	unsigned char *keyblob; /* the signing key, as a policy lookup key */
+	size_t keylen;
+	char *fp; /* its fingerprint, for messages */
 };
 
 struct tk_approval_list;

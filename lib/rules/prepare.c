@@ -31,25 +31,40 @@ last_error(void)
 void
 tk_sigres_release(struct tk_sigres *s)
 {
-	tk_sshsig_free(s->sig);
+	free(s->keyblob);
+	free(s->fp);
 	free(s->error);
 	memset(s, 0, sizeof(*s));
 }
 
-/* Parses and verifies one signature; never fails as a whole. */
+/*
+ * Parses and verifies one signature, then keeps only what the decision
+ * needs (the verdict, the signing key's blob and fingerprint): OpenSSL's
+ * key object is large, and a push may carry 30,000 signatures.  Never
+ * fails as a whole; an allocation failure is a status like any other.
+ */
 static void
 verify_one(struct tk_sigres *s, int parse_rc, struct tk_sshsig *sig,
     const char *ns, const void *msg, size_t len)
 {
+	const unsigned char *blob;
+
 	s->status = parse_rc;
 	if (parse_rc < 0) {
 		s->error = last_error();
 		return;
 	}
 	s->parsed = true;
-	s->sig = sig;
 	if ((s->status = tk_sshsig_verify(sig, ns, msg, len)) < 0)
 		s->error = last_error();
+	blob = tk_sshkey_blob(tk_sshsig_key(sig), &s->keylen);
+	if ((s->keyblob = malloc(s->keylen)) == NULL ||
+	    (s->fp = tk_strdup(tk_sshkey_fingerprint(tk_sshsig_key(sig)))) ==
+	        NULL)
+		s->status = TK_ENOMEM;
+	else
+		memcpy(s->keyblob, blob, s->keylen);
+	tk_sshsig_free(sig);
 }
 
 static void
@@ -81,6 +96,7 @@ prepare_commit(git_odb *odb, struct tk_rec *rec)
 	r = tk_sshsig_parse_armor(&sig, cm->signature, cm->signature_len);
 	verify_one(&rec->csig, r, sig, "git", cm->signed_payload,
 	    cm->signed_payload_len);
+	tk_commit_drop_signature(rec->c);
 }
 
 static void
@@ -109,6 +125,7 @@ prepare_approvals(struct tk_rec *rec)
 		r = tk_sshsig_parse_blob(&sig, t->sig, t->sig_len);
 		verify_one(&rec->asig[i], r, sig, "twokey-approval",
 		    payload.ptr, payload.len);
+		tk_approval_drop_signature(&rec->apps->items[i]);
 	}
 out:
 	tk_buf_release(&payload);

@@ -103,7 +103,6 @@ tk_check_signature(struct tk_check *c, struct tk_rec *rec, bool required)
 {
 	const struct tk_commit *cm = rec->c;
 	const struct tk_sigres *s = &rec->csig;
-	const struct tk_sshkey *key;
 
 	if (cm->sig_format != TK_SIG_SSH)
 		return required ? deny(c, rec, SIGN_HINT, "%s",
@@ -125,7 +124,7 @@ tk_check_signature(struct tk_check *c, struct tk_rec *rec, bool required)
 		          "was made for something else)",
 		          s->error ? s->error : "?")
 		    : 0;
-	key = tk_sshsig_key(s->sig);
-	return judge_key(c, rec, tk_policy_by_key(c->p, key),
-	    tk_sshkey_fingerprint(key), required);
+	return judge_key(c, rec,
+	    tk_policy_by_key_blob(c->p, s->keyblob, s->keylen), s->fp,
+	    required);
 }
