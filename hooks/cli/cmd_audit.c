@@ -175,22 +175,29 @@ verify(struct opts *o)
 	return 0;
 }
 
-/* A CSV cell; cells a spreadsheet would run as formulas are defused. */
+/*
+ * A CSV cell; cells a spreadsheet would run as formulas are defused, and
+ * control characters (C0, DEL, C1) and invalid UTF-8 become '?'.
+ */
 static void
 csv_cell(FILE *f, const char *s, bool last)
 {
+	struct tk_buf b = TK_BUF_INIT(1 << 20);
 	const char *p;
 
+	(void)tk_sanitize(&b, s ? s : "", s ? strlen(s) : 0, 65536);
+	s = b.ptr ? b.ptr : "";
 	fputc('"', f);
-	if (s != NULL && strchr("=+-@\t\r", s[0]) != NULL && s[0] != '\0')
+	if (strchr("=+-@", s[0]) != NULL && s[0] != '\0')
 		fputc('\'', f);
-	for (p = s ? s : ""; *p != '\0'; p++) {
+	for (p = s; *p != '\0'; p++) {
 		if (*p == '"')
 			fputc('"', f);
-		fputc((unsigned char)*p < 0x20 ? ' ' : *p, f);
+		fputc(*p, f);
 	}
 	fputc('"', f);
 	fputc(last ? '\n' : ',', f);
+	tk_buf_release(&b);
 }
 
 static void

@@ -90,6 +90,25 @@ const char *tk_sshsig_namespace(const struct tk_sshsig *sig);
 int tk_sshsig_verify(const struct tk_sshsig *sig, const char *ns,
     const void *msg, size_t msglen);
 
+/*
+ * A message several signatures cover (all the approvals of one commit):
+ * its digests are computed once, on first use, and kept here.  Not shared
+ * between threads.
+ */
+struct tk_sshsig_msg {
+	const void *msg;
+	size_t len;
+	unsigned char have; /* 1: h256 set, 2: h512 set */
+	unsigned char h256[32];
+	unsigned char h512[64];
+};
+
+void tk_sshsig_msg_init(struct tk_sshsig_msg *m, const void *msg, size_t len);
+
+/* tk_sshsig_verify() over m, hashing m's message at most once per hash. */
+int tk_sshsig_verify_msg(
+    const struct tk_sshsig *sig, const char *ns, struct tk_sshsig_msg *m);
+
 void tk_sshsig_free(struct tk_sshsig *sig);
 
 #endif

@@ -144,11 +144,16 @@ on_scalar(struct loader *l, yaml_event_t *ev)
 	 * Escapes ("\e[31m") can put control characters into a value; names
 	 * end up on pushers' terminals and in logs, so none are allowed.
 	 */
-	for (size_t i = 0; i < ev->data.scalar.length; i++)
-		if (ev->data.scalar.value[i] < 0x20 ||
-		    ev->data.scalar.value[i] == 0x7f)
+	for (size_t i = 0; i < ev->data.scalar.length; i++) {
+		const unsigned char *v = ev->data.scalar.value;
+
+		/* C0, DEL, and C1 (U+0080..U+009F, UTF-8 C2 80..C2 9F) */
+		if (v[i] < 0x20 || v[i] == 0x7f ||
+		    (v[i] == 0xc2 && i + 1 < ev->data.scalar.length &&
+		        v[i + 1] <= 0x9f))
 			return fail(l, ev->start_mark,
 			    "control character in value", NULL);
+	}
 	if ((n = node_new(YN_SCALAR, ev->start_mark)) == NULL ||
 	    (n->str = tk_strndup((char *)ev->data.scalar.value,
 	         ev->data.scalar.length)) == NULL) {

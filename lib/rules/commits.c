@@ -61,6 +61,36 @@ collect_vouched(struct tk_check *c, bool need_signed)
 	return rc;
 }
 
+/*
+ * libgit2 refused to parse the new value: say why in twokey's own terms
+ * when it is a commit our parser refuses too.
+ */
+static int
+unreadable_tip(struct tk_check *c, const git_oid *id)
+{
+	char why[512];
+	git_odb *odb = NULL;
+	git_odb_object *raw = NULL;
+	struct tk_commit *cm = NULL;
+
+	snprintf(why, sizeof(why), "%s",
+	    git_error_last() && git_error_last()->message
+	        ? git_error_last()->message
+	        : "libgit2 cannot read it");
+	if (git_repository_odb(&odb, c->repo) == 0 &&
+	    git_odb_read(&raw, odb, id) == 0 &&
+	    git_odb_object_type(raw) == GIT_OBJECT_COMMIT &&
+	    tk_commit_parse(&cm, git_odb_object_data(raw),
+	        git_odb_object_size(raw), GIT_OID_HEXSZ) < 0)
+		snprintf(why, sizeof(why), "%s", tk_error_last());
+	tk_commit_free(cm);
+	git_odb_object_free(raw);
+	git_odb_free(odb);
+	return tk_check_add(c, TK_SEV_DENY, id, NULL, 0,
+	    "rewrite the commit with a standard git client",
+	    "malformed commit: %s", why);
+}
+
 /* The commit a ref value names, or a finding when it names none. */
 static int
 tip_commit(struct tk_check *c, const git_oid *id, git_oid *out, bool *ok)
@@ -70,8 +100,7 @@ tip_commit(struct tk_check *c, const git_oid *id, git_oid *out, bool *ok)
 
 	*ok = false;
 	if (git_object_lookup(&o, c->repo, id, GIT_OBJECT_ANY) < 0)
-		return tk_check_add(c, TK_SEV_DENY, id, NULL, 0, NULL,
-		    "object not found in the repository");
+		return unreadable_tip(c, id);
 	if (git_object_peel(&peeled, o, GIT_OBJECT_COMMIT) < 0)
 		rc = tk_check_add(c, TK_SEV_DENY, id, NULL, 0,
 		    "point protected refs at commits",

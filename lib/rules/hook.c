@@ -185,6 +185,12 @@ tk_hook_main(enum tk_hook_kind kind, int argc, char **argv)
 		return refuse("cannot initialise libgit2");
 	/* git already decided to trust this repository and run its hooks. */
 	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+	/*
+	 * libgit2 keeps up to 256 MiB of objects it has read; twokey reads
+	 * each commit about twice, so a small cache does as well and keeps a
+	 * hook on a large push within a predictable size.
+	 */
+	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)(32 << 20));
 	if (read_updates(kind, argc, argv, &u) < 0)
 		status = refuse(tk_error_last());
 	else if (tk_repo_open(&repo, NULL) < 0)

@@ -45,7 +45,7 @@ tk_sigres_release(struct tk_sigres *s)
  */
 static void
 verify_one(struct tk_sigres *s, int parse_rc, struct tk_sshsig *sig,
-    const char *ns, const void *msg, size_t len)
+    const char *ns, struct tk_sshsig_msg *m)
 {
 	const unsigned char *blob;
 
@@ -55,7 +55,7 @@ verify_one(struct tk_sigres *s, int parse_rc, struct tk_sshsig *sig,
 		return;
 	}
 	s->parsed = true;
-	if ((s->status = tk_sshsig_verify(sig, ns, msg, len)) < 0)
+	if ((s->status = tk_sshsig_verify_msg(sig, ns, m)) < 0)
 		s->error = last_error();
 	blob = tk_sshkey_blob(tk_sshsig_key(sig), &s->keylen);
 	if ((s->keyblob = malloc(s->keylen)) == NULL ||
@@ -72,6 +72,7 @@ prepare_commit(git_odb *odb, struct tk_rec *rec)
 {
 	git_odb_object *obj = NULL;
 	struct tk_sshsig *sig = NULL;
+	struct tk_sshsig_msg m;
 	const struct tk_commit *cm;
 	int r;
 
@@ -94,8 +95,8 @@ prepare_commit(git_odb *odb, struct tk_rec *rec)
 	if (cm->sig_format != TK_SIG_SSH)
 		return;
 	r = tk_sshsig_parse_armor(&sig, cm->signature, cm->signature_len);
-	verify_one(&rec->csig, r, sig, "git", cm->signed_payload,
-	    cm->signed_payload_len);
+	tk_sshsig_msg_init(&m, cm->signed_payload, cm->signed_payload_len);
+	verify_one(&rec->csig, r, sig, "git", &m);
 	tk_commit_drop_signature(rec->c);
 }
 
@@ -104,6 +105,7 @@ prepare_approvals(struct tk_rec *rec)
 {
 	struct tk_buf payload = TK_BUF_INIT(TK_COMMIT_MAX_SIZE + 65536);
 	struct tk_sshsig *sig = NULL;
+	struct tk_sshsig_msg m;
 	size_t i;
 	int r;
 
@@ -116,6 +118,7 @@ prepare_approvals(struct tk_rec *rec)
 		rec->apps_error = last_error();
 		goto out;
 	}
+	tk_sshsig_msg_init(&m, payload.ptr, payload.len);
 	for (i = 0; i < rec->apps->count; i++) {
 		const struct tk_approval_trailer *t = &rec->apps->items[i];
 
@@ -123,8 +126,7 @@ prepare_approvals(struct tk_rec *rec)
 			continue;
 		sig = NULL;
 		r = tk_sshsig_parse_blob(&sig, t->sig, t->sig_len);
-		verify_one(&rec->asig[i], r, sig, "twokey-approval",
-		    payload.ptr, payload.len);
+		verify_one(&rec->asig[i], r, sig, "twokey-approval", &m);
 		tk_approval_drop_signature(&rec->apps->items[i]);
 	}
 out:

@@ -151,9 +151,13 @@ peel_commit(git_oid *out, git_repository *repo, const git_oid *id)
 	git_object *o = NULL, *c = NULL;
 	int r;
 
+	/*
+	 * An object libgit2 cannot parse (a malformed commit) is not an
+	 * error here: the update counts as a force-push, and the rules that
+	 * look at commits report the object itself.
+	 */
 	if (git_object_lookup(&o, repo, id, GIT_OBJECT_ANY) < 0)
-		return tk_error_set(
-		    TK_EGIT, "object %s not found", git_oid_tostr_s(id));
+		return 0;
 	r = git_object_peel(&c, o, GIT_OBJECT_COMMIT);
 	if (r == 0)
 		git_oid_cpy(out, git_object_id(c));

@@ -351,19 +351,39 @@ tk_sshsig_namespace(const struct tk_sshsig *sig)
 	return sig->ns;
 }
 
+/* The message's digest for sig's hash algorithm, computed once per msg. */
+static int
+msg_digest(const struct tk_sshsig *s, struct tk_sshsig_msg *m,
+    const unsigned char **h, unsigned int *hlen)
+{
+	unsigned char *out = s->sha512 ? m->h512 : m->h256;
+	unsigned char bit = s->sha512 ? 2 : 1;
+	unsigned int n;
+
+	if ((m->have & bit) == 0) {
+		if (EVP_Digest(m->msg, m->len, out, &n,
+		        s->sha512 ? EVP_sha512() : EVP_sha256(), NULL) != 1)
+			return tk_sig_ossl_error(
+			    TK_ECRYPTO, "cannot hash message");
+		m->have |= bit;
+	}
+	*h = out;
+	*hlen = s->sha512 ? 64 : 32;
+	return 0;
+}
+
 /* "SSHSIG" || string ns || string "" || string hashalg || string H(msg) */
 static int
-signed_data(const struct tk_sshsig *s, const void *msg, size_t msglen,
-    struct tk_buf *out)
+signed_data(
+    const struct tk_sshsig *s, struct tk_sshsig_msg *m, struct tk_buf *out)
 {
 	const char *hashname = s->sha512 ? "sha512" : "sha256";
-	unsigned char h[EVP_MAX_MD_SIZE];
-	unsigned int hlen;
+	const unsigned char *h = NULL;
+	unsigned int hlen = 0;
 	int rc;
 
-	if (EVP_Digest(msg, msglen, h, &hlen,
-	        s->sha512 ? EVP_sha512() : EVP_sha256(), NULL) != 1)
-		return tk_sig_ossl_error(TK_ECRYPTO, "cannot hash message");
+	if ((rc = msg_digest(s, m, &h, &hlen)) < 0)
+		return rc;
 	if ((rc = tk_buf_put(out, MAGIC, MAGIC_LEN)) < 0 ||
 	    (rc = tk_sshbuf_put_cstring(out, s->ns)) < 0 ||
 	    (rc = tk_sshbuf_put_string(out, "", 0)) < 0 ||
@@ -433,9 +453,17 @@ out:
 	return rc;
 }
 
+void
+tk_sshsig_msg_init(struct tk_sshsig_msg *m, const void *msg, size_t len)
+{
+	memset(m, 0, sizeof(*m));
+	m->msg = msg;
+	m->len = len;
+}
+
 int
-tk_sshsig_verify(
-    const struct tk_sshsig *sig, const char *ns, const void *msg, size_t msglen)
+tk_sshsig_verify_msg(
+    const struct tk_sshsig *sig, const char *ns, struct tk_sshsig_msg *m)
 {
 	struct tk_buf tbs = TK_BUF_INIT(TK_SSHSIG_MAX_BLOB + 256);
 	char shown[80];
@@ -447,12 +475,22 @@ tk_sshsig_verify(
 		return tk_error_set(TK_EBADSIG,
 		    "signature namespace '%s' is not '%s'", shown, ns);
 	}
-	if ((rc = signed_data(sig, msg, msglen, &tbs)) < 0)
+	if ((rc = signed_data(sig, m, &tbs)) < 0)
 		goto out;
 	rc = verify_data(sig, (const unsigned char *)tbs.ptr, tbs.len);
 out:
 	tk_buf_release(&tbs);
 	return rc;
+}
+
+int
+tk_sshsig_verify(
+    const struct tk_sshsig *sig, const char *ns, const void *msg, size_t msglen)
+{
+	struct tk_sshsig_msg m;
+
+	tk_sshsig_msg_init(&m, msg, msglen);
+	return tk_sshsig_verify_msg(sig, ns, &m);
 }
 
 void
