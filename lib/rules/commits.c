@@ -72,23 +72,33 @@ unreadable_tip(struct tk_check *c, const git_oid *id)
 	git_odb *odb = NULL;
 	git_odb_object *raw = NULL;
 	struct tk_commit *cm = NULL;
+	int found, rc;
 
 	snprintf(why, sizeof(why), "%s",
 	    git_error_last() && git_error_last()->message
 	        ? git_error_last()->message
 	        : "libgit2 cannot read it");
-	if (git_repository_odb(&odb, c->repo) == 0 &&
-	    git_odb_read(&raw, odb, id) == 0 &&
-	    git_odb_object_type(raw) == GIT_OBJECT_COMMIT &&
+	found = git_repository_odb(&odb, c->repo) == 0 &&
+	    git_odb_read(&raw, odb, id) == 0;
+	if (found && git_odb_object_type(raw) == GIT_OBJECT_COMMIT &&
 	    tk_commit_parse(&cm, git_odb_object_data(raw),
 	        git_odb_object_size(raw), GIT_OID_HEXSZ) < 0)
 		snprintf(why, sizeof(why), "%s", tk_error_last());
+	if (found)
+		rc = tk_check_add(c, TK_SEV_DENY, id, NULL, 0,
+		    "rewrite the commit with a standard git client",
+		    "malformed commit: %s", why);
+	else /* the quarantine not visible, a damaged store: fail closed */
+		rc = tk_check_add(c, TK_SEV_DENY, id, NULL, 0,
+		    "an admin should check that the hook sees git's "
+		    "quarantine (GIT_OBJECT_DIRECTORY)",
+		    "the new value cannot be found in the repository, so it "
+		    "cannot be checked (%s)",
+		    why);
 	tk_commit_free(cm);
 	git_odb_object_free(raw);
 	git_odb_free(odb);
-	return tk_check_add(c, TK_SEV_DENY, id, NULL, 0,
-	    "rewrite the commit with a standard git client",
-	    "malformed commit: %s", why);
+	return rc;
 }
 
 /* The commit a ref value names, or a finding when it names none. */

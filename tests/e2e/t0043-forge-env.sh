@@ -241,8 +241,8 @@ if gitaly_hook dave "$c1" "$c2"; then
 	not_ok "gitlab quarantine: without the quarantine variables twokey refuses (fails closed)"
 	sed 's/^/#   /' "$TRASH/out"
 else ok "gitlab quarantine: without the quarantine variables twokey refuses (fails closed)"; fi
-check "gitlab quarantine: ... saying it fails closed" expect_out \
-	"^GL-HOOK-ERR: twokey: refusing the push: twokey could not decide it, and it fails closed"
+check "gitlab quarantine: ... saying the pushed commit cannot be found" expect_out \
+	"^GL-HOOK-ERR: twokey: error: refs/heads/main: [0-9a-f]{7}: the new value cannot be found in the repository"
 check "gitlab: the ref was never moved by the hand-run hook" ref_is "$srv" refs/heads/main "$c1"
 
 # === GitHub Enterprise Server ==============================================
