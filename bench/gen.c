@@ -464,7 +464,7 @@ cmd_commits(struct gen *g)
 		 * libgit2's) stop early by date, and a commit dated before its
 		 * own parent makes them read the whole history.
 		 */
-		long t = BASE_TIME + (have_parent ? 100000000L : 0) + n;
+		long t = BASE_TIME + (g->parent != NULL ? 100000000L : 0) + n;
 		const struct ident *au = &ids[a], *signer = au;
 
 		/* A blob and a tree of its own. */
