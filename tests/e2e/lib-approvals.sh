@@ -125,14 +125,6 @@ expect_push() {
 	done
 }
 
-# no_out REGEX: the last push printed no line matching REGEX.
-no_out() {
-	! grep -E -q -- "$1" "$TRASH/out" || {
-		echo "# unexpected match for $1:"
-		sed 's/^/#   /' "$TRASH/out"
-		return 1
-	}
-}
 
 # ere STRING: STRING with the ERE metacharacters escaped.
 ere() { printf '%s' "$1" | sed 's/[][\.*^$(){}?+|/]/\\&/g'; }

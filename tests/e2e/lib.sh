@@ -107,6 +107,32 @@ push_as() {
 	fi
 }
 
+# accepted DESC LOGIN WORKDIR ARGS...: the push must succeed.
+accepted() {
+	d=$1
+	shift
+	if push_as "$@"; then ok "$d"; else
+		not_ok "$d (push refused)"
+		sed 's/^/#   /' "$TRASH/out"
+	fi
+}
+# refused DESC LOGIN WORKDIR ARGS...: the push must fail.
+refused() {
+	d=$1
+	shift
+	if push_as "$@"; then
+		not_ok "$d (push accepted)"
+		sed 's/^/#   /' "$TRASH/out"
+	else ok "$d"; fi
+}
+# no_out REGEX: the last push printed no line matching REGEX.
+no_out() {
+	! grep -E -q -- "$1" "$TRASH/out" || {
+		echo "# unexpected match for $1:"
+		sed 's/^/#   /' "$TRASH/out"
+		return 1
+	}
+}
 # expect_out REGEX: the last push printed a line matching REGEX.
 expect_out() { grep -E -q -- "$1" "$TRASH/out" || { echo "# output was:"; sed 's/^/#   /' "$TRASH/out"; return 1; }; }
 # ref_is REPO REF VALUE: the server ref has the value ("" for absent).

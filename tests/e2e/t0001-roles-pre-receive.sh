@@ -5,32 +5,6 @@
 # matching, unknown pushers, tags, and an all-or-nothing multi-ref push.
 . "$(dirname "$0")/lib.sh"
 
-# accepted DESC LOGIN WORKDIR ARGS...: the push must succeed.
-accepted() {
-	d=$1
-	shift
-	if push_as "$@"; then ok "$d"; else
-		not_ok "$d (push refused)"
-		sed 's/^/#   /' "$TRASH/out"
-	fi
-}
-# refused DESC LOGIN WORKDIR ARGS...: the push must fail.
-refused() {
-	d=$1
-	shift
-	if push_as "$@"; then
-		not_ok "$d (push accepted)"
-		sed 's/^/#   /' "$TRASH/out"
-	else ok "$d"; fi
-}
-# no_out REGEX: the last push printed no line matching REGEX.
-no_out() {
-	! grep -E -q -- "$1" "$TRASH/out" || {
-		echo "# unexpected match for $1:"
-		sed 's/^/#   /' "$TRASH/out"
-		return 1
-	}
-}
 
 # a login of exactly 256 bytes, the longest a pusher login may be
 long256=$(printf '%0256d' 0 | tr 0 b)

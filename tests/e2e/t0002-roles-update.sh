@@ -4,29 +4,6 @@
 # while the others of the push land.  Also gitolite's 7-argument VREF call.
 . "$(dirname "$0")/lib.sh"
 
-accepted() {
-	d=$1
-	shift
-	if push_as "$@"; then ok "$d"; else
-		not_ok "$d (push refused)"
-		sed 's/^/#   /' "$TRASH/out"
-	fi
-}
-refused() {
-	d=$1
-	shift
-	if push_as "$@"; then
-		not_ok "$d (push accepted)"
-		sed 's/^/#   /' "$TRASH/out"
-	else ok "$d"; fi
-}
-no_out() {
-	! grep -E -q -- "$1" "$TRASH/out" || {
-		echo "# unexpected match for $1:"
-		sed 's/^/#   /' "$TRASH/out"
-		return 1
-	}
-}
 
 write_policy "$TRASH/policy.yaml" <<'EOF'
 version: 1

@@ -7,29 +7,6 @@
 # also when the repository path holds a ':'; warn mode reports but accepts.
 . "$(dirname "$0")/lib.sh"
 
-accepted() {
-	d=$1
-	shift
-	if push_as "$@"; then ok "$d"; else
-		not_ok "$d (push refused)"
-		sed 's/^/#   /' "$TRASH/out"
-	fi
-}
-refused() {
-	d=$1
-	shift
-	if push_as "$@"; then
-		not_ok "$d (push accepted)"
-		sed 's/^/#   /' "$TRASH/out"
-	else ok "$d"; fi
-}
-no_out() {
-	! grep -E -q -- "$1" "$TRASH/out" || {
-		echo "# unexpected match for $1:"
-		sed 's/^/#   /' "$TRASH/out"
-		return 1
-	}
-}
 short() { git -C "$w" rev-parse --short=7 "$1"; }
 # commit_split WORKDIR AUTHOR-EMAIL COMMITTER-EMAIL MESSAGE
 commit_split() {

@@ -6,29 +6,6 @@
 # --version.
 . "$(dirname "$0")/lib.sh"
 
-accepted() {
-	d=$1
-	shift
-	if push_as "$@"; then ok "$d"; else
-		not_ok "$d (push refused)"
-		sed 's/^/#   /' "$TRASH/out"
-	fi
-}
-refused() {
-	d=$1
-	shift
-	if push_as "$@"; then
-		not_ok "$d (push accepted)"
-		sed 's/^/#   /' "$TRASH/out"
-	else ok "$d"; fi
-}
-no_out() {
-	! grep -E -q -- "$1" "$TRASH/out" || {
-		echo "# unexpected match for $1:"
-		sed 's/^/#   /' "$TRASH/out"
-		return 1
-	}
-}
 # run_out CMD...: runs CMD with stdout+stderr in $TRASH/out; sets rc.
 run_out() {
 	"$@" >"$TRASH/out" 2>&1
