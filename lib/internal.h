@@ -72,6 +72,12 @@ char *tk_buf_detach(struct tk_buf *b, size_t *len);
 void *tk_calloc(size_t n, size_t size);
 char *tk_strdup(const char *s);
 char *tk_strndup(const char *s, size_t n);
+/*
+ * Makes room for one more element in *arr, which holds n elements of size
+ * and has only ever been grown this way: its capacity follows from n, so
+ * arrays that keep just a count need no capacity field.  0 or TK_ENOMEM.
+ */
+int tk_grow_one(void *arr, size_t n, size_t size);
 /* Grows *arr (of *cap elements of size) to hold at least n; 0 or TK_ENOMEM */
 int tk_grow(void *arr, size_t *cap, size_t n, size_t size);
 

@@ -51,8 +51,7 @@ add_email(struct tk_load *c, const struct ynode *n, const char *path, void *arg)
 		tk_load_err(c, n, path, "expected an email address");
 		return TK_ECONFIG;
 	}
-	if ((r = tk_grow(&id->emails, &(size_t){id->nemails}, id->nemails + 1,
-	         sizeof(char *))) < 0 ||
+	if ((r = tk_grow_one(&id->emails, id->nemails, sizeof(char *))) < 0 ||
 	    (lower = tk_strndup(n->str, n->len)) == NULL)
 		return TK_ENOMEM;
 	for (i = 0; i < n->len; i++)
@@ -73,8 +72,7 @@ add_login(struct tk_load *c, const struct ynode *n, const char *path, void *arg)
 		tk_load_err(c, n, path, "expected a login name");
 		return TK_ECONFIG;
 	}
-	if (tk_grow(&id->logins, &(size_t){id->nlogins}, id->nlogins + 1,
-	        sizeof(char *)) < 0 ||
+	if (tk_grow_one(&id->logins, id->nlogins, sizeof(char *)) < 0 ||
 	    (s = tk_strndup(n->str, n->len)) == NULL)
 		return TK_ENOMEM;
 	id->logins[id->nlogins++] = s;
@@ -154,8 +152,7 @@ add_key(struct tk_load *c, const struct ynode *n, const char *path, void *arg)
 		key_free(k);
 		return r;
 	}
-	if (tk_grow(&id->keys, &(size_t){id->nkeys}, id->nkeys + 1,
-	        sizeof(*id->keys)) < 0) {
+	if (tk_grow_one(&id->keys, id->nkeys, sizeof(*id->keys)) < 0) {
 		key_free(k);
 		return TK_ENOMEM;
 	}
@@ -247,8 +244,7 @@ add_revoked(
 		key_free(k);
 		return r;
 	}
-	if (tk_grow(&p->revoked, &(size_t){p->nrevoked}, p->nrevoked + 1,
-	        sizeof(*p->revoked)) < 0) {
+	if (tk_grow_one(&p->revoked, p->nrevoked, sizeof(*p->revoked)) < 0) {
 		key_free(k);
 		return TK_ENOMEM;
 	}

@@ -89,8 +89,7 @@ add_env(struct tk_load *c, const struct ynode *n, const char *path, void *arg)
 		    "name");
 		return TK_ECONFIG;
 	}
-	if (tk_grow(&p->pusher_env, &(size_t){p->npusher_env},
-	        p->npusher_env + 1, sizeof(char *)) < 0 ||
+	if (tk_grow_one(&p->pusher_env, p->npusher_env, sizeof(char *)) < 0 ||
 	    (s = tk_strdup(n->str)) == NULL)
 		return TK_ENOMEM;
 	p->pusher_env[p->npusher_env++] = s;

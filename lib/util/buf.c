@@ -195,6 +195,18 @@ tk_grow(void *arr, size_t *cap, size_t n, size_t size)
 }
 
 int
+tk_grow_one(void *arr, size_t n, size_t size)
+{
+	size_t cap = 0;
+
+	/* The capacities tk_grow() hands out: 8, then doubling. */
+	if (n > 0)
+		for (cap = 8; cap < n; cap *= 2)
+			;
+	return tk_grow(arr, &cap, n + 1, size);
+}
+
+int
 tk_ascii_tolower(int c)
 {
 	return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
