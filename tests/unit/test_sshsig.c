@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 
 #include "internal.h"
+#include "fixture.h"
 #include "sig/sshbuf.h"
 #include "twokey/sshsig.h"
 
@@ -54,23 +55,7 @@ static const char *const approval_sigs[] = {
 static char *
 read_fixture(const char *name, size_t *lenp)
 {
-	const char *dir = getenv("TK_TEST_DATA");
-	struct tk_buf b = TK_BUF_INIT(BIG);
-	char path[4096], chunk[4096];
-	size_t n;
-	FILE *f;
-
-	assert_non_null(dir);
-	snprintf(path, sizeof(path), "%s/sshsig/%s", dir, name);
-	if ((f = fopen(path, "rb")) == NULL)
-		fail_msg("cannot open fixture %s", path);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		assert_int_equal(tk_buf_put(&b, chunk, n), 0);
-	fclose(f);
-	assert_int_equal(tk_buf_put(&b, "", 0), 0);
-	if (lenp != NULL)
-		*lenp = b.len;
-	return tk_buf_detach(&b, NULL);
+	return read_fixture_in("sshsig", name, lenp);
 }
 
 static struct tk_sshsig *
