@@ -22,7 +22,6 @@ struct tk_identity;
 #define TK_UPDATES_MAX_INPUT (64u * 1024 * 1024) /* pre-receive stdin */
 #define TK_UPDATES_MAX_REFS 100000
 #define TK_REF_MAX_LEN 4096
-#define TK_LOGIN_MAX_LEN 256
 
 enum tk_kind {
 	TK_KIND_CREATE,
@@ -149,6 +148,13 @@ void tk_report_release(struct tk_report *r);
  * summary line per refused ref.  Returns 0 or TK_EIO.
  */
 int tk_report_print(FILE *f, const struct tk_report *r,
+    const struct tk_updates *u, const char *prefix);
+
+/*
+ * Prints the findings only, without the verdict lines: for a decision that
+ * stands for nothing because it could not be recorded.
+ */
+int tk_report_print_findings(FILE *f, const struct tk_report *r,
     const struct tk_updates *u, const char *prefix);
 
 #endif

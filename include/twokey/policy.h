@@ -21,6 +21,7 @@ struct tk_map;
 #define TK_POLICY_MAX_SCALAR 16384 /* bytes in one value */
 #define TK_POLICY_MAX_ROLES 256
 #define TK_POLICY_MAX_ERRORS 50 /* reported before giving up */
+#define TK_LOGIN_MAX_LEN 256 /* a pusher login, in the policy or the env */
 
 /* A set of roles, by index into tk_policy.roles. */
 struct tk_roleset {

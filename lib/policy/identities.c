@@ -7,7 +7,6 @@
  */
 #include "internal.h"
 #include "load.h"
-#include "twokey/check.h"
 #include "twokey/sshsig.h"
 
 static const char *const identity_keys[] = {

@@ -430,6 +430,17 @@ audit_policy "$TRASH/policy-bad.yaml" "audit: {path: $TRASH/no/such/dir/audit.js
 push_as dave "$w" upd "$base:refs/heads/u"
 check "update hook: refused without a log" ref_is "$srvu" refs/heads/u ""
 check "update hook: says the audit log is unavailable" expect_out "audit log is unavailable"
+# A push that the rules accept on a protected ref: without a log it is
+# refused, and the pusher never reads "accepted" first.
+for kind in hooks update; do
+	srvp=$(new_server "srvp-$kind" "$kind")
+	git -C "$w" remote add "p-$kind" "$srvp"
+	push_as dave "$w" "p-$kind" "$c2:refs/heads/main"
+	check "$kind: approved main refused without a log" ref_is "$srvp" refs/heads/main ""
+	check "$kind: says the decision could not be recorded" \
+		expect_out "audit log is unavailable, so the decision could not be recorded"
+	check "$kind: never says accepted" no_out "twokey: accepted"
+done
 
 # --- HMAC --------------------------------------------------------------------------
 KLOG="$LOGDIR/keyed.jsonl"

@@ -7,7 +7,12 @@
  * that would let an unapproved commit already pushed to a feature branch be
  * fast-forwarded onto a protected one.
  */
-#include "internal_check.h"
+#include "commits.h"
+#include "approvals.h"
+#include "merge.h"
+#include "prepare.h"
+#include "pusher.h"
+#include "signatures.h"
 #include "twokey/commit.h"
 #include "twokey/repo.h"
 
@@ -372,37 +377,6 @@ assign(struct tk_rec *recs, size_t n, const struct tk_map *m,
 	}
 	free(stack);
 	return 0;
-}
-
-int
-tk_idset_add(struct tk_idset *s, const struct tk_identity *id)
-{
-	int rc;
-
-	if (id == NULL || tk_idset_has(s, id))
-		return 0;
-	if ((rc = tk_grow(&s->ids, &s->cap, s->n + 1, sizeof(*s->ids))) < 0)
-		return rc;
-	s->ids[s->n++] = id;
-	return 0;
-}
-
-bool
-tk_idset_has(const struct tk_idset *s, const struct tk_identity *id)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		if (s->ids[i] == id)
-			return true;
-	return false;
-}
-
-void
-tk_idset_release(struct tk_idset *s)
-{
-	free(s->ids);
-	memset(s, 0, sizeof(*s));
 }
 
 static int

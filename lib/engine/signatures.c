@@ -6,7 +6,7 @@
  * revoked nor outside its validity window at push time.  The commit date is
  * the pusher's to choose, so it plays no part.
  */
-#include "internal_check.h"
+#include "signatures.h"
 #include "twokey/commit.h"
 #include "twokey/sshsig.h"
 

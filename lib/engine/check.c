@@ -4,88 +4,10 @@
  */
 #include <time.h>
 
-#include "internal_check.h"
+#include "engine.h"
+#include "commits.h"
+#include "pusher.h"
 #include "twokey/commit.h"
-
-int
-tk_check_add(struct tk_check *c, enum tk_severity sev, const git_oid *commit,
-    const char *subject, size_t subject_len, const char *hint, const char *fmt,
-    ...)
-{
-	struct tk_buf raw = TK_BUF_INIT(16384), b = TK_BUF_INIT(65536);
-	struct tk_report *r = c->r;
-	struct tk_finding *f;
-	va_list ap;
-	int rc;
-
-	if ((rc = tk_grow(&r->findings, &r->cap, r->nfindings + 1,
-	         sizeof(*r->findings))) < 0)
-		return rc;
-	f = &r->findings[r->nfindings];
-	memset(f, 0, sizeof(*f));
-	f->sev = sev;
-	f->update = c->cur;
-	if (commit != NULL)
-		git_oid_tostr(f->commit, sizeof(f->commit), commit);
-	va_start(ap, fmt);
-	rc = tk_buf_vprintf(&raw, fmt, ap);
-	va_end(ap);
-	if (rc == TK_ENOMEM ||
-	    tk_sanitize(&b, raw.ptr ? raw.ptr : "", raw.len, 4096) < 0 ||
-	    (f->what = tk_buf_detach(&b, NULL)) == NULL)
-		goto nomem;
-	if (subject != NULL &&
-	    (tk_sanitize(&b, subject, subject_len, 72) < 0 ||
-	        (f->subject = tk_buf_detach(&b, NULL)) == NULL))
-		goto nomem;
-	if (hint != NULL && (f->hint = tk_strdup(hint)) == NULL)
-		goto nomem;
-	r->nfindings++;
-	tk_buf_release(&raw);
-	return 0;
-nomem:
-	free(f->what);
-	free(f->subject);
-	tk_buf_release(&raw);
-	tk_buf_release(&b);
-	return tk_error_set(TK_ENOMEM, "out of memory");
-}
-
-int
-tk_check_record(struct tk_check *c, struct tk_rec *rec)
-{
-	struct tk_report *r = c->r;
-	struct tk_commit_record *cr;
-	const char *subj = "";
-	size_t sl = 0;
-	int rc;
-
-	if ((rc = tk_grow(&r->commits, &r->commits_cap, r->ncommits + 1,
-	         sizeof(*r->commits))) < 0)
-		return rc;
-	cr = &r->commits[r->ncommits];
-	memset(cr, 0, sizeof(*cr));
-	cr->update = c->cur;
-	git_oid_tostr(cr->id, sizeof(cr->id), &rec->id);
-	if (rec->c != NULL) {
-		subj = tk_commit_subject(rec->c, &sl);
-		if ((cr->author = tk_strndup(rec->c->author.email,
-		         rec->c->author.email_len > 254
-		             ? 254
-		             : rec->c->author.email_len)) == NULL)
-			return TK_ENOMEM;
-	}
-	if ((cr->subject = tk_strndup(subj, sl > 200 ? 200 : sl)) == NULL) {
-		free(cr->author);
-		return TK_ENOMEM;
-	}
-	cr->writers[0] = rec->author;
-	cr->writers[1] = rec->committer;
-	cr->writers[2] = rec->signer;
-	cr->chain = rec->chain;
-	rec->audit = r->ncommits++;
-	return 0;
-}
 
 static const struct tk_rolelist *
 kind_roles(const struct tk_rule *rule, enum tk_kind k)
@@ -113,36 +35,6 @@ pusher_desc(struct tk_check *c, struct tk_buf *b)
 	else
 		(void)tk_buf_puts(b, "the pusher");
 	return b->ptr ? b->ptr : "the pusher";
-}
-
-/* The env variables consulted, for messages. */
-static void
-env_list(const struct tk_policy *p, struct tk_buf *b)
-{
-	size_t i;
-
-	for (i = 0; i < p->npusher_env; i++)
-		(void)tk_buf_printf(b, "%s%s", i ? ", " : "", p->pusher_env[i]);
-	if (p->npusher_env == 0)
-		(void)tk_buf_puts(b, "none configured");
-}
-
-int
-tk_check_unknown_pusher(struct tk_check *c, const char *why_needed)
-{
-	struct tk_buf vars = TK_BUF_INIT(4096);
-	int rc;
-
-	env_list(c->p, &vars);
-	rc = tk_check_add(c, TK_SEV_DENY, NULL, NULL, 0,
-	    "the server's front end must report who pushes (see pusher.env "
-	    "in the policy), and that login must belong to an identity",
-	    "pusher unknown (%s; consulted: %s%s%s%s), so %s", c->pusher_why,
-	    vars.ptr ? vars.ptr : "", c->r->pusher_login ? "; login '" : "",
-	    c->r->pusher_login ? c->r->pusher_login : "",
-	    c->r->pusher_login ? "'" : "", why_needed);
-	tk_buf_release(&vars);
-	return rc;
 }
 
 static int

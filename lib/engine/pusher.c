@@ -5,7 +5,7 @@
  * through, so it is bounded and refused when it holds control characters;
  * it is never guessed.
  */
-#include "internal_check.h"
+#include "pusher.h"
 
 static int
 set_login(struct tk_check *c, const char *login)
@@ -51,4 +51,34 @@ tk_check_pusher(struct tk_check *c, const char *override)
 	if (c->r->pusher == NULL)
 		c->pusher_why = "the pusher login is not in the policy";
 	return 0;
+}
+
+/* The env variables consulted, for messages. */
+static void
+env_list(const struct tk_policy *p, struct tk_buf *b)
+{
+	size_t i;
+
+	for (i = 0; i < p->npusher_env; i++)
+		(void)tk_buf_printf(b, "%s%s", i ? ", " : "", p->pusher_env[i]);
+	if (p->npusher_env == 0)
+		(void)tk_buf_puts(b, "none configured");
+}
+
+int
+tk_check_unknown_pusher(struct tk_check *c, const char *why_needed)
+{
+	struct tk_buf vars = TK_BUF_INIT(4096);
+	int rc;
+
+	env_list(c->p, &vars);
+	rc = tk_check_add(c, TK_SEV_DENY, NULL, NULL, 0,
+	    "the server's front end must report who pushes (see pusher.env "
+	    "in the policy), and that login must belong to an identity",
+	    "pusher unknown (%s; consulted: %s%s%s%s), so %s", c->pusher_why,
+	    vars.ptr ? vars.ptr : "", c->r->pusher_login ? "; login '" : "",
+	    c->r->pusher_login ? c->r->pusher_login : "",
+	    c->r->pusher_login ? "'" : "", why_needed);
+	tk_buf_release(&vars);
+	return rc;
 }

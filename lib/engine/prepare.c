@@ -13,7 +13,7 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
-#include "internal_check.h"
+#include "prepare.h"
 #include "twokey/commit.h"
 #include "twokey/sshsig.h"
 #include "twokey/trailer.h"

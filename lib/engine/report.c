@@ -3,7 +3,7 @@
  * output as "remote:" lines.  Every text in a report was sanitized when it
  * was stored; ref names were checked for control characters on input.
  */
-#include "internal_check.h"
+#include "engine.h"
 
 static const char *
 sev_word(enum tk_severity s)
@@ -52,14 +52,25 @@ print_finding(FILE *f, const struct tk_report *r, const struct tk_updates *u,
 }
 
 int
+tk_report_print_findings(FILE *f, const struct tk_report *r,
+    const struct tk_updates *u, const char *prefix)
+{
+	size_t i;
+
+	for (i = 0; i < r->nfindings; i++)
+		if (print_finding(f, r, u, &r->findings[i], prefix) < 0)
+			return tk_error_set(TK_EIO, "cannot write the report");
+	return 0;
+}
+
+int
 tk_report_print(FILE *f, const struct tk_report *r, const struct tk_updates *u,
     const char *prefix)
 {
 	size_t i, k, n;
 
-	for (i = 0; i < r->nfindings; i++)
-		if (print_finding(f, r, u, &r->findings[i], prefix) < 0)
-			return tk_error_set(TK_EIO, "cannot write the report");
+	if (tk_report_print_findings(f, r, u, prefix) < 0)
+		return TK_EIO;
 	for (i = 0; i < r->nverdicts; i++) {
 		const struct tk_verdict *v = &r->verdicts[i];
 

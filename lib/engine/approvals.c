@@ -9,7 +9,7 @@
  * an identity, is not revoked and is valid now; the email written in the
  * trailer belongs to that same identity.
  */
-#include "internal_check.h"
+#include "approvals.h"
 #include "twokey/commit.h"
 #include "twokey/sshsig.h"
 #include "twokey/trailer.h"

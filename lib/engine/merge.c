@@ -10,7 +10,7 @@
 #include <git2/sys/mempack.h>
 #include <git2/sys/odb_backend.h>
 
-#include "internal_check.h"
+#include "merge.h"
 #include "twokey/commit.h"
 
 static int

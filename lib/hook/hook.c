@@ -137,18 +137,32 @@ decide(enum tk_hook_kind kind, git_repository *repo, struct tk_policy *p,
 	if (rc < 0) {
 		snprintf(err, sizeof(err), "%s", tk_error_last());
 		push.error = err;
+	}
+	/*
+	 * Record first, then tell: a verdict the log does not hold stands for
+	 * nothing, so the pusher must never read "accepted" for a push that
+	 * the missing record then refuses.
+	 */
+	if (tk_audit_write(p, u, &report, &push) < 0) {
+		snprintf(err, sizeof(err), "%s", tk_error_last());
+		if (rc == 0)
+			(void)tk_report_print_findings(
+			    stderr, &report, u, prefix());
+		fprintf(stderr,
+		    "%serror: the audit log is unavailable, so the decision "
+		    "could not be recorded: %s\n",
+		    prefix(), err);
+		fprintf(stderr,
+		    "%srefusing the push: nothing is accepted unrecorded\n",
+		    prefix());
+		status = 1;
+	} else if (rc < 0)
 		status = refuse(err);
-	} else if (tk_report_print(stderr, &report, u,
-	               report.refused ? prefix() : "twokey: ") < 0)
+	else if (tk_report_print(stderr, &report, u,
+	             report.refused ? prefix() : "twokey: ") < 0)
 		status = refuse(tk_error_last());
 	else
 		status = report.refused ? 1 : 0;
-	/* Nothing is accepted unrecorded. */
-	if (tk_audit_write(p, u, &report, &push) < 0) {
-		fprintf(stderr, "%serror: the audit log is unavailable: %s\n",
-		    prefix(), tk_error_last());
-		status = refuse("nothing is accepted unrecorded");
-	}
 	tk_report_release(&report);
 	return status;
 }

@@ -1,0 +1,83 @@
+/*
+ * Private to lib/engine: the state of one tk_check_run(), the records of
+ * the commits it inspects, and the findings sink.
+ *
+ * The engine is a one-way stack; each file includes only the headers of
+ * the layers below it:
+ *   check.c        rule matching, roles, verdicts (tk_check_run)
+ *   commits.c      entering commits, chain, owners, promote-from
+ *   pusher.c       who pushes
+ *   approvals.c    the separation rule for one chain commit
+ *   signatures.c   signed commits
+ *   merge.c        clean-merge recomputation
+ *   prepare.c      parsing and verifying on a pool of threads
+ *   findings.c     tk_check_add, tk_check_record (the sink)
+ *   idset.c        a set of identities
+ */
+#ifndef TK_ENGINE_H
+#define TK_ENGINE_H
+
+#include "internal.h"
+#include "idset.h"
+#include "twokey/check.h"
+#include "twokey/policy.h"
+
+struct tk_check {
+	git_repository *repo;
+	const struct tk_policy *p;
+	struct tk_updates *u;
+	struct tk_report *r;
+	int64_t now;
+	const char *pusher_why; /* why the pusher is unknown */
+	/* Tips of existing refs that vouch for their commits (see vouched) */
+	git_oid *vouched[2];
+	size_t nvouched[2];
+	bool vouched_ready[2];
+	size_t cur; /* the update being decided */
+	git_odb_backend *mempack; /* scratch store for merge checks */
+};
+
+/*
+ * Records a finding about the current update.  commit may be NULL; subject
+ * (raw commit bytes) and hint may be NULL; the message is formatted.  All
+ * text is sanitized here.  Returns 0 or TK_ENOMEM.
+ */
+int tk_check_add(struct tk_check *c, enum tk_severity sev,
+    const git_oid *commit, const char *subject, size_t subject_len,
+    const char *hint, const char *fmt, ...) TK_PRINTF(7, 8);
+
+/* A signature checked by a worker thread (see prepare.c). */
+struct tk_sigres {
+	int status; /* 0: verifies; else why not (message in error) */
+	bool parsed; /* the signature parsed: keyblob and fp are set */
+	char *error;
+	unsigned char *keyblob; /* the signing key, as a policy lookup key */
+	size_t keylen;
+	char *fp; /* its fingerprint, for messages */
+};
+
+struct tk_approval_list;
+
+/* One entering commit of the update being decided. */
+struct tk_rec {
+	git_oid id;
+	struct tk_commit *c; /* NULL when unreadable (a finding was made) */
+	int load_status; /* why c is NULL */
+	char *load_error;
+	struct tk_sigres csig; /* its SSH commit signature, when it has one */
+	struct tk_approval_list *apps; /* chain commits: its approvals */
+	int apps_status; /* why apps is NULL */
+	char *apps_error;
+	struct tk_sigres *asig; /* per approval */
+	const struct tk_identity *author, *committer, *signer;
+	size_t owner; /* the chain commit that answers for it */
+	bool chain; /* on the first-parent chain from the tip */
+	size_t audit; /* index into the report's commit records */
+};
+
+#define TK_NO_OWNER ((size_t)-1)
+
+/* Appends rec's commit record to the report (rec->audit set). */
+int tk_check_record(struct tk_check *c, struct tk_rec *rec);
+
+#endif

@@ -1,0 +1,15 @@
+/*
+ * Private to lib/engine.
+ */
+#ifndef TK_ENGINE_MERGE_H
+#define TK_ENGINE_MERGE_H
+
+#include "engine.h"
+
+/*
+ * Whether merge commit rec is exactly the automatic merge of its parents
+ * (1), or hides changes of its own or resolved conflicts (0); <0 on error.
+ */
+int tk_merge_is_clean(struct tk_check *c, const struct tk_rec *rec);
+
+#endif

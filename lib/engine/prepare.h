@@ -1,0 +1,21 @@
+/*
+ * Private to lib/engine.
+ */
+#ifndef TK_ENGINE_PREPARE_H
+#define TK_ENGINE_PREPARE_H
+
+#include "engine.h"
+
+/*
+ * Reads, parses and verifies, on a pool of threads (TWOKEY_THREADS, else
+ * one per processor): every commit's object and signature, then the
+ * approvals of the chain commits.  Results go into the recs; the return
+ * is 0 or an error that stops the check.
+ */
+int tk_prepare_commits(struct tk_check *c, struct tk_rec *recs, size_t n);
+int tk_prepare_approvals(struct tk_check *c, struct tk_rec *recs,
+    const size_t *chain, size_t nchain);
+void tk_rec_release(struct tk_rec *r);
+void tk_sigres_release(struct tk_sigres *s);
+
+#endif
