@@ -1,5 +1,5 @@
 /*
- * twokey: the audit log (DESIGN.md, "Audit record").
+ * twokey: the audit log (docs/spec.md, "Audit record").
  *
  * One JSON object a line.  Each record ends with
  *   ,"prev":"<hex>","hash":"<hex>"[,"hmac":"<hex>"]}

@@ -1,5 +1,6 @@
 /*
- * twokey: the policy file (DESIGN.md, "Policy file (YAML), v1").
+ * twokey: the policy file (version 1; every key in twokey-policy(5),
+ * docs/man/twokey-policy.5).
  *
  * A loaded policy is immutable: every struct below is read-only once
  * tk_policy_load() returned it, so worker threads may share it.

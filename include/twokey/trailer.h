@@ -1,6 +1,6 @@
 /*
- * twokey: Approved-by trailers and the approval payload (DESIGN.md,
- * "Approval trailer, v1").
+ * twokey: Approved-by trailers and the approval payload (docs/spec.md,
+ * "Approval trailer v1" and "Approval payload v1").
  */
 #ifndef TWOKEY_TRAILER_H
 #define TWOKEY_TRAILER_H
@@ -50,7 +50,7 @@ struct tk_approval_list {
  * signature decoding to more than TK_SSHSIG_MAX_BLOB bytes gives
  * TK_ETOOBIG.  *out (free with tk_approval_list_free) is NULL on failure.
  *
- * The rules where DESIGN.md leaves room:
+ * The finer points, as docs/spec.md words them too:
  * - "Key:value" without a space after the ':' is a trailer, as for git; a
  *   space or tab before the ':' makes the line (so the block) not one.
  * - Paragraphs are runs of non-blank lines; leading blank lines do not make

@@ -1,11 +1,11 @@
 /*
- * Approved-by trailers and the approval payload (DESIGN.md, "Approval
- * trailer, v1").
+ * Approved-by trailers and the approval payload (docs/spec.md, "Approval
+ * trailer v1" and "Approval payload v1").
  *
  * The message is attacker text of up to TK_COMMIT_MAX_SIZE bytes.  Every
  * function here walks it front to back a bounded number of times, so the
  * cost stays linear however the lines, paragraphs, trailers and folds are
- * arranged.  The rules are DESIGN's and nothing more: no "---" divider and
+ * arranged.  The rules are the spec's and nothing more: no "---" divider and
  * no "mostly trailers" heuristic as in git or libgit2, because the signer
  * ("twokey approve") and the verifier must cut exactly the same bytes.
  */
@@ -54,7 +54,7 @@ is_hspace(char c)
 	return c == ' ' || c == '\t';
 }
 
-/* DESIGN: a blank line is empty or only spaces, tabs and CR. */
+/* docs/spec.md: a blank line is empty or only spaces, tabs and CR. */
 static bool
 is_blank(const char *p, const char *e)
 {

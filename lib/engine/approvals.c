@@ -1,8 +1,9 @@
 /*
- * The separation rule for one change (DESIGN.md, points 3 to 5): count the
- * valid approvals of distinct identities, each holding a role of `from`,
- * none of them a writer of the change (nor the pusher, when the rule says
- * so), and compare with `min` and the per-role minimums of `require`.
+ * The separation rule for one change (docs/spec.md, "Entering commits and
+ * the separation rule" and "Valid approvals"): count the valid approvals
+ * of distinct identities, each holding a role of `from`, none of them a
+ * writer of the change (nor the pusher, when the rule says so), and
+ * compare with `min` and the per-role minimums of `require`.
  *
  * A valid approval: the trailer parses; its SSHSIG verifies with namespace
  * "twokey-approval" over this commit's approval payload; its key belongs to
@@ -219,7 +220,7 @@ mentions_approval(const char *msg, size_t len)
 
 /*
  * git commit --trailer puts a trailer where git sees a trailer block,
- * which can be a paragraph twokey (following DESIGN.md strictly) does not
+ * which can be a paragraph twokey (following docs/spec.md strictly) does not
  * read: say so instead of silently counting nothing.
  */
 static int

@@ -1,9 +1,10 @@
 /*
  * The commits entering a ref, and the checks on them.
  *
- * Entering commits (DESIGN.md, Vocabulary): reachable from the new value
- * and not from the old one; for a created ref, not from any existing ref
- * that an enforced approval-requiring rule protects.  Never "--not --all":
+ * Entering commits (docs/spec.md, "Entering commits and the separation
+ * rule"): reachable from the new value and not from the old one; for a
+ * created ref, not from any existing ref that an enforced
+ * approval-requiring rule protects.  Never "--not --all":
  * that would let an unapproved commit already pushed to a feature branch be
  * fast-forwarded onto a protected one.
  */

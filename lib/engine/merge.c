@@ -1,7 +1,8 @@
 /*
  * Evil merges.  A merge commit may carry changes of its own that neither
  * parent had; then its author, committer and signer wrote code too and
- * cannot approve it (DESIGN.md, the separation rule, point 2).
+ * cannot approve it (docs/spec.md, "Entering commits and the separation
+ * rule": evil merges).
  *
  * The automatic merge is recomputed with libgit2.  Merging content writes
  * blobs, and in pre-receive the object store is git's quarantine, so an

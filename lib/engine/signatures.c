@@ -1,9 +1,10 @@
 /*
- * Signed commits (DESIGN.md): every entering commit carries a git signature
- * that verifies, in-process, over the payload git itself signs (the raw
- * object minus every gpgsig* header, see tk_commit_parse), with namespace
- * "git", by a key of its author's or committer's identity that is neither
- * revoked nor outside its validity window at push time.  The commit date is
+ * Signed commits (docs/spec.md, "Signed commits"): every entering commit
+ * carries a git signature that verifies, in-process, over the payload git
+ * itself signs (the raw object minus every gpgsig* header, see
+ * tk_commit_parse), with namespace "git", by a key of its author's or
+ * committer's identity that is neither revoked nor outside its validity
+ * window at push time.  The commit date is
  * the pusher's to choose, so it plays no part.
  */
 #include "signatures.h"

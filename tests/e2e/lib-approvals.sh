@@ -4,7 +4,7 @@
 # Keys are made at test time with ssh-keygen; approvals are made with the
 # real `twokey approve` (in a repository configured with the reviewer's
 # user.name and user.email) or with ssh-keygen -Y sign over a payload built
-# here in shell, exactly as DESIGN.md ("Approval trailer, v1") says; commits
+# here in shell, exactly as docs/spec.md ("Approval payload v1") says; commits
 # are signed by git itself (gpg.format=ssh).
 
 KEYS="$TRASH/keys"
@@ -37,7 +37,7 @@ approve_tk() {
 }
 
 # payload_of WORKDIR COMMIT: the approval payload, built from the raw commit
-# object per DESIGN.md: magic line, tree, parents, the author header value
+# object per docs/spec.md: magic line, tree, parents, the author header value
 # byte for byte, a blank line, then the message without its Approved-by
 # trailers (and their continuation lines), trailing blank lines dropped,
 # ending with exactly one newline.

@@ -1,6 +1,6 @@
 #!/bin/sh
-# Approvals (DESIGN.md, "The separation rule" points 3 to 5 and "Approval
-# trailer, v1"), end to end: keys made now (ed25519, ecdsa, rsa-3072),
+# Approvals (docs/spec.md, "Entering commits and the separation rule",
+# "Valid approvals" and "Approval trailer v1"), end to end: keys made now (ed25519, ecdsa, rsa-3072),
 # approvals from the real `twokey approve` and from ssh-keygen -Y sign over
 # a payload built here, trailers added with git commit --amend --trailer,
 # real pushes through the pre-receive hook with GL_USER set.
@@ -133,7 +133,7 @@ check "twokey approve (ecdsa) printed a trailer" sh -c \
 	"printf '%s\\n' '$t_carol' | grep -Eqx 'Approved-by: carol <carol@example.com> sshsig:U1NIU0lH[A-Za-z0-9+/=]+'"
 t_bob=$(approve_tk bob bob "$c")
 t_bob_raw=$(approve_raw bob "bob" bob@example.com "$w" "$c")
-check "twokey approve and ssh-keygen -Y sign over the DESIGN payload agree byte for byte (ed25519)" \
+check "twokey approve and ssh-keygen -Y sign over the spec payload agree byte for byte (ed25519)" \
 	test "$t_bob" = "$t_bob_raw"
 add_trailers "$w" alice@example.com "$t_carol"
 h=$(head_of "$w")
@@ -382,7 +382,7 @@ h=$(head_of "$w")
 expect_push accept "with a real approval beside it: accepted" dave "$w" \
 	HEAD:refs/heads/solo/bare refs/heads/solo/bare "$h" \
 	"^remote: twokey: accepted refs/heads/solo/bare under rule 'solo'( |$)"
-# DESIGN.md: such a line "is reported and ignored", also when not needed.
+# docs/spec.md: such a line is reported and ignored, also when not needed.
 check "the bare Approved-by line is reported on the accepted push too" \
 	expect_out "^remote: twokey: .*bob@example\\.com.*sshsig"
 

@@ -1,6 +1,6 @@
 #!/bin/sh
-# Merges and the first-parent chain (DESIGN.md, "The separation rule" points
-# 1 and 2): a merge on the chain answers for the entering commits it brings
+# Merges and the first-parent chain (docs/spec.md, "Entering commits and the
+# separation rule"): a merge on the chain answers for the entering commits it brings
 # in, and its own author/committer/signer are writers when the merge is
 # evil (tree differs from the automatic merge) or conflicted; every commit
 # on the chain needs approvals, also when it reached the server earlier on

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Signed commits (DESIGN.md, "Signed commits"): with signed-commits: true,
+# Signed commits (docs/spec.md, "Signed commits"): with signed-commits: true,
 # every entering commit carries an SSH signature (namespace git, over the
 # raw object minus its gpgsig* headers) by a key of its author's or
 # committer's identity, valid at push time.  Commits are signed by git

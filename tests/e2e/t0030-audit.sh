@@ -1,5 +1,5 @@
 #!/bin/sh
-# The audit log (DESIGN.md, "Audit record"; README, "The audit log"), end to
+# The audit log (docs/spec.md, "Audit record"; docs/audit.md), end to
 # end: real pushes (accepted, refused, warn mode, approved with counted and
 # refused approvals, with push options and client addresses) and the
 # records they leave; no secret from the environment in the log; tampering

@@ -1,5 +1,5 @@
 /*
- * Unit tests for the audit log (DESIGN.md, "Audit record";
+ * Unit tests for the audit log (docs/spec.md, "Audit record";
  * include/twokey/audit.h): tk_json_string on hostile bytes, checked
  * against an independent strict UTF-8 oracle and parsed back with the
  * reader of "twokey audit show"; tk_audit_format on a hand-built report;

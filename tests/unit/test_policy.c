@@ -1,5 +1,5 @@
 /*
- * Unit tests for the policy loader (DESIGN.md, "Policy file (YAML), v1"):
+ * Unit tests for the policy loader (twokey-policy(5)):
  * a valid policy and its defaults, every refusal with its exact
  * "file:line:column:" prefix and key path, file-level limits, and the
  * identity lookups, including a policy of 10,000 identities.

@@ -1,6 +1,6 @@
 /*
  * Unit tests for Approved-by trailers, the canonical message and the
- * approval payload (DESIGN.md, "Approval trailer, v1").  The approval
+ * approval payload (docs/spec.md, "Approval trailer v1").  The approval
  * fixtures were made with git ("git commit --amend --trailer") and signed
  * by ssh-keygen over a payload built by the fixture script in shell.
  */
@@ -50,7 +50,7 @@ static const struct approvals_case approvals_cases[] = {
     {"block with a non-trailer line", "S\n\n" BOB "\nnot a trailer\n", 0,
         {{0}}},
     {"non-trailer line first", "S\n\nSee below.\n" BOB "\n", 0, {{0}}},
-    /* Where git's heuristics see a block and DESIGN does not. */
+    /* Where git's heuristics see a block and docs/spec.md does not. */
     {"git's 25% rule: prose plus Signed-off-by",
         "S\n\nSome text\nSigned-off-by: A <a@x>\n" BOB "\n", 0, {{0}}},
     {"git's --- divider", "S\n\nBody\n\n" BOB "\n---\nnotes\n", 0, {{0}}},
@@ -409,7 +409,7 @@ static const struct canon_case canon_cases[] = {
     {"S\n\n" BOB "\nnot a trailer\n", "S\n\n" BOB "\nnot a trailer\n"},
     {"S\n\n" BOB "\n\nTail\n", "S\n\n" BOB "\n\nTail\n"},
     {"S\n\nApproved-by : x\n", "S\n\nApproved-by : x\n"},
-    /* Not a block for DESIGN, so the approval stays in what is signed. */
+    /* Not a block for the spec, so the approval stays in what is signed. */
     {"S\n\nText\nSigned-off-by: A\n" BOB "\n",
         "S\n\nText\nSigned-off-by: A\n" BOB "\n"},
     {"S\n\n" BOB "\n---\nnotes\n", "S\n\n" BOB "\n---\nnotes\n"},
