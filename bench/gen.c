@@ -19,7 +19,7 @@
  * authored and committed by identity i % K and, unless --unsigned,
  * SSH-signed (namespace git) by that identity's key, with A (default 2)
  * Approved-by trailers by other identities, each an SSHSIG (namespace
- * twokey-approval) over the approval payload of README.md.  --list writes
+ * twokey-approval) over the approval payload of docs/spec.md.  --list writes
  * every commit id, oldest first.  --fault I:KIND spoils commit I (0-based)
  * in one way, to check that the baseline and twokey agree:
  *   one-approval   only one Approved-by trailer

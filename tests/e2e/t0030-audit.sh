@@ -474,7 +474,7 @@ rec rechain "$KLOG" "$TRASH/dropped.jsonl" drop 2
 check "hmac dropped: detected with the key at line 1" sh -c \
 	"[ $? -eq 1 ] && grep -q '^$TRASH/dropped.jsonl:1: no HMAC' '$TRASH/v.out'"
 
-# --- rotation (README, "Rotation") -------------------------------------------------
+# --- rotation (docs/audit.md, "Rotation and retention") ----------------------
 export TWOKEY_CONFIG="$TRASH/policy.yaml"
 mv "$LOG" "$LOG.1"
 push_as dave "$w" origin "$base:refs/heads/after-rotation"

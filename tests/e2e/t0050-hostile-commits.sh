@@ -1,5 +1,5 @@
 #!/bin/sh
-# Hostile pushes (README "Resource bounds"; issue "Robustness", part 4):
+# Hostile pushes (twokey-policy(5), "RESOURCE BOUNDS"; issue "Robustness", part 4):
 # commits, trailers, signatures, ref names, pusher variables and object
 # formats built to break a parser or a bound, each pushed at a protected
 # ref (approvals min 1, signed-commits, role lists).  Each must be handled

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Hostile policy files (README "Resource bounds" and "The policy file";
+# Hostile policy files (twokey-policy(5), "RESOURCE BOUNDS" and "VALIDATION";
 # issue "Robustness", part 4).  A policy that cannot be used refuses every
 # push, to any ref, naming file:line:column where there is one, and
 # `twokey config check` says so with exit status 1, quickly; the hook never

@@ -40,7 +40,8 @@ for f in /usr/bin/twokey /usr/bin/twokey-pre-receive /usr/bin/twokey-update \
 	/usr/share/man/man1/twokey.1 /usr/share/man/man1/twokey-pre-receive.1 \
 	/usr/share/man/man1/twokey-update.1 /usr/share/man/man5/twokey-policy.5 \
 	/usr/share/doc/twokey/examples/policy.example.yaml \
-	/usr/share/doc/twokey/README.md /usr/share/doc/twokey/decisions.md; do
+	/usr/share/doc/twokey/README.md /usr/share/doc/twokey/docs/decisions.md \
+	/usr/share/doc/twokey/docs/spec.md /usr/share/doc/twokey/docs/glossary.md; do
 	grep -qx "$f" "$TRASH/files" || missing="$missing $f"
 done
 check "the package holds the programs, man pages, docs and example" \
@@ -121,18 +122,22 @@ p="$TRASH/prefix"
 check "cmake --install build-pkg --prefix P" \
 	quiet cmake --install "$TK_SRC/build-pkg" --prefix "$p"
 (cd "$p" && find . -type f | sed 's|^\./||' | LC_ALL=C sort) >"$TRASH/layout"
-cat >"$TRASH/layout.want" <<'EOF'
+# Every docs/*.md of the source tree is installed under docs/ beside the
+# README, so that the README's links hold there too.
+{
+	cat <<'EOF'
 bin/twokey
 bin/twokey-pre-receive
 bin/twokey-update
 share/doc/twokey/README.md
-share/doc/twokey/decisions.md
 share/doc/twokey/examples/policy.example.yaml
 share/man/man1/twokey-pre-receive.1
 share/man/man1/twokey-update.1
 share/man/man1/twokey.1
 share/man/man5/twokey-policy.5
 EOF
+	(cd "$TK_SRC" && for f in docs/*.md; do echo "share/doc/twokey/$f"; done)
+} | LC_ALL=C sort >"$TRASH/layout.want"
 check "the installed layout is exactly the expected one" \
 	diff -u "$TRASH/layout.want" "$TRASH/layout"
 check "installed programs are executable" \
@@ -184,7 +189,7 @@ mkdir "$root"
 tar -C "$root" -xzf "$TRASH/ghes.tar.gz"
 check "the bundled policy is the one given" cmp "$TRASH/ghes-policy.yaml" "$root/etc/twokey/policy.yaml"
 # A hook script as GitHub Enterprise Server would run it from the hook
-# repository (the README's recipe).
+# repository (the recipe in docs/servers.md).
 printf '#!/bin/sh\nexec /bin/twokey-pre-receive\n' >"$root/twokey.sh"
 chmod 755 "$root/twokey.sh"
 

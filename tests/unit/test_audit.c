@@ -1417,9 +1417,9 @@ test_audit__chain_rotation_split(void **state)
 }
 
 /*
- * README, "Rotation": rename the log, the hook creates a new file, "and
- * the new file's first record links to the old file's last hash, so the
- * chain continues across files".
+ * docs/audit.md, "Rotation and retention": rename the log, the hook
+ * creates a new file, "whose first record links to the old file's last
+ * hash (read from the head file), so the chain continues across files".
  */
 static void
 test_audit__chain_rotation_by_rename(void **state)
@@ -1509,7 +1509,7 @@ rechain(struct lines *ls, enum rechain_hmac mode, size_t edit_at)
 }
 
 /*
- * README, "Rotation": the head file next to the log names the newest
+ * docs/spec.md, "Head file": the head file next to the log names the newest
  * record, so the writer also notices a log whose last records were cut
  * off at a line boundary, which the chain alone cannot show.
  */
