@@ -35,7 +35,17 @@ struct tk_update {
 	git_oid old_id; /* zero for a create */
 	git_oid new_id; /* zero for a delete */
 	enum tk_kind kind;
+	/*
+	 * The ref git writes when it differs from ref: the end of the chain
+	 * when ref is a symbolic ref on the server, as seen inside
+	 * $GIT_NAMESPACE.  NULL otherwise.  Rules are matched on it.
+	 */
+	char *target;
+	char *broken; /* why git's ref cannot be determined, or NULL */
 };
+
+/* The ref an update writes: its target, else the pushed name. */
+#define TK_UPDATE_NAME(up) ((up)->target != NULL ? (up)->target : (up)->ref)
 
 struct tk_updates {
 	struct tk_update *items;

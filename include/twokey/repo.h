@@ -39,4 +39,43 @@ int tk_walk_entering(git_oid **out, size_t *n, git_repository *repo,
 int tk_split_alternates(
     const char *list, int (*fn)(const char *dir, void *arg), void *arg);
 
+/*
+ * Symbolic refs: git follows at most this many names (the pushed one
+ * included) before it calls a symbolic ref broken (refs.c SYMREF_MAXDEPTH).
+ */
+#define TK_SYMREF_MAXDEPTH 5
+/* Longest $GIT_NAMESPACE prefix accepted. */
+#define TK_REPO_NS_MAX 4096
+
+/*
+ * The prefix git puts before every ref name under the namespace raw (the
+ * value of $GIT_NAMESPACE), as git's expand_namespace() builds it: each
+ * '/'-separated part p gives "refs/namespaces/p/", empty parts are skipped,
+ * so "a/b" is "refs/namespaces/a/refs/namespaces/b/".  NULL or "" gives "".
+ * Refuses (TK_EINVAL) what git dies on: a trailing '/', a part that is not
+ * a valid ref name component.  *out (caller frees) is NULL on failure.
+ */
+int tk_repo_ns_prefix(char **out, const char *raw);
+
+/*
+ * The name under which the repository stores the ref the hooks call name
+ * (for example "refs/notes/twokey"): name itself, or inside $GIT_NAMESPACE
+ * when that is set, as git itself looks refs up.  Every ref twokey reads on
+ * the server is looked up through this.  *out (caller frees) is NULL on
+ * failure (a bad $GIT_NAMESPACE: TK_EINVAL).
+ */
+int tk_repo_ref_name(char **out, const char *name);
+
+/*
+ * The ref git-receive-pack writes when it updates name (a full name as
+ * stored, namespace prefix included): name itself when it is a direct ref
+ * or does not exist, else the end of its chain of symbolic refs, whether
+ * that end exists (git then creates it) or not.  Like git, follows at most
+ * TK_SYMREF_MAXDEPTH names.  TK_EINVAL with a message for what git refuses
+ * as a broken symref (a loop, a longer chain, a target that is not a valid
+ * ref name) and for a ref that cannot be read; TK_ENOMEM.  *out (caller
+ * frees) is NULL on failure.
+ */
+int tk_repo_resolve_ref(char **out, git_repository *repo, const char *name);
+
 #endif

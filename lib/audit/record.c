@@ -186,7 +186,13 @@ ref_record(struct tk_buf *b, const struct tk_policy *p,
 			(void)tk_buf_puts(b, m++ ? "," : "");
 			commit_record(b, p, &r->commits[k]);
 		}
-	(void)tk_buf_puts(b, "]}");
+	(void)tk_buf_putc(b, ']');
+	/* the pushed name was a symbolic ref: the ref git wrote */
+	if (u->items[i].target != NULL) {
+		(void)tk_buf_puts(b, ",\"target\":");
+		(void)jstr(b, u->items[i].target);
+	}
+	(void)tk_buf_putc(b, '}');
 }
 
 static const char *
@@ -202,6 +208,7 @@ tk_audit_format(struct tk_buf *b, const struct tk_policy *p,
     const struct tk_updates *u, const struct tk_report *r,
     const struct tk_audit_push *push)
 {
+	const char *ns;
 	size_t i;
 
 	(void)header(b, r, push);
@@ -226,6 +233,11 @@ tk_audit_format(struct tk_buf *b, const struct tk_policy *p,
 		(void)tk_buf_putc(b, '}');
 	}
 	(void)tk_buf_putc(b, ']');
+	/* ref names above are as seen inside this namespace */
+	if ((ns = getenv("GIT_NAMESPACE")) != NULL && *ns != '\0') {
+		(void)tk_buf_puts(b, ",\"namespace\":");
+		(void)tk_json_string(b, ns, strnlen(ns, TK_REF_MAX_LEN));
+	}
 	/* Any failure above is kept in the buffer: check once. */
 	return b->err;
 }

@@ -7,6 +7,7 @@
 #include "engine.h"
 #include "commits.h"
 #include "pusher.h"
+#include "refnames.h"
 #include "twokey/commit.h"
 
 static const struct tk_rolelist *
@@ -94,21 +95,52 @@ settle(struct tk_check *c, size_t first, const struct tk_rule *rule)
 		c->r->refused = true;
 }
 
+/* Rules are matched on the ref git writes (refnames.c). */
+static int
+match_rule(struct tk_check *c, const struct tk_update *up,
+    const struct tk_rule **rule, bool *stop)
+{
+	const char *name = TK_UPDATE_NAME(up);
+	int rc;
+
+	*stop = true;
+	*rule = NULL;
+	if (up->broken != NULL)
+		return tk_check_add(c, TK_SEV_DENY, NULL, NULL, 0,
+		    "an admin should repair or remove the symbolic ref",
+		    "cannot tell which ref git would write: %s", up->broken);
+	if (tk_policy_match(rule, c->p, name) < 0)
+		return tk_check_add(c, TK_SEV_DENY, NULL, NULL, 0,
+		    "fix the rule's pattern in the policy", "policy error: %s",
+		    tk_error_last());
+	if ((rc = tk_check_special(c, *rule, name, stop)) < 0 || *stop) {
+		*rule = NULL;
+		return rc;
+	}
+	if (up->target != NULL &&
+	    (rc = tk_check_add(c, TK_SEV_NOTE, NULL, NULL, 0, NULL,
+	         "'%s' is a symbolic ref: git writes '%s', so its rule "
+	         "decides",
+	         up->ref, up->target)) < 0)
+		return rc;
+	*stop = false;
+	return 0;
+}
+
 static int
 check_update(struct tk_check *c)
 {
 	const struct tk_update *up = &c->u->items[c->cur];
 	const struct tk_rule *rule = NULL;
 	size_t first = c->r->nfindings;
-	int rc, m;
+	bool stop;
+	int rc;
 
-	m = tk_policy_match(&rule, c->p, up->ref);
-	if (m < 0) {
-		rc = tk_check_add(c, TK_SEV_DENY, NULL, NULL, 0,
-		    "fix the rule's pattern in the policy", "policy error: %s",
-		    tk_error_last());
-		settle(c, first, NULL);
+	if ((rc = match_rule(c, up, &rule, &stop)) < 0)
 		return rc;
+	if (stop) {
+		settle(c, first, NULL);
+		return 0;
 	}
 	c->r->verdicts[c->cur].rule = rule;
 	if (rule == NULL)
@@ -142,6 +174,8 @@ tk_check_run(struct tk_report *report, git_repository *repo,
 		return TK_ENOMEM;
 	report->nverdicts = u->n;
 	if ((rc = tk_check_pusher(&c, opts ? opts->pusher_login : NULL)) < 0 ||
+	    (rc = tk_check_namespace(&c)) < 0 ||
+	    (rc = tk_check_resolve(&c)) < 0 ||
 	    (rc = tk_updates_classify(u, repo)) < 0)
 		goto out;
 	for (i = 0; i < u->n; i++) {
@@ -152,6 +186,7 @@ tk_check_run(struct tk_report *report, git_repository *repo,
 out:
 	free(c.vouched[0]);
 	free(c.vouched[1]);
+	free(c.ns);
 	if (rc < 0)
 		report->refused = true;
 	return rc;

@@ -13,6 +13,7 @@
 #include "merge.h"
 #include "prepare.h"
 #include "pusher.h"
+#include "refnames.h"
 #include "signatures.h"
 #include "twokey/commit.h"
 #include "twokey/repo.h"
@@ -29,6 +30,23 @@ vouches(const struct tk_rule *r, bool need_signed)
 	    (!need_signed || r->signed_commits);
 }
 
+/*
+ * The rule governing an existing ref, by its name inside the namespace
+ * (refs outside it are other repositories); NULL for none, for a ref of
+ * another namespace, and for a name its rule does not name explicitly.
+ */
+static const struct tk_rule *
+governing_rule(const struct tk_check *c, const char *stored)
+{
+	const struct tk_rule *rule = NULL;
+
+	if (strncmp(stored, c->ns, c->nslen) != 0 ||
+	    tk_policy_match(&rule, c->p, stored + c->nslen) != 1 ||
+	    !tk_rule_names_explicitly(rule, stored + c->nslen))
+		return NULL;
+	return rule;
+}
+
 static int
 collect_vouched(struct tk_check *c, bool need_signed)
 {
@@ -43,8 +61,8 @@ collect_vouched(struct tk_check *c, bool need_signed)
 		return tk_error_set(TK_EGIT, "cannot list refs");
 	while ((r = git_reference_next(&ref, it)) == 0) {
 		if (git_reference_type(ref) == GIT_REFERENCE_DIRECT &&
-		    tk_policy_match(&rule, c->p, git_reference_name(ref)) ==
-		        1 &&
+		    (rule = governing_rule(c, git_reference_name(ref))) !=
+		        NULL &&
 		    vouches(rule, need_signed) &&
 		    git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) == 0) {
 			if ((rc = tk_grow(&c->vouched[k], &cap,
@@ -258,31 +276,32 @@ static int
 check_promote(struct tk_check *c, const struct tk_rule *rule,
     const git_oid *tip, const git_oid *hide, size_t nhide)
 {
-	git_oid *h = NULL, *left = NULL;
-	git_reference *ref = NULL;
-	git_object *o = NULL;
+	git_oid *h = NULL, *left = NULL, from;
+	char *why = NULL;
 	size_t nleft = 0;
+	bool found;
 	int rc;
 
-	if (git_reference_lookup(&ref, c->repo, rule->promote_from) < 0 ||
-	    git_reference_peel(&o, ref, GIT_OBJECT_COMMIT) < 0) {
-		git_reference_free(ref);
-		return tk_check_add(c, TK_SEV_DENY, NULL, NULL, 0,
-		    "push the commits to that ref first",
-		    "the rule only accepts commits already on %s "
-		    "(promote-from), which does not exist",
-		    rule->promote_from);
+	/* inside the namespace, as git itself reads the ref */
+	if ((rc = tk_check_ref_commit(
+	         c, rule->promote_from, &from, &found, &why)) < 0 ||
+	    !found) {
+		if (rc == 0)
+			rc = tk_check_add(c, TK_SEV_DENY, NULL, NULL, 0,
+			    "push the commits to that ref first",
+			    "the rule only accepts commits already on %s "
+			    "(promote-from), which %s%s",
+			    rule->promote_from,
+			    why ? "cannot be read: " : "does not exist",
+			    why ? why : "");
+		free(why);
+		return rc;
 	}
-	if ((h = tk_calloc(nhide + 1, sizeof(*h))) == NULL) {
-		git_object_free(o);
-		git_reference_free(ref);
+	if ((h = tk_calloc(nhide + 1, sizeof(*h))) == NULL)
 		return TK_ENOMEM;
-	}
 	if (nhide > 0)
 		memcpy(h, hide, nhide * sizeof(*h));
-	git_oid_cpy(&h[nhide], git_object_id(o));
-	git_object_free(o);
-	git_reference_free(ref);
+	git_oid_cpy(&h[nhide], &from);
 	rc = tk_walk_entering(
 	    &left, &nleft, c->repo, tip, h, nhide + 1, TK_MAX_ENTERING);
 	if (rc == 0 && nleft > 0)

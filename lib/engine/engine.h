@@ -35,6 +35,8 @@ struct tk_check {
 	bool vouched_ready[2];
 	size_t cur; /* the update being decided */
 	git_odb_backend *mempack; /* scratch store for merge checks */
+	char *ns; /* $GIT_NAMESPACE's ref prefix, "" without one */
+	size_t nslen;
 };
 
 /*

@@ -82,6 +82,11 @@ tk_report_print(FILE *f, const struct tk_report *r, const struct tk_updates *u,
 		fprintf(f, "%s%s ", prefix,
 		    v->decision == TK_REFUSE ? "refused" : "accepted");
 		print_ref(f, u->items[i].ref);
+		if (u->items[i].target != NULL) {
+			fputs(" (symbolic ref to ", f);
+			print_ref(f, u->items[i].target);
+			fputc(')', f);
+		}
 		if (v->rule != NULL)
 			fprintf(f, " under rule '%s'", v->rule->name);
 		if (v->decision == TK_REFUSE)

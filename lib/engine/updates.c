@@ -123,8 +123,11 @@ tk_updates_release(struct tk_updates *u)
 {
 	size_t i;
 
-	for (i = 0; i < u->n; i++)
+	for (i = 0; i < u->n; i++) {
 		free(u->items[i].ref);
+		free(u->items[i].target);
+		free(u->items[i].broken);
+	}
 	free(u->items);
 	memset(u, 0, sizeof(*u));
 }
@@ -217,7 +220,7 @@ classify(struct tk_update *up, git_repository *repo)
 	}
 	/* Moving a tag rewrites what a name meant: never a fast-forward. */
 	up->kind = TK_KIND_FORCE;
-	if (strncmp(up->ref, "refs/tags/", 10) == 0)
+	if (strncmp(TK_UPDATE_NAME(up), "refs/tags/", 10) == 0)
 		return 0;
 	if ((a = peel_commit(&oc, repo, &up->old_id)) < 0 ||
 	    (b = peel_commit(&nc, repo, &up->new_id)) < 0)

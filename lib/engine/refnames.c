@@ -1,0 +1,194 @@
+/*
+ * Which ref a pushed name writes, and the names that change what other
+ * refs mean (docs/spec.md, "Ref names").
+ *
+ * git-receive-pack stores every name below $GIT_NAMESPACE's prefix and
+ * writes through symbolic refs, so a rule must be matched on the ref git
+ * writes, never on the name alone: an alias of a protected branch, or a
+ * dangling one, would otherwise move or create it under no rule at all.
+ */
+#include "refnames.h"
+#include "twokey/repo.h"
+
+int
+tk_check_namespace(struct tk_check *c)
+{
+	int rc;
+
+	if ((rc = tk_repo_ns_prefix(&c->ns, getenv("GIT_NAMESPACE"))) < 0)
+		return rc;
+	c->nslen = strlen(c->ns);
+	return 0;
+}
+
+/* ns + name, or NULL (TK_ENOMEM recorded). */
+static char *
+stored_name(const struct tk_check *c, const char *name)
+{
+	size_t n = strlen(name);
+	char *s;
+
+	if ((s = malloc(c->nslen + n + 1)) == NULL) {
+		(void)tk_error_set(TK_ENOMEM, "out of memory");
+		return NULL;
+	}
+	memcpy(s, c->ns, c->nslen);
+	memcpy(s + c->nslen, name, n + 1);
+	return s;
+}
+
+/*
+ * Where the stored name full leads, as the hooks see names: *view points
+ * into *end past the namespace prefix.  A broken chain, or one that leaves
+ * the namespace (git 2.39 crashes on it after pre-receive, and its ref
+ * transaction would write outside the namespace), sets *why instead.
+ */
+static int
+follow(const struct tk_check *c, const char *full, char **end,
+    const char **view, char **why)
+{
+	struct tk_buf b = TK_BUF_INIT(8192);
+	int rc;
+
+	*view = NULL;
+	rc = tk_repo_resolve_ref(end, c->repo, full);
+	if (rc == 0 && strncmp(*end, c->ns, c->nslen) != 0) {
+		(void)tk_buf_printf(&b,
+		    "it is a symbolic ref that leads out of the namespace, "
+		    "to '%s'",
+		    *end);
+		rc = TK_EINVAL;
+	} else if (rc == 0)
+		*view = *end + c->nslen;
+	else if (rc == TK_EINVAL)
+		(void)tk_buf_puts(&b, tk_error_last());
+	if (rc == TK_EINVAL &&
+	    (rc = (*why = tk_buf_detach(&b, NULL)) ? 0 : TK_ENOMEM) == 0) {
+		free(*end);
+		*end = NULL;
+	}
+	tk_buf_release(&b);
+	return rc;
+}
+
+static int
+resolve_one(struct tk_check *c, struct tk_update *up)
+{
+	char *full, *end = NULL;
+	const char *view;
+	int rc;
+
+	if ((full = stored_name(c, up->ref)) == NULL)
+		return TK_ENOMEM;
+	rc = follow(c, full, &end, &view, &up->broken);
+	if (rc == 0 && view != NULL && strcmp(view, up->ref) != 0 &&
+	    (up->target = tk_strdup(view)) == NULL)
+		rc = TK_ENOMEM;
+	free(end);
+	free(full);
+	return rc;
+}
+
+int
+tk_check_resolve(struct tk_check *c)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < c->u->n; i++)
+		if ((rc = resolve_one(c, &c->u->items[i])) < 0)
+			return rc;
+	return 0;
+}
+
+int
+tk_check_ref_commit(
+    struct tk_check *c, const char *name, git_oid *out, bool *found, char **why)
+{
+	git_reference *ref = NULL;
+	git_object *o = NULL;
+	char *full, *end = NULL;
+	const char *view;
+	int rc;
+
+	*found = false;
+	*why = NULL;
+	if ((full = stored_name(c, name)) == NULL)
+		return TK_ENOMEM;
+	rc = follow(c, full, &end, &view, why);
+	if (rc == 0 && end != NULL &&
+	    git_reference_lookup(&ref, c->repo, end) == 0 &&
+	    git_reference_peel(&o, ref, GIT_OBJECT_COMMIT) == 0) {
+		git_oid_cpy(out, git_object_id(o));
+		*found = true;
+	}
+	git_object_free(o);
+	git_reference_free(ref);
+	free(end);
+	free(full);
+	return rc;
+}
+
+/*
+ * Names whose update changes what other refs mean on the server, and the
+ * literal text a rule's pattern must start with to govern them.
+ */
+static const char *
+special(const char *name, size_t *plen)
+{
+	const char *slash;
+
+	if (strncmp(name, "refs/replace/", 13) == 0) {
+		*plen = 13;
+		return "git on the server shows the object a replace ref "
+		       "names instead of the one it replaces, in every branch "
+		       "(archives, web views, deploy scripts)";
+	}
+	if (strncmp(name, "refs/namespaces/", 16) == 0) {
+		*plen = 16;
+		return "it is a ref of another git namespace (GIT_NAMESPACE), "
+		       "where it is seen under another name";
+	}
+	if (strncmp(name, "refs/", 5) != 0) {
+		slash = strchr(name, '/');
+		*plen = slash != NULL ? (size_t)(slash - name) : strlen(name);
+		return "it is not a ref under refs/ (HEAD and the like decide "
+		       "what other names mean)";
+	}
+	return NULL;
+}
+
+bool
+tk_rule_names_explicitly(const struct tk_rule *r, const char *name)
+{
+	const char *src = r->refs_src;
+	size_t plen;
+
+	if (special(name, &plen) == NULL)
+		return true;
+	if (*src == '^') /* patterns match whole names: '^' changes nothing */
+		src++;
+	return strncmp(src, name, plen) == 0;
+}
+
+int
+tk_check_special(struct tk_check *c, const struct tk_rule *rule,
+    const char *name, bool *refused)
+{
+	size_t plen;
+	const char *why = special(name, &plen);
+
+	*refused = false;
+	if (why == NULL ||
+	    (rule != NULL && tk_rule_names_explicitly(rule, name)))
+		return 0;
+	*refused = true;
+	return tk_check_add(c, TK_SEV_DENY, NULL, NULL, 0,
+	    "an admin who wants such refs pushed adds a rule whose refs "
+	    "pattern starts with that prefix literally",
+	    "refused: '%.*s' refs change what other refs mean: %s; no rule "
+	    "of the policy names them explicitly%s%s%s",
+	    (int)plen, name, why, rule ? " (rule '" : "",
+	    rule ? rule->name : "",
+	    rule ? "' matches by a broader pattern)" : "");
+}

@@ -1,0 +1,45 @@
+/*
+ * Private to lib/engine: ref names as git writes and reads them.
+ */
+#ifndef TK_ENGINE_REFNAMES_H
+#define TK_ENGINE_REFNAMES_H
+
+#include "engine.h"
+
+/* Sets c->ns from $GIT_NAMESPACE; TK_EINVAL when git would refuse it. */
+int tk_check_namespace(struct tk_check *c);
+
+/*
+ * Sets each update's target (the ref git writes, when the pushed name is
+ * a symbolic ref) or broken (why git's ref cannot be determined: a loop, a
+ * chain git refuses, a chain that leaves the namespace).  0 or TK_ENOMEM.
+ */
+int tk_check_resolve(struct tk_check *c);
+
+/*
+ * The commit that the ref the hooks call name (a promote-from ref, say)
+ * points at, looked up inside the namespace and through symbolic refs as
+ * git reads it.  *found is false when it does not exist or names no
+ * commit; *why (caller frees) is set when it cannot be read at all.
+ * Returns 0 or TK_ENOMEM.
+ */
+int tk_check_ref_commit(struct tk_check *c, const char *name, git_oid *out,
+    bool *found, char **why);
+
+/*
+ * True unless name is one that changes what other refs mean (under
+ * refs/replace/ or refs/namespaces/, or outside refs/) and r's pattern
+ * does not start with that prefix literally (docs/decisions.md: "names
+ * them explicitly").
+ */
+bool tk_rule_names_explicitly(const struct tk_rule *r, const char *name);
+
+/*
+ * Refuses (a finding; *refused set) an update of such a name that rule,
+ * the first rule matching it or NULL, does not name explicitly.  Returns 0
+ * or TK_ENOMEM.
+ */
+int tk_check_special(struct tk_check *c, const struct tk_rule *rule,
+    const char *name, bool *refused);
+
+#endif
