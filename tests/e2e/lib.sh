@@ -13,6 +13,10 @@ TEST_NAME=$(basename "$0" .sh)
 TRASH=$(mktemp -d "${TMPDIR:-/tmp}/twokey-$TEST_NAME.XXXXXX")
 trap 'tk_cleanup' EXIT
 tk_cleanup() {
+	if [ -n "${tk_unpriv_user:-}" ]; then
+		userdel "$tk_unpriv_user" >/dev/null 2>&1 ||
+			echo "# could not delete user $tk_unpriv_user" >&2
+	fi
 	if [ "${tk_failed:-0}" -eq 0 ] && [ -z "${TK_KEEP:-}" ]; then
 		rm -rf "$TRASH"
 	else
@@ -95,15 +99,16 @@ commit_as() {
 }
 
 # push_as LOGIN WORKDIR ARGS...: git push with the front end's variable set;
-# output in $TRASH/out, status returned.
+# output in $TRASH/out, status returned.  $PUSH_AS, when set, prefixes the
+# git command (e.g. $UNPRIV, see unpriv_setup).
 push_as() {
 	login=$1
 	wd=$2
 	shift 2
 	if [ -n "$login" ]; then
-		GL_USER="$login" git -C "$wd" push "$@" >"$TRASH/out" 2>&1
+		GL_USER="$login" ${PUSH_AS:-} git -C "$wd" push "$@" >"$TRASH/out" 2>&1
 	else
-		git -C "$wd" push "$@" >"$TRASH/out" 2>&1
+		${PUSH_AS:-} git -C "$wd" push "$@" >"$TRASH/out" 2>&1
 	fi
 }
 
@@ -146,4 +151,36 @@ head_of() { git -C "$1" rev-parse HEAD; }
 write_policy() {
 	cat >"$1"
 	export TWOKEY_CONFIG="$1"
+}
+
+# unpriv_setup: makes UNPRIV a command prefix that runs a command as an
+# unprivileged user, for the cases that test what happens when a file
+# cannot be read or written.  Root reads and writes anything, and CI runs
+# as root, so there such a case would test nothing: as root, UNPRIV runs
+# the command as a throwaway system user made here (tk-test-PID, deleted on
+# exit) that can reach $TRASH; otherwise UNPRIV is empty and the command
+# runs as the user running the tests.  A missing tool fails the test.
+# Call it in the test's own shell, not in $(...).
+unpriv_setup() {
+	UNPRIV=""
+	[ "$(id -u)" -eq 0 ] || return 0
+	for p in useradd userdel setpriv; do
+		command -v "$p" >/dev/null 2>&1 || {
+			echo "Bail out! $p is needed to run permission cases as root"
+			exit 1
+		}
+	done
+	tk_unpriv_user="tk-test-$$"
+	useradd --system --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin --user-group "$tk_unpriv_user" || {
+		tk_unpriv_user=""
+		echo "Bail out! useradd failed"
+		exit 1
+	}
+	UNPRIV="setpriv --reuid=$tk_unpriv_user --regid=$tk_unpriv_user --init-groups"
+	# The user finds the test's files (HOME holds git's config) but owns
+	# none of them; repositories owned by one are read by the other.
+	git config --global --add safe.directory '*'
+	chmod 755 "$TRASH" "$HOME"
+	chmod 644 "$HOME/.gitconfig"
 }

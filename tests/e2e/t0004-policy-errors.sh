@@ -61,20 +61,22 @@ c2=$(head_of "$w")
 
 # --- a broken policy refuses every push ----------------------------------
 # broken NAME FILE FIRST-PROBLEM-REGEX: pushes to an unprotected and to a
-# protected ref are both refused with the policy error.
+# protected ref are both refused with the policy error.  The pushes go to
+# $remote (the server $bsrv) as $PUSH_AS, config check runs as $PUSH_AS.
+remote=origin bsrv=$srv PUSH_AS=""
 broken() {
 	export TWOKEY_CONFIG="$2"
-	refused "$1: push to an unprotected ref refused" dave "$w" origin "$c2:refs/heads/feature/x"
+	refused "$1: push to an unprotected ref refused" dave "$w" "$remote" "$c2:refs/heads/feature/x"
 	check "$1: the first problem is named" expect_out \
 		"^remote: twokey: error: the policy cannot be used: $3"
 	check "$1: tells the admin what to run" expect_out \
 		"^remote: twokey: an admin can run 'twokey config check $(re "$2")' on the server"
 	check "$1: says no push is allowed" expect_out \
 		"^remote: twokey: error: no valid policy, so no push to any ref is allowed"
-	check "$1: feature/x unchanged" ref_is "$srv" refs/heads/feature/x "$c1"
-	refused "$1: push to main refused even for dave" dave "$w" origin main
-	check "$1: main unchanged" ref_is "$srv" refs/heads/main "$c1"
-	run_out "$TK" config check "$2"
+	check "$1: feature/x unchanged" ref_is "$bsrv" refs/heads/feature/x "$c1"
+	refused "$1: push to main refused even for dave" dave "$w" "$remote" main
+	check "$1: main unchanged" ref_is "$bsrv" refs/heads/main "$c1"
+	run_out $PUSH_AS "$TK" config check "$2"
 	check "$1: config check exits 1" test "$rc" -eq 1
 	check "$1: config check names the problem" expect_out "^$3"
 	check "$1: config check says invalid" expect_out "^twokey: $(re "$2"): policy is invalid$"
@@ -117,14 +119,20 @@ P="$TRASH/a-directory"
 mkdir "$P"
 broken "a directory" "$P" "'$(re "$P")' is not a regular file"
 
-if [ "$(id -u)" -ne 0 ]; then
-	P="$TRASH/unreadable.yaml"
-	good_policy "$P" mainline
-	chmod 000 "$P"
-	broken "unreadable file" "$P" "cannot open '$(re "$P")': Permission denied"
-else
-	echo "# skip unreadable file: running as root, which reads anything"
-fi
+# Root reads anything: the unreadable file is tried as an unprivileged user
+# (unpriv_setup), pushing into a copy of the server that user owns.
+unpriv_setup
+bsrv="$TRASH/srv-unpriv.git"
+cp -R "$srv" "$bsrv"
+[ -z "$UNPRIV" ] || chown -R "$tk_unpriv_user:" "$bsrv"
+git -C "$w" remote add unpriv "$bsrv"
+remote=unpriv PUSH_AS=$UNPRIV
+P="$TRASH/unreadable.yaml"
+good_policy "$P" mainline
+chmod 000 "$P"
+broken "unreadable file${UNPRIV:+ (as $tk_unpriv_user)}" "$P" \
+	"cannot open '$(re "$P")': Permission denied"
+remote=origin bsrv=$srv PUSH_AS=""
 
 # exactly 16 MiB is allowed, one byte more is not
 P="$TRASH/big.yaml"
@@ -183,7 +191,10 @@ if [ -n "$default" ] && [ ! -e "$default" ]; then
 		"the policy cannot be used: cannot open '$(re "$default")': No such file or directory"
 	check "feature/x still at c2 (default)" ref_is "$srv" refs/heads/feature/x "$c2"
 else
-	echo "# skip default policy: $default exists on this machine"
+	# It exists on this machine: then it is the file the hooks read.
+	(unset TWOKEY_CONFIG; cd "$srv" && "$TK" config check) >"$TRASH/out" 2>&1
+	check "neither set: the default policy ($default, present here) is read" \
+		expect_out "$(re "$default")"
 fi
 export TWOKEY_CONFIG="$TRASH/env.yaml"
 

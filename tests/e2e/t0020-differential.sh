@@ -45,7 +45,8 @@
 #   defaults to this source tree and TK_BIN to its newest build directory
 #   containing tests/tools/tk_verify; DIFF_JOBS sets the parallelism
 #   (default: nproc); TK_KEEP=1 keeps the corpus, which is kept anyway on
-#   failure.
+#   failure; TK_SEED=N replays the corpus of seed N (the seed of every run
+#   is printed; by default it is the date).
 #
 # Output: one "not ok" line per disagreement (kind, variant, the two
 # verdicts, the item's directory, tk_verify's reason and the reference's
@@ -53,8 +54,47 @@
 
 # ---- one item, run by the xargs workers (before lib.sh: no new TRASH) ----
 
-# rnd: a random number in 0..2^32-1.
-rnd() { od -An -N4 -tu4 /dev/urandom | tr -d ' \n'; }
+# The corpus comes from a seeded generator, not /dev/urandom, so that a
+# failure can be replayed: the seed (TK_SEED, else today's UTC date) is
+# printed, and TK_SEED=that gives the same messages, flipped bytes, key
+# choices and dates.  Each item has its own stream ($d/rng, from the seed
+# and the item's kind and number), so the parallel workers' order does not
+# matter.  The keys, and the nonces of ECDSA and RSA signatures, are still
+# ssh-keygen's own.
+#
+# The generator is an LCG mod 2^31 (the C standard's example constants);
+# rnd takes the high 15 bits of two steps.
+
+# rng_init KIND INDEX: item INDEX's stream; needs $d.
+rng_init() {
+	RNG=$d/rng
+	echo $(((DIFF_SEED % 2147483648 * 48271 + $1 * 7919 + $2 * 104729 + 1) %
+		2147483648)) >"$RNG"
+}
+# rnd: a pseudo-random number in 0..2^30-1 (works in $(...): the state is
+# in $RNG).
+rnd() {
+	read -r rs <"$RNG"
+	rs=$(((rs * 1103515245 + 12345) % 2147483648))
+	ra=$((rs / 65536))
+	rs=$(((rs * 1103515245 + 12345) % 2147483648))
+	echo "$rs" >"$RNG"
+	echo $((ra * 32768 + rs / 65536))
+}
+# rbytes N: N pseudo-random bytes on stdout.
+rbytes() {
+	read -r rs <"$RNG"
+	rb_n=$1 rb_f=""
+	while [ "$rb_n" -gt 0 ]; do
+		rs=$(((rs * 1103515245 + 12345) % 2147483648))
+		rb=$((rs / 65536 % 256))
+		rb_f="$rb_f\\$((rb / 64))$((rb / 8 % 8))$((rb % 8))"
+		rb_n=$((rb_n - 1))
+	done
+	echo "$rs" >"$RNG"
+	# shellcheck disable=SC2059 # octal escapes only
+	printf "$rb_f"
+}
 
 # flip_byte FILE POS: changes the byte at POS (xor with a non-zero byte).
 flip_byte() {
@@ -131,6 +171,7 @@ sig_item() {
 	i=$1
 	d=$DIFF_DIR/sig/$i
 	mkdir -p "$d"
+	rng_init 1 "$i"
 	k=$(key_of "$i")
 	k2=$(key_of "$((i + 1 + $(rnd) % (DIFF_NKEYS - 1)))")
 	# Every key meets every (hash, namespace) pair, and small N see all.
@@ -143,14 +184,14 @@ sig_item() {
 	fi
 	echo "key=$k other=$k2 ns=$ns hash=${hashopt:-sha512}" >"$d/info"
 	if [ $((i % 25)) -eq 7 ]; then len=0; else len=$(($(rnd) % 3000)); fi
-	head -c "$len" /dev/urandom >"$d/msg"
+	rbytes "$len" >"$d/msg"
 	sign "$k" "$ns" "$hashopt" "$d/msg" || return 1
 	sig_case good "$ns" "$d/msg.sig" "$d/msg" "$k" "$d"
 
 	# The message changed in one byte (an empty one gains a byte).
 	cp "$d/msg" "$d/msg1"
 	if [ "$len" -eq 0 ]; then
-		head -c 1 /dev/urandom >"$d/msg1"
+		rbytes 1 >"$d/msg1"
 	else
 		flip_byte "$d/msg1" "$(($(rnd) % len))"
 	fi
@@ -253,6 +294,7 @@ commit_item() {
 	j=$1
 	d=$DIFF_DIR/commit/$j
 	mkdir -p "$d"
+	rng_init 2 "$j"
 	k=$(key_of "$j")
 	k2=$(key_of "$((j + 1 + $(rnd) % (DIFF_NKEYS - 1)))")
 	echo "key=$k other=$k2" >"$d/info"
@@ -271,13 +313,13 @@ commit_item() {
 	export GIT_AUTHOR_DATE="$t +0000" GIT_COMMITTER_DATE="$((t + 60)) +0000"
 	# Odd items get a parent.
 	if [ $((j % 2)) -eq 1 ]; then
-		head -c 100 /dev/urandom | od -An -tx1 >"$d/repo/base"
+		rbytes 100 | od -An -tx1 >"$d/repo/base"
 		git -C "$d/repo" add base &&
 			git -C "$d/repo" commit -q -m "base $j" || return 1
 	fi
-	head -c $(($(rnd) % 2000)) /dev/urandom | od -An -tx1 >"$d/repo/file"
+	rbytes $(($(rnd) % 2000)) | od -An -tx1 >"$d/repo/file"
 	git -C "$d/repo" add file || return 1
-	body=$(head -c $(($(rnd) % 300 + 1)) /dev/urandom | od -An -tx1)
+	body=$(rbytes $(($(rnd) % 300 + 1)) | od -An -tx1)
 	git -C "$d/repo" commit -q -S -m "item $j" -m "$body" || return 1
 	oid=$(git -C "$d/repo" rev-parse HEAD)
 	commit_case good compare "$oid" "$d" "$k"
@@ -386,7 +428,12 @@ for tool in ssh-keygen git base64 od dd awk xargs; do
 done
 JOBS=${DIFF_JOBS:-$(nproc 2>/dev/null || echo 2)}
 DIFF_DIR=$TRASH/corpus
-export TK_VERIFY DIFF_DIR
+DIFF_SEED=${TK_SEED:-$(date -u +%Y%m%d)}
+case $DIFF_SEED in
+'' | *[!0-9]* | ??????????????????*) echo "TK_SEED: a number of at most 17 digits" >&2; exit 2 ;;
+esac
+echo "# seed $DIFF_SEED (TK_SEED=$DIFF_SEED draws the same corpus again)"
+export TK_VERIFY DIFF_DIR DIFF_SEED
 mkdir -p "$DIFF_DIR/keys" "$DIFF_DIR/sig" "$DIFF_DIR/commit"
 start=$(date +%s)
 

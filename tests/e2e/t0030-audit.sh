@@ -13,7 +13,11 @@
 unset SSH_CONNECTION SSH_CLIENT REMOTE_ADDR GITHUB_USER_IP GL_PROTOCOL \
 	GITHUB_VIA HTTP_AUTHORIZATION GIT_PUSH_OPTION_COUNT
 TK="$TK_BIN/twokey"
-command -v python3 >/dev/null || { echo "1..0 # SKIP python3 missing"; exit 0; }
+# python3 reads the records: without it nothing here would be checked.
+command -v python3 >/dev/null || {
+	echo "Bail out! python3 is required (scripts/deps installs it)"
+	exit 1
+}
 
 for k in alice bob carol dave; do mkkey $k ed25519; done
 
@@ -408,12 +412,25 @@ unavailable "the path is a directory" "$TRASH/a-directory"
 ln -s "$TRASH/plain-file.txt" "$TRASH/link.jsonl"
 unavailable "the path is a symbolic link" "$TRASH/link.jsonl"
 check "the link's target is untouched" test "$(cat "$TRASH/plain-file.txt")" = x
-if [ "$(id -u)" != 0 ]; then
-	mkdir -p "$TRASH/ro"
-	chmod 555 "$TRASH/ro"
-	unavailable "read-only directory" "$TRASH/ro/audit.jsonl"
-	chmod 755 "$TRASH/ro"
-fi
+# A read-only directory.  Root writes anywhere, so the push runs as an
+# unprivileged user (unpriv_setup) into a copy of the server it owns.
+unpriv_setup
+mkdir -p "$TRASH/ro"
+chmod 555 "$TRASH/ro"
+audit_policy "$TRASH/policy-bad.yaml" "audit: {path: $TRASH/ro/audit.jsonl}"
+srvro="$TRASH/srv-ro.git"
+cp -R "$srv" "$srvro"
+[ -z "$UNPRIV" ] || chown -R "$tk_unpriv_user:" "$srvro"
+GL_USER=dave $UNPRIV git -c safe.directory='*' -C "$w" push "$srvro" \
+	"$base:refs/heads/nolog/ro" >"$TRASH/out" 2>&1
+rc=$?
+check "read-only directory: refused${UNPRIV:+ (as $tk_unpriv_user)}" test "$rc" -ne 0
+check "read-only directory: the ref stays absent" \
+	test -z "$(git -c safe.directory='*' -C "$srvro" rev-parse -q --verify refs/heads/nolog/ro)"
+check "read-only directory: says the audit log is unavailable" \
+	expect_out "audit log is unavailable"
+check "read-only directory: nothing written" test ! -e "$TRASH/ro/audit.jsonl"
+chmod 755 "$TRASH/ro"
 audit_policy "$TRASH/policy-bad.yaml" "audit: {path: $LOGDIR/k.jsonl, key-file: $TRASH/no-such.key}"
 expect_push refuse "unreadable key file" dave "$w" "$base:refs/heads/nolog/key" \
 	refs/heads/nolog/key "" "audit log is unavailable"

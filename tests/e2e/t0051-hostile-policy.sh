@@ -323,36 +323,35 @@ chmod 000 "$P"
 MSG="cannot open '$(re "$P")': Permission denied"
 if [ "$(id -u)" -ne 0 ]; then
 	broken "an unreadable file" "$P" "$MSG"
-elif command -v setpriv >/dev/null 2>&1 && id nobody >/dev/null 2>&1; then
-	# root reads anything: run the hook and config check as nobody
-	NOBODY="setpriv --reuid=nobody --regid=$(id -g nobody) --clear-groups"
-	chmod 755 "$TRASH"
+else
+	# root reads anything: run the hook and config check as a throwaway
+	# unprivileged user (unpriv_setup)
+	unpriv_setup
+	NOBODY=$UNPRIV
 	printf '%s %s refs/heads/feature/x\n' "$c1" "$good" |
 		GIT_DIR="$srv" GIT_ALTERNATE_OBJECT_DIRECTORIES="$w/.git/objects" GL_USER=dave \
 			TWOKEY_CONFIG="$P" timeout 60 $NOBODY "$TK_BIN/twokey-pre-receive" >"$TRASH/out" 2>&1
 	rc=$?
-	status_ok "an unreadable file (as nobody): the hook alone" "$rc"
-	check "an unreadable file (as nobody): the hook refuses" test "$rc" -eq 1
-	check "an unreadable file (as nobody): says why" expect_out \
+	status_ok "an unreadable file (unprivileged): the hook alone" "$rc"
+	check "an unreadable file (unprivileged): the hook refuses" test "$rc" -eq 1
+	check "an unreadable file (unprivileged): says why" expect_out \
 		"^twokey: error: the policy cannot be used: $MSG"
 	timeout 60 $NOBODY "$TK" config check "$P" >"$TRASH/out" 2>&1
 	rc=$?
-	check "an unreadable file (as nobody): config check exits 1" test "$rc" -eq 1
-	check "an unreadable file (as nobody): config check says why" expect_out "$MSG"
-	# a real push, into a server the user nobody owns
+	check "an unreadable file (unprivileged): config check exits 1" test "$rc" -eq 1
+	check "an unreadable file (unprivileged): config check says why" expect_out "$MSG"
+	# a real push, into a server that user owns
 	cp -R "$srv" "$TRASH/srv-nobody.git"
-	chown -R nobody "$TRASH/srv-nobody.git"
+	chown -R "$tk_unpriv_user:" "$TRASH/srv-nobody.git"
 	GL_USER=dave TWOKEY_CONFIG="$P" timeout 60 $NOBODY git -c safe.directory='*' -C "$w" \
 		push "$TRASH/srv-nobody.git" "$good:refs/heads/feature/x" >"$TRASH/out" 2>&1
 	rc=$?
-	check "an unreadable file (push as nobody): refused" test "$rc" -ne 0 -a "$rc" -ne 124
-	check "an unreadable file (push as nobody): says why" expect_out \
+	check "an unreadable file (push unprivileged): refused" test "$rc" -ne 0 -a "$rc" -ne 124
+	check "an unreadable file (push unprivileged): says why" expect_out \
 		"^remote: twokey: error: the policy cannot be used: $MSG"
-	check "an unreadable file (push as nobody): feature/x unchanged" test \
+	check "an unreadable file (push unprivileged): feature/x unchanged" test \
 		"$(git -c safe.directory='*' -C "$TRASH/srv-nobody.git" rev-parse refs/heads/feature/x)" = "$c1"
 	chmod 700 "$TRASH"
-else
-	echo "# skip unreadable file: running as root without setpriv to become nobody"
 fi
 
 # --- rule names that reach the pusher's terminal ----------------------------------------
