@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
+#include "fixture.h"
 
 #include "twokey/commit.h"
 
@@ -24,28 +25,7 @@
 static char *
 read_fixture(const char *name, size_t *len)
 {
-	const char *dir = getenv("TK_TEST_DATA");
-	char path[4096];
-	char *buf;
-	FILE *f;
-	long n;
-
-	assert_non_null(dir);
-	snprintf(path, sizeof(path), "%s/commit/%s", dir, name);
-	f = fopen(path, "rb");
-	if (f == NULL)
-		fail_msg("cannot open %s", path);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
+	return read_fixture_in("commit", name, len);
 }
 
 static struct tk_commit *

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
+#include "fixture.h"
 
 #include "twokey/commit.h"
 #include "twokey/sshsig.h"
@@ -566,25 +567,7 @@ test_trailer__payload(void **state)
 static char *
 read_fixture(const char *name, size_t *len)
 {
-	const char *dir = getenv("TK_TEST_DATA");
-	char path[4096];
-	char *buf;
-	FILE *f;
-	long n;
-
-	assert_non_null(dir);
-	snprintf(path, sizeof(path), "%s/commit/%s", dir, name);
-	if ((f = fopen(path, "rb")) == NULL)
-		fail_msg("cannot open %s", path);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	assert_true((n = ftell(f)) >= 0);
-	rewind(f);
-	assert_non_null(buf = malloc((size_t)n + 1));
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
+	return read_fixture_in("commit", name, len);
 }
 
 /* The payload of fixture name, and its approvals. */
