@@ -5,8 +5,8 @@
 # builds from Debian's source package without network transports
 # (scripts/libgit2-static), and libyaml, PCRE2, OpenSSL's libcrypto, zlib
 # and http-parser are Debian's static archives.  The three programs are
-# then linked -static-pie (TWOKEY_STATIC_EXE): one file each, no loader,
-# no shared library, ASLR kept.  Sanitizer, fuzzing and valgrind builds
+# then linked -static (TWOKEY_STATIC_EXE; -static-pie with
+# TWOKEY_STATIC_PIE): one file each, no loader, no shared library.  Sanitizer, fuzzing and valgrind builds
 # cannot be fully static (the sanitizers' runtimes and valgrind's malloc
 # replacement need the dynamic loader): they link the same archives into
 # dynamically linked programs.

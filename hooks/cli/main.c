@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "twokey/digest.h"
+#include "twokey/error.h"
 #include "twokey/hook.h"
 
 static const struct {
@@ -88,6 +90,10 @@ main(int argc, char **argv)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name) != 0)
 			continue;
+		if (tk_crypto_init(true) < 0) {
+			fprintf(stderr, "twokey: error: %s\n", tk_error_last());
+			return 1;
+		}
 		git_libgit2_init();
 		status = commands[i].fn(argc - 1, argv + 1);
 		git_libgit2_shutdown();

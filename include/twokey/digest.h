@@ -4,9 +4,22 @@
 #ifndef TWOKEY_DIGEST_H
 #define TWOKEY_DIGEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define TK_SHA256_LEN 32
+
+/*
+ * Initialises OpenSSL for twokey, once, before any other use and before
+ * threads start: no configuration file (openssl.cnf and $OPENSSL_CONF
+ * could load engines or providers into a hook, and parsing it costs every
+ * push), no cipher or digest name tables, no clean-up at exit (the process
+ * is ending).  error_strings: load OpenSSL's error texts (0.3 ms), for the
+ * command line; without them an OpenSSL failure reads "error:CODE" after
+ * twokey's own words.  Returns 0 or TK_ECRYPTO.  Without this call OpenSSL
+ * initialises itself with its defaults on first use.
+ */
+int tk_crypto_init(bool error_strings);
 
 /* Returns 0 or TK_ECRYPTO. */
 int tk_sha256(unsigned char out[TK_SHA256_LEN], const void *data, size_t len);

@@ -62,8 +62,11 @@ tk_pattern_compile(struct tk_pattern **out, const char *src, size_t len)
 		rc = pcre2_message(err, "invalid pattern", erroff);
 		goto out;
 	}
-	/* JIT is an optimisation; the interpreter is the fallback. */
-	(void)pcre2_jit_compile(p->code, PCRE2_JIT_COMPLETE);
+	/*
+	 * No JIT: compiling costs more than the few matches a push makes (a
+	 * ref name against each rule), and it needs memory that is both
+	 * writable and executable.
+	 */
 	pcre2_set_match_limit(p->mctx, TK_PATTERN_MATCH_LIMIT);
 	pcre2_set_depth_limit(p->mctx, TK_PATTERN_MATCH_LIMIT);
 	pcre2_set_heap_limit(p->mctx, 20 * 1024);

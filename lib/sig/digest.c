@@ -10,6 +10,19 @@
 #include "twokey/digest.h"
 
 int
+tk_crypto_init(bool error_strings)
+{
+	uint64_t opts = OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT |
+	    OPENSSL_INIT_NO_ADD_ALL_CIPHERS | OPENSSL_INIT_NO_ADD_ALL_DIGESTS;
+
+	opts |= error_strings ? OPENSSL_INIT_LOAD_CRYPTO_STRINGS
+	                      : OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS;
+	if (OPENSSL_init_crypto(opts, NULL) != 1)
+		return tk_error_set(TK_ECRYPTO, "cannot initialise OpenSSL");
+	return 0;
+}
+
+int
 tk_sha256(unsigned char out[TK_SHA256_LEN], const void *data, size_t len)
 {
 	unsigned int n = 0;

@@ -39,12 +39,13 @@ needs() { needed "$1" | grep -q "^$2"; }
 
 progs="twokey twokey-pre-receive twokey-update"
 if is_on "$TK_STATIC_EXE"; then
+	# -static (ELF type EXEC, "not a dynamic executable"), or with
+	# TWOKEY_STATIC_PIE -static-pie (type DYN, "statically linked").
+	if is_on "${TK_STATIC_PIE:-OFF}"; then type=DYN; else type=EXEC; fi
 	for p in $progs; do
 		check "$p is static" static "$TK_BUILD/$p"
-		# static-pie: position independent, so the kernel still
-		# randomizes where it loads (ASLR), unlike a plain -static.
-		check "$p is a static PIE (ELF type DYN)" \
-			sh -c "readelf -hW '$TK_BUILD/$p' | grep -q 'Type: *DYN'"
+		check "$p is ELF type $type" \
+			sh -c "readelf -hW '$TK_BUILD/$p' | grep -q 'Type: *$type'"
 	done
 elif is_on "$TK_STATIC"; then
 	echo "# a sanitizer or valgrind build: dynamic programs, static archives"
