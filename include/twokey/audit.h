@@ -9,6 +9,12 @@
  * hmac, present when audit.key-file is set, is HMAC-SHA-256 with that key
  * over the same bytes, so that someone who can rewrite the file but not
  * read the key cannot forge a consistent chain.
+ *
+ * This module is the only place that spells the record's field names: the
+ * writer (tk_audit_write) and the reader (tk_audit_reader_*) below.  Every
+ * tool (audit show, report, stats, reconcile) works on the parsed structs.
+ * Where the records are kept (files now; a database later) is behind a
+ * small storage interface inside lib/audit (store.h).
  */
 #ifndef TWOKEY_AUDIT_H
 #define TWOKEY_AUDIT_H
@@ -16,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct tk_buf;
 struct tk_policy;
@@ -25,6 +32,7 @@ struct tk_report;
 #define TK_AUDIT_MAX_RECORD (64u * 1024 * 1024)
 #define TK_AUDIT_MAX_KEY 4096
 #define TK_AUDIT_MAX_PUSH_OPTIONS 100
+#define TK_AUDIT_MAX_FILES 250
 
 /* What the hook knows about the push besides the report. */
 struct tk_audit_push {
@@ -32,6 +40,11 @@ struct tk_audit_push {
 	const char *repo; /* repository path */
 	int64_t now; /* seconds since the epoch */
 	const char *error; /* set when the push could not be decided */
+	/*
+	 * The policy's hash when p is NULL (a policy that could not be
+	 * loaded: the hash of the bytes it could not use, or NULL).
+	 */
+	const char *policy;
 };
 
 /*
@@ -47,7 +60,8 @@ int tk_audit_write(const struct tk_policy *p, const struct tk_updates *u,
 /*
  * Serializes the record body (without prev/hash/hmac and the closing
  * brace) into out.  Every string is escaped as JSON; invalid UTF-8 becomes
- * U+FFFD, control characters \u00XX.
+ * U+FFFD, control characters \u00XX.  p may be NULL (a policy that could
+ * not be loaded): then no commit is described and push->policy is used.
  */
 int tk_audit_format(struct tk_buf *out, const struct tk_policy *p,
     const struct tk_updates *u, const struct tk_report *r,
@@ -56,8 +70,36 @@ int tk_audit_format(struct tk_buf *out, const struct tk_policy *p,
 /* Appends s (len bytes) to out as a JSON string literal, quotes included. */
 int tk_json_string(struct tk_buf *out, const char *s, size_t len);
 
-/* Reads the key file (at most TK_AUDIT_MAX_KEY bytes, not empty). */
+/*
+ * Reads the key file (1 to TK_AUDIT_MAX_KEY bytes).  On success *key is
+ * allocated and owned by the caller, who should explicit_bzero() it before
+ * free(); on failure *key is NULL and a message is recorded.
+ */
 int tk_audit_read_key(unsigned char **key, size_t *keylen, const char *path);
+
+/*
+ * After a policy loaded: remembers where it records (audit.path,
+ * audit.key-file, audit.syslog) in the repository's state file
+ * (<gitdir>/twokey-audit-state), rewritten atomically when it changed, so
+ * that a push refused later because the policy cannot be loaded is still
+ * recorded in the same log.  Best effort: returns 0, or a negative code
+ * the hook may ignore (the fallback path is then used).
+ */
+int tk_audit_remember(const struct tk_policy *p, const char *gitdir);
+
+/*
+ * Records a push refused because no policy could be loaded: in the log
+ * named by <gitdir>/twokey-audit-state, else in TWOKEY_FALLBACK_AUDIT_PATH
+ * (fixed at build time).  why is the reason (the first loader error);
+ * policy_path, when not NULL, is hashed into the record's "policy".
+ * Returns 0 or a negative code with a message (the push is refused
+ * either way).
+ */
+int tk_audit_record_unloadable(const char *gitdir, const struct tk_updates *u,
+    const char *policy_path, const char *why, int64_t now, const char *hook);
+
+/* The path unloadable policies are recorded in when nothing else is known. */
+const char *tk_audit_fallback_path(void);
 
 struct tk_audit_verify {
 	bool allow_rotated; /* in: accept a first record that links to an
@@ -75,10 +117,229 @@ struct tk_audit_verify {
  * Checks the chain through files[0..n) in order: every record's own hash,
  * its link to the one before (across files too), and with a key every
  * HMAC.  The very first record must start the chain (prev all zeros)
- * unless v->allow_rotated is set on entry.  Returns 0 when intact, TK_EINVAL at
- * the first break (described in v), TK_EIO when a file cannot be read.
+ * unless v->allow_rotated is set on entry.  Returns 0 when intact,
+ * TK_EINVAL at the first break (described in v), TK_EIO when a file cannot
+ * be read.  The head file is not consulted (see tk_audit_reader_chain).
  */
 int tk_audit_verify_files(struct tk_audit_verify *v, const char *const *files,
     size_t n, const unsigned char *key, size_t keylen);
+
+/* ---- Reading records ------------------------------------------------ */
+
+/*
+ * A parsed record.  Every string is borrowed from the reader and valid
+ * until the next tk_audit_next() or tk_audit_reader_free(); a field the
+ * record does not carry is NULL (strings), 0 (counts) or false.  Strings
+ * hold what the log holds: attacker text (subjects, emails, ref names,
+ * push options) must be sanitized before it reaches a terminal.
+ */
+struct tk_audit_approver {
+	const char *identity;
+	const char *const *roles;
+	size_t nroles;
+	/*
+	 * How it counted: "trailer", "note", "trailer, note", or
+	 * "covered by merge <id>"; NULL in records older than 0.2.
+	 */
+	const char *via;
+};
+
+struct tk_audit_commit {
+	const char *id, *subject, *author;
+	/* Writers of the change it answers for (identity ids). */
+	const char *const *writers;
+	size_t nwriters;
+	bool chain; /* on the first-parent chain: approvals were checked */
+	const struct tk_audit_approver *approvers;
+	size_t napprovers;
+	const char *refused; /* approvals not counted, with reasons */
+	const char *covered_by; /* the chain merge that answers for it */
+	const char *merge; /* chain merges: "clean" or "not-clean" */
+	size_t brings; /* merges: entering commits it answers for */
+	const char *const *merged_by; /* merges: its own writers */
+	size_t nmerged_by;
+};
+
+struct tk_audit_ref {
+	const char *ref, *old, *new_, *kind, *rule, *mode, *decision;
+	const char *target; /* the ref git wrote through a symbolic ref */
+	bool warned;
+	size_t entering;
+	const struct tk_audit_commit *commits;
+	size_t ncommits;
+};
+
+struct tk_audit_finding {
+	const char *ref, *commit, *severity, *message;
+};
+
+struct tk_audit_emergency {
+	bool present;
+	const char *reason;
+	const char *const *waived;
+	size_t nwaived;
+	const char *ratify_by; /* UTC time, RFC 3339 */
+	int64_t ratify_by_t; /* the same; 0 when absent or unparseable */
+};
+
+struct tk_audit_record {
+	size_t source; /* index of the file (or store) it came from */
+	size_t line; /* 1-based line in it */
+	bool verified; /* it lies in the verified part of the chain */
+	const char *time; /* as written */
+	int64_t when; /* the same, seconds since the epoch; 0 if unparseable */
+	const char *twokey, *hook, *repo;
+	const char *pusher_login, *pusher_identity, *pusher_from;
+	const char *client;
+	const char *const *push_options;
+	size_t npush_options;
+	const char *decision, *error;
+	const struct tk_audit_ref *refs;
+	size_t nrefs;
+	const struct tk_audit_finding *findings;
+	size_t nfindings;
+	const char *policy; /* sha256 of the policy in force, or NULL */
+	struct tk_audit_emergency emergency;
+	const char *namespace_; /* GIT_NAMESPACE: ref names are inside it */
+	const char *node;
+	const char *prev, *hash;
+	const char *raw; /* the whole line, as written */
+	size_t rawlen;
+};
+
+/* The state of the chain over what a reader has read so far. */
+struct tk_audit_chain {
+	size_t records; /* records read */
+	size_t verified; /* records before the first break */
+	bool broken;
+	size_t bad_source, bad_line; /* the first break */
+	char problem[256];
+	bool rotated; /* the first record continues an earlier file */
+	bool keyed; /* HMACs were checked with a key */
+	size_t unchecked_hmacs;
+	size_t unreadable; /* lines that are not readable records */
+	char last_hash[65]; /* of the last verified record */
+};
+
+struct tk_audit_read_opts {
+	bool allow_rotated; /* the first record may link to an earlier file */
+	const unsigned char *key; /* HMAC key, or NULL */
+	size_t keylen;
+};
+
+struct tk_audit_reader;
+
+/*
+ * Opens files[0..n) (at most TK_AUDIT_MAX_FILES, read in that order as
+ * one chain) for reading.  The names are borrowed for the reader's life.
+ * Returns 0 with *out, or a negative code with a message.
+ */
+int tk_audit_reader_open_files(struct tk_audit_reader **out,
+    const char *const *files, size_t n, const struct tk_audit_read_opts *o);
+
+/*
+ * Opens where the policy records (its audit.path).  TK_ENOTFOUND when the
+ * policy records nowhere.
+ */
+int tk_audit_reader_open(struct tk_audit_reader **out,
+    const struct tk_policy *p, const struct tk_audit_read_opts *o);
+
+/*
+ * The next record in chain order: returns 1 with *rec borrowed until the
+ * next call, 0 at the end, or a negative code (the store cannot be read).
+ * The chain is checked as records go by; a break does not stop reading
+ * (see tk_audit_reader_chain), and a line that is not a readable record is
+ * counted and skipped.  At the end, the store's head (the newest hash the
+ * writer recorded) is compared with the last record: records removed
+ * from the end break the chain there.
+ */
+int tk_audit_next(
+    struct tk_audit_reader *r, const struct tk_audit_record **rec);
+
+/* The chain status so far (complete once tk_audit_next returned 0). */
+const struct tk_audit_chain *tk_audit_reader_chain(
+    const struct tk_audit_reader *r);
+
+/* The name of source i, for messages and report headers. */
+const char *tk_audit_reader_source(const struct tk_audit_reader *r, size_t i);
+size_t tk_audit_reader_nsources(const struct tk_audit_reader *r);
+
+void tk_audit_reader_free(struct tk_audit_reader *r);
+
+/* ---- Filters (docs/audit.md, "Filters") ----------------------------- */
+
+enum tk_audit_decision_filter {
+	TK_AUDIT_ANY = 0,
+	TK_AUDIT_ACCEPTED,
+	TK_AUDIT_REFUSED
+};
+
+struct tk_audit_filter {
+	/* As given (borrowed); NULL: no filter on it. */
+	const char *repo, *ref, *pusher;
+	const char *since_text, *until_text;
+	/* Parsed: inclusive bounds in seconds; INT64_MIN/INT64_MAX: open. */
+	int64_t since, until;
+	enum tk_audit_decision_filter decision;
+	/* Resolved against the log by tk_audit_filter_resolve(). */
+	char *ref_full; /* the full ref name --ref stands for */
+};
+
+#define TK_AUDIT_FILTER_INIT                                                   \
+	{                                                                      \
+		NULL, NULL, NULL, NULL, NULL, INT64_MIN, INT64_MAX,            \
+		    TK_AUDIT_ANY, NULL                                         \
+	}
+
+/*
+ * Parses a date for --since (start of the period it names) or --until
+ * (its end, inclusive): YYYY, YYYY-MM, YYYY-MM-DD, YYYY-MM-DDTHH,
+ * YYYY-MM-DDTHH:MM (UTC), or RFC 3339 (YYYY-MM-DDTHH:MM:SS[.frac] with Z
+ * or +HH:MM/-HH:MM).  "2026-11" until means the end of November.
+ * TK_EINVAL with a message naming the value when it does not parse or
+ * names no real time (2026-13, 2026-02-30, 25:00).
+ */
+int tk_audit_parse_date(int64_t *out, const char *s, bool end_of_period);
+
+/* "accepted" or "refused"; TK_EINVAL otherwise (message names it). */
+int tk_audit_parse_decision(enum tk_audit_decision_filter *out, const char *s);
+
+/*
+ * Sets the filter's text fields and parses its dates; TK_EINVAL with a
+ * message naming the value on a bad date or a period that ends before it
+ * starts.
+ */
+int tk_audit_filter_dates(
+    struct tk_audit_filter *f, const char *since, const char *until);
+
+/*
+ * Resolves --ref, --repo and --pusher against the records of the reader
+ * (which it reads to the end: open a new reader to read them again).  A
+ * short ref name X stands for refs/heads/X or refs/tags/X, whichever the
+ * log names ("heads/X", "tags/X" and full "refs/..." names too); both is
+ * ambiguous.  A value no record names is an error: a filter that cannot
+ * match must not read as "no changes".  TK_EINVAL with a message.
+ */
+int tk_audit_filter_resolve(
+    struct tk_audit_filter *f, struct tk_audit_reader *r);
+
+/*
+ * Whether the repository path matches the --repo value: the same path
+ * (trailing slashes ignored), or, for a value without '/', its last
+ * component with or without ".git".
+ */
+bool tk_audit_repo_matches(const char *repo, const char *want);
+
+/* Record-level match: time, repo, pusher. */
+bool tk_audit_filter_record(
+    const struct tk_audit_filter *f, const struct tk_audit_record *rec);
+/* Ref-level match: the resolved ref and the decision for that ref. */
+bool tk_audit_filter_ref(const struct tk_audit_filter *f,
+    const struct tk_audit_record *rec, const struct tk_audit_ref *ref);
+
+void tk_audit_filter_release(struct tk_audit_filter *f);
+
+/* Formats t as YYYY-MM-DDTHH:MM:SSZ into out (at least 21 bytes). */
+void tk_audit_time_str(char *out, size_t size, int64_t t);
 
 #endif

@@ -103,6 +103,15 @@ struct tk_verdict {
 	size_t nentering;
 };
 
+#define TK_VIA_TRAILER 1u /* an Approved-by trailer of the commit */
+#define TK_VIA_NOTE 2u /* a detached approval in refs/notes/twokey */
+
+enum tk_merge_kind {
+	TK_MERGE_NONE = 0, /* not a merge on the first-parent chain */
+	TK_MERGE_CLEAN, /* the automatic merge: writers are what it brings */
+	TK_MERGE_OWN /* changes or resolutions of its own: merger writes */
+};
+
 /* What the audit record keeps of one entering commit that was inspected. */
 struct tk_commit_record {
 	size_t update; /* index into the updates */
@@ -114,6 +123,17 @@ struct tk_commit_record {
 	const struct tk_identity **approvers; /* counted approvals */
 	size_t napprovers;
 	char *refused; /* "<email>: reason; ..." for approvals not counted */
+	/* What the evidence report needs (docs/spec.md, "Audit record"): */
+	unsigned
+	    *approver_via; /* per approver: TK_VIA_* bits, how it counted */
+	size_t owner; /* not on the chain: 1 + the record index of the chain
+	                 commit that answers for it; 0 when none */
+	bool has_change; /* change_writers below are set */
+	const struct tk_identity **change_writers; /* of the change it
+	                                              answers for */
+	size_t nchange_writers;
+	enum tk_merge_kind merge;
+	size_t brings; /* a chain merge: entering commits it answers for */
 };
 
 struct tk_report {

@@ -107,6 +107,8 @@ struct tk_policy {
 	struct tk_map *by_key; /* key blob -> struct tk_key */
 	struct tk_map *revoked_map; /* key blob -> struct tk_key */
 	struct tk_map *role_index; /* name -> index + 1 */
+	/* SHA-256 (hex) of the exact bytes loaded: the policy in force. */
+	char sha256[65];
 };
 
 /*
@@ -124,6 +126,13 @@ int tk_policy_load_buffer(struct tk_policy **out, char **errors,
     const char *name, const char *data, size_t len);
 
 void tk_policy_free(struct tk_policy *p);
+
+/*
+ * The SHA-256 (hex) of the file's bytes, read as tk_policy_load() reads
+ * them (a bounded regular file): for recording a policy that could not be
+ * loaded.  0, or a negative code with a message.
+ */
+int tk_policy_hash_file(char out[65], const char *path);
 
 /*
  * Lookups; each returns a borrowed pointer or NULL.  Emails compare ASCII

@@ -309,3 +309,27 @@ tk_json_str(const struct tk_jv *v, const char *def)
 {
 	return v != NULL && v->t == TK_J_STR ? v->s : def;
 }
+
+int
+tk_json_string(struct tk_buf *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+	int rc = tk_buf_putc(out, '"');
+
+	while (rc == 0 && i < len) {
+		if (p[i] == '"' || p[i] == '\\') {
+			rc = tk_buf_printf(out, "\\%c", p[i]);
+			n = 1;
+		} else if (p[i] < 0x20 || p[i] == 0x7f) {
+			rc = tk_buf_printf(out, "\\u%04x", p[i]);
+			n = 1;
+		} else if ((n = tk_utf8_len(p + i, len - i)) == 0) {
+			rc = tk_buf_puts(out, "\\ufffd");
+			n = 1;
+		} else
+			rc = tk_buf_put(out, p + i, n);
+		i += n;
+	}
+	return rc == 0 ? tk_buf_putc(out, '"') : rc;
+}

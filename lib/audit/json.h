@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct tk_buf;
+
 #define TK_JSON_MAX_DEPTH 32
 
 enum tk_jtype { TK_J_NULL, TK_J_BOOL, TK_J_NUM, TK_J_STR, TK_J_ARR, TK_J_OBJ };
@@ -22,6 +24,9 @@ struct tk_jv {
 	char **keys; /* object keys */
 	size_t n, cap, kcap;
 };
+
+/* Appends s as a JSON string literal (declared in twokey/audit.h too). */
+int tk_json_string(struct tk_buf *out, const char *s, size_t len);
 
 /* Parses one JSON value filling all of s; *out (caller frees) or NULL. */
 int tk_json_parse(struct tk_jv **out, const char *s, size_t len);

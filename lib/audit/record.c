@@ -12,30 +12,6 @@
 #include "twokey/check.h"
 #include "twokey/policy.h"
 
-int
-tk_json_string(struct tk_buf *out, const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, n;
-	int rc = tk_buf_putc(out, '"');
-
-	while (rc == 0 && i < len) {
-		if (p[i] == '"' || p[i] == '\\') {
-			rc = tk_buf_printf(out, "\\%c", p[i]);
-			n = 1;
-		} else if (p[i] < 0x20 || p[i] == 0x7f) {
-			rc = tk_buf_printf(out, "\\u%04x", p[i]);
-			n = 1;
-		} else if ((n = tk_utf8_len(p + i, len - i)) == 0) {
-			rc = tk_buf_puts(out, "\\ufffd");
-			n = 1;
-		} else
-			rc = tk_buf_put(out, p + i, n);
-		i += n;
-	}
-	return rc == 0 ? tk_buf_putc(out, '"') : rc;
-}
-
 static int
 jstr(struct tk_buf *b, const char *s)
 {
@@ -125,36 +101,94 @@ identities(struct tk_buf *b, const struct tk_identity *const *ids, size_t n)
 }
 
 static void
-commit_record(struct tk_buf *b, const struct tk_policy *p,
-    const struct tk_commit_record *cr)
+roles_of(
+    struct tk_buf *b, const struct tk_policy *p, const struct tk_identity *id)
 {
+	unsigned k, m = 0;
+
+	(void)tk_buf_putc(b, '[');
+	for (k = 0; k < p->nroles; k++)
+		if (tk_roleset_has(&id->roles, k)) {
+			(void)tk_buf_puts(b, m++ ? "," : "");
+			(void)jstr(b, p->roles[k]);
+		}
+	(void)tk_buf_putc(b, ']');
+}
+
+static const char *
+via_name(unsigned via)
+{
+	return via == (TK_VIA_TRAILER | TK_VIA_NOTE) ? "trailer, note"
+	    : via == TK_VIA_NOTE                     ? "note"
+	                                             : "trailer";
+}
+
+/*
+ * The approvals that counted for cr; for a commit a chain merge answers
+ * for, the merge's, each marked "covered by merge <id>".
+ */
+static void
+approvers(struct tk_buf *b, const struct tk_policy *p,
+    const struct tk_commit_record *cr, const struct tk_commit_record *owner)
+{
+	const struct tk_commit_record *src = owner ? owner : cr;
 	size_t i;
+
+	(void)tk_buf_puts(b, ",\"approvers\":[");
+	for (i = 0; i < src->napprovers; i++) {
+		(void)tk_buf_printf(b, "%s{\"identity\":", i ? "," : "");
+		(void)jstr(b, src->approvers[i]->id);
+		(void)tk_buf_puts(b, ",\"roles\":");
+		roles_of(b, p, src->approvers[i]);
+		if (owner != NULL)
+			(void)tk_buf_printf(
+			    b, ",\"via\":\"covered by merge %s\"}", owner->id);
+		else
+			(void)tk_buf_printf(b, ",\"via\":\"%s\"}",
+			    via_name(src->approver_via ? src->approver_via[i]
+			                               : TK_VIA_TRAILER));
+	}
+	(void)tk_buf_putc(b, ']');
+}
+
+static void
+merge_of(struct tk_buf *b, const struct tk_commit_record *cr)
+{
+	(void)tk_buf_printf(b,
+	    ",\"merge\":{\"kind\":\"%s\",\"brings\":%zu,"
+	    "\"merged_by\":",
+	    cr->merge == TK_MERGE_CLEAN ? "clean" : "not-clean", cr->brings);
+	identities(b, cr->writers, 3);
+	(void)tk_buf_putc(b, '}');
+}
+
+static void
+commit_record(struct tk_buf *b, const struct tk_policy *p,
+    const struct tk_report *r, const struct tk_commit_record *cr)
+{
+	const struct tk_commit_record *owner = NULL;
 
 	(void)tk_buf_printf(b, "{\"id\":\"%s\",\"subject\":", cr->id);
 	(void)jstr(b, cr->subject);
 	(void)tk_buf_puts(b, ",\"author\":");
 	(void)jstr(b, cr->author);
 	(void)tk_buf_puts(b, ",\"writers\":");
-	identities(b, cr->writers, 3);
+	if (cr->has_change)
+		identities(b, cr->change_writers, cr->nchange_writers);
+	else
+		identities(b, cr->writers, 3);
+	if (!cr->chain && cr->owner > 0 && cr->owner <= r->ncommits) {
+		owner = &r->commits[cr->owner - 1];
+		(void)tk_buf_printf(b, ",\"covered_by\":\"%s\"", owner->id);
+		approvers(b, p, cr, owner);
+	}
 	if (cr->chain) {
-		(void)tk_buf_puts(b, ",\"approvers\":[");
-		for (i = 0; i < cr->napprovers; i++) {
-			(void)tk_buf_printf(
-			    b, "%s{\"identity\":", i ? "," : "");
-			(void)jstr(b, cr->approvers[i]->id);
-			(void)tk_buf_puts(b, ",\"roles\":");
-			(void)tk_buf_putc(b, '[');
-			for (unsigned k = 0, m = 0; k < p->nroles; k++)
-				if (tk_roleset_has(
-				        &cr->approvers[i]->roles, k)) {
-					(void)tk_buf_puts(b, m++ ? "," : "");
-					(void)jstr(b, p->roles[k]);
-				}
-			(void)tk_buf_puts(b, "]}");
-		}
-		(void)tk_buf_puts(b, "],\"refused\":");
+		approvers(b, p, cr, NULL);
+		(void)tk_buf_puts(b, ",\"refused\":");
 		(void)jstr(b, cr->refused);
 	}
+	if (cr->merge != TK_MERGE_NONE)
+		merge_of(b, cr);
 	(void)tk_buf_putc(b, '}');
 }
 
@@ -184,7 +218,7 @@ ref_record(struct tk_buf *b, const struct tk_policy *p,
 	for (k = 0; k < r->ncommits; k++)
 		if (r->commits[k].update == i) {
 			(void)tk_buf_puts(b, m++ ? "," : "");
-			commit_record(b, p, &r->commits[k]);
+			commit_record(b, p, r, &r->commits[k]);
 		}
 	(void)tk_buf_putc(b, ']');
 	/* the pushed name was a symbolic ref: the ref git wrote */
@@ -233,6 +267,8 @@ tk_audit_format(struct tk_buf *b, const struct tk_policy *p,
 		(void)tk_buf_putc(b, '}');
 	}
 	(void)tk_buf_putc(b, ']');
+	(void)tk_buf_puts(b, ",\"policy\":");
+	(void)jstr(b, p != NULL && p->sha256[0] ? p->sha256 : push->policy);
 	/* ref names above are as seen inside this namespace */
 	if ((ns = getenv("GIT_NAMESPACE")) != NULL && *ns != '\0') {
 		(void)tk_buf_puts(b, ",\"namespace\":");

@@ -17,6 +17,8 @@
 
 struct tally {
 	struct tk_idset counted;
+	unsigned *via; /* per counted identity: TK_VIA_* bits */
+	size_t viacap;
 	struct tk_buf refused; /* "; "-separated reasons */
 	unsigned nrefused;
 };
@@ -171,6 +173,25 @@ report(struct tk_check *c, const struct tk_rule *rule, const struct tk_rec *rec,
 	return rc;
 }
 
+/* Counts who once, remembering every way their approval arrived. */
+static int
+credit(struct tally *t, const struct tk_identity *who, unsigned via)
+{
+	size_t i;
+
+	for (i = 0; i < t->counted.n && t->counted.ids[i] != who; i++)
+		;
+	if (i == t->counted.n) {
+		if (tk_idset_add(&t->counted, who) < 0 ||
+		    tk_grow(
+		        &t->via, &t->viacap, t->counted.n, sizeof(*t->via)) < 0)
+			return tk_error_set(TK_ENOMEM, "out of memory");
+		t->via[i] = 0;
+	}
+	t->via[i] |= via;
+	return 0;
+}
+
 static int
 count(struct tk_check *c, const struct tk_rule *rule, const struct tk_rec *rec,
     const struct tk_idset *writers, struct tally *t)
@@ -197,7 +218,7 @@ count(struct tk_check *c, const struct tk_rule *rule, const struct tk_rec *rec,
 			         sl, NULL, "approval by <%s> not counted: %s",
 			         l->items[i].email, res)) < 0)
 				break;
-		} else if ((rc = tk_idset_add(&t->counted, who)) < 0)
+		} else if ((rc = credit(t, who, TK_VIA_TRAILER)) < 0)
 			break;
 	}
 	tk_buf_release(&why);
@@ -253,6 +274,11 @@ keep(struct tk_check *c, const struct tk_rec *rec, struct tally *t)
 		memcpy(cr->approvers, t->counted.ids,
 		    t->counted.n * sizeof(*cr->approvers));
 		cr->napprovers = t->counted.n;
+		if ((cr->approver_via = tk_calloc(
+		         t->counted.n, sizeof(*cr->approver_via))) == NULL)
+			return TK_ENOMEM;
+		memcpy(cr->approver_via, t->via,
+		    t->counted.n * sizeof(*cr->approver_via));
 	}
 	if (t->nrefused > 0 &&
 	    (cr->refused = tk_strndup(t->refused.ptr, t->refused.len)) == NULL)
@@ -290,6 +316,7 @@ tk_check_approvals(struct tk_check *c, const struct tk_rule *rule,
 		rc = report(c, rule, rec, &t, need.ptr);
 out:
 	tk_idset_release(&t.counted);
+	free(t.via);
 	tk_buf_release(&t.refused);
 	tk_buf_release(&need);
 	return rc;

@@ -207,6 +207,8 @@ tk_report_release(struct tk_report *r)
 		free(r->commits[i].author);
 		free(r->commits[i].approvers);
 		free(r->commits[i].refused);
+		free(r->commits[i].approver_via);
+		free(r->commits[i].change_writers);
 	}
 	free(r->commits);
 	free(r->findings);

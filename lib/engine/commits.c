@@ -410,6 +410,22 @@ add_writers(struct tk_idset *s, const struct tk_rec *r)
 	return tk_idset_add(s, r->signer);
 }
 
+/* For the audit record: what chain commit k answers for. */
+static int
+keep_change(struct tk_check *c, const struct tk_rec *recs, size_t n, size_t k,
+    const struct tk_idset *w, int clean)
+{
+	size_t i, brings = 0;
+
+	for (i = 0; i < n; i++)
+		brings += !recs[i].chain && recs[i].owner == k;
+	return tk_check_keep_change(c, &recs[k], w,
+	    recs[k].c->nparents < 2 ? TK_MERGE_NONE
+	        : clean             ? TK_MERGE_CLEAN
+	                            : TK_MERGE_OWN,
+	    brings);
+}
+
 /* Writers of every chain commit's change, then its approvals. */
 static int
 separation(struct tk_check *c, const struct tk_rule *rule, struct tk_rec *recs,
@@ -427,8 +443,10 @@ separation(struct tk_check *c, const struct tk_rule *rule, struct tk_rec *recs,
 			    NULL,
 			    "commit not reached from the new tip's "
 			    "first-parent chain");
-		else if (!recs[i].chain)
+		else if (!recs[i].chain) {
 			rc = add_writers(&w[recs[i].owner], &recs[i]);
+			tk_check_keep_owner(c, &recs[i], &recs[recs[i].owner]);
+		}
 	}
 	for (i = 0; i < nchain && rc == 0; i++) {
 		struct tk_rec *r = &recs[chain[i]];
@@ -442,6 +460,9 @@ separation(struct tk_check *c, const struct tk_rule *rule, struct tk_rec *recs,
 		}
 		/* An evil merge's own writers wrote code too. */
 		if (!clean && (rc = add_writers(&w[chain[i]], r)) < 0)
+			break;
+		if ((rc = keep_change(
+		         c, recs, n, chain[i], &w[chain[i]], clean)) < 0)
 			break;
 		rc = tk_check_approvals(c, rule, r, &w[chain[i]]);
 	}

@@ -82,4 +82,15 @@ struct tk_rec {
 /* Appends rec's commit record to the report (rec->audit set). */
 int tk_check_record(struct tk_check *c, struct tk_rec *rec);
 
+/*
+ * Keeps, in chain commit rec's record, the writers of the change it
+ * answers for, whether it is a merge and how many entering commits it
+ * brings in; in a brought-in commit's record, which chain commit answers
+ * for it.  For the audit record only.  0 or TK_ENOMEM.
+ */
+int tk_check_keep_change(struct tk_check *c, const struct tk_rec *rec,
+    const struct tk_idset *writers, enum tk_merge_kind merge, size_t brings);
+void tk_check_keep_owner(
+    struct tk_check *c, const struct tk_rec *rec, const struct tk_rec *owner);
+
 #endif

@@ -85,3 +85,30 @@ tk_check_record(struct tk_check *c, struct tk_rec *rec)
 	rec->audit = r->ncommits++;
 	return 0;
 }
+
+int
+tk_check_keep_change(struct tk_check *c, const struct tk_rec *rec,
+    const struct tk_idset *writers, enum tk_merge_kind merge, size_t brings)
+{
+	struct tk_commit_record *cr = &c->r->commits[rec->audit];
+
+	cr->has_change = true;
+	cr->merge = merge;
+	cr->brings = brings;
+	if (writers->n == 0)
+		return 0;
+	if ((cr->change_writers =
+	            tk_calloc(writers->n, sizeof(*cr->change_writers))) == NULL)
+		return TK_ENOMEM;
+	memcpy(cr->change_writers, writers->ids,
+	    writers->n * sizeof(*cr->change_writers));
+	cr->nchange_writers = writers->n;
+	return 0;
+}
+
+void
+tk_check_keep_owner(
+    struct tk_check *c, const struct tk_rec *rec, const struct tk_rec *owner)
+{
+	c->r->commits[rec->audit].owner = owner->audit + 1;
+}

@@ -168,6 +168,41 @@ decide(enum tk_hook_kind kind, git_repository *repo, struct tk_policy *p,
 	return status;
 }
 
+/*
+ * A push refused because the policy could not be loaded is evidence too:
+ * record it where the last policy that loaded recorded (docs/audit.md).
+ * The reason is found again here, so that the pusher-facing messages of
+ * load_policy() stay its own.
+ */
+static void
+record_unloadable(
+    enum tk_hook_kind kind, git_repository *repo, struct tk_updates *u)
+{
+	struct tk_policy *p = NULL;
+	char *path = NULL, *errors = NULL, *nl, why[1024];
+
+	if (tk_policy_locate(&path, git_repository_path(repo)) < 0)
+		snprintf(why, sizeof(why), "%s", tk_error_last());
+	else if (tk_policy_load(&p, &errors, path) < 0) {
+		if (errors != NULL && (nl = strchr(errors, '\n')) != NULL)
+			*nl = '\0';
+		snprintf(
+		    why, sizeof(why), "%s", errors ? errors : tk_error_last());
+	} else
+		snprintf(
+		    why, sizeof(why), "it changed while the push was decided");
+	(void)tk_updates_classify(u, repo);
+	if (tk_audit_record_unloadable(git_repository_path(repo), u, path, why,
+	        (int64_t)time(NULL),
+	        kind == TK_HOOK_UPDATE ? "update" : "pre-receive") < 0)
+		fprintf(stderr,
+		    "%serror: the refusal could not be recorded either: %s\n",
+		    prefix(), tk_error_last());
+	tk_policy_free(p);
+	free(errors);
+	free(path);
+}
+
 static int
 read_updates(
     enum tk_hook_kind kind, int argc, char **argv, struct tk_updates *u)
@@ -212,8 +247,13 @@ tk_hook_main(enum tk_hook_kind kind, int argc, char **argv)
 		status = refuse(tk_error_last());
 	else if (tk_repo_open(&repo, NULL) < 0)
 		status = refuse(tk_error_last());
-	else if ((status = load_policy(&p, repo)) == 0)
+	else if ((status = load_policy(&p, repo)) != 0)
+		record_unloadable(kind, repo, &u);
+	else {
+		/* Where to record should the policy break later. */
+		(void)tk_audit_remember(p, git_repository_path(repo));
 		status = decide(kind, repo, p, &u);
+	}
 	tk_policy_free(p);
 	tk_updates_release(&u);
 	git_repository_free(repo);

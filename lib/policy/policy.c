@@ -9,6 +9,7 @@
 #include "internal.h"
 #include "load.h"
 #include "twokey/pattern.h"
+#include "twokey/digest.h"
 #include "twokey/sshsig.h"
 
 static const char *const top_keys[] = {"version", "roles", "identities",
@@ -208,6 +209,19 @@ policy_new(struct tk_policy **out, const char *name)
 	return 0;
 }
 
+/* The policy in force, as audit records name it. */
+static int
+policy_hash(char out[65], const char *data, size_t len)
+{
+	unsigned char d[TK_SHA256_LEN];
+	int rc;
+
+	if ((rc = tk_sha256(d, data, len)) < 0)
+		return rc;
+	tk_hex(out, d, sizeof(d));
+	return 0;
+}
+
 int
 tk_policy_load_buffer(struct tk_policy **out, char **errors, const char *name,
     const char *data, size_t len)
@@ -228,6 +242,8 @@ tk_policy_load_buffer(struct tk_policy **out, char **errors, const char *name,
 	}
 	if ((rc = tk_yaml_parse(&root, &eb, name, data, len)) < 0 ||
 	    (rc = policy_new(&p, name)) < 0)
+		goto out;
+	if ((rc = policy_hash(p->sha256, data, len)) < 0)
 		goto out;
 	c = (struct tk_load){p, &eb, name, 0};
 	if ((rc = load_sections(&c, root)) < 0)
@@ -306,6 +322,20 @@ tk_policy_load(struct tk_policy **out, char **errors, const char *path)
 		return rc;
 	}
 	rc = tk_policy_load_buffer(out, errors, path, data, len);
+	free(data);
+	return rc;
+}
+
+int
+tk_policy_hash_file(char out[65], const char *path)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	out[0] = '\0';
+	if ((rc = read_file(&data, &len, path)) == 0)
+		rc = policy_hash(out, data, len);
 	free(data);
 	return rc;
 }

@@ -759,7 +759,7 @@ test_audit__format_hostile(void **state)
 	/* The record's members, and nothing else (no environment dump). */
 	expect_keys(v,
 	    "v time twokey hook repo pusher client protocol "
-	    "push_options decision error refs findings");
+	    "push_options decision error refs findings policy");
 	expect_keys(path_get(v, "pusher"), "login identity from");
 	expect_keys(path_get(v, "protocol"), "GL_PROTOCOL GL_ID GITHUB_VIA");
 	tk_json_free(v);

@@ -1,0 +1,240 @@
+/*
+ * The hash chain (docs/spec.md, "Canonical bytes, hash and chain"): how a
+ * record is sealed, and how a sequence of records is checked.  Storage
+ * knows nothing of this, and this knows nothing of storage.
+ */
+#include "store.h"
+#include "twokey/digest.h"
+
+#define TAIL_HASH ",\"hash\":\""
+#define TAIL_PREV ",\"prev\":\""
+
+bool
+tk_audit_is_hex64(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		        (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/* Finds the last occurrence of needle in [s, s + len). */
+static const char *
+rfind(const char *s, size_t len, const char *needle)
+{
+	size_t n = strlen(needle), i;
+
+	for (i = len >= n ? len - n + 1 : 0; i-- > 0;)
+		if (memcmp(s + i, needle, n) == 0)
+			return s + i;
+	return NULL;
+}
+
+/*
+ * Strings inside a record are escaped, so the structural ,"hash":" can
+ * only be the real one: the last on the line.
+ */
+int
+tk_audit_split(const char *line, size_t len, size_t *body, char prev[65],
+    char hash[65], char hmac[65])
+{
+	const char *h = rfind(line, len, TAIL_HASH), *p, *end = line + len;
+
+	hmac[0] = '\0';
+	if (h == NULL || (size_t)(end - h) < 9 + 64 + 2 ||
+	    !tk_audit_is_hex64(h + 9) || h[9 + 64] != '"')
+		return -1;
+	memcpy(hash, h + 9, 64);
+	hash[64] = '\0';
+	p = h + 9 + 64 + 1;
+	if (end - p == 9 + 64 + 2 && memcmp(p, ",\"hmac\":\"", 9) == 0 &&
+	    tk_audit_is_hex64(p + 9) && p[9 + 64] == '"') {
+		memcpy(hmac, p + 9, 64);
+		hmac[64] = '\0';
+		p += 9 + 64 + 1;
+	}
+	if (end - p != 1 || *p != '}')
+		return -1;
+	*body = (size_t)(h - line);
+	if (*body < 9 + 64 + 1 || memcmp(h - 74, TAIL_PREV, 9) != 0 ||
+	    !tk_audit_is_hex64(h - 65) || h[-1] != '"')
+		return -1;
+	memcpy(prev, h - 65, 64);
+	prev[64] = '\0';
+	return 0;
+}
+
+int
+tk_audit_digest(const char *line, size_t body, const unsigned char *key,
+    size_t keylen, char hash[65], char hmac[65])
+{
+	struct tk_buf b = TK_BUF_INIT(TK_AUDIT_MAX_RECORD + 1);
+	unsigned char d[TK_SHA256_LEN];
+	int rc;
+
+	if ((rc = tk_buf_put(&b, line, body)) < 0 ||
+	    (rc = tk_buf_putc(&b, '}')) < 0 ||
+	    (rc = tk_sha256(d, b.ptr, b.len)) < 0)
+		goto out;
+	tk_hex(hash, d, sizeof(d));
+	hmac[0] = '\0';
+	if (key != NULL) {
+		if ((rc = tk_hmac_sha256(d, key, keylen, b.ptr, b.len)) < 0)
+			goto out;
+		tk_hex(hmac, d, sizeof(d));
+	}
+out:
+	tk_buf_release(&b);
+	return rc;
+}
+
+int
+tk_audit_seal(struct tk_buf *body, const char prev[65],
+    const unsigned char *key, size_t keylen, char hash[65])
+{
+	char hmac[65];
+	size_t base;
+	int rc;
+
+	(void)tk_buf_printf(body, TAIL_PREV "%s\"", prev);
+	base = body->len;
+	if (body->err != 0)
+		return body->err;
+	if ((rc = tk_audit_digest(body->ptr, base, key, keylen, hash, hmac)) <
+	    0)
+		return rc;
+	(void)tk_buf_printf(body, TAIL_HASH "%s\"", hash);
+	if (key != NULL)
+		(void)tk_buf_printf(body, ",\"hmac\":\"%s\"", hmac);
+	(void)tk_buf_puts(body, "}\n");
+	return body->err;
+}
+
+int
+tk_chain_check_init(struct tk_chain_check *cc, struct tk_audit_chain *st,
+    const struct tk_audit_read_opts *o)
+{
+	memset(cc, 0, sizeof(*cc));
+	memset(st, 0, sizeof(*st));
+	cc->st = st;
+	cc->allow_rotated = o != NULL && o->allow_rotated;
+	cc->key = o != NULL ? o->key : NULL;
+	cc->keylen = o != NULL ? o->keylen : 0;
+	st->keyed = cc->key != NULL;
+	memcpy(st->last_hash, TK_ZERO_HASH, 65);
+	memcpy(cc->last, TK_ZERO_HASH, 65);
+	return tk_map_new(&cc->seen);
+}
+
+static int
+broken(
+    struct tk_chain_check *cc, const struct tk_audit_line *l, const char *why)
+{
+	struct tk_audit_chain *st = cc->st;
+
+	if (!st->broken) {
+		st->broken = true;
+		st->bad_source = l->source;
+		st->bad_line = l->lineno;
+		snprintf(st->problem, sizeof(st->problem), "%s", why);
+	}
+	return 1;
+}
+
+/* The link from this record to the one read before it. */
+static const char *
+link_problem(struct tk_chain_check *cc, const char *prev)
+{
+	if (cc->st->records == 1 && strcmp(prev, TK_ZERO_HASH) != 0) {
+		if (!cc->allow_rotated)
+			return "the first record links to an earlier one: "
+			       "either the log was rotated (give the earlier "
+			       "files first, or --rotated) or its first "
+			       "records were deleted";
+		cc->st->rotated = true;
+	} else if (cc->st->records > 1 && strcmp(prev, cc->last) != 0)
+		return tk_map_get(cc->seen, prev, 64)
+		    ? "reordered or inserted: it links to an earlier record, "
+		      "not to the one before it"
+		    : "deleted: the record it links to is missing (removed, "
+		      "moved later, or edited)";
+	return NULL;
+}
+
+static const char *
+hmac_problem(struct tk_chain_check *cc, const char *hmac, const char *want)
+{
+	if (cc->key == NULL && hmac[0] != '\0')
+		cc->st->unchecked_hmacs++;
+	if (cc->key != NULL && hmac[0] == '\0')
+		return "no HMAC, but a key was given: the record was written "
+		       "without the key";
+	if (cc->key != NULL && !tk_memeq(hmac, want, 64))
+		return "the HMAC does not match: the chain was recomputed "
+		       "without the key, or the key is wrong";
+	return NULL;
+}
+
+int
+tk_chain_check_line(struct tk_chain_check *cc, const struct tk_audit_line *l)
+{
+	char prev[65], hash[65], hmac[65], h2[65], m2[65];
+	const char *why = NULL;
+	size_t body;
+	int rc;
+
+	cc->st->records++;
+	if (l->too_long)
+		why = "record too long";
+	else if (!l->terminated)
+		why = "truncated: the last record is cut off in the middle";
+	else if (tk_audit_split(l->ptr, l->len, &body, prev, hash, hmac) < 0)
+		why = "malformed: not a twokey audit record (no prev/hash at "
+		      "its end)";
+	if (why != NULL)
+		return broken(cc, l, why);
+	if ((rc = tk_audit_digest(l->ptr, body, cc->key, cc->keylen, h2, m2)) <
+	    0)
+		return rc;
+	if (strcmp(h2, hash) != 0)
+		why = "edited: the record does not match its own hash";
+	else if ((why = link_problem(cc, prev)) == NULL)
+		why = hmac_problem(cc, hmac, m2);
+	memcpy(cc->last, hash, 65);
+	if (why != NULL)
+		return broken(cc, l, why);
+	if (tk_map_put(cc->seen, hash, 64, (void *)1, NULL) == TK_ENOMEM)
+		return tk_error_set(TK_ENOMEM, "out of memory");
+	if (cc->st->broken)
+		return 1;
+	cc->st->verified++;
+	memcpy(cc->st->last_hash, hash, 65);
+	return 0;
+}
+
+void
+tk_chain_check_head(
+    struct tk_chain_check *cc, const char *head, size_t source, size_t lineno)
+{
+	struct tk_audit_line l;
+
+	if (cc->st->broken || head == NULL || cc->st->records == 0 ||
+	    strcmp(head, cc->st->last_hash) == 0)
+		return;
+	memset(&l, 0, sizeof(l));
+	l.source = source;
+	l.lineno = lineno;
+	(void)broken(cc, &l,
+	    "the log ends before the newest record written (its head file "
+	    "names another): records were removed from the end");
+}
+
+void
+tk_chain_check_release(struct tk_chain_check *cc)
+{
+	tk_map_free(cc->seen);
+	cc->seen = NULL;
+}

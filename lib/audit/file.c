@@ -1,0 +1,364 @@
+/*
+ * The file store: records in audit.path, one a line.
+ *
+ * Appends are serialised with flock() on the head file (audit.path +
+ * ".head"), which also holds the newest record's hash and outlives
+ * rotation: after "mv audit.jsonl audit.jsonl.1" the new file's first
+ * record still links to the old file's last one.  The previous hash is
+ * read and the new record written under one exclusive lock, in one
+ * write(2) on an O_APPEND descriptor, and fsync()ed before the hook
+ * answers.  Anything that goes wrong is an error, and the hook then
+ * refuses the push: nothing is accepted unrecorded.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store.h"
+
+struct file_store {
+	struct tk_audit_store base;
+	/* writing */
+	const char *path;
+	/* reading */
+	const char *const *files;
+	size_t nfiles, cur, lineno;
+	FILE *f;
+	struct tk_buf line;
+};
+
+/*
+ * Reads the last record of the open log into *line (caller frees); NULL
+ * when the log is empty.  A log that does not end in '\n' was cut in the
+ * middle of a record.
+ */
+static int
+last_line(int fd, char **line, size_t *len)
+{
+	struct stat st;
+	off_t end, start;
+	char c, *p;
+
+	*line = NULL;
+	if (fstat(fd, &st) < 0)
+		return tk_error_set(
+		    TK_EIO, "cannot stat the audit log: %s", strerror(errno));
+	if (st.st_size == 0)
+		return 0;
+	if (pread(fd, &c, 1, st.st_size - 1) != 1 || c != '\n')
+		return tk_error_set(TK_EIO,
+		    "the audit log ends in the middle "
+		    "of a record; run 'twokey audit verify'");
+	end = st.st_size - 1;
+	/* Walk back to the previous newline, in chunks. */
+	for (start = end; start > 0;) {
+		char chunk[8192];
+		off_t from = start > (off_t)sizeof(chunk)
+		    ? start - (off_t)sizeof(chunk)
+		    : 0;
+		ssize_t n = pread(fd, chunk, (size_t)(start - from), from);
+		const char *nl;
+
+		if (n != start - from)
+			return tk_error_set(
+			    TK_EIO, "cannot read the audit log");
+		nl = memrchr(chunk, '\n', (size_t)n);
+		if (nl != NULL) {
+			start = from + (nl - chunk) + 1;
+			break;
+		}
+		start = from;
+		if (end - start > (off_t)TK_AUDIT_MAX_RECORD)
+			return tk_error_set(
+			    TK_ETOOBIG, "audit record too long");
+	}
+	if ((p = malloc((size_t)(end - start) + 1)) == NULL)
+		return tk_error_set(TK_ENOMEM, "out of memory");
+	if (pread(fd, p, (size_t)(end - start), start) != end - start) {
+		free(p);
+		return tk_error_set(TK_EIO, "cannot read the audit log");
+	}
+	p[end - start] = '\0';
+	*line = p;
+	*len = (size_t)(end - start);
+	return 0;
+}
+
+/*
+ * The last record of the open log: its own hash and the hash it links
+ * to, after checking the first against its content.  *empty when the log
+ * has no record yet.
+ */
+static int
+log_tail(int fd, char hash[65], char prev[65], bool *empty)
+{
+	char *line = NULL, h2[65], mac[65], mac2[65];
+	size_t len = 0, body;
+	int rc;
+
+	*empty = false;
+	if ((rc = last_line(fd, &line, &len)) < 0)
+		return rc;
+	if (line == NULL) {
+		*empty = true;
+		return 0;
+	}
+	if (tk_audit_split(line, len, &body, prev, hash, mac) < 0)
+		rc = tk_error_set(TK_EIO,
+		    "the audit log's last record is "
+		    "malformed; run 'twokey audit verify'");
+	else if ((rc = tk_audit_digest(line, body, NULL, 0, h2, mac2)) == 0 &&
+	    strcmp(h2, hash) != 0)
+		rc = tk_error_set(TK_EIO,
+		    "the audit log's last record does "
+		    "not match its hash (edited?); run 'twokey audit verify'");
+	free(line);
+	return rc;
+}
+
+static int
+read_head_fd(int hfd, char head[65], bool *have)
+{
+	char buf[66];
+	ssize_t n = pread(hfd, buf, sizeof(buf), 0);
+
+	*have = false;
+	if (n < 0)
+		return tk_error_set(TK_EIO, "cannot read the audit head file");
+	if (n == 0)
+		return 0;
+	if (n < 64 || !tk_audit_is_hex64(buf) || (n > 64 && buf[64] != '\n'))
+		return tk_error_set(TK_EIO, "the audit head file is damaged");
+	memcpy(head, buf, 64);
+	head[64] = '\0';
+	*have = true;
+	return 0;
+}
+
+/* The hash the next record links to. */
+static int
+chain_prev(int hfd, int fd, char prev[65])
+{
+	char head[65], last[65], lastprev[65];
+	bool have, empty;
+	int rc;
+
+	if ((rc = read_head_fd(hfd, head, &have)) < 0 ||
+	    (rc = log_tail(fd, last, lastprev, &empty)) < 0)
+		return rc;
+	if (empty)
+		memcpy(prev, have ? head : TK_ZERO_HASH, 65);
+	else if (!have || strcmp(head, last) == 0 ||
+	    strcmp(head, lastprev) == 0) /* crashed before updating head */
+		memcpy(prev, last, 65);
+	else
+		return tk_error_set(TK_EIO,
+		    "the audit log's last record is "
+		    "not the one its head file names (edited or replaced?); "
+		    "run 'twokey audit verify'");
+	return 0;
+}
+
+/* Seals body, writes the line, then the head. */
+static int
+append_locked(int hfd, int fd, struct tk_buf *body, const unsigned char *key,
+    size_t keylen)
+{
+	char prev[65], hash[66];
+	ssize_t n;
+	int rc;
+
+	if ((rc = chain_prev(hfd, fd, prev)) < 0 ||
+	    (rc = tk_audit_seal(body, prev, key, keylen, hash)) < 0)
+		return rc;
+	n = write(fd, body->ptr, body->len);
+	if (n < 0 || (size_t)n != body->len)
+		return tk_error_set(TK_EIO, "cannot write the audit log: %s",
+		    n < 0 ? strerror(errno) : "short write");
+	if (fsync(fd) < 0)
+		return tk_error_set(
+		    TK_EIO, "cannot flush the audit log: %s", strerror(errno));
+	hash[64] = '\n';
+	if (pwrite(hfd, hash, 65, 0) != 65 || ftruncate(hfd, 65) < 0 ||
+	    fsync(hfd) < 0)
+		return tk_error_set(TK_EIO,
+		    "cannot update the audit head file: %s", strerror(errno));
+	return 0;
+}
+
+static int
+open_locked(const char *path, const char *suffix, int *fd)
+{
+	char name[4096];
+
+	if ((size_t)snprintf(name, sizeof(name), "%s%s", path, suffix) >=
+	    sizeof(name))
+		return tk_error_set(TK_EIO, "audit path too long");
+	if ((*fd = open(name,
+	         O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+	             (*suffix ? 0 : O_APPEND),
+	         0640)) < 0)
+		return tk_error_set(
+		    TK_EIO, "cannot open '%s': %s", name, strerror(errno));
+	if (*suffix && flock(*fd, LOCK_EX) < 0)
+		return tk_error_set(
+		    TK_EIO, "cannot lock '%s': %s", name, strerror(errno));
+	return 0;
+}
+
+static int
+fs_append(struct tk_audit_store *s, struct tk_buf *body,
+    const unsigned char *key, size_t keylen)
+{
+	struct file_store *fs = (struct file_store *)s;
+	int hfd = -1, fd = -1, rc;
+
+	if ((rc = open_locked(fs->path, ".head", &hfd)) == 0 &&
+	    (rc = open_locked(fs->path, "", &fd)) == 0)
+		rc = append_locked(hfd, fd, body, key, keylen);
+	if (fd >= 0)
+		close(fd);
+	if (hfd >= 0)
+		close(hfd); /* releases the lock */
+	return rc;
+}
+
+/* Reads one line of the current file into fs->line. */
+static int
+read_line(struct file_store *fs, struct tk_audit_line *l)
+{
+	int ch, rc = 0;
+
+	tk_buf_reset(&fs->line);
+	memset(l, 0, sizeof(*l));
+	while ((ch = getc_unlocked(fs->f)) != EOF && ch != '\n')
+		if (rc == 0 && (rc = tk_buf_putc(&fs->line, ch)) == TK_ENOMEM)
+			return tk_error_set(TK_ENOMEM, "out of memory");
+	if (ferror(fs->f))
+		return tk_error_set(TK_EIO, "cannot read '%s': %s",
+		    fs->files[fs->cur], strerror(errno));
+	if (ch == EOF && fs->line.len == 0 && rc == 0)
+		return 0;
+	l->terminated = ch == '\n';
+	l->too_long = rc == TK_ETOOBIG;
+	l->ptr = l->too_long || fs->line.ptr == NULL ? "" : fs->line.ptr;
+	l->len = l->too_long ? 0 : fs->line.len;
+	l->source = fs->cur;
+	l->lineno = ++fs->lineno;
+	return 1;
+}
+
+static int
+fs_next(struct tk_audit_store *s, struct tk_audit_line *l)
+{
+	struct file_store *fs = (struct file_store *)s;
+	int rc;
+
+	while (fs->cur < fs->nfiles) {
+		if (fs->f == NULL &&
+		    (fs->f = fopen(fs->files[fs->cur], "re")) == NULL)
+			return tk_error_set(TK_EIO, "cannot open '%s': %s",
+			    fs->files[fs->cur], strerror(errno));
+		if ((rc = read_line(fs, l)) != 0)
+			return rc;
+		fclose(fs->f);
+		fs->f = NULL;
+		fs->lineno = 0;
+		fs->cur++;
+	}
+	return 0;
+}
+
+/* The head file beside the last file read, when there is one. */
+static int
+fs_head(struct tk_audit_store *s, char head[65], bool *have)
+{
+	struct file_store *fs = (struct file_store *)s;
+	const char *base = fs->path;
+	char name[4096];
+	int fd, rc;
+
+	*have = false;
+	if (base == NULL && fs->nfiles > 0)
+		base = fs->files[fs->nfiles - 1];
+	if (base == NULL ||
+	    (size_t)snprintf(name, sizeof(name), "%s.head", base) >=
+	        sizeof(name))
+		return 0;
+	if ((fd = open(name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return 0; /* no head file: nothing to compare */
+	rc = read_head_fd(fd, head, have);
+	close(fd);
+	return rc;
+}
+
+static const char *
+fs_source(const struct tk_audit_store *s, size_t i)
+{
+	const struct file_store *fs = (const struct file_store *)s;
+
+	if (fs->path != NULL)
+		return fs->path;
+	return i < fs->nfiles ? fs->files[i] : "?";
+}
+
+static size_t
+fs_nsources(const struct tk_audit_store *s)
+{
+	const struct file_store *fs = (const struct file_store *)s;
+
+	return fs->path != NULL ? 1 : fs->nfiles;
+}
+
+static void
+fs_free(struct tk_audit_store *s)
+{
+	struct file_store *fs = (struct file_store *)s;
+
+	if (fs == NULL)
+		return;
+	if (fs->f != NULL)
+		fclose(fs->f);
+	tk_buf_release(&fs->line);
+	free(fs);
+}
+
+static const struct tk_audit_store_ops file_ops = {
+    fs_append, fs_next, fs_head, fs_source, fs_nsources, fs_free};
+
+int
+tk_audit_file_store_writer(
+    struct tk_audit_store **out, const struct tk_audit_dest *dest)
+{
+	struct file_store *fs;
+
+	*out = NULL;
+	if ((fs = tk_calloc(1, sizeof(*fs))) == NULL)
+		return TK_ENOMEM;
+	fs->base.ops = &file_ops;
+	fs->path = dest->path;
+	*out = &fs->base;
+	return 0;
+}
+
+int
+tk_audit_file_store_reader(
+    struct tk_audit_store **out, const char *const *files, size_t n)
+{
+	struct file_store *fs;
+
+	*out = NULL;
+	if (n > TK_AUDIT_MAX_FILES)
+		return tk_error_set(
+		    TK_ETOOBIG, "more than %d audit files", TK_AUDIT_MAX_FILES);
+	if ((fs = tk_calloc(1, sizeof(*fs))) == NULL)
+		return TK_ENOMEM;
+	fs->base.ops = &file_ops;
+	fs->files = files;
+	fs->nfiles = n;
+	tk_buf_init(&fs->line, TK_AUDIT_MAX_RECORD);
+	*out = &fs->base;
+	return 0;
+}

@@ -1,0 +1,136 @@
+/*
+ * Private to lib/audit: where records are kept, behind one interface.
+ *
+ * The chain logic (what prev, hash and hmac are, chain.c) and the record's
+ * schema (record.c, reader.c) do not know whether records live in files or
+ * in a database: a store appends one sealed record under its chain lock,
+ * hands back record lines in chain order, and names the newest hash it
+ * wrote (its head).  file.c is the file store (audit.path); a database
+ * store implements the same operations.
+ */
+#ifndef TK_AUDIT_STORE_H
+#define TK_AUDIT_STORE_H
+
+#include "internal.h"
+#include "twokey/audit.h"
+
+#define TK_ZERO_HASH                                                           \
+	"0000000000000000000000000000000000000000000000000000000000000000"
+
+/* Where records go: what a policy (or the state file) says. */
+struct tk_audit_dest {
+	const char *path; /* audit.path */
+	const char *key_file; /* audit.key-file, or NULL */
+	bool syslog;
+};
+
+/* One record line handed back by a store. */
+struct tk_audit_line {
+	const char *ptr; /* without its '\n'; borrowed until the next call */
+	size_t len;
+	bool terminated; /* it ended in '\n' (else the store was cut) */
+	bool too_long; /* over TK_AUDIT_MAX_RECORD: ptr holds nothing */
+	size_t source, lineno; /* which file (or 0), 1-based line */
+};
+
+struct tk_audit_store;
+
+struct tk_audit_store_ops {
+	/*
+	 * Appends the record whose body (every field up to, not including,
+	 * ,"prev") is in body: under the chain lock it takes the previous
+	 * hash, seals body with tk_audit_seal() and stores the line durably
+	 * before returning 0.  Any failure returns a negative code with a
+	 * message, and nothing is appended.
+	 */
+	int (*append)(struct tk_audit_store *s, struct tk_buf *body,
+	    const unsigned char *key, size_t keylen);
+	/*
+	 * The next record line in chain order: 1 with *line filled, 0 at
+	 * the end, or a negative code with a message.
+	 */
+	int (*next)(struct tk_audit_store *s, struct tk_audit_line *line);
+	/*
+	 * The newest hash the writer recorded (*have false when it keeps
+	 * none, e.g. no head file); read at the end of reading.
+	 */
+	int (*head)(struct tk_audit_store *s, char head[65], bool *have);
+	/* A name for source i ("/var/log/twokey/audit.jsonl"). */
+	const char *(*source)(const struct tk_audit_store *s, size_t i);
+	size_t (*nsources)(const struct tk_audit_store *s);
+	void (*free)(struct tk_audit_store *s);
+};
+
+struct tk_audit_store {
+	const struct tk_audit_store_ops *ops;
+};
+
+/*
+ * The file store for writing to dest->path (a log file, its .head file
+ * beside it as head and lock), or for reading files[0..n) in order.
+ * Returns 0 with *out, or a negative code with a message.
+ */
+int tk_audit_file_store_writer(
+    struct tk_audit_store **out, const struct tk_audit_dest *dest);
+int tk_audit_file_store_reader(
+    struct tk_audit_store **out, const char *const *files, size_t n);
+
+/*
+ * Opens the store a destination names, for appending (the one place that
+ * chooses between kinds of store).
+ */
+int tk_audit_store_for(
+    struct tk_audit_store **out, const struct tk_audit_dest *dest);
+
+/* Appends body under dest's lock, then the syslog line when asked. */
+int tk_audit_append(
+    const struct tk_audit_dest *dest, struct tk_buf *body, const char *summary);
+
+/* ---- chain.c ---- */
+
+/*
+ * Seals a record body: adds ,"prev":"<prev>", computes the hash (and the
+ * HMAC with a key) of the canonical bytes, adds ,"hash":...[,"hmac":...]}
+ * and '\n'.  On success *hash holds the new hash.
+ */
+int tk_audit_seal(struct tk_buf *body, const char prev[65],
+    const unsigned char *key, size_t keylen, char hash[65]);
+
+/*
+ * Splits a record line into its canonical length (up to ,"hash":), prev,
+ * hash and optional hmac ("" when absent).  -1 when the tail is not a
+ * twokey chain tail.
+ */
+int tk_audit_split(const char *line, size_t len, size_t *body, char prev[65],
+    char hash[65], char hmac[65]);
+
+/* hash (and hmac, "" without key) of line[0..body) + "}". */
+int tk_audit_digest(const char *line, size_t body, const unsigned char *key,
+    size_t keylen, char hash[65], char hmac[65]);
+
+/*
+ * The chain checker: fed record lines in order, it records the first
+ * break in chain (and goes on, relinking to each record read).
+ */
+struct tk_chain_check {
+	struct tk_audit_chain *st;
+	struct tk_map *seen;
+	bool allow_rotated;
+	const unsigned char *key;
+	size_t keylen;
+	char last[65]; /* hash of the last record read, verified or not */
+};
+
+int tk_chain_check_init(struct tk_chain_check *cc, struct tk_audit_chain *st,
+    const struct tk_audit_read_opts *o);
+/* 0 when the record continues the chain, 1 when it breaks it, <0 error. */
+int tk_chain_check_line(
+    struct tk_chain_check *cc, const struct tk_audit_line *l);
+/* At the end: the store's head must name the last record. */
+void tk_chain_check_head(
+    struct tk_chain_check *cc, const char *head, size_t source, size_t lineno);
+void tk_chain_check_release(struct tk_chain_check *cc);
+
+bool tk_audit_is_hex64(const char *s);
+
+#endif

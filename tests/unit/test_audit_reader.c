@@ -1,0 +1,481 @@
+/*
+ * Unit tests for the audit reader API (include/twokey/audit.h): dates as
+ * a person means them, decisions, repository and short ref names, the
+ * parsed record (every field the report uses), the chain status the
+ * reader keeps as it goes (verified up to which record, a break, the head
+ * file, unreadable lines), and filter resolution against the log.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "audit/store.h"
+#include "internal.h"
+#include "twokey/audit.h"
+
+#define H40A "1111111111111111111111111111111111111111"
+#define H40B "2222222222222222222222222222222222222222"
+#define Z40 "0000000000000000000000000000000000000000"
+
+static char dir[64];
+static char logpath[128];
+
+/* Appends a sealed record with this body (every field before prev). */
+static void
+append(const char *body)
+{
+	struct tk_audit_dest d = {logpath, NULL, false};
+	struct tk_buf b = TK_BUF_INIT(1 << 20);
+
+	assert_int_equal(tk_buf_puts(&b, body), 0);
+	assert_int_equal(tk_audit_append(&d, &b, NULL), 0);
+	tk_buf_release(&b);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/tk-reader-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(logpath, sizeof(logpath), "%s/audit.jsonl", dir);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A record of a push at time t to ref, by login, decided decision. */
+static void
+push_record(const char *t, const char *repo, const char *ref, const char *login,
+    const char *decision, const char *commits)
+{
+	char body[4096];
+
+	snprintf(body, sizeof(body),
+	    "{\"v\":1,\"time\":\"%s\",\"twokey\":\"0.1.0\",\"hook\":"
+	    "\"pre-receive\",\"repo\":\"%s\",\"pusher\":{\"login\":\"%s\","
+	    "\"identity\":\"%s\",\"from\":\"GL_USER\"},\"client\":null,"
+	    "\"protocol\":{},\"push_options\":[\"ci.skip\"],\"decision\":"
+	    "\"%s\",\"error\":null,\"refs\":[{\"ref\":\"%s\",\"old\":\"" Z40
+	    "\",\"new\":\"" H40A "\",\"kind\":\"create\",\"rule\":\"main\","
+	    "\"mode\":\"warn\",\"decision\":\"%s\",\"warned\":true,"
+	    "\"entering\":2,\"commits\":[%s]}],\"findings\":[],\"policy\":"
+	    "\"abcd\",\"emergency\":{\"reason\":\"INC-1 fire\",\"waived\":["
+	    "\"approvals\"],\"ratify_by\":\"2026-11-03T00:00:00Z\"}",
+	    t, repo, login, login, decision, ref, decision, commits);
+	append(body);
+}
+
+static const char merge_commits[] =
+    "{\"id\":\"" H40A "\",\"subject\":\"Merge x\",\"author\":"
+    "\"rita@example.com\",\"writers\":[\"alice\"],\"approvers\":[{"
+    "\"identity\":\"bob\",\"roles\":[\"reviewer\",\"security\"],\"via\":"
+    "\"trailer\"}],\"refused\":null,\"merge\":{\"kind\":\"clean\","
+    "\"brings\":1,\"merged_by\":[\"rita\"]}},"
+    "{\"id\":\"" H40B "\",\"subject\":\"f\",\"author\":"
+    "\"alice@example.com\",\"writers\":[\"alice\"],\"covered_by\":\"" H40A
+    "\",\"approvers\":[{\"identity\":\"bob\",\"roles\":[\"reviewer\"],"
+    "\"via\":\"covered by merge " H40A "\"}]}";
+
+static struct tk_audit_reader *
+open_log(void)
+{
+	struct tk_audit_reader *r = NULL;
+	const char *files[1] = {logpath};
+
+	assert_int_equal(tk_audit_reader_open_files(&r, files, 1, NULL), 0);
+	return r;
+}
+
+static void
+test_reader__dates(void **state)
+{
+	static const struct {
+		const char *s;
+		bool end;
+		int64_t want; /* -1: error */
+	} cases[] = {
+	    {"2026", false, 1767225600},
+	    {"2026", true, 1798761599},
+	    {"2026-11", false, 1793491200},
+	    {"2026-11", true, 1796083199}, /* all of November */
+	    {"2024-02", true, 1709251199}, /* leap February */
+	    {"2026-02-28", true, 1772323199},
+	    {"2026-11-30", false, 1795996800},
+	    {"2026-11-30T23", true, 1796083199},
+	    {"2026-11-30T23:30", false, 1796081400},
+	    {"2026-11-30T23:30:00Z", false, 1796081400},
+	    {"2026-11-30T23:30:00z", true, 1796081400},
+	    {"2026-11-30T23:30:00+01:00", false, 1796077800},
+	    {"2026-11-30T23:30:00-00:30", false, 1796083200},
+	    {"2026-11-30T23:30:00.25Z", false, 1796081401},
+	    {"2026-11-30T23:30:00.25Z", true, 1796081400},
+	    {"garbage", false, -1},
+	    {"", false, -1},
+	    {"2026-13", false, -1},
+	    {"2026-00", false, -1},
+	    {"2026-02-29", false, -1},
+	    {"2026-04-31", true, -1},
+	    {"2026-11-01T24", false, -1},
+	    {"2026-11-01T23:60", false, -1},
+	    {"1969", false, -1},
+	    {"2026-1", false, -1},
+	    {"2026-11-01T10:00:00", false, -1},
+	    {"2026-11-01T10:00:00+1:00", false, -1},
+	    {"2026-11-01 10:00:00Z", false, -1},
+	    {"2026-11-01Tx", false, -1},
+	    {"20261101", false, -1},
+	    {"2026-11-01T10:00:00.Z", false, -1},
+	};
+	size_t i;
+	int64_t t;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = tk_audit_parse_date(&t, cases[i].s, cases[i].end);
+
+		if (cases[i].want == -1) {
+			assert_int_equal(rc, TK_EINVAL);
+			assert_non_null(
+			    strstr(tk_error_last(), "is not a date"));
+		} else {
+			if (rc != 0 || t != cases[i].want)
+				fail_msg("%s (end %d): %lld", cases[i].s,
+				    cases[i].end, (long long)t);
+		}
+	}
+}
+
+static void
+test_reader__filter_dates_and_decision(void **state)
+{
+	struct tk_audit_filter f = TK_AUDIT_FILTER_INIT;
+	enum tk_audit_decision_filter d;
+
+	(void)state;
+	assert_int_equal(tk_audit_filter_dates(&f, "2026-11", "2026-11"), 0);
+	assert_int_equal(f.since, 1793491200);
+	assert_int_equal(f.until, 1796083199);
+	assert_int_equal(
+	    tk_audit_filter_dates(&f, "2026-12", "2026-11"), TK_EINVAL);
+	assert_non_null(strstr(tk_error_last(), "ends before"));
+	assert_int_equal(tk_audit_filter_dates(&f, NULL, "2026-13"), TK_EINVAL);
+	assert_non_null(strstr(tk_error_last(), "'2026-13'"));
+	assert_int_equal(tk_audit_parse_decision(&d, "accepted"), 0);
+	assert_int_equal(d, TK_AUDIT_ACCEPTED);
+	assert_int_equal(tk_audit_parse_decision(&d, "refused"), 0);
+	assert_int_equal(d, TK_AUDIT_REFUSED);
+	assert_int_equal(tk_audit_parse_decision(&d, "accept"), TK_EINVAL);
+	assert_non_null(strstr(tk_error_last(), "'accept'"));
+}
+
+static void
+test_reader__repo_matches(void **state)
+{
+	(void)state;
+	assert_true(
+	    tk_audit_repo_matches("/srv/git/app.git/", "/srv/git/app.git"));
+	assert_true(
+	    tk_audit_repo_matches("/srv/git/app.git", "/srv/git/app.git//"));
+	assert_true(tk_audit_repo_matches("/srv/git/app.git/", "app.git"));
+	assert_true(tk_audit_repo_matches("/srv/git/app.git/", "app"));
+	assert_true(tk_audit_repo_matches("/srv/git/app/", "app"));
+	assert_false(tk_audit_repo_matches("/srv/git/app.git/", "ap"));
+	assert_false(tk_audit_repo_matches("/srv/git/app.git/", "pp.git"));
+	assert_false(
+	    tk_audit_repo_matches("/srv/git/app.git/", "/srv/app.git"));
+	assert_false(tk_audit_repo_matches("/srv/git/myapp.git/", "app"));
+	assert_false(tk_audit_repo_matches(NULL, "app"));
+}
+
+static void
+test_reader__fields(void **state)
+{
+	const struct tk_audit_record *rec;
+	struct tk_audit_reader *r;
+	const struct tk_audit_commit *c;
+
+	(void)state;
+	push_record("2026-11-02T10:00:00Z", "/srv/app.git/", "refs/heads/main",
+	    "dave", "accepted", merge_commits);
+	r = open_log();
+	assert_int_equal(tk_audit_next(r, &rec), 1);
+	assert_string_equal(rec->time, "2026-11-02T10:00:00Z");
+	assert_int_equal(rec->when, 1793613600);
+	assert_string_equal(rec->repo, "/srv/app.git/");
+	assert_string_equal(rec->pusher_login, "dave");
+	assert_string_equal(rec->pusher_from, "GL_USER");
+	assert_null(rec->client);
+	assert_int_equal(rec->npush_options, 1);
+	assert_string_equal(rec->push_options[0], "ci.skip");
+	assert_string_equal(rec->policy, "abcd");
+	assert_true(rec->verified);
+	assert_int_equal(rec->line, 1);
+	assert_true(rec->emergency.present);
+	assert_string_equal(rec->emergency.reason, "INC-1 fire");
+	assert_int_equal(rec->emergency.nwaived, 1);
+	assert_int_equal(rec->emergency.ratify_by_t, 1793664000);
+	assert_int_equal(rec->nrefs, 1);
+	assert_string_equal(rec->refs[0].mode, "warn");
+	assert_true(rec->refs[0].warned);
+	assert_int_equal(rec->refs[0].entering, 2);
+	assert_string_equal(rec->refs[0].new_, H40A);
+	assert_int_equal(rec->refs[0].ncommits, 2);
+	c = &rec->refs[0].commits[0];
+	assert_true(c->chain);
+	assert_string_equal(c->merge, "clean");
+	assert_int_equal(c->brings, 1);
+	assert_string_equal(c->merged_by[0], "rita");
+	assert_string_equal(c->approvers[0].via, "trailer");
+	assert_int_equal(c->approvers[0].nroles, 2);
+	assert_string_equal(c->approvers[0].roles[1], "security");
+	c = &rec->refs[0].commits[1];
+	assert_false(c->chain);
+	assert_string_equal(c->covered_by, H40A);
+	assert_string_equal(c->approvers[0].via, "covered by merge " H40A);
+	assert_int_equal(tk_audit_next(r, &rec), 0);
+	assert_false(tk_audit_reader_chain(r)->broken);
+	assert_int_equal(tk_audit_reader_chain(r)->verified, 1);
+	tk_audit_reader_free(r);
+}
+
+/* Wrong types read as absent; junk lines are counted, not fatal. */
+static void
+test_reader__hostile(void **state)
+{
+	const struct tk_audit_record *rec;
+	struct tk_audit_reader *r;
+	FILE *f;
+
+	(void)state;
+	append("{\"time\":7,\"repo\":[1],\"pusher\":\"x\",\"refs\":{},"
+	       "\"findings\":[1,{\"ref\":2}],\"emergency\":[],\"policy\":null");
+	f = fopen(logpath, "a");
+	fputs("not json\n", f);
+	fclose(f);
+	r = open_log();
+	assert_int_equal(tk_audit_next(r, &rec), 1);
+	assert_null(rec->time);
+	assert_int_equal(rec->when, 0);
+	assert_null(rec->repo);
+	assert_null(rec->pusher_login);
+	assert_int_equal(rec->nrefs, 0);
+	assert_int_equal(rec->nfindings, 2);
+	assert_null(rec->findings[1].ref);
+	assert_false(rec->emergency.present);
+	assert_null(rec->policy);
+	assert_int_equal(tk_audit_next(r, &rec), 0);
+	assert_int_equal(tk_audit_reader_chain(r)->unreadable, 1);
+	assert_true(tk_audit_reader_chain(r)->broken);
+	assert_int_equal(tk_audit_reader_chain(r)->bad_line, 2);
+	assert_int_equal(tk_audit_reader_chain(r)->verified, 1);
+	tk_audit_reader_free(r);
+}
+
+static void
+edit_line(int n, const char *from, const char *to)
+{
+	char cmd[512];
+
+	snprintf(
+	    cmd, sizeof(cmd), "sed -i '%ds/%s/%s/' '%s'", n, from, to, logpath);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A break is found at its line; later records read on, unverified. */
+static void
+test_reader__chain_break(void **state)
+{
+	const struct tk_audit_record *rec;
+	struct tk_audit_reader *r;
+	const struct tk_audit_chain *c;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 4; i++)
+		push_record("2026-11-02T10:00:00Z", "/srv/app.git/",
+		    "refs/heads/main", i == 2 ? "eve" : "dave", "accepted", "");
+	edit_line(3, "eve", "bob");
+	r = open_log();
+	for (i = 0; tk_audit_next(r, &rec) == 1; i++)
+		assert_int_equal(rec->verified, i < 2);
+	c = tk_audit_reader_chain(r);
+	assert_int_equal(i, 4);
+	assert_true(c->broken);
+	assert_int_equal(c->bad_line, 3);
+	assert_int_equal(c->verified, 2);
+	assert_int_equal(c->records, 4);
+	assert_non_null(strstr(c->problem, "edited"));
+	tk_audit_reader_free(r);
+}
+
+/* Records removed from the end: the head file names a later one. */
+static void
+test_reader__head(void **state)
+{
+	const struct tk_audit_record *rec;
+	struct tk_audit_reader *r;
+	char cmd[512];
+
+	(void)state;
+	push_record("2026-11-02T10:00:00Z", "/a/", "refs/heads/main", "d",
+	    "accepted", "");
+	push_record("2026-11-02T10:00:00Z", "/a/", "refs/heads/main", "d",
+	    "accepted", "");
+	snprintf(cmd, sizeof(cmd), "sed -i '2d' '%s'", logpath);
+	assert_int_equal(system(cmd), 0);
+	r = open_log();
+	while (tk_audit_next(r, &rec) == 1)
+		;
+	assert_true(tk_audit_reader_chain(r)->broken);
+	assert_int_equal(tk_audit_reader_chain(r)->bad_line, 2);
+	assert_non_null(
+	    strstr(tk_audit_reader_chain(r)->problem, "removed from the end"));
+	tk_audit_reader_free(r);
+}
+
+static int
+resolve(struct tk_audit_filter *f)
+{
+	struct tk_audit_reader *r = open_log();
+	int rc = tk_audit_filter_resolve(f, r);
+
+	tk_audit_reader_free(r);
+	return rc;
+}
+
+static void
+test_reader__resolve(void **state)
+{
+	struct tk_audit_filter f = TK_AUDIT_FILTER_INIT;
+
+	(void)state;
+	push_record("2026-11-02T10:00:00Z", "/srv/app.git/", "refs/heads/main",
+	    "dave", "accepted", "");
+	push_record("2026-11-02T10:00:00Z", "/srv/app.git/", "refs/heads/v1",
+	    "dave", "accepted", "");
+	push_record("2026-11-02T10:00:00Z", "/srv/app.git/", "refs/tags/v1",
+	    "dave", "accepted", "");
+	push_record("2026-11-02T10:00:00Z", "/srv/lib.git/", "refs/tags/v2",
+	    "erin", "accepted", "");
+	f.ref = "main";
+	assert_int_equal(resolve(&f), 0);
+	assert_string_equal(f.ref_full, "refs/heads/main");
+	f.ref = "heads/main";
+	assert_int_equal(resolve(&f), 0);
+	assert_string_equal(f.ref_full, "refs/heads/main");
+	f.ref = "v2";
+	assert_int_equal(resolve(&f), 0);
+	assert_string_equal(f.ref_full, "refs/tags/v2");
+	f.ref = "v1";
+	assert_int_equal(resolve(&f), TK_EINVAL);
+	assert_non_null(strstr(tk_error_last(), "ambiguous"));
+	f.ref = "tags/v1";
+	assert_int_equal(resolve(&f), 0);
+	assert_string_equal(f.ref_full, "refs/tags/v1");
+	f.ref = "refs/heads/v1";
+	assert_int_equal(resolve(&f), 0);
+	f.ref = "mian";
+	assert_int_equal(resolve(&f), TK_EINVAL);
+	assert_non_null(strstr(tk_error_last(), "'mian'"));
+	f.ref = "v2";
+	f.repo = "app";
+	assert_int_equal(resolve(&f), TK_EINVAL); /* v2 is lib's only */
+	f.ref = NULL;
+	f.repo = "nosuch";
+	assert_int_equal(resolve(&f), TK_EINVAL);
+	assert_non_null(strstr(tk_error_last(), "'nosuch'"));
+	f.repo = NULL;
+	f.pusher = "mallory";
+	assert_int_equal(resolve(&f), TK_EINVAL);
+	f.pusher = "erin";
+	assert_int_equal(resolve(&f), 0);
+	tk_audit_filter_release(&f);
+}
+
+static void
+test_reader__filter_match(void **state)
+{
+	struct tk_audit_filter f = TK_AUDIT_FILTER_INIT;
+	const struct tk_audit_record *rec;
+	struct tk_audit_reader *r;
+	int n[4] = {0, 0, 0, 0};
+
+	(void)state;
+	push_record("2026-10-31T23:59:59Z", "/a/", "refs/heads/main", "d",
+	    "accepted", "");
+	push_record("2026-11-01T00:00:00Z", "/a/", "refs/heads/main", "d",
+	    "refused", "");
+	push_record("2026-11-30T23:59:59Z", "/b/", "refs/heads/main", "e",
+	    "accepted", "");
+	push_record(
+	    "2026-12-01T00:00:00Z", "/a/", "refs/heads/x", "d", "accepted", "");
+	assert_int_equal(tk_audit_filter_dates(&f, "2026-11", "2026-11"), 0);
+	r = open_log();
+	while (tk_audit_next(r, &rec) == 1) {
+		struct tk_audit_filter g = f;
+
+		n[0] += tk_audit_filter_record(&f, rec);
+		g.decision = TK_AUDIT_ACCEPTED;
+		n[1] += tk_audit_filter_record(&g, rec) &&
+		    tk_audit_filter_ref(&g, rec, &rec->refs[0]);
+		g.decision = TK_AUDIT_REFUSED;
+		n[2] += tk_audit_filter_record(&g, rec) &&
+		    tk_audit_filter_ref(&g, rec, &rec->refs[0]);
+		g = f;
+		g.repo = "b";
+		g.pusher = "e";
+		n[3] += tk_audit_filter_record(&g, rec);
+	}
+	assert_int_equal(n[0], 2);
+	assert_int_equal(n[1], 1);
+	assert_int_equal(n[2], 1);
+	assert_int_equal(n[3], 1);
+	tk_audit_reader_free(r);
+}
+
+static void
+test_reader__time_str(void **state)
+{
+	char b[32];
+
+	(void)state;
+	tk_audit_time_str(b, sizeof(b), 1796083199);
+	assert_string_equal(b, "2026-11-30T23:59:59Z");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_reader__dates),
+	    cmocka_unit_test(test_reader__filter_dates_and_decision),
+	    cmocka_unit_test(test_reader__repo_matches),
+	    cmocka_unit_test(test_reader__time_str),
+	    cmocka_unit_test_setup_teardown(
+	        test_reader__fields, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_reader__hostile, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_reader__chain_break, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reader__head, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_reader__resolve, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_reader__filter_match, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
