@@ -88,12 +88,35 @@ history_of(struct recon *c, const char *ref)
 	return h;
 }
 
+/*
+ * The name git stored: the ref written through a symbolic ref (target),
+ * inside the record's GIT_NAMESPACE (docs/spec.md, "Ref names").
+ */
+static int
+stored_name(struct tk_buf *b, const struct tk_audit_record *rec,
+    const struct tk_audit_ref *f)
+{
+	const char *ns = rec->namespace_, *e;
+
+	tk_buf_reset(b);
+	for (; ns != NULL && *ns != '\0'; ns = *e ? e + 1 : e) {
+		e = strchrnul(ns, '/');
+		if (e > ns)
+			(void)tk_buf_printf(
+			    b, "refs/namespaces/%.*s/", (int)(e - ns), ns);
+	}
+	(void)tk_buf_puts(b, f->target ? f->target : f->ref);
+	return b->err;
+}
+
 static int
 add_move(struct recon *c, const struct tk_audit_record *rec,
     const struct tk_audit_ref *f)
 {
-	struct history *h;
+	struct tk_buf name = TK_BUF_INIT(8192);
+	struct history *h = NULL;
 	struct move m;
+	int rc;
 
 	memset(&m, 0, sizeof(m));
 	if (f->ref == NULL || f->old == NULL || f->new_ == NULL ||
@@ -101,8 +124,12 @@ add_move(struct recon *c, const struct tk_audit_record *rec,
 	    git_oid_fromstr(&m.new_, f->new_) < 0)
 		return 0; /* not a move we can follow: verify reports it */
 	snprintf(m.time, sizeof(m.time), "%s", rec->time ? rec->time : "?");
-	if ((h = history_of(c, f->ref)) == NULL)
-		return TK_ENOMEM;
+	if ((rc = stored_name(&name, rec, f)) == 0 &&
+	    (h = history_of(c, name.ptr)) == NULL)
+		rc = TK_ENOMEM;
+	tk_buf_release(&name);
+	if (rc < 0)
+		return rc;
 	/* pre-receive and update both installed: one move, two records */
 	if (h->n > 0 && git_oid_equal(&h->m[h->n - 1].old, &m.old) &&
 	    git_oid_equal(&h->m[h->n - 1].new_, &m.new_))
@@ -117,7 +144,8 @@ add_move(struct recon *c, const struct tk_audit_record *rec,
 	return 0;
 }
 
-static void cancel_move(struct recon *c, const struct tk_audit_ref *f);
+static void cancel_move(struct recon *c, const struct tk_audit_record *rec,
+    const struct tk_audit_ref *f);
 
 static int
 read_log(struct recon *c, struct tk_audit_reader *r, const char *repo_path)
@@ -135,7 +163,7 @@ read_log(struct recon *c, struct tk_audit_reader *r, const char *repo_path)
 			if (rec->hook != NULL &&
 			    strcmp(rec->hook, "update") == 0)
 				for (i = 0; i < rec->nrefs; i++)
-					cancel_move(c, &rec->refs[i]);
+					cancel_move(c, rec, &rec->refs[i]);
 			continue;
 		}
 		for (i = 0; i < rec->nrefs; i++)
@@ -152,15 +180,18 @@ read_log(struct recon *c, struct tk_audit_reader *r, const char *repo_path)
  * not happen: forget it.
  */
 static void
-cancel_move(struct recon *c, const struct tk_audit_ref *f)
+cancel_move(struct recon *c, const struct tk_audit_record *rec,
+    const struct tk_audit_ref *f)
 {
-	uintptr_t at;
+	struct tk_buf name = TK_BUF_INIT(8192);
+	uintptr_t at = 0;
 	struct history *h;
 	git_oid o, n;
 
-	if (f->ref == NULL || f->old == NULL || f->new_ == NULL ||
-	    (at = (uintptr_t)tk_map_get(c->index, f->ref, strlen(f->ref))) ==
-	        0 ||
+	if (f->ref != NULL && stored_name(&name, rec, f) == 0)
+		at = (uintptr_t)tk_map_get(c->index, name.ptr, name.len);
+	tk_buf_release(&name);
+	if (at == 0 || f->old == NULL || f->new_ == NULL ||
 	    git_oid_fromstr(&o, f->old) < 0 || git_oid_fromstr(&n, f->new_) < 0)
 		return;
 	h = &c->h[at - 1];
