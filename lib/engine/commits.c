@@ -412,13 +412,9 @@ add_writers(struct tk_idset *s, const struct tk_rec *r)
 
 /* For the audit record: what chain commit k answers for. */
 static int
-keep_change(struct tk_check *c, const struct tk_rec *recs, size_t n, size_t k,
-    const struct tk_idset *w, int clean)
+keep_change(struct tk_check *c, const struct tk_rec *recs, size_t k,
+    const struct tk_idset *w, int clean, size_t brings)
 {
-	size_t i, brings = 0;
-
-	for (i = 0; i < n; i++)
-		brings += !recs[i].chain && recs[i].owner == k;
 	return tk_check_keep_change(c, &recs[k], w,
 	    recs[k].c->nparents < 2 ? TK_MERGE_NONE
 	        : clean             ? TK_MERGE_CLEAN
@@ -432,11 +428,14 @@ separation(struct tk_check *c, const struct tk_rule *rule, struct tk_rec *recs,
     size_t n, const size_t *chain, size_t nchain)
 {
 	struct tk_idset *w = NULL;
-	size_t i;
+	size_t i, *brings = NULL;
 	int rc = 0, clean;
 
-	if ((w = tk_calloc(n + 1, sizeof(*w))) == NULL)
+	if ((w = tk_calloc(n + 1, sizeof(*w))) == NULL ||
+	    (brings = tk_calloc(n + 1, sizeof(*brings))) == NULL) {
+		free(w);
 		return TK_ENOMEM;
+	}
 	for (i = 0; i < n && rc == 0; i++) {
 		if (recs[i].owner == TK_NO_OWNER)
 			rc = tk_check_add(c, TK_SEV_DENY, &recs[i].id, NULL, 0,
@@ -445,6 +444,7 @@ separation(struct tk_check *c, const struct tk_rule *rule, struct tk_rec *recs,
 			    "first-parent chain");
 		else if (!recs[i].chain) {
 			rc = add_writers(&w[recs[i].owner], &recs[i]);
+			brings[recs[i].owner]++;
 			tk_check_keep_owner(c, &recs[i], &recs[recs[i].owner]);
 		}
 	}
@@ -459,16 +459,16 @@ separation(struct tk_check *c, const struct tk_rule *rule, struct tk_rec *recs,
 			break;
 		}
 		/* An evil merge's own writers wrote code too. */
-		if (!clean && (rc = add_writers(&w[chain[i]], r)) < 0)
-			break;
-		if ((rc = keep_change(
-		         c, recs, n, chain[i], &w[chain[i]], clean)) < 0)
+		if ((!clean && (rc = add_writers(&w[chain[i]], r)) < 0) ||
+		    (rc = keep_change(c, recs, chain[i], &w[chain[i]], clean,
+		         brings[chain[i]])) < 0)
 			break;
 		rc = tk_check_approvals(c, rule, r, &w[chain[i]]);
 	}
 	for (i = 0; i < n; i++)
 		tk_idset_release(&w[i]);
 	free(w);
+	free(brings);
 	return rc;
 }
 
