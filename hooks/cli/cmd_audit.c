@@ -179,6 +179,7 @@ verify(struct audit_opts *o)
 	const struct tk_audit_chain *c;
 	const struct tk_audit_record *rec;
 	struct tk_audit_reader *r = NULL;
+	bool broken;
 	int rc;
 
 	if ((rc = audit_open(&r, o)) != 0)
@@ -206,8 +207,9 @@ verify(struct audit_opts *o)
 			       "checked; give --key-file to check them\n",
 			    c->unchecked_hmacs);
 	}
+	broken = c->broken;
 	tk_audit_reader_free(r);
-	return rc < 0 || c == NULL || c->broken ? 1 : 0;
+	return rc < 0 || broken ? 1 : 0;
 }
 
 static int

@@ -231,7 +231,8 @@ struct tk_audit_reader;
 
 /*
  * Opens files[0..n) (at most TK_AUDIT_MAX_FILES, read in that order as
- * one chain) for reading.  The names are borrowed for the reader's life.
+ * one chain) for reading.  The array is copied; the names are borrowed
+ * for the reader's life.
  * Returns 0 with *out, or a negative code with a message.
  */
 int tk_audit_reader_open_files(struct tk_audit_reader **out,

@@ -24,6 +24,7 @@ struct file_store {
 	const char *path;
 	/* reading */
 	const char *const *files;
+	const char **filev; /* files, owned array */
 	size_t nfiles, cur, lineno;
 	FILE *f;
 	struct tk_buf line;
@@ -322,6 +323,7 @@ fs_free(struct tk_audit_store *s)
 	if (fs->f != NULL)
 		fclose(fs->f);
 	tk_buf_release(&fs->line);
+	free(fs->filev);
 	free(fs);
 }
 
@@ -356,7 +358,14 @@ tk_audit_file_store_reader(
 	if ((fs = tk_calloc(1, sizeof(*fs))) == NULL)
 		return TK_ENOMEM;
 	fs->base.ops = &file_ops;
-	fs->files = files;
+	/* the array is copied, the names are borrowed */
+	if (n > 0 && (fs->filev = tk_calloc(n, sizeof(*fs->filev))) == NULL) {
+		free(fs);
+		return TK_ENOMEM;
+	}
+	if (n > 0)
+		memcpy(fs->filev, files, n * sizeof(*fs->filev));
+	fs->files = (const char *const *)fs->filev;
 	fs->nfiles = n;
 	tk_buf_init(&fs->line, TK_AUDIT_MAX_RECORD);
 	*out = &fs->base;
