@@ -46,6 +46,9 @@ if is_on "$TK_STATIC_EXE"; then
 		check "$p is static" static "$TK_BUILD/$p"
 		check "$p is ELF type $type" \
 			sh -c "readelf -hW '$TK_BUILD/$p' | grep -q 'Type: *$type'"
+		[ "$type" = DYN ] ||
+			check "ldd: $p is not a dynamic executable" \
+				sh -c "ldd '$TK_BUILD/$p' 2>&1 | grep -q 'not a dynamic executable'"
 	done
 elif is_on "$TK_STATIC"; then
 	echo "# a sanitizer or valgrind build: dynamic programs, static archives"
