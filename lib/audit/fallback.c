@@ -70,10 +70,14 @@ state_text(struct tk_buf *b, const struct tk_policy *p)
 	(void)tk_buf_puts(b,
 	    "# twokey: where the last policy that loaded here records "
 	    "(docs/audit.md)\n");
-	(void)tk_buf_printf(b, "policy %s\n", p->path);
-	if (p->audit_path != NULL)
+	/* one value a line: a name with a newline could forge a line */
+	if (tk_valid_name(p->path, strlen(p->path), 4095))
+		(void)tk_buf_printf(b, "policy %s\n", p->path);
+	if (p->audit_path != NULL &&
+	    tk_valid_name(p->audit_path, strlen(p->audit_path), 4095))
 		(void)tk_buf_printf(b, "path %s\n", p->audit_path);
-	if (p->audit_key_file != NULL)
+	if (p->audit_key_file != NULL &&
+	    tk_valid_name(p->audit_key_file, strlen(p->audit_key_file), 4095))
 		(void)tk_buf_printf(b, "key-file %s\n", p->audit_key_file);
 	(void)tk_buf_printf(b, "syslog %d\n", p->audit_syslog ? 1 : 0);
 }

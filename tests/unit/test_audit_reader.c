@@ -16,6 +16,8 @@
 #include "audit/store.h"
 #include "internal.h"
 #include "twokey/audit.h"
+#include "twokey/check.h"
+#include "twokey/policy.h"
 
 #define H40A "1111111111111111111111111111111111111111"
 #define H40B "2222222222222222222222222222222222222222"
@@ -446,6 +448,69 @@ test_reader__filter_match(void **state)
 	tk_audit_reader_free(r);
 }
 
+/*
+ * A push refused for an unloadable policy goes to the log of the last
+ * policy that loaded in the repository, named by its state file.
+ */
+static void
+test_reader__unloadable(void **state)
+{
+	const struct tk_audit_record *rec;
+	struct tk_audit_reader *r;
+	struct tk_policy *p = NULL;
+	struct tk_updates u;
+	char yaml[512], statep[160], polp[160], buf[512], *errors = NULL;
+	const char *in = "0000000000000000000000000000000000000000 " H40A
+	                 " refs/heads/main\n";
+	FILE *f;
+	size_t n;
+
+	(void)state;
+	snprintf(
+	    yaml, sizeof(yaml), "version: 1\naudit: {path: %s}\n", logpath);
+	snprintf(polp, sizeof(polp), "%s/policy.yaml", dir);
+	f = fopen(polp, "w");
+	fputs(yaml, f);
+	fclose(f);
+	assert_int_equal(tk_policy_load(&p, &errors, polp), 0);
+	assert_int_equal(strlen(p->sha256), 64);
+	assert_int_equal(tk_audit_remember(p, dir), 0);
+	snprintf(statep, sizeof(statep), "%s/twokey-audit-state", dir);
+	f = fopen(statep, "r");
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "\npath "));
+	assert_non_null(strstr(buf, logpath));
+	assert_int_equal(tk_audit_remember(p, dir), 0); /* unchanged */
+	/* the policy breaks */
+	f = fopen(polp, "a");
+	fputs("rules: [\n", f);
+	fclose(f);
+	memset(&u, 0, sizeof(u));
+	assert_int_equal(tk_updates_parse(&u, in, strlen(in)), 0);
+	assert_int_equal(
+	    tk_audit_record_unloadable(dir, &u, polp, "policy.yaml:3:1: broken",
+	        1793613600, "pre-receive"),
+	    0);
+	r = open_log();
+	assert_int_equal(tk_audit_next(r, &rec), 1);
+	assert_string_equal(rec->decision, "refused");
+	assert_string_equal(
+	    rec->error, "the policy cannot be used: policy.yaml:3:1: broken");
+	assert_int_equal(strlen(rec->policy), 64);
+	assert_string_not_equal(rec->policy, p->sha256);
+	assert_string_equal(rec->refs[0].ref, "refs/heads/main");
+	assert_string_equal(rec->refs[0].decision, "refused");
+	assert_null(rec->pusher_login);
+	assert_int_equal(tk_audit_next(r, &rec), 0);
+	assert_false(tk_audit_reader_chain(r)->broken);
+	tk_audit_reader_free(r);
+	tk_updates_release(&u);
+	tk_policy_free(p);
+	free(errors);
+}
+
 static void
 test_reader__time_str(void **state)
 {
@@ -475,6 +540,8 @@ main(void)
 	        test_reader__resolve, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_reader__filter_match, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_reader__unloadable, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
