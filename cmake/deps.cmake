@@ -39,22 +39,11 @@ else()
   set(TWOKEY_STATIC_EXE ON)
 endif()
 
-# The prefix scripts/libgit2-static installs into: the same computation
-# (version pinned in the script, first 12 hex digits of its SHA-256), so
-# a change of the recipe asks for a new build instead of using a stale one.
+# The prefix scripts/libgit2-static installs into, as the script itself
+# computes it (the pinned version and a hash of the script: a change of the
+# recipe asks for a new build instead of using a stale one).
 set(tk_recipe ${PROJECT_SOURCE_DIR}/scripts/libgit2-static)
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${tk_recipe})
-file(STRINGS ${tk_recipe} tk_line REGEX "^deb_version=")
-string(REGEX REPLACE "^deb_version=" "" tk_deb_version "${tk_line}")
-file(SHA256 ${tk_recipe} tk_hash)
-string(SUBSTRING ${tk_hash} 0 12 tk_hash)
-if(DEFINED ENV{TWOKEY_DEPS_CACHE})
-  set(tk_cache $ENV{TWOKEY_DEPS_CACHE})
-elseif(DEFINED ENV{XDG_CACHE_HOME} AND NOT "$ENV{XDG_CACHE_HOME}" STREQUAL "")
-  set(tk_cache $ENV{XDG_CACHE_HOME}/twokey)
-else()
-  set(tk_cache $ENV{HOME}/.cache/twokey)
-endif()
 set(TWOKEY_LIBGIT2_PREFIX "" CACHE PATH
   "Static libgit2 to link (default: $TWOKEY_LIBGIT2_PREFIX, else the one scripts/libgit2-static builds)")
 if(TWOKEY_LIBGIT2_PREFIX)
@@ -62,7 +51,12 @@ if(TWOKEY_LIBGIT2_PREFIX)
 elseif(DEFINED ENV{TWOKEY_LIBGIT2_PREFIX})
   set(tk_prefix $ENV{TWOKEY_LIBGIT2_PREFIX})
 else()
-  set(tk_prefix ${tk_cache}/libgit2-${tk_deb_version}-${tk_hash})
+  execute_process(COMMAND bash ${tk_recipe} --prefix
+    OUTPUT_VARIABLE tk_prefix OUTPUT_STRIP_TRAILING_WHITESPACE
+    RESULT_VARIABLE tk_rc)
+  if(NOT tk_rc EQUAL 0 OR tk_prefix STREQUAL "")
+    message(FATAL_ERROR "twokey: scripts/libgit2-static --prefix failed")
+  endif()
 endif()
 if(NOT EXISTS ${tk_prefix}/lib/libgit2.a OR NOT EXISTS ${tk_prefix}/BUILDINFO)
   message(FATAL_ERROR "twokey: no static libgit2 in ${tk_prefix}: run "
@@ -94,5 +88,5 @@ target_link_libraries(tk::pcre2 INTERFACE ${tk_pcre2})
 target_compile_definitions(tk::pcre2 INTERFACE PCRE2_STATIC)
 target_link_libraries(tk::crypto INTERFACE OpenSSL::Crypto)
 set(TWOKEY_LIBGIT2_STATIC_PREFIX ${tk_prefix})
-message(STATUS "twokey: static libgit2 ${tk_deb_version} from ${tk_prefix}"
+message(STATUS "twokey: static libgit2 from ${tk_prefix}"
   " (static programs: ${TWOKEY_STATIC_EXE})")
