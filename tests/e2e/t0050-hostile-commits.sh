@@ -763,24 +763,26 @@ git -C "$srvm" update-ref $REF "$tip"
 check "the work repository has 20,000 refs" \
 	test "$(git -C "$wm" for-each-ref refs/heads/ | wc -l)" -eq 20000
 t0=$(date +%s)
-GL_USER=dave timeout 60 git -C "$wm" push origin 'refs/heads/many/*:refs/heads/many/*' >"$TRASH/out" 2>&1
+# A hang guard, not a speed test (scripts/bench measures speed): generous
+# enough for a loaded or sanitizer-built machine, git's ref writes included.
+GL_USER=dave timeout 300 git -C "$wm" push origin 'refs/heads/many/*:refs/heads/many/*' >"$TRASH/out" 2>&1
 rc=$?
 t1=$(date +%s)
 echo "# 10,000 refs pushed in $((t1 - t0)) s"
 check "10,000 unprotected refs in one push: accepted" test "$rc" -eq 0
-check "10,000 unprotected refs: in under 60 s" test $((t1 - t0)) -lt 60
+check "10,000 unprotected refs: no hang (under 300 s)" test $((t1 - t0)) -lt 300
 check "10,000 unprotected refs: all landed" \
 	test "$(git -C "$srvm" for-each-ref refs/heads/many/ | wc -l)" -eq 10000
 test_tick
 msg "unapproved, among 10,000 refs"
 bad=$(signed "$ALICE" "$TRASH/msg")
 t0=$(date +%s)
-GL_USER=dave timeout 60 git -C "$wm" push origin 'refs/heads/more/*:refs/heads/more/*' \
+GL_USER=dave timeout 300 git -C "$wm" push origin 'refs/heads/more/*:refs/heads/more/*' \
 	"$bad:$REF" >"$TRASH/out" 2>&1
 rc=$?
 t1=$(date +%s)
 check "10,000 refs and a refused protected one: push refused" test "$rc" -ne 0 -a "$rc" -ne 124
-check "10,000 refs and a refused protected one: in under 60 s" test $((t1 - t0)) -lt 60
+check "10,000 refs and a refused protected one: no hang (under 300 s)" test $((t1 - t0)) -lt 300
 check "... main unchanged" ref_is "$srvm" $REF "$tip"
 check "... none of the 10,000 refs landed" \
 	test "$(git -C "$srvm" for-each-ref refs/heads/more/ | wc -l)" -eq 0
