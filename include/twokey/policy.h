@@ -14,6 +14,7 @@
 
 struct tk_sshkey;
 struct tk_pattern;
+struct tk_glob;
 struct tk_map;
 
 /* Bounds on the policy file. */
@@ -84,7 +85,43 @@ struct tk_rule {
 	char *promote_from; /* NULL when unset */
 	enum tk_mode mode;
 	unsigned line; /* where the rule starts, 1-based */
+	/* Change attributes (lib/policy/paths.c); none when unset. */
+	struct tk_path_rule *paths;
+	size_t npaths;
+	struct tk_trailer_rule *trailers;
+	size_t ntrailers;
+	char *emails_src;
+	struct tk_pattern *emails; /* NULL when unset */
 };
+
+/*
+ * A "paths:" entry: what a change touching a path that match hits adds to
+ * its rule (docs/paths.md).  Its approvals are constraints in addition to
+ * the rule's own: at least min approvers holding a role of from, and
+ * require's per-role minimums; from also holds require's roles, so they
+ * count.  min is 0 when only require was given.
+ */
+struct tk_path_rule {
+	char *match_src;
+	struct tk_glob *glob;
+	bool approvals; /* an approvals: block is present */
+	unsigned min;
+	struct tk_roleset from;
+	struct tk_role_min *require;
+	size_t nrequire;
+	struct tk_rolelist writers; /* who may write such changes */
+	unsigned line, col;
+};
+
+/* A "require-trailers:" item: the trailer key, and its value's pattern. */
+struct tk_trailer_rule {
+	char *key;
+	char *src;
+	struct tk_pattern *value;
+};
+
+#define TK_POLICY_MAX_PATHS 1000 /* paths: entries in one rule */
+#define TK_POLICY_MAX_TRAILERS 64 /* require-trailers: keys in one rule */
 
 struct tk_policy {
 	char *path;
@@ -176,6 +213,12 @@ int tk_policy_match(
  * pusher's role.
  */
 bool tk_rule_inspects_commits(const struct tk_rule *r);
+
+/*
+ * True when the rule can ask for approvals: its own approvals: block, or
+ * a paths entry with one.
+ */
+bool tk_rule_may_need_approvals(const struct tk_rule *r);
 
 /*
  * Finds the policy file: $TWOKEY_CONFIG when set and non-empty, else the

@@ -93,4 +93,16 @@ int tk_trailer_canonical_message(
  */
 int tk_trailer_approval_payload(struct tk_buf *out, const struct tk_commit *c);
 
+/*
+ * Calls fn(arg, value, vlen, line) for each trailer of msg's trailer block
+ * (the block tk_trailer_parse_approvals reads) whose key equals key ASCII
+ * case-insensitively, in order, with the value unfolded the same way
+ * (NUL-terminated, may hold other bytes; line is 1-based in msg).  value
+ * is NULL when the raw value is longer than TK_TRAILER_MAX_VALUE.  Returns
+ * fn's first non-zero return, else 0, or TK_ENOMEM.
+ */
+int tk_trailer_each(const char *msg, size_t len, const char *key,
+    int (*fn)(void *arg, const char *value, size_t vlen, size_t line),
+    void *arg);
+
 #endif

@@ -460,3 +460,33 @@ out:
 	tk_buf_truncate(out, base);
 	return rc;
 }
+
+int
+tk_trailer_each(const char *msg, size_t len, const char *key,
+    int (*fn)(void *arg, const char *value, size_t vlen, size_t line),
+    void *arg)
+{
+	struct tk_buf b = TK_BUF_INIT(TK_TRAILER_MAX_VALUE + 1);
+	struct block blk;
+	struct unit u;
+	const char *p, *e;
+	size_t lineno, klen = strlen(key);
+	int rc = 0;
+
+	if (len == 0 || !find_block(&blk, msg, len))
+		return 0;
+	for (p = blk.start, lineno = blk.line; p < blk.end && rc == 0;
+	     p = u.end) {
+		next_unit(&u, p, blk.end, &lineno);
+		if (!tk_ascii_ieq(u.start, u.keylen, key, klen))
+			continue;
+		e = u.end > u.value && u.end[-1] == '\n' ? u.end - 1 : u.end;
+		tk_buf_reset(&b);
+		if ((size_t)(e - u.value) > TK_TRAILER_MAX_VALUE)
+			rc = fn(arg, NULL, 0, u.line);
+		else if ((rc = unfold(&b, u.value, e)) == 0)
+			rc = fn(arg, b.ptr ? b.ptr : "", b.len, u.line);
+	}
+	tk_buf_release(&b);
+	return rc;
+}

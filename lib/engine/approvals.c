@@ -11,6 +11,7 @@
  * trailer belongs to that same identity.
  */
 #include "approvals.h"
+#include "change.h"
 #include "twokey/commit.h"
 #include "twokey/sshsig.h"
 #include "twokey/trailer.h"
@@ -40,9 +41,9 @@ problem_text(enum tk_trailer_problem p)
 /* NULL when the approval is valid (*who set), else why not. */
 static const char *
 judge(struct tk_check *c, const struct tk_rule *rule,
-    const struct tk_idset *writers, const struct tk_sigres *s,
-    const struct tk_approval_trailer *t, const struct tk_identity **who,
-    struct tk_buf *why)
+    const struct tk_roleset *from, const struct tk_idset *writers,
+    const struct tk_sigres *s, const struct tk_approval_trailer *t,
+    const struct tk_identity **who, struct tk_buf *why)
 {
 	const struct tk_key *k = NULL;
 	const struct tk_identity *claimed;
@@ -89,8 +90,7 @@ judge(struct tk_check *c, const struct tk_rule *rule,
 		    "%s is pushing, and the rule does not "
 		    "let the pusher approve",
 		    k->owner->id);
-	else if (!tk_roleset_intersects(
-	             &k->owner->roles, &rule->approvals_from))
+	else if (!tk_roleset_intersects(&k->owner->roles, from))
 		(void)tk_buf_printf(why,
 		    "%s holds no role this rule accepts "
 		    "approvals from",
@@ -113,12 +113,16 @@ note_refused(
 
 /* Approvals still missing, as text; empty when the change is approved. */
 static void
-missing(struct tk_check *c, const struct tk_rule *rule, const struct tally *t,
-    struct tk_buf *out)
+missing(struct tk_check *c, const struct tk_rule *rule,
+    const struct tk_rec *rec, const struct tally *t, struct tk_buf *out)
 {
 	size_t i, k;
 	unsigned have;
 
+	if (rec->need != NULL) {
+		tk_need_missing(c, rule, rec->need, &t->counted, out);
+		return;
+	}
 	if (t->counted.n < rule->approvals_min)
 		(void)tk_buf_printf(out, "%u more approval%s",
 		    rule->approvals_min - (unsigned)t->counted.n,
@@ -209,8 +213,8 @@ count(struct tk_check *c, const struct tk_rule *rule, const struct tk_rec *rec,
 			break;
 		}
 		tk_buf_reset(&why);
-		res = judge(
-		    c, rule, writers, &rec->asig[i], &l->items[i], &who, &why);
+		res = judge(c, rule, tk_need_from(rule, rec->need), writers,
+		    &rec->asig[i], &l->items[i], &who, &why);
 		if (res != NULL) {
 			note_refused(t, &l->items[i], res);
 			subj = tk_commit_subject(rec->c, &sl);
@@ -296,6 +300,8 @@ tk_check_approvals(struct tk_check *c, const struct tk_rule *rule,
 	size_t sl;
 	int rc;
 
+	if (!tk_need_required(rule, rec->need))
+		return 0; /* no approvals: block, no paths entry that asks */
 	memset(&t, 0, sizeof(t));
 	tk_buf_init(&t.refused, 65536);
 	if (rec->apps == NULL || rec->asig == NULL) {
@@ -311,7 +317,7 @@ tk_check_approvals(struct tk_check *c, const struct tk_rule *rule,
 		goto out;
 	if ((rc = keep(c, rec, &t)) < 0)
 		goto out;
-	missing(c, rule, &t, &need);
+	missing(c, rule, rec, &t, &need);
 	if (need.len > 0)
 		rc = report(c, rule, rec, &t, need.ptr);
 out:

@@ -10,6 +10,7 @@
  */
 #include "commits.h"
 #include "approvals.h"
+#include "change.h"
 #include "merge.h"
 #include "prepare.h"
 #include "pusher.h"
@@ -481,7 +482,7 @@ needs_pusher(struct tk_check *c, const struct tk_rule *rule)
 		return tk_check_unknown_pusher(c,
 		    "the rule does not let "
 		    "writers push (pusher-may-write: false)");
-	if (rule->approvals && !rule->pusher_may_approve)
+	if (tk_rule_may_need_approvals(rule) && !rule->pusher_may_approve)
 		return tk_check_unknown_pusher(c,
 		    "the rule does not let the "
 		    "pusher approve (pusher-may-approve: false)");
@@ -521,15 +522,23 @@ tk_check_commits(struct tk_check *c, const struct tk_rule *rule)
 	if (rule->promote_from != NULL && n > 0 &&
 	    (rc = check_promote(c, rule, &sp.tip, sp.hide, sp.nhide)) < 0)
 		goto out;
-	if (rule->approvals && n > 0 &&
+	/* The chain answers for approvals and required trailers. */
+	if ((tk_rule_may_need_approvals(rule) || rule->ntrailers > 0) &&
+	    n > 0 &&
 	    ((rc = index_recs(&m, recs, n)) < 0 ||
-	        (rc = assign(recs, n, m, &sp.tip, &chain, &nchain)) < 0 ||
-	        (rc = tk_prepare_approvals(c, recs, chain, nchain)) < 0 ||
+	        (rc = assign(recs, n, m, &sp.tip, &chain, &nchain)) < 0))
+		goto out;
+	if ((rc = tk_check_change(c, rule, recs, n, chain, nchain)) < 0)
+		goto out;
+	if (tk_rule_may_need_approvals(rule) && n > 0 &&
+	    ((rc = tk_prepare_approvals(c, recs, chain, nchain)) < 0 ||
 	        (rc = separation(c, rule, recs, n, chain, nchain)) < 0))
 		goto out;
 out:
-	for (i = 0; recs != NULL && i < n; i++)
+	for (i = 0; recs != NULL && i < n; i++) {
+		tk_need_free(recs[i].need);
 		tk_rec_release(&recs[i]);
+	}
 	free(recs);
 	free(chain);
 	tk_map_free(m);

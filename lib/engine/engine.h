@@ -59,6 +59,7 @@ struct tk_sigres {
 };
 
 struct tk_approval_list;
+struct tk_need;
 
 /* One entering commit of the update being decided. */
 struct tk_rec {
@@ -75,6 +76,8 @@ struct tk_rec {
 	size_t owner; /* the chain commit that answers for it */
 	bool chain; /* on the first-parent chain from the tip */
 	size_t audit; /* index into the report's commit records */
+	struct tk_need *need; /* chain commits: what its paths ask (change.h);
+	                         NULL: the rule's own approvals */
 };
 
 #define TK_NO_OWNER ((size_t)-1)

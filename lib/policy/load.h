@@ -44,7 +44,15 @@ int tk_load_identities(struct tk_load *c, const struct ynode *n);
 int tk_load_revoked(struct tk_load *c, const struct ynode *n);
 int tk_load_rules(struct tk_load *c, const struct ynode *n);
 
+/*
+ * A rule's paths:, require-trailers: and emails: (paths.c), from the rule
+ * node rn; path names the rule in messages.
+ */
+int tk_load_change(struct tk_load *c, struct tk_rule *r, const struct ynode *rn,
+    const char *path);
+
 /* Destructors shared with lookup.c. */
+void tk_rule_change_free(struct tk_rule *r);
 void tk_identity_free(struct tk_identity *id);
 void tk_key_free_(struct tk_key *k);
 

@@ -19,6 +19,7 @@ rule_free(struct tk_rule *r)
 	tk_pattern_free(r->refs);
 	free(r->require);
 	free(r->promote_from);
+	tk_rule_change_free(r);
 	free(r);
 }
 
@@ -187,7 +188,8 @@ bool
 tk_rule_inspects_commits(const struct tk_rule *r)
 {
 	return r->approvals || r->signed_commits || !r->pusher_may_write ||
-	    r->promote_from != NULL;
+	    r->promote_from != NULL || r->npaths > 0 || r->ntrailers > 0 ||
+	    r->emails != NULL;
 }
 
 int

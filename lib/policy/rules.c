@@ -7,7 +7,8 @@
 
 static const char *const rule_keys[] = {"name", "refs", "update", "create",
     "delete", "force-push", "signed-commits", "approvals", "pusher-may-approve",
-    "pusher-may-write", "promote-from", "mode", NULL};
+    "pusher-may-write", "promote-from", "mode", "paths", "require-trailers",
+    "emails", NULL};
 static const char *const approval_keys[] = {"min", "from", "require", NULL};
 
 static int
@@ -180,7 +181,7 @@ load_rule(struct tk_load *c, const struct ynode *rn, size_t idx)
 	struct tk_rule *r;
 	const struct ynode *v;
 	char path[300], sub[320];
-	int rc = 0;
+	int rc = 0, x;
 
 	if ((r = tk_calloc(1, sizeof(*r))) == NULL)
 		return TK_ENOMEM;
@@ -208,7 +209,9 @@ load_rule(struct tk_load *c, const struct ynode *rn, size_t idx)
 	rc |= load_rolelist(c, rn, "delete", path, &r->delete_);
 	rc |= load_rolelist(c, rn, "force-push", path, &r->force_push);
 	rc |= load_flags(c, r, rn, path);
-	return rc < 0 ? TK_ECONFIG : 0;
+	if ((x = tk_load_change(c, r, rn, path)) == TK_ENOMEM)
+		return x;
+	return rc < 0 || x < 0 ? TK_ECONFIG : 0;
 }
 
 int
