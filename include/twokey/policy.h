@@ -221,6 +221,17 @@ bool tk_rule_inspects_commits(const struct tk_rule *r);
 bool tk_rule_may_need_approvals(const struct tk_rule *r);
 
 /*
+ * True when rule a makes every change requirement rule b makes: for each
+ * paths entry of b, an entry of a with the same glob text asking at least
+ * the same approvals (no more roles in from, min and each require at
+ * least as high) and admitting no more writers; the same required
+ * trailers (key and pattern text) and emails pattern.  Part of "a ref
+ * under a is at least as strict as b" when a created ref under b is
+ * vouched for by refs under a (docs/spec.md, "Entering commits").
+ */
+bool tk_rule_change_covers(const struct tk_rule *a, const struct tk_rule *b);
+
+/*
  * Finds the policy file: $TWOKEY_CONFIG when set and non-empty, else the
  * git config value twokey.config of the repository at gitdir (NULL: none),
  * else the built-in default (/etc/twokey/policy.yaml unless configured at

@@ -90,6 +90,8 @@ diff_commit(struct tk_check *c, const struct tk_rule *rule,
 	size_t k, sl;
 	int rc;
 
+	if (*entries > TK_DIFF_MAX_ENTRIES)
+		return 0; /* over budget: refused once already, stop reading */
 	if (nbase > TK_DIFF_MAX_BASES)
 		nbase = TK_DIFF_MAX_BASES; /* more parents than git allows */
 	rc = tree_of(c, rec->c->tree, false, &tree);

@@ -64,14 +64,22 @@ cmp_entries(const git_tree_entry *a, const git_tree_entry *b)
 	    git_tree_entry_name(b), is_tree(b));
 }
 
-/* A file named like directory i, which sorts before it, among [0, i). */
+/*
+ * A file named like directory i, which sorts before it, among [0, i).
+ * Everything between such a twin and i starts with the name, so unless
+ * entry i - 1 does, there is none; else a binary search finds it.
+ */
 static bool
 file_twin(const git_tree *t, size_t i)
 {
 	const char *name = git_tree_entry_name(git_tree_entry_byindex(t, i));
-	size_t lo = 0, hi = i, mid;
+	size_t lo = 0, hi = i, mid, n = strlen(name);
 	int r;
 
+	if (i == 0 ||
+	    strncmp(git_tree_entry_name(git_tree_entry_byindex(t, i - 1)), name,
+	        n) != 0)
+		return false;
 	while (lo < hi) {
 		const git_tree_entry *e;
 

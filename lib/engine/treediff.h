@@ -12,7 +12,7 @@
 /* Longest path compared; a longer one is an error, never skipped. */
 #define TK_DIFF_MAX_PATH 16384
 /* Tree entries read for one ref update, over all of its commits. */
-#define TK_DIFF_MAX_ENTRIES 20000000
+#define TK_DIFF_MAX_ENTRIES 50000000
 /* Trees compared at once: a commit and its parents. */
 #define TK_DIFF_MAX_BASES 64
 

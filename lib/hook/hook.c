@@ -243,6 +243,13 @@ tk_hook_main(enum tk_hook_kind kind, int argc, char **argv)
 	 * hook on a large push within a predictable size.
 	 */
 	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)(32 << 20));
+	/*
+	 * Trees over 4 KiB (a directory of more than about 120 entries) are
+	 * not cached by default; comparing the trees of consecutive commits
+	 * (paths:) reads each twice.
+	 */
+	git_libgit2_opts(
+	    GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)(1 << 20));
 	if (read_updates(kind, argc, argv, &u) < 0)
 		status = refuse(tk_error_last());
 	else if (tk_repo_open(&repo, NULL) < 0)

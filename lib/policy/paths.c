@@ -391,3 +391,75 @@ tk_rule_may_need_approvals(const struct tk_rule *r)
 			return true;
 	return r->approvals;
 }
+
+/* Every role of a is in b: a admits no one b does not. */
+static bool
+subset(const struct tk_roleset *a, const struct tk_roleset *b)
+{
+	size_t k;
+
+	for (k = 0; k < TK_ARRAY_SIZE(a->bits); k++)
+		if (a->bits[k] & ~b->bits[k])
+			return false;
+	return true;
+}
+
+static bool
+require_covers(const struct tk_path_rule *a, const struct tk_role_min *m)
+{
+	size_t i;
+
+	for (i = 0; i < a->nrequire; i++)
+		if (a->require[i].role == m->role &&
+		    a->require[i].min >= m->min)
+			return true;
+	return false;
+}
+
+/* Entry a asks at least what entry b asks, of the same glob text. */
+static bool
+entry_covers(const struct tk_path_rule *a, const struct tk_path_rule *b)
+{
+	size_t i;
+
+	if (strcmp(a->match_src, b->match_src) != 0)
+		return false;
+	if (b->writers.set &&
+	    (!a->writers.set || !subset(&a->writers.roles, &b->writers.roles)))
+		return false;
+	if (!b->approvals)
+		return true;
+	if (!a->approvals || a->min < b->min ||
+	    (b->min > 0 && !subset(&a->from, &b->from)))
+		return false;
+	for (i = 0; i < b->nrequire; i++)
+		if (!require_covers(a, &b->require[i]))
+			return false;
+	return true;
+}
+
+bool
+tk_rule_change_covers(const struct tk_rule *a, const struct tk_rule *b)
+{
+	size_t i, k;
+
+	for (i = 0; i < b->npaths; i++) {
+		for (k = 0; k < a->npaths; k++)
+			if (entry_covers(&a->paths[k], &b->paths[i]))
+				break;
+		if (k == a->npaths)
+			return false;
+	}
+	for (i = 0; i < b->ntrailers; i++) {
+		for (k = 0; k < a->ntrailers; k++)
+			if (tk_ascii_ieq(a->trailers[k].key,
+			        strlen(a->trailers[k].key), b->trailers[i].key,
+			        strlen(b->trailers[i].key)) &&
+			    strcmp(a->trailers[k].src, b->trailers[i].src) == 0)
+				break;
+		if (k == a->ntrailers)
+			return false;
+	}
+	return b->emails == NULL ||
+	    (a->emails != NULL && strcmp(a->emails_src, b->emails_src) == 0);
+}

@@ -89,6 +89,8 @@ check "the extracted hook runs: --version" \
 	test "$("$x/usr/bin/twokey-pre-receive" --version 2>&1)" = "twokey-pre-receive $version"
 check "the extracted twokey checks the shipped example" \
 	quiet "$x/usr/bin/twokey" config check "$x/usr/share/doc/twokey/examples/policy.example.yaml"
+check "the extracted twokey checks the shipped code-owners example" \
+	quiet "$x/usr/bin/twokey" config check "$x/usr/share/doc/twokey/examples/policy.codeowners.yaml"
 check "the default policy path is /etc/twokey/policy.yaml" \
 	sh -c "'$x/usr/bin/twokey-pre-receive' --help | grep -q '/etc/twokey/policy.yaml'"
 
@@ -144,6 +146,7 @@ bin/twokey
 bin/twokey-pre-receive
 bin/twokey-update
 share/doc/twokey/README.md
+share/doc/twokey/examples/policy.codeowners.yaml
 share/doc/twokey/examples/policy.example.yaml
 share/man/man1/twokey-pre-receive.1
 share/man/man1/twokey-update.1

@@ -277,6 +277,46 @@ test_paths__bad_trailers(void **state)
 	    "p.yaml:5:13: key 'rules[0].emails': expected a string");
 }
 
+/* Which rule may vouch for commits entering a ref under another. */
+static void
+test_paths__covers(void **state)
+{
+	struct tk_policy *p = accept_yaml(
+	    "version: 1\n"
+	    "roles: {dev: d, rev: r, ops: o, dba: b}\n"
+	    "rules:\n"
+	    "  - refs: 'refs/heads/a'\n" /* 0: strict */
+	    "    paths:\n"
+	    "      - {match: 'infra/**', approvals: {min: 2, from: [ops], "
+	    "require: {ops: 2}}, writers: [ops]}\n"
+	    "      - {match: 'db/', approvals: {require: {dba: 1}}}\n"
+	    "    require-trailers: {Change: 'CHG[0-9]+'}\n"
+	    "    emails: '.+@example\\.com'\n"
+	    "  - refs: 'refs/heads/b'\n" /* 1: weaker */
+	    "    paths:\n"
+	    "      - {match: 'infra/**', approvals: {min: 1, from: [ops, rev]}, "
+	    "writers: [ops, dev]}\n"
+	    "    require-trailers: {change: 'CHG[0-9]+'}\n"
+	    "  - refs: 'refs/heads/c'\n" /* 2: nothing */
+	    "    approvals: {min: 1, from: [rev]}\n"
+	    "  - refs: 'refs/heads/d'\n" /* 3: another glob text */
+	    "    paths: [{match: 'infra/', approvals: {min: 1, from: [ops]}}]\n"
+	    "  - refs: 'refs/heads/e'\n" /* 4: another trailer pattern */
+	    "    require-trailers: {Change: 'CHG.*'}\n");
+	struct tk_rule **r = p->rules;
+
+	assert_true(tk_rule_change_covers(r[0], r[0]));
+	assert_true(tk_rule_change_covers(r[0], r[1]));
+	assert_false(tk_rule_change_covers(r[1], r[0]));
+	assert_true(tk_rule_change_covers(r[0], r[2]));
+	assert_true(tk_rule_change_covers(r[2], r[2]));
+	assert_false(tk_rule_change_covers(r[2], r[1]));
+	assert_false(tk_rule_change_covers(r[0], r[3]));
+	assert_false(tk_rule_change_covers(r[0], r[4]));
+	assert_false(tk_rule_change_covers(r[4], r[0]));
+	tk_policy_free(p);
+}
+
 int
 main(void)
 {
@@ -286,6 +326,7 @@ main(void)
 	    cmocka_unit_test(test_paths__bad_globs),
 	    cmocka_unit_test(test_paths__bad_entries),
 	    cmocka_unit_test(test_paths__bad_trailers),
+	    cmocka_unit_test(test_paths__covers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
