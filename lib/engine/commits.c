@@ -48,8 +48,16 @@ governing_rule(const struct tk_check *c, const char *stored)
 	return rule;
 }
 
+/*
+ * The tips of refs vouching for commits entering a ref created under
+ * rule: their rule enforced approvals (and signatures when needed) and
+ * makes every change requirement (paths, trailers, emails) rule makes
+ * (docs/paths.md): an "infra/" change on main, approved without
+ * operations, must not become a release branch's unreviewed history.
+ */
 static int
-collect_vouched(struct tk_check *c, bool need_signed)
+collect_vouched(
+    struct tk_check *c, bool need_signed, const struct tk_rule *created)
 {
 	git_reference_iterator *it = NULL;
 	git_reference *ref = NULL;
@@ -58,6 +66,8 @@ collect_vouched(struct tk_check *c, bool need_signed)
 	size_t cap = 0, k = need_signed;
 	int rc = 0, r;
 
+	c->nvouched[k] = 0;
+	c->vouched_for[k] = created;
 	if (git_reference_iterator_new(&it, c->repo) < 0)
 		return tk_error_set(TK_EGIT, "cannot list refs");
 	while ((r = git_reference_next(&ref, it)) == 0) {
@@ -65,6 +75,7 @@ collect_vouched(struct tk_check *c, bool need_signed)
 		    (rule = governing_rule(c, git_reference_name(ref))) !=
 		        NULL &&
 		    vouches(rule, need_signed) &&
+		    (created == NULL || tk_rule_change_covers(rule, created)) &&
 		    git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) == 0) {
 			if ((rc = tk_grow(&c->vouched[k], &cap,
 			         c->nvouched[k] + 1, sizeof(git_oid))) < 0)
@@ -165,6 +176,8 @@ span_of(
 {
 	const struct tk_update *up = &c->u->items[c->cur];
 	size_t k = rule->signed_commits;
+	const struct tk_rule *key =
+	    rule->npaths || rule->ntrailers || rule->emails ? rule : NULL;
 	git_object *o = NULL, *pc = NULL;
 	int rc;
 
@@ -172,7 +185,8 @@ span_of(
 	if ((rc = tip_commit(c, &up->new_id, &sp->tip, ok)) < 0 || !*ok)
 		return rc;
 	if (up->kind == TK_KIND_CREATE) {
-		if (!c->vouched_ready[k] && (rc = collect_vouched(c, k)) < 0)
+		if ((!c->vouched_ready[k] || c->vouched_for[k] != key) &&
+		    (rc = collect_vouched(c, k, key)) < 0)
 			return rc;
 		sp->hide = c->vouched[k];
 		sp->nhide = c->nvouched[k];

@@ -37,6 +37,8 @@ struct tk_check {
 	git_odb_backend *mempack; /* scratch store for merge checks */
 	char *ns; /* $GIT_NAMESPACE's ref prefix, "" without one */
 	size_t nslen;
+	/* the rule with change attributes vouched[k] was collected for */
+	const struct tk_rule *vouched_for[2];
 };
 
 /*
