@@ -245,6 +245,25 @@ expect_push accept "warn mode: infra change without operations" dave "$w" \
 	"^remote: twokey: warning: refs/heads/trial/a: $(short "$h") \"trial tweak\": $NOT 1 more from role operations for path rule 'infra/\*\*'" \
 	"^remote: twokey: accepted refs/heads/trial/a under rule 'trial' in warn mode"
 
+# --- the update hook decides the same -----------------------------------
+upd=$(new_server upd update)
+git -C "$upd" fetch -q "$srv" "refs/heads/main:refs/heads/main"
+change "update: vpc" "echo 'cidr = 10/6' >>infra/main.tf" bob
+if push_as dave "$w" "$upd" HEAD:refs/heads/main; then
+	not_ok "update hook: infra change without operations (push accepted)"
+else
+	ok "update hook: infra change without operations"
+fi
+check "update hook: names the path rule and the path" expect_out \
+	"$NOT 1 more from role operations for path rule 'infra/\*\*' \(infra/main.tf\)"
+change "update: readme" "echo u >>README.md" bob
+if push_as dave "$w" "$upd" HEAD:refs/heads/main; then
+	ok "update hook: README change with a reviewer"
+else
+	not_ok "update hook: README change with a reviewer (push refused)"
+	sed 's/^/#   /' "$TRASH/out"
+fi
+
 # --- twokey check says the same without a push -------------------------
 git -C "$w" checkout -q --detach "$tip"
 echo 'z' >>"$w/infra/net.tf"

@@ -131,10 +131,21 @@ push_main refuse "a merge without the trailer" "$tip" \
 check "the brought-in commit is not asked for one" no_out "\"feature three\": missing"
 
 # --- a rule with require-trailers and no approvals ---------------------------
-git -C "$w" checkout -q --detach "$tip"
+# main's rule asks no Ticket trailer, so main vouches for nothing a
+# tickets/ ref brings in: creating one at main needs tickets all the way.
+expect_push refuse "tickets rule: created at main, whose commits have none" \
+	alice "$w" "$tip:refs/heads/tickets/a" refs/heads/tickets/a "" \
+	"\"seed\": missing trailer 'Ticket:'"
+git -C "$w" checkout -q --orphan tickets
+test_tick
+git -C "$w" -c user.name=alice -c user.email=alice@example.com \
+	commit -q -m "start" -m "Ticket: OPS-1"
+t1=$(head_of "$w")
+expect_push accept "tickets rule: a new history with a Ticket trailer" alice \
+	"$w" HEAD:refs/heads/tickets/a refs/heads/tickets/a "$t1"
 commit_as "$w" alice@example.com "no ticket here"
 expect_push refuse "tickets rule: no Ticket trailer" alice "$w" \
-	HEAD:refs/heads/tickets/a refs/heads/tickets/a "" \
+	HEAD:refs/heads/tickets/a refs/heads/tickets/a "$t1" \
 	"\"no ticket here\": missing trailer 'Ticket:'"
 git -C "$w" commit -q --amend -m "ticketed" -m "Ticket: OPS-7"
 h=$(head_of "$w")
