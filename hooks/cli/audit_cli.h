@@ -26,6 +26,7 @@ struct audit_opts {
 	size_t keylen;
 	struct tk_audit_filter filter;
 	enum tk_format fmt;
+	const char *pg; /* the policy's audit.postgres: read the database */
 };
 
 /* Opens the log files for reading; 0, or 1 with a message printed. */

@@ -31,6 +31,8 @@
 	"[FILE...]\n"                                                          \
 	"       twokey audit reconcile [--log FILE]... [--format F] REPO "     \
 	"[REF...]\n"                                                           \
+	"       twokey audit init-db\n"                                        \
+	"       twokey audit export\n"                                         \
 	"  FILTERS: [--repo R] [--ref REF] [--pusher P] [--since D] "          \
 	"[--until D]"
 
@@ -49,13 +51,16 @@ from_policy(struct audit_opts *o)
 		fprintf(stderr, "%s", errors ? errors : "");
 	free(errors);
 	free(path);
-	if (o->policy == NULL || o->policy->audit_path == NULL) {
+	if (o->policy == NULL ||
+	    (o->policy->audit_path == NULL &&
+	        o->policy->audit_postgres == NULL)) {
 		fprintf(stderr,
 		    "twokey: error: no FILE given and no policy "
-		    "with audit.path found\n");
+		    "with audit.path or audit.postgres found\n");
 		return -1;
 	}
-	if (o->nfiles == 0) {
+	o->pg = o->policy->audit_postgres;
+	if (o->nfiles == 0 && o->pg == NULL) {
 		o->files[0] = o->policy->audit_path;
 		o->nfiles = 1;
 	}
@@ -144,7 +149,9 @@ audit_open(struct tk_audit_reader **r, struct audit_opts *o)
 {
 	struct tk_audit_read_opts ro = {o->rotated, o->key, o->keylen};
 
-	if (tk_audit_reader_open_files(r, o->files, o->nfiles, &ro) < 0) {
+	if ((o->pg != NULL ? tk_audit_reader_open_pg(r, o->pg, &ro)
+	                   : tk_audit_reader_open_files(
+	                         r, o->files, o->nfiles, &ro)) < 0) {
 		fprintf(stderr, "twokey: error: %s\n", tk_error_last());
 		return 1;
 	}
@@ -196,12 +203,19 @@ verify(struct audit_opts *o)
 		       "verified before it)\n",
 		    c->verified);
 	} else {
-		printf("twokey: %zu records verified in %zu file%s%s; chain "
-		       "intact%s; last hash %s\n",
-		    c->verified, o->nfiles, o->nfiles == 1 ? "" : "s",
-		    c->keyed ? " with HMAC" : "",
-		    c->rotated ? " (continues an earlier file)" : "",
-		    c->last_hash);
+		if (o->pg != NULL)
+			printf(
+			    "twokey: %zu records verified in the database%s; "
+			    "chain intact; last hash %s\n",
+			    c->verified, c->keyed ? " with HMAC" : "",
+			    c->last_hash);
+		else
+			printf("twokey: %zu records verified in %zu file%s%s; "
+			       "chain intact%s; last hash %s\n",
+			    c->verified, o->nfiles, o->nfiles == 1 ? "" : "s",
+			    c->keyed ? " with HMAC" : "",
+			    c->rotated ? " (continues an earlier file)" : "",
+			    c->last_hash);
 		if (c->unchecked_hmacs > 0)
 			printf("note: %zu records carry an HMAC that was not "
 			       "checked; give --key-file to check them\n",
@@ -210,6 +224,30 @@ verify(struct audit_opts *o)
 	broken = c->broken;
 	tk_audit_reader_free(r);
 	return rc < 0 || broken ? 1 : 0;
+}
+
+/* init-db and export: the database the policy names. */
+static int
+audit_pg(const char *cmd, struct audit_opts *o)
+{
+	size_t n = 0;
+	int rc;
+
+	if (strcmp(cmd, "init-db") == 0)
+		rc = tk_audit_pg_init(o->pg);
+	else
+		rc = tk_audit_pg_export(stdout, o->pg, &n);
+	if (rc == 0 && fflush(stdout) != 0)
+		rc = tk_error_set(TK_EIO, "cannot write the output");
+	if (rc < 0) {
+		fprintf(stderr, "twokey: error: %s\n", tk_error_last());
+		return 1;
+	}
+	if (strcmp(cmd, "init-db") == 0)
+		printf("twokey: the audit database schema is ready\n");
+	else
+		fprintf(stderr, "twokey: %zu records exported\n", n);
+	return 0;
 }
 
 static int
@@ -234,6 +272,8 @@ run(const char *cmd, struct audit_opts *o)
 		return audit_report(o);
 	if (strcmp(cmd, "stats") == 0)
 		return audit_stats(o);
+	if (strcmp(cmd, "init-db") == 0 || strcmp(cmd, "export") == 0)
+		return audit_pg(cmd, o);
 	return audit_reconcile(o);
 }
 
@@ -292,6 +332,9 @@ help(void)
 	       "ref, refusals by rule and reason, emergencies.\n"
 	       "reconcile compares a repository's refs with the log and names "
 	       "every change that has no accepted record (exit 1).\n"
+	       "init-db creates the schema of the database audit.postgres "
+	       "names; export writes its chain as JSON lines for an offline "
+	       "verify (docs/postgres.md).\n"
 	       "Dates: YYYY, YYYY-MM, YYYY-MM-DD or RFC 3339, periods "
 	       "inclusive.  See twokey(1) and docs/audit.md.\n",
 	    USAGE);
@@ -301,8 +344,8 @@ help(void)
 int
 cmd_audit(int argc, char **argv)
 {
-	static const char *const cmds[] = {
-	    "verify", "show", "report", "stats", "reconcile"};
+	static const char *const cmds[] = {"verify", "show", "report", "stats",
+	    "reconcile", "init-db", "export"};
 	const char *files[TK_AUDIT_MAX_FILES + 1], *args[256];
 	struct tk_audit_filter f0 = TK_AUDIT_FILTER_INIT;
 	struct audit_opts o;
@@ -319,8 +362,9 @@ cmd_audit(int argc, char **argv)
 		if (strcmp(argv[1], cmds[i]) == 0)
 			break;
 	if (argc < 2 || i == TK_ARRAY_SIZE(cmds))
-		return cli_usage_error(
-		    USAGE, "expected verify, show, report, stats or reconcile");
+		return cli_usage_error(USAGE,
+		    "expected verify, show, report, stats, reconcile, "
+		    "init-db or export");
 	if (argc > 250)
 		return cli_usage_error(USAGE, "too many arguments");
 	if ((rc = parse_opts(&o, argc - 1, argv + 1)) != 0 ||
@@ -335,6 +379,14 @@ cmd_audit(int argc, char **argv)
 	}
 	if (o.nfiles == 0 && from_policy(&o) < 0) {
 		rc = 1;
+		goto out;
+	}
+	if ((strcmp(argv[1], "init-db") == 0 ||
+	        strcmp(argv[1], "export") == 0) &&
+	    (o.nfiles != 0 || o.nargs != 0 || o.pg == NULL)) {
+		rc = cli_usage_error(USAGE,
+		    "%s takes no FILE and needs a policy with audit.postgres",
+		    argv[1]);
 		goto out;
 	}
 	if ((rc = load_key(&o)) == 0)

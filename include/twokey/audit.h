@@ -246,6 +246,21 @@ int tk_audit_reader_open(struct tk_audit_reader **out,
     const struct tk_policy *p, const struct tk_audit_read_opts *o);
 
 /*
+ * PostgreSQL (audit.postgres, docs/postgres.md); conninfo_file is the file
+ * holding the connection string.  Each returns 0, or a negative code with
+ * a message that never quotes the connection string.
+ *
+ * tk_audit_reader_open_pg: a reader of the database's whole chain.
+ * tk_audit_pg_init: creates or upgrades the schema (idempotent).
+ * tk_audit_pg_export: writes every record line, in chain order, to out
+ * (a file `twokey audit verify FILE` checks offline); *n the count.
+ */
+int tk_audit_reader_open_pg(struct tk_audit_reader **out,
+    const char *conninfo_file, const struct tk_audit_read_opts *o);
+int tk_audit_pg_init(const char *conninfo_file);
+int tk_audit_pg_export(FILE *out, const char *conninfo_file, size_t *n);
+
+/*
  * The next record in chain order: returns 1 with *rec borrowed until the
  * next call, 0 at the end, or a negative code (the store cannot be read).
  * The chain is checked as records go by; a break does not stop reading

@@ -146,6 +146,9 @@ struct tk_policy {
 	struct tk_map *role_index; /* name -> index + 1 */
 	/* SHA-256 (hex) of the exact bytes loaded: the policy in force. */
 	char sha256[65];
+	/* audit.postgres: file holding a libpq connection string, or NULL */
+	char *audit_postgres;
+	char *audit_node; /* audit.node; NULL: the host name */
 };
 
 /*

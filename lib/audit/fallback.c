@@ -183,7 +183,7 @@ tk_audit_record_unloadable(const char *gitdir, const struct tk_updates *u,
 {
 	struct tk_buf body = TK_BUF_INIT(TK_AUDIT_MAX_RECORD),
 	              err = TK_BUF_INIT(8192);
-	struct tk_audit_dest d = {NULL, NULL, false};
+	struct tk_audit_dest d = {NULL, NULL, false, NULL, NULL};
 	struct tk_audit_push push;
 	struct tk_report r;
 	char hash[65], *path = NULL, *key = NULL;

@@ -276,9 +276,10 @@ fill(struct tk_audit_reader *r, const struct tk_jv *root)
 	return emergency(r, root);
 }
 
-int
-tk_audit_reader_open_files(struct tk_audit_reader **out,
-    const char *const *files, size_t n, const struct tk_audit_read_opts *o)
+/* A reader over files (files != NULL) or the database (pg). */
+static int
+reader_open(struct tk_audit_reader **out, const char *const *files, size_t n,
+    const char *pg, const struct tk_audit_read_opts *o)
 {
 	struct tk_audit_reader *r;
 	int rc;
@@ -286,7 +287,9 @@ tk_audit_reader_open_files(struct tk_audit_reader **out,
 	*out = NULL;
 	if ((r = tk_calloc(1, sizeof(*r))) == NULL)
 		return TK_ENOMEM;
-	if ((rc = tk_audit_file_store_reader(&r->store, files, n)) < 0 ||
+	if ((rc = pg != NULL
+	            ? tk_audit_pg_store_reader(&r->store, pg)
+	            : tk_audit_file_store_reader(&r->store, files, n)) < 0 ||
 	    (rc = tk_chain_check_init(&r->cc, &r->st, o)) < 0) {
 		tk_audit_reader_free(r);
 		return rc;
@@ -296,10 +299,26 @@ tk_audit_reader_open_files(struct tk_audit_reader **out,
 }
 
 int
+tk_audit_reader_open_files(struct tk_audit_reader **out,
+    const char *const *files, size_t n, const struct tk_audit_read_opts *o)
+{
+	return reader_open(out, files, n, NULL, o);
+}
+
+int
+tk_audit_reader_open_pg(struct tk_audit_reader **out, const char *conninfo_file,
+    const struct tk_audit_read_opts *o)
+{
+	return reader_open(out, NULL, 0, conninfo_file, o);
+}
+
+int
 tk_audit_reader_open(struct tk_audit_reader **out, const struct tk_policy *p,
     const struct tk_audit_read_opts *o)
 {
 	*out = NULL;
+	if (p->audit_postgres != NULL)
+		return tk_audit_reader_open_pg(out, p->audit_postgres, o);
 	if (p->audit_path == NULL)
 		return tk_error_set(
 		    TK_ENOTFOUND, "the policy sets no audit.path");

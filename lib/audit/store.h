@@ -22,6 +22,8 @@ struct tk_audit_dest {
 	const char *path; /* audit.path */
 	const char *key_file; /* audit.key-file, or NULL */
 	bool syslog;
+	const char *postgres; /* audit.postgres, or NULL */
+	const char *node; /* audit.node, or NULL: the host name */
 };
 
 /* One record line handed back by a store. */
@@ -74,6 +76,17 @@ int tk_audit_file_store_writer(
     struct tk_audit_store **out, const struct tk_audit_dest *dest);
 int tk_audit_file_store_reader(
     struct tk_audit_store **out, const char *const *files, size_t n);
+
+/*
+ * The PostgreSQL store (pg.c): a writer appending to the one chain of
+ * every node, or a reader of the whole chain, both from the connection
+ * string in the file conninfo_file.  TK_EUNSUPPORTED when built without
+ * TWOKEY_POSTGRES or libpq.so.5 cannot be loaded.
+ */
+int tk_audit_pg_store_writer(
+    struct tk_audit_store **out, const struct tk_audit_dest *dest);
+int tk_audit_pg_store_reader(
+    struct tk_audit_store **out, const char *conninfo_file);
 
 /*
  * Opens the store a destination names, for appending (the one place that

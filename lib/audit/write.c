@@ -41,6 +41,8 @@ int
 tk_audit_store_for(
     struct tk_audit_store **out, const struct tk_audit_dest *dest)
 {
+	if (dest->postgres != NULL)
+		return tk_audit_pg_store_writer(out, dest);
 	return tk_audit_file_store_writer(out, dest);
 }
 
@@ -97,11 +99,11 @@ tk_audit_write(const struct tk_policy *p, const struct tk_updates *u,
 {
 	struct tk_buf body = TK_BUF_INIT(TK_AUDIT_MAX_RECORD);
 	struct tk_buf line = TK_BUF_INIT(8192);
-	struct tk_audit_dest d = {
-	    p->audit_path, p->audit_key_file, p->audit_syslog};
+	struct tk_audit_dest d = {p->audit_path, p->audit_key_file,
+	    p->audit_syslog, p->audit_postgres, p->audit_node};
 	int rc;
 
-	if (p->audit_path == NULL)
+	if (p->audit_path == NULL && p->audit_postgres == NULL)
 		return 0;
 	if ((rc = tk_audit_format(&body, p, u, r, push)) == 0) {
 		if (d.syslog)

@@ -43,6 +43,8 @@ int tk_load_check_keys(struct tk_load *c, const struct ynode *n,
 int tk_load_identities(struct tk_load *c, const struct ynode *n);
 int tk_load_revoked(struct tk_load *c, const struct ynode *n);
 int tk_load_rules(struct tk_load *c, const struct ynode *n);
+/* audit.postgres and audit.node of the audit map n (audit_pg.c). */
+int tk_policy_load_audit_pg(struct tk_load *c, const struct ynode *n);
 
 /*
  * A rule's paths:, require-trailers: and emails: (paths.c), from the rule

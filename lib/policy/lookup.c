@@ -47,6 +47,8 @@ tk_policy_free(struct tk_policy *p)
 	free(p->rules);
 	free(p->audit_path);
 	free(p->audit_key_file);
+	free(p->audit_postgres);
+	free(p->audit_node);
 	tk_map_free(p->by_email);
 	tk_map_free(p->by_login);
 	tk_map_free(p->by_key);

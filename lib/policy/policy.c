@@ -15,7 +15,8 @@
 static const char *const top_keys[] = {"version", "roles", "identities",
     "revoked-keys", "pusher", "rules", "audit", NULL};
 static const char *const pusher_keys[] = {"env", NULL};
-static const char *const audit_keys[] = {"path", "key-file", "syslog", NULL};
+static const char *const audit_keys[] = {
+    "path", "key-file", "syslog", "postgres", "node", NULL};
 
 static int
 load_roles(struct tk_load *c, const struct ynode *n)
@@ -154,6 +155,8 @@ load_audit(struct tk_load *c, const struct ynode *n)
 	if ((v = tk_load_get(n, "syslog")) != NULL &&
 	    tk_load_bool(c, v, "audit.syslog", &p->audit_syslog) < 0)
 		rc = TK_ECONFIG;
+	if ((r = tk_policy_load_audit_pg(c, n)) < 0)
+		rc = r;
 	return rc;
 }
 

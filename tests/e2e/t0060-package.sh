@@ -154,6 +154,8 @@ share/man/man1/twokey.1
 share/man/man5/twokey-policy.5
 EOF
 	(cd "$TK_SRC" && for f in docs/*.md; do echo "share/doc/twokey/$f"; done)
+	# audit.postgres's helper, built where libpq is (TWOKEY_POSTGRES).
+	[ ! -e "$TK_BIN/twokey-pg" ] || echo bin/twokey-pg
 } | LC_ALL=C sort >"$TRASH/layout.want"
 check "the installed layout is exactly the expected one" \
 	diff -u "$TRASH/layout.want" "$TRASH/layout"

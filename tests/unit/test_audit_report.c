@@ -32,7 +32,7 @@ static char dir[64], logpath[128];
 static void
 append(const char *body)
 {
-	struct tk_audit_dest d = {logpath, NULL, false};
+	struct tk_audit_dest d = {logpath, NULL, false, NULL, NULL};
 	struct tk_buf b = TK_BUF_INIT(1 << 20);
 
 	assert_int_equal(tk_buf_puts(&b, body), 0);

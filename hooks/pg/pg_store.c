@@ -1,0 +1,468 @@
+/*
+ * twokey-pg's half of the PostgreSQL store: every node's decisions in ONE
+ * chain (docs/postgres.md, docs/spec.md "audit records").
+ *
+ * Only this small program links libpq (dynamically: Debian ships no
+ * usable static libpq, and static glibc's dlopen() of libpq crashes in
+ * libcrypto's thread-local state).  The -static hooks and `twokey` run it
+ * (lib/audit/pgclient.c) only when a policy names audit.postgres.
+ *
+ * Secrets: the connection string (and its password) is read from a file
+ * only its owner can read, handed to libpq and wiped; libpq's own messages
+ * can quote host and user, so no message of libpq is ever shown: fixed
+ * texts plus the SQLSTATE.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pg.h"
+#include "store.h"
+
+#define PG_MAX_CONNINFO 4096
+
+/* libpq's ABI (libpq-fe.h, stable for libpq.so.5): no header needed. */
+typedef struct pg_conn PGconn;
+typedef struct pg_result PGresult;
+enum { PG_CONNECTION_OK = 0 };
+enum { PG_COMMAND_OK = 1, PG_TUPLES_OK = 2 };
+#define PG_DIAG_SQLSTATE 'C'
+PGconn *PQconnectdbParams(const char *const *, const char *const *, int);
+int PQstatus(const PGconn *);
+void PQfinish(PGconn *);
+PGresult *PQexecParams(PGconn *, const char *, int, const unsigned int *,
+    const char *const *, const int *, const int *, int);
+int PQresultStatus(const PGresult *);
+char *PQresultErrorField(const PGresult *, int);
+void PQclear(PGresult *);
+int PQntuples(const PGresult *);
+char *PQgetvalue(const PGresult *, int, int);
+int PQgetlength(const PGresult *, int, int);
+
+static const struct {
+	PGconn *(*connectdb_params)(
+	    const char *const *, const char *const *, int);
+	int (*status)(const PGconn *);
+	void (*finish)(PGconn *);
+	PGresult *(*exec_params)(PGconn *, const char *, int,
+	    const unsigned int *, const char *const *, const int *, const int *,
+	    int);
+	int (*result_status)(const PGresult *);
+	char *(*error_field)(const PGresult *, int);
+	void (*clear)(PGresult *);
+	int (*ntuples)(const PGresult *);
+	char *(*getvalue)(const PGresult *, int, int);
+	int (*getlength)(const PGresult *, int, int);
+} pq = {PQconnectdbParams, PQstatus, PQfinish, PQexecParams, PQresultStatus,
+    PQresultErrorField, PQclear, PQntuples, PQgetvalue, PQgetlength};
+
+/* The connection string: a regular file only its owner may read. */
+static int
+read_conninfo(char *buf, size_t size, const char *path)
+{
+	struct stat st;
+	ssize_t n;
+	int fd, rc = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return tk_error_set(TK_EIO,
+		    "cannot read the audit.postgres file '%s': %s", path,
+		    strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & 077) != 0 || st.st_uid != geteuid())
+		rc = tk_error_set(TK_EIO,
+		    "the audit.postgres file '%s' must be a regular file "
+		    "owned by this user and readable by no one else (it "
+		    "holds a password)",
+		    path);
+	else if ((n = read(fd, buf, size - 1)) <= 0 || (size_t)n >= size - 1)
+		rc = tk_error_set(TK_EIO,
+		    "the audit.postgres file '%s' is empty, unreadable or "
+		    "over %zu bytes",
+		    path, size - 2);
+	else {
+		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+			n--;
+		buf[n] = '\0';
+	}
+	close(fd);
+	return rc;
+}
+
+/* Bounded waits: a dead or locked server refuses the push in seconds. */
+static int
+pg_connect(PGconn **out, const char *file)
+{
+	char info[PG_MAX_CONNINFO];
+	const char *keys[] = {
+	    "dbname", "connect_timeout", "options", "application_name", NULL};
+	const char *vals[] = {info, "5",
+	    "-c statement_timeout=5000 -c lock_timeout=5000 "
+	    "-c idle_in_transaction_session_timeout=10000",
+	    "twokey", NULL};
+	PGconn *c;
+	int rc;
+
+	*out = NULL;
+	if ((rc = read_conninfo(info, sizeof(info), file)) < 0)
+		return rc;
+	c = pq.connectdb_params(keys, vals, 1);
+	explicit_bzero(info, sizeof(info));
+	if (c == NULL || pq.status(c) != PG_CONNECTION_OK) {
+		if (c != NULL)
+			pq.finish(c);
+		return tk_error_set(TK_EIO,
+		    "cannot connect to the audit database (audit.postgres): "
+		    "it is down, unreachable or refused the login");
+	}
+	*out = c;
+	return 0;
+}
+
+/* Runs sql with n text parameters; 0 with *res (tuples) or an error. */
+static int
+pg_run(PGconn *c, PGresult **res, const char *what, const char *sql, int n,
+    const char *const *params)
+{
+	PGresult *r = pq.exec_params(c, sql, n, NULL, params, NULL, NULL, 0);
+	const char *state;
+	int st;
+
+	if (res != NULL)
+		*res = NULL;
+	st = r != NULL ? pq.result_status(r) : -1;
+	if (st == PG_COMMAND_OK || st == PG_TUPLES_OK) {
+		if (res != NULL)
+			*res = r;
+		else
+			pq.clear(r);
+		return 0;
+	}
+	state = r != NULL ? pq.error_field(r, PG_DIAG_SQLSTATE) : NULL;
+	tk_error_set(TK_EIO,
+	    "the audit database failed to %s (SQLSTATE %.5s)%s", what,
+	    state != NULL ? state : "none",
+	    state != NULL && strcmp(state, "42P01") == 0
+	        ? ": no schema, run 'twokey audit init-db'"
+	        : "");
+	if (r != NULL)
+		pq.clear(r);
+	return TK_EIO;
+}
+
+/* ---- writer ---- */
+
+struct pg_store {
+	struct tk_audit_store base;
+	PGconn *conn;
+	const struct tk_audit_dest *dest;
+	PGresult *rows; /* reader: seq, line in chain order */
+	int nrows, at;
+	char head[65];
+	bool have_head;
+	char source[32];
+};
+
+/* The node's name: audit.node, else the host name made safe for JSON. */
+static void
+node_name(char *out, size_t size, const char *node)
+{
+	size_t i;
+
+	if (node != NULL) {
+		snprintf(out, size, "%s", node);
+		return;
+	}
+	if (gethostname(out, size - 1) < 0 || out[0] == '\0')
+		snprintf(out, size, "unknown");
+	out[size - 1] = '\0';
+	for (i = 0; out[i] != '\0'; i++)
+		if (!((out[i] >= 'a' && out[i] <= 'z') ||
+		        (out[i] >= 'A' && out[i] <= 'Z') ||
+		        (out[i] >= '0' && out[i] <= '9') || out[i] == '.' ||
+		        out[i] == '-' || out[i] == '_'))
+			out[i] = '_';
+}
+
+/* Under the head row's lock: prev and seq are read inside the transaction. */
+static int
+pg_append_tx(struct pg_store *s, struct tk_buf *body, const unsigned char *key,
+    size_t keylen, const char *node)
+{
+	PGresult *r = NULL;
+	char prev[65], hash[65], seq[32];
+	const char *p[3];
+	int rc;
+
+	if ((rc = pg_run(s->conn, &r, "lock the chain head",
+	         "SELECT seq, hash FROM twokey_head WHERE id = 1 FOR UPDATE", 0,
+	         NULL)) < 0)
+		return rc;
+	if (pq.ntuples(r) != 1 || pq.getlength(r, 0, 1) != 64) {
+		pq.clear(r);
+		return tk_error_set(TK_EIO,
+		    "the audit database has no chain head: run 'twokey "
+		    "audit init-db'");
+	}
+	snprintf(seq, sizeof(seq), "%.20s", pq.getvalue(r, 0, 0));
+	memcpy(prev, pq.getvalue(r, 0, 1), 64);
+	prev[64] = '\0';
+	pq.clear(r);
+	if (!tk_audit_is_hex64(prev))
+		return tk_error_set(TK_EIO, "the audit chain head is corrupt");
+	if (tk_buf_printf(body, ",\"node\":\"%s\"", node) < 0 ||
+	    (rc = tk_audit_seal(body, prev, key, keylen, hash)) < 0)
+		return rc < 0 ? rc : TK_ENOMEM;
+	body->ptr[body->len - 1] = '\0'; /* the line without its '\n' */
+	p[0] = seq, p[1] = node, p[2] = body->ptr;
+	if ((rc = pg_run(s->conn, NULL, "append the record",
+	         "INSERT INTO twokey_records (seq, node, line) "
+	         "VALUES ($1::bigint + 1, $2, $3)",
+	         3, p)) < 0)
+		return rc;
+	p[0] = hash;
+	return pg_run(s->conn, NULL, "move the chain head",
+	    "UPDATE twokey_head SET seq = seq + 1, hash = $1 WHERE id = 1", 1,
+	    p);
+}
+
+static int
+pg_append(struct tk_audit_store *base, struct tk_buf *body,
+    const unsigned char *key, size_t keylen)
+{
+	struct pg_store *s = (struct pg_store *)base;
+	char node[65];
+	int rc;
+
+	node_name(node, sizeof(node), s->dest->node);
+	if ((rc = pg_run(s->conn, NULL, "begin", "BEGIN", 0, NULL)) < 0)
+		return rc;
+	if ((rc = pg_append_tx(s, body, key, keylen, node)) < 0 ||
+	    (rc = pg_run(
+	         s->conn, NULL, "commit the record", "COMMIT", 0, NULL)) < 0) {
+		/* Closing the connection rolls the transaction back. */
+		pq.finish(s->conn);
+		s->conn = NULL;
+		return rc;
+	}
+	return 0;
+}
+
+static int
+pg_next(struct tk_audit_store *base, struct tk_audit_line *l)
+{
+	struct pg_store *s = (struct pg_store *)base;
+	size_t len;
+
+	if (s->rows == NULL || s->at >= s->nrows)
+		return 0;
+	memset(l, 0, sizeof(*l));
+	len = (size_t)pq.getlength(s->rows, s->at, 1);
+	l->ptr = pq.getvalue(s->rows, s->at, 1);
+	l->len = len;
+	l->terminated = true;
+	l->too_long = len > TK_AUDIT_MAX_RECORD;
+	if (l->too_long)
+		l->ptr = "", l->len = 0;
+	l->source = 0;
+	l->lineno = (size_t)strtoull(pq.getvalue(s->rows, s->at, 0), NULL, 10);
+	s->at++;
+	return 1;
+}
+
+static int
+pg_head(struct tk_audit_store *base, char head[65], bool *have)
+{
+	struct pg_store *s = (struct pg_store *)base;
+
+	memcpy(head, s->head, 65);
+	*have = s->have_head;
+	return 0;
+}
+
+static const char *
+pg_source(const struct tk_audit_store *base, size_t i)
+{
+	(void)i;
+	return ((const struct pg_store *)base)->source;
+}
+
+static size_t
+pg_nsources(const struct tk_audit_store *base)
+{
+	(void)base;
+	return 1;
+}
+
+static void
+pg_free(struct tk_audit_store *base)
+{
+	struct pg_store *s = (struct pg_store *)base;
+
+	if (s == NULL)
+		return;
+	if (s->rows != NULL)
+		pq.clear(s->rows);
+	if (s->conn != NULL)
+		pq.finish(s->conn);
+	free(s);
+}
+
+static const struct tk_audit_store_ops pg_ops = {
+    pg_append, pg_next, pg_head, pg_source, pg_nsources, pg_free};
+
+static int
+pg_open(struct pg_store **out, const char *file)
+{
+	struct pg_store *s;
+	int rc;
+
+	*out = NULL;
+	if ((s = tk_calloc(1, sizeof(*s))) == NULL)
+		return TK_ENOMEM;
+	s->base.ops = &pg_ops;
+	snprintf(s->source, sizeof(s->source), "postgres:twokey_records");
+	if ((rc = pg_connect(&s->conn, file)) < 0) {
+		free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+int
+pgd_store_writer(struct tk_audit_store **out, const struct tk_audit_dest *dest)
+{
+	struct pg_store *s = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = pg_open(&s, dest->postgres)) < 0)
+		return rc;
+	s->dest = dest;
+	*out = &s->base;
+	return 0;
+}
+
+/* One snapshot: the records and the head agree with each other. */
+static int
+pg_snapshot(struct pg_store *s)
+{
+	PGresult *r = NULL;
+	int rc;
+
+	if ((rc = pg_run(s->conn, NULL, "begin",
+	         "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL)) <
+	        0 ||
+	    (rc = pg_run(s->conn, &s->rows, "read the records",
+	         "SELECT seq, line FROM twokey_records ORDER BY seq", 0,
+	         NULL)) < 0 ||
+	    (rc = pg_run(s->conn, &r, "read the chain head",
+	         "SELECT hash FROM twokey_head WHERE id = 1", 0, NULL)) < 0)
+		return rc;
+	s->nrows = pq.ntuples(s->rows);
+	if (pq.ntuples(r) == 1 && pq.getlength(r, 0, 0) == 64) {
+		memcpy(s->head, pq.getvalue(r, 0, 0), 64);
+		s->head[64] = '\0';
+		/* A fresh chain's head is zero: no record to name. */
+		s->have_head = strcmp(s->head, TK_ZERO_HASH) != 0;
+	}
+	pq.clear(r);
+	return pg_run(s->conn, NULL, "end", "COMMIT", 0, NULL);
+}
+
+int
+pgd_store_reader(struct tk_audit_store **out, const char *conninfo_file)
+{
+	struct pg_store *s = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = pg_open(&s, conninfo_file)) < 0)
+		return rc;
+	if ((rc = pg_snapshot(s)) < 0) {
+		pg_free(&s->base);
+		return rc;
+	}
+	*out = &s->base;
+	return 0;
+}
+
+/* ---- init-db and export ---- */
+
+/*
+ * Schema version 1.  Records are append-only: a trigger refuses UPDATE,
+ * DELETE and TRUNCATE even for a role someone granted too much.
+ */
+static const char *const schema[] = {
+    "CREATE TABLE IF NOT EXISTS twokey_schema (version integer NOT NULL)",
+    "LOCK TABLE twokey_schema IN EXCLUSIVE MODE",
+    "INSERT INTO twokey_schema (version) SELECT 1 WHERE NOT EXISTS "
+    "(SELECT 1 FROM twokey_schema)",
+    "CREATE TABLE IF NOT EXISTS twokey_records (seq bigint PRIMARY KEY, "
+    "node text NOT NULL, at timestamptz NOT NULL DEFAULT now(), "
+    "line text NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS twokey_head (id integer PRIMARY KEY "
+    "CHECK (id = 1), seq bigint NOT NULL, hash text NOT NULL)",
+    "INSERT INTO twokey_head (id, seq, hash) VALUES (1, 0, "
+    "'" TK_ZERO_HASH "') ON CONFLICT (id) DO NOTHING",
+    "CREATE OR REPLACE FUNCTION twokey_append_only() RETURNS trigger "
+    "LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION "
+    "'twokey_records is append-only'; END$$",
+    "CREATE OR REPLACE TRIGGER twokey_records_append_only BEFORE UPDATE "
+    "OR DELETE ON twokey_records FOR EACH ROW EXECUTE FUNCTION "
+    "twokey_append_only()",
+    "CREATE OR REPLACE TRIGGER twokey_records_no_truncate BEFORE "
+    "TRUNCATE ON twokey_records FOR EACH STATEMENT EXECUTE FUNCTION "
+    "twokey_append_only()",
+};
+
+int
+pgd_init(const char *conninfo_file)
+{
+	struct pg_store *s = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = pg_open(&s, conninfo_file)) < 0)
+		return rc;
+	if ((rc = pg_run(s->conn, NULL, "begin", "BEGIN", 0, NULL)) < 0)
+		goto out;
+	for (i = 0; i < TK_ARRAY_SIZE(schema) && rc == 0; i++)
+		rc = pg_run(
+		    s->conn, NULL, "create the schema", schema[i], 0, NULL);
+	if (rc == 0)
+		rc = pg_run(
+		    s->conn, NULL, "commit the schema", "COMMIT", 0, NULL);
+out:
+	pg_free(&s->base);
+	return rc;
+}
+
+int
+pgd_dump(FILE *out, const char *conninfo_file)
+{
+	struct tk_audit_store *s = NULL;
+	struct tk_audit_line l;
+	char head[65];
+	bool have = false;
+	size_t i;
+	int rc;
+
+	if ((rc = pgd_store_reader(&s, conninfo_file)) < 0)
+		return rc;
+	(void)s->ops->head(s, head, &have);
+	fprintf(out, "head %s\n", have ? head : "-");
+	while ((rc = s->ops->next(s, &l)) > 0) {
+		fprintf(out, "%zu %s", l.lineno, l.too_long ? "!" : "");
+		/* An edited row could hold a newline: one line per record. */
+		for (i = 0; i < l.len; i++)
+			putc(l.ptr[i] == '\n' ? ' ' : l.ptr[i], out);
+		putc('\n', out);
+	}
+	s->ops->free(s);
+	if (rc == 0 && fflush(out) != 0)
+		rc = tk_error_set(TK_EIO, "cannot write: %s", strerror(errno));
+	return rc < 0 ? rc : 0;
+}

@@ -1,0 +1,220 @@
+#!/bin/sh
+# One audit chain in PostgreSQL shared by two server nodes (docs/postgres.md):
+# a real PostgreSQL started here on 127.0.0.1 (a free port, a temporary
+# directory, an unprivileged user), `twokey audit init-db` (twice), a hook
+# role that may only INSERT/SELECT records, 100 pushes run concurrently
+# across two bare repositories with different audit.node names (exactly
+# 100 records, one chain that verifies, both nodes present), the database
+# stopped while pushes run (every push refused with a clear message or
+# recorded, nothing half-written), restarted (the chain continues), the
+# export verified offline, a row edited with SQL named by verify, and the
+# password in no output, record or server log.
+. "$(dirname "$0")/lib.sh"
+
+TK="$TK_BIN/twokey"
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ] && command -v psql >/dev/null &&
+	command -v python3 >/dev/null || {
+	echo "Bail out! PostgreSQL's server and psql are required (scripts/deps --servers)"
+	exit 1
+}
+unpriv_setup
+PW="tk-pw-$$-Zq9"
+echo "# seed: none (names and password from PID $$)"
+
+PG="$TRASH/pg"
+SOCK="$TRASH/pgsock"
+mkdir -p "$PG" "$SOCK"
+[ -z "$UNPRIV" ] || chown "$tk_unpriv_user" "$PG" "$SOCK"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+echo "# postgres port $PORT"
+pg_pid=""
+pg_start() {
+	$UNPRIV "$PGBIN/pg_ctl" -D "$PG/data" -l "$PG/server.log" -w -t 60 \
+		-o "-p $PORT -h 127.0.0.1 -k $SOCK" start >/dev/null || return 1
+	pg_pid=$(head -1 "$PG/data/postmaster.pid")
+}
+pg_stop() {
+	[ -n "$pg_pid" ] || return 0
+	kill -INT "$pg_pid" 2>/dev/null
+	i=0
+	while kill -0 "$pg_pid" 2>/dev/null && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	pg_pid=""
+}
+trap 'pg_stop; tk_cleanup' EXIT
+sql() { $UNPRIV psql -X -q -v ON_ERROR_STOP=1 -h "$SOCK" -p "$PORT" -U tkadmin -d twokey -Atc "$1"; }
+
+$UNPRIV "$PGBIN/initdb" -D "$PG/data" -U tkadmin --auth-local=trust \
+	--auth-host=scram-sha-256 >"$PG/initdb.log" 2>&1 || {
+	cat "$PG/initdb.log"
+	echo "Bail out! initdb failed"
+	exit 1
+}
+pg_start || { cat "$PG/server.log"; echo "Bail out! postgres did not start"; exit 1; }
+$UNPRIV psql -X -q -h "$SOCK" -p "$PORT" -U tkadmin -d postgres \
+	-c "CREATE DATABASE twokey" -c "CREATE ROLE twokey_hook LOGIN PASSWORD '$PW'" ||
+	{ echo "Bail out! psql failed"; exit 1; }
+
+# The admin's connection (schema owner) and the hook's (least privilege).
+printf 'host=%s port=%s user=tkadmin dbname=twokey\n' "$SOCK" "$PORT" >"$TRASH/admin.conn"
+printf 'host=127.0.0.1 port=%s user=twokey_hook password=%s dbname=twokey\n' \
+	"$PORT" "$PW" >"$TRASH/hook.conn"
+chmod 600 "$TRASH/admin.conn" "$TRASH/hook.conn"
+
+policy() { # FILE CONN NODE
+	cat >"$1" <<EOF
+version: 1
+roles:
+  developer: writes code
+identities:
+  alice:
+    emails: [alice@example.com]
+    logins: [alice]
+    roles: [developer]
+pusher:
+  env: [GL_USER]
+rules:
+  - name: everything
+    refs: '.*'
+    update: [developer]
+audit:
+  postgres: $2
+  node: $3
+EOF
+}
+policy "$TRASH/admin.yaml" "$TRASH/admin.conn" admin
+policy "$TRASH/a.yaml" "$TRASH/hook.conn" node-a
+policy "$TRASH/b.yaml" "$TRASH/hook.conn" node-b
+
+check "the policies load" env TWOKEY_CONFIG="$TRASH/a.yaml" "$TK" config check
+TWOKEY_CONFIG="$TRASH/admin.yaml" "$TK" audit init-db >"$TRASH/init1" 2>&1
+check "init-db creates the schema" grep -q "schema is ready" "$TRASH/init1"
+TWOKEY_CONFIG="$TRASH/admin.yaml" "$TK" audit init-db >"$TRASH/init2" 2>&1
+check "init-db again changes nothing" grep -q "schema is ready" "$TRASH/init2"
+check "schema version 1" test "$(sql 'SELECT version FROM twokey_schema')" = 1
+sql "GRANT SELECT, INSERT ON twokey_records TO twokey_hook;
+GRANT SELECT, UPDATE ON twokey_head TO twokey_hook;
+GRANT SELECT ON twokey_schema TO twokey_hook"
+
+A=$(new_server a)
+B=$(new_server b)
+W=$(new_work w)
+commit_as "$W" alice@example.com "first"
+git -C "$W" remote add a "$A"
+git -C "$W" remote add b "$B"
+
+# One push: node (a|b), branch name; output to $TRASH/out.N.
+push1() {
+	GL_USER=alice TWOKEY_CONFIG="$TRASH/$1.yaml" \
+		git -C "$W" push "$1" "HEAD:refs/heads/$2" >"$TRASH/out.$2" 2>&1
+}
+
+# 100 pushes, 10 at a time, alternating nodes.
+start=$(date +%s.%N)
+i=0
+while [ $i -lt 100 ]; do
+	j=0
+	while [ $j -lt 10 ]; do
+		n=$((i + j))
+		if [ $((n % 2)) -eq 0 ]; then push1 a "c$n" & else push1 b "c$n" & fi
+		j=$((j + 1))
+	done
+	wait
+	i=$((i + 10))
+done
+end=$(date +%s.%N)
+echo "# 100 concurrent pushes across two nodes: $(python3 -c "print('%.1f pushes/s' % (100/($end-$start)))")"
+nrefs=$(( $(git -C "$A" for-each-ref refs/heads | wc -l) + $(git -C "$B" for-each-ref refs/heads | wc -l) ))
+check "100 concurrent pushes all accepted" test "$nrefs" -eq 100
+check "exactly 100 records" test "$(sql 'SELECT count(*) FROM twokey_records')" -eq 100
+check "both node names present" test "$(sql 'SELECT string_agg(DISTINCT node, $$,$$ ORDER BY node) FROM twokey_records')" = "node-a,node-b"
+check "records carry their node" test "$(sql "SELECT count(*) FROM twokey_records WHERE line LIKE '%\"node\":\"' || node || '\"%'")" -eq 100
+TWOKEY_CONFIG="$TRASH/a.yaml" "$TK" audit verify >"$TRASH/verify1" 2>&1
+check "one chain that verifies from either node" grep -q "100 records verified in the database" "$TRASH/verify1"
+TWOKEY_CONFIG="$TRASH/b.yaml" "$TK" audit show >"$TRASH/show1" 2>&1
+check "audit show reads the database" test "$(grep -c 'refs/heads/c' "$TRASH/show1")" -ge 100
+
+# The hook's role: no UPDATE, DELETE or TRUNCATE of records.
+hsql() { PGPASSWORD="$PW" psql -X -q -h 127.0.0.1 -p "$PORT" -U twokey_hook -d twokey -Atc "$1" >"$TRASH/hsql" 2>&1; }
+denied() { ! hsql "$1" && grep -q "permission denied" "$TRASH/hsql"; }
+check "the hook's role may SELECT records" hsql "SELECT count(*) FROM twokey_records"
+check "the hook's role cannot UPDATE records" denied "UPDATE twokey_records SET node = 'x'"
+check "the hook's role cannot DELETE records" denied "DELETE FROM twokey_records"
+check "the hook's role cannot TRUNCATE records" denied "TRUNCATE twokey_records"
+owner_denied() { ! sql "$1" >"$TRASH/osql" 2>&1 && grep -q "append-only" "$TRASH/osql"; }
+check "even the owner's UPDATE meets the trigger" owner_denied "UPDATE twokey_records SET node = 'x' WHERE seq = 1"
+check "even the owner's DELETE meets the trigger" owner_denied "DELETE FROM twokey_records WHERE seq = 100"
+
+# A connection file others can read is refused (it holds the password).
+chmod 640 "$TRASH/hook.conn"
+push1 a perm
+check "a group-readable connection file refuses the push" grep -q "readable by no one else" "$TRASH/out.perm"
+check "... and the ref is not created" ref_is "$A" refs/heads/perm ""
+chmod 600 "$TRASH/hook.conn"
+
+# The database stopped while pushes run: each push is recorded or refused.
+(
+	k=0
+	while [ $k -lt 16 ]; do
+		if [ $((k % 2)) -eq 0 ]; then push1 a "d$k"; else push1 b "d$k"; fi
+		k=$((k + 1))
+	done
+) &
+loop=$!
+sleep 2
+pg_stop
+wait $loop
+push1 a down
+check "with the database down the push is refused" test -z "$(git -C "$A" for-each-ref refs/heads/down)"
+check "... with a clear message" grep -q "cannot connect to the audit database" "$TRASH/out.down"
+check "... saying nothing is accepted unrecorded" grep -q "nothing is accepted unrecorded" "$TRASH/out.down"
+check "... and naming no host, port or user" sh -c "! grep -E -q '127\.0\.0\.1|$PORT|twokey_hook' '$TRASH/out.down'"
+pg_start || { cat "$PG/server.log"; echo "Bail out! postgres did not restart"; exit 1; }
+nrefs=$(( $(git -C "$A" for-each-ref refs/heads | wc -l) + $(git -C "$B" for-each-ref refs/heads | wc -l) ))
+nrec=$(sql 'SELECT count(*) FROM twokey_records')
+echo "# $((nrefs - 100)) of 16 pushes landed before the database stopped"
+check "nothing half-written: one record per accepted push" test "$nrec" -eq "$nrefs"
+push1 b after
+check "restarted: the push is accepted" ref_is "$B" refs/heads/after "$(head_of "$W")"
+TWOKEY_CONFIG="$TRASH/b.yaml" "$TK" audit verify >"$TRASH/verify2" 2>&1
+check "the chain continues across the outage" grep -q "$((nrec + 1)) records verified in the database" "$TRASH/verify2"
+
+# Export, verified offline.
+TWOKEY_CONFIG="$TRASH/a.yaml" "$TK" audit export >"$TRASH/export.jsonl" 2>"$TRASH/export.err"
+check "export writes every record" test "$(wc -l <"$TRASH/export.jsonl")" -eq $((nrec + 1))
+"$TK" audit verify "$TRASH/export.jsonl" >"$TRASH/verify3" 2>&1
+check "the export verifies offline" grep -q "$((nrec + 1)) records verified in 1 file" "$TRASH/verify3"
+
+# One line per push on one node: the file log against the database.
+sed "s|^  postgres: .*|  path: $TRASH/file.jsonl|; /^  node:/d" "$TRASH/a.yaml" >"$TRASH/file.yaml"
+bench() { # CONFIG PREFIX
+	s=$(date +%s.%N)
+	k=0
+	while [ $k -lt 20 ]; do
+		GL_USER=alice TWOKEY_CONFIG="$1" git -C "$W" push a "HEAD:refs/heads/$2$k" >/dev/null 2>&1 || return 1
+		k=$((k + 1))
+	done
+	e=$(date +%s.%N)
+	python3 -c "print('%.1f' % (20/($e-$s)))"
+}
+f=$(bench "$TRASH/file.yaml" f) && p=$(bench "$TRASH/a.yaml" p)
+check "the benchmark's pushes are accepted" test -n "$f" -a -n "$p"
+echo "# one node, 20 sequential pushes: file log $f pushes/s, PostgreSQL $p pushes/s"
+
+# A row edited with SQL: verify names it.
+sql "ALTER TABLE twokey_records DISABLE TRIGGER twokey_records_append_only;
+UPDATE twokey_records SET line = replace(line, 'alice', 'mallory') WHERE seq = 7;
+ALTER TABLE twokey_records ENABLE TRIGGER twokey_records_append_only"
+TWOKEY_CONFIG="$TRASH/a.yaml" "$TK" audit verify >"$TRASH/verify4" 2>&1
+st=$?
+check "verify fails on the edited row" test $st -eq 1
+check "... and names it" grep -q "^postgres:twokey_records:7: " "$TRASH/verify4"
+
+# The password: in no output, record, export or server log.
+check "the password appears nowhere" sh -c "! grep -r -l -F '$PW' '$TRASH'/out.* '$TRASH'/verify* '$TRASH'/init* '$TRASH'/show1 '$TRASH/export.jsonl' '$TRASH/export.err' '$PG/server.log'"
+check "... nor in the records" test "$(sql "SELECT count(*) FROM twokey_records WHERE line LIKE '%$PW%'")" -eq 0
+
+done_testing
