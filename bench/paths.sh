@@ -15,7 +15,8 @@
 #   - 10,000 commits each changing 10 files of the 100,000-file tree.
 # A change under infra/ is refused under the paths policy (no operations
 # approval): the refusal is part of what is measured.  Prints medians of
-# RUNS runs: wall ms, CPU ms and peak RSS.
+# RUNS runs: wall ms, CPU ms and peak RSS, and the CPU time of git's own
+# "git log --raw -r" over the same commits (the diffs alone, in git).
 set -euo pipefail
 bin=$1 tktime=$2 w=$3 runs=${4:-3}
 d=$w/paths
@@ -110,25 +111,33 @@ deep13=$(rev deep~1)
 hook() {
 	TWOKEY_CONFIG=$d/$1 GIT_DIR=$d/r.git "$tktime" "$d/t/$2" \
 		"$bin/twokey-pre-receive" <<<"$3" >"$d/out" 2>&1 || true
-	tail -1 "$d/out" >"$d/t/$2.last"
+	grep -E '^twokey: (accepted|refused) ' "$d/out" | tail -1 >"$d/t/$2.last"
 }
 med() {
 	awk -v c="$2" '{ print $c }' "$d/t/$1" | sort -g | awk '
 		{ a[NR] = $1 } END { print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
-verdict() { sed 's/^twokey: //; s/ under rule .mainline.//' "$d/t/$1.last" | cut -c1-38; }
+verdict() { sed 's/^twokey: //; s/ under rule .mainline.//' "$d/t/$1.last" | cut -c1-40; }
 
-printf '   %-44s %-26s %-26s %s\n' "update (hook alone, medians of $runs)" \
-	"no paths: ms cpu MiB" "with paths: ms cpu MiB" "decision with paths"
+# gitdiff FILE "OLD NEW REF": git's own diffs of the same commits (a floor)
+gitdiff() {
+	set -- "$1" $2
+	if [ "$2" = "$zero" ]; then set -- "$1" "$3"; else set -- "$1" "$3" "^$2"; fi
+	"$tktime" "$d/t/$1" git --git-dir="$d/r.git" log --raw -r --no-renames \
+		--root --format=%H "${@:2}" >/dev/null 2>&1
+}
+printf '   %-44s %-22s %-22s %-10s %s\n' "update (hook alone, medians of $runs)" \
+	"no paths: ms cpu MiB" "with paths: ms cpu MiB" "git log -r" "decision with paths"
 row() { # NAME "OLD NEW REF"
 	for ((r = 1; r <= runs; r++)); do
 		hook nopaths.yaml "$1.0" "$2"
 		hook paths.yaml "$1.1" "$2"
+		gitdiff "$1.git" "$2"
 	done
-	printf '   %-44s %8.0f %6.0f %8.1f   %8.0f %6.0f %8.1f   %s\n' "$1" \
+	printf '   %-44s %6.0f %6.0f %7.1f   %6.0f %6.0f %7.1f   %6.0f ms  %s\n' "$1" \
 		"$(med "$1.0" 1)" "$(med "$1.0" 4)" "$(awk -v k="$(med "$1.0" 2)" 'BEGIN { print k / 1024 }')" \
 		"$(med "$1.1" 1)" "$(med "$1.1" 4)" "$(awk -v k="$(med "$1.1" 2)" 'BEGIN { print k / 1024 }')" \
-		"$(verdict "$1.1")"
+		"$(med "$1.git" 4)" "$(verdict "$1.1")"
 }
 row "1 commit changing 100,000 files" "$base $all refs/heads/main"
 row "root commit of 100,000 files (ref created)" "$zero $root refs/heads/root"

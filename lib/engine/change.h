@@ -19,6 +19,7 @@ struct tk_hit {
 	bool approx; /* several changes were merged: count may repeat paths */
 };
 
+/* Hits by entry, sorted by entry. */
 struct tk_hitlist {
 	struct tk_hit *items;
 	size_t n, cap;

@@ -13,21 +13,43 @@
 #include "change.h"
 #include "twokey/commit.h"
 
+/*
+ * The hit of entry in l (kept sorted by entry), or where to insert it:
+ * a push may change 100,000 paths, each matched against every entry.
+ */
+static struct tk_hit *
+find_hit(const struct tk_hitlist *l, size_t entry, size_t *at)
+{
+	size_t lo = 0, hi = l->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (l->items[mid].entry == entry)
+			return &l->items[mid];
+		if (l->items[mid].entry < entry)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*at = lo;
+	return NULL;
+}
+
 int
 tk_hitlist_add(struct tk_hitlist *l, size_t entry, const char *path, size_t len)
 {
-	struct tk_hit *h = NULL;
-	size_t i;
+	struct tk_hit *h;
+	size_t i, at = 0;
 	int rc;
 
-	for (i = 0; i < l->n && h == NULL; i++)
-		if (l->items[i].entry == entry)
-			h = &l->items[i];
-	if (h == NULL) {
+	if ((h = find_hit(l, entry, &at)) == NULL) {
 		if ((rc = tk_grow(
 		         &l->items, &l->cap, l->n + 1, sizeof(*l->items))) < 0)
 			return rc;
-		h = &l->items[l->n++];
+		memmove(&l->items[at + 1], &l->items[at],
+		    (l->n - at) * sizeof(*l->items));
+		l->n++;
+		h = &l->items[at];
 		memset(h, 0, sizeof(*h));
 		h->entry = entry;
 	}
@@ -51,23 +73,18 @@ merge_hits(struct tk_hitlist *dst, const struct tk_hitlist *src)
 {
 	const struct tk_hit *h;
 	struct tk_hit *d;
-	size_t i, k, before;
+	size_t i, k, before, at;
 	int rc;
 
 	for (i = 0; i < src->n; i++) {
 		h = &src->items[i];
-		for (k = 0, d = NULL; k < dst->n && d == NULL; k++)
-			if (dst->items[k].entry == h->entry)
-				d = &dst->items[k];
+		d = find_hit(dst, h->entry, &at);
 		before = d != NULL ? d->count : 0;
 		for (k = 0; k < h->nex; k++)
 			if ((rc = tk_hitlist_add(dst, h->entry, h->ex[k],
 			         strlen(h->ex[k]))) < 0)
 				return rc;
-		for (k = 0, d = NULL; k < dst->n && d == NULL; k++)
-			if (dst->items[k].entry == h->entry)
-				d = &dst->items[k];
-		if (d == NULL)
+		if ((d = find_hit(dst, h->entry, &at)) == NULL)
 			continue;
 		d->count += h->count - h->nex;
 		d->approx |= h->approx ||
@@ -303,12 +320,9 @@ holding(const struct tk_idset *counted, const struct tk_roleset *roles)
 static const struct tk_hit *
 hit_of(const struct tk_need *need, size_t entry)
 {
-	size_t i;
+	size_t at;
 
-	for (i = 0; i < need->hits.n; i++)
-		if (need->hits.items[i].entry == entry)
-			return &need->hits.items[i];
-	return NULL;
+	return find_hit(&need->hits, entry, &at);
 }
 
 static void
