@@ -3,6 +3,7 @@
  * stdin; exit 0 accepts the whole push, 1 refuses it.
  */
 #include "twokey/hook.h"
+#include "banned.h" /* last: after every system header */
 
 int
 main(int argc, char **argv)

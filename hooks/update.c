@@ -3,6 +3,7 @@
  * with seven arguments.  Exit 0 accepts this ref, 1 refuses it.
  */
 #include "twokey/hook.h"
+#include "banned.h" /* last: after every system header */
 
 int
 main(int argc, char **argv)

@@ -19,6 +19,7 @@
 #include "twokey/commit.h"
 #include "twokey/sshsig.h"
 #include "twokey/trailer.h"
+#include "banned.h" /* last: after every system header */
 
 #define USAGE "twokey approve [-k KEY] [COMMIT]"
 

@@ -20,6 +20,7 @@
 #include "twokey/audit.h"
 #include "twokey/evidence.h"
 #include "twokey/policy.h"
+#include "banned.h" /* last: after every system header */
 
 #define USAGE                                                                  \
 	"twokey audit verify [--key-file F] [--rotated] [FILE...]\n"           \

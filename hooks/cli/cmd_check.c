@@ -11,6 +11,7 @@
 #include "twokey/error.h"
 #include "twokey/policy.h"
 #include "twokey/repo.h"
+#include "banned.h" /* last: after every system header */
 
 #define USAGE "twokey check [--pusher LOGIN] REF OLD NEW"
 

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "twokey/policy.h"
+#include "banned.h" /* last: after every system header */
 
 #define USAGE "twokey config check [FILE]"
 

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "twokey/policy.h"
+#include "banned.h" /* last: after every system header */
 
 #define USAGE "twokey doctor [REPO]"
 

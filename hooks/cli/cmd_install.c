@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "banned.h" /* last: after every system header */
 
 #define USAGE "twokey install [--force] REPO... | --hooks-path DIR"
 

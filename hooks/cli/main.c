@@ -10,6 +10,7 @@
 #include "twokey/digest.h"
 #include "twokey/error.h"
 #include "twokey/hook.h"
+#include "banned.h" /* last: after every system header */
 
 static const struct {
 	const char *name;
