@@ -24,7 +24,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-struct tk_buf;
+#include "twokey/buf.h"
+
 struct tk_policy;
 struct tk_updates;
 struct tk_report;
@@ -71,9 +72,11 @@ int tk_audit_format(struct tk_buf *out, const struct tk_policy *p,
 int tk_json_string(struct tk_buf *out, const char *s, size_t len);
 
 /*
- * Reads the key file (1 to TK_AUDIT_MAX_KEY bytes).  On success *key is
- * allocated and owned by the caller, who should explicit_bzero() it before
- * free(); on failure *key is NULL and a message is recorded.
+ * Reads the HMAC key file at path (at most TK_AUDIT_MAX_KEY bytes, not
+ * empty).  Returns 0 with *key set to a malloc'd copy of its *keylen
+ * bytes, which the caller owns: it wipes them (explicit_bzero) and frees
+ * them when done.  On failure (TK_EIO, TK_ENOMEM; message set) *key is
+ * NULL and *keylen is unchanged.
  */
 int tk_audit_read_key(unsigned char **key, size_t *keylen, const char *path);
 
