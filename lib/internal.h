@@ -18,55 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "twokey/buf.h"
 #include "twokey/error.h"
 
 #define TK_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/*
- * A growable byte buffer with a hard maximum (curl's dynbuf "toobig",
- * OpenSSH's sshbuf max_size): attacker-sized input can never make it grow
- * past what its owner allowed.  ptr is always NUL-terminated once anything
- * was added, so text can be used as a C string; len excludes that NUL.
- */
-struct tk_buf {
-	char *ptr;
-	size_t len;
-	size_t cap;
-	size_t max;
-	int err; /* sticky: the first failure, so a series of puts can be
-	            checked once at the end */
-};
-
-#define TK_BUF_INIT(maxlen)                                                    \
-	{                                                                      \
-		NULL, 0, 0, (maxlen), 0                                        \
-	}
-
-void tk_buf_init(struct tk_buf *b, size_t max);
-/*
- * Frees the contents and leaves b empty with the same maximum; clears the
- * sticky error.
- */
-void tk_buf_release(struct tk_buf *b);
-/* Forgets the contents and the sticky error; keeps the allocation. */
-void tk_buf_reset(struct tk_buf *b);
-/*
- * Rolls b back to its first len bytes (len <= b->len) and clears the
- * sticky error: for functions that leave a buffer as it was on failure.
- */
-void tk_buf_truncate(struct tk_buf *b, size_t len);
-/* Each returns 0, TK_ETOOBIG past the maximum, or TK_ENOMEM. */
-int tk_buf_put(struct tk_buf *b, const void *p, size_t n);
-int tk_buf_puts(struct tk_buf *b, const char *s);
-int tk_buf_putc(struct tk_buf *b, int c);
-int tk_buf_printf(struct tk_buf *b, const char *fmt, ...) TK_PRINTF(2, 3);
-int tk_buf_vprintf(struct tk_buf *b, const char *fmt, va_list ap)
-    TK_PRINTF(2, 0);
-/*
- * Hands the contents to the caller (always a NUL-terminated string, "" when
- * empty) and leaves b empty.  Returns NULL only when allocation fails.
- */
-char *tk_buf_detach(struct tk_buf *b, size_t *len);
+/* struct tk_buf and its functions: twokey/buf.h */
 
 /* Allocation helpers that record TK_ENOMEM; NULL on failure. */
 void *tk_calloc(size_t n, size_t size);

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "twokey/buf.h"
+
 struct tk_sshkey;
 struct tk_pattern;
 struct tk_glob;
@@ -198,7 +200,6 @@ bool tk_roleset_intersects(
     const struct tk_roleset *a, const struct tk_roleset *b);
 bool tk_roleset_empty(const struct tk_roleset *s);
 /* Appends "a, b, c" (role names) to out; returns 0 or a buffer error. */
-struct tk_buf;
 int tk_roleset_format(
     struct tk_buf *out, const struct tk_policy *p, const struct tk_roleset *s);
 

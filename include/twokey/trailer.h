@@ -7,7 +7,8 @@
 
 #include <stddef.h>
 
-struct tk_buf;
+#include "twokey/buf.h"
+
 struct tk_commit;
 
 /* Bounds: more trailers, or a longer one, and the commit is refused. */
