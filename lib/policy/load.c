@@ -1,5 +1,8 @@
 /*
- * Policy validation: from the YAML tree to struct tk_policy.
+ * The helpers every section's validation uses (policy.c, identities.c,
+ * rules.c): problem reports with file:line:column and the key's path,
+ * typed readers for strings, booleans, numbers and dates, lists, role
+ * names, and the check for unknown keys.
  *
  * The policy decides who may land code, so a typo must never widen it:
  * unknown keys, wrong types, undefined roles, and one email, login or key

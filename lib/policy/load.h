@@ -1,5 +1,6 @@
 /*
- * Shared helpers of the policy loader (load.c, build.c, rules.c).
+ * Shared helpers of the policy loader, defined in load.c and used by
+ * policy.c, identities.c and rules.c.
  * Every helper that finds a problem reports it with tk_load_err() and
  * returns TK_ECONFIG; TK_ENOMEM aborts the load.
  */

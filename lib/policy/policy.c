@@ -1,5 +1,11 @@
 /*
- * Loading a policy file, and the lookups the hooks make on it.
+ * Loading a policy: reading the file (a bounded regular file), the
+ * top-level keys with the sections that fit in a few lines (version,
+ * roles, pusher, audit), and the order in which the sections are
+ * validated: roles first, since identities and rules name them.
+ * identities.c and rules.c validate their sections, load.c holds the
+ * helpers they share, yaml_load.c builds the YAML tree, and the lookups
+ * the engine makes on a loaded policy are in lookup.c.
  */
 #include <errno.h>
 #include <fcntl.h>
