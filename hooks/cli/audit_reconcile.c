@@ -9,6 +9,7 @@
 #include "audit_cli.h"
 #include "cli.h"
 #include "internal.h"
+#include "banned.h" /* last: after every system header */
 
 #define MAX_WALK 10000000 /* commits per gap: far above any real history */
 

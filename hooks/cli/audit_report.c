@@ -15,6 +15,7 @@
 #include "audit_cli.h"
 #include "internal.h"
 #include "twokey/sshsig.h"
+#include "banned.h" /* last: after every system header */
 
 #define SIG_MAX 65536
 

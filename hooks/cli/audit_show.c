@@ -7,6 +7,7 @@
 
 #include "audit_cli.h"
 #include "internal.h"
+#include "banned.h" /* last: after every system header */
 
 static void
 csv_cell(struct tk_buf *out, const char *s, bool last)

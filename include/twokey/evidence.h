@@ -12,8 +12,7 @@
 #include <stdint.h>
 
 #include "twokey/audit.h"
-
-struct tk_buf;
+#include "twokey/buf.h"
 
 enum tk_format {
 	TK_FMT_TEXT = 1,
