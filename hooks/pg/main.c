@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "pg.h"
+#include "banned.h" /* last: after every system header */
 
 static int
 append(const char *conn, const char *node, const char *len, const char *keyfile)

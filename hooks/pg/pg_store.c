@@ -19,6 +19,7 @@
 
 #include "pg.h"
 #include "store.h"
+#include "banned.h" /* last: after every system header */
 
 #define PG_MAX_CONNINFO 4096
 
