@@ -12,6 +12,37 @@ int cmd_config(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_install(int argc, char **argv);
 
+struct tk_buf;
+
+/* Flags of cli_run(). */
+#define CLI_RUN_STDIN 1 /* the child reads our stdin (else /dev/null) */
+#define CLI_RUN_C_LOCALE 2 /* LC_ALL=C: messages we parse, untranslated */
+
+/*
+ * Runs argv[0] (found on PATH) with argv, waits for it and returns its
+ * exit status, or -1 when it could not be run or died of a signal.  Its
+ * stdout goes into out and its stderr into err, each up to the buffer's
+ * maximum (the rest is dropped; b->err says so); a NULL buffer leaves
+ * that stream to ours.
+ */
+int cli_run(
+    char *const argv[], struct tk_buf *out, struct tk_buf *err, int flags);
+
+/*
+ * git config --get KEY, run through git so that "git -c", includes and
+ * conditional config count: 0 with *value (caller frees, trailing newline
+ * removed), 1 when unset (*value NULL), -1 on error (message printed).
+ */
+int cli_git_config(char **value, const char *key);
+
+struct tk_policy;
+
+/*
+ * Prints policy p's keys as an OpenSSH allowed_signers file on stdout
+ * (config_signers.c).  0, or -1 when the output could not be written.
+ */
+int cli_allowed_signers(const struct tk_policy *p);
+
 /* Prints "twokey: error: ..." to stderr and returns exit status 2. */
 int cli_usage_error(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -80,6 +80,40 @@ place(const char *dir, const char *name, const char *target, int force)
 }
 
 /*
+ * Push options (-o twokey.dry-run, -o twokey.emergency=...) reach the
+ * hook only when the repository advertises them; otherwise git refuses
+ * on the client side ("the receiving end does not support push options").
+ */
+static int
+advertise_push_options(git_repository *repo, const char *repo_path)
+{
+	git_config *cfg = NULL;
+	int on = 0, rc = 0;
+
+	if (git_repository_config(&cfg, repo) < 0)
+		rc = -1;
+	else if (git_config_get_bool(
+	             &on, cfg, "receive.advertisepushoptions") == 0 &&
+	    on)
+		rc = 0;
+	else if (git_config_set_bool(cfg, "receive.advertisePushOptions", 1) <
+	    0)
+		rc = -1;
+	else
+		printf("%s: receive.advertisePushOptions = true (for git push "
+		       "-o twokey.dry-run)\n",
+		    repo_path);
+	if (rc < 0)
+		fprintf(stderr,
+		    "twokey: error: %s: cannot set "
+		    "receive.advertisePushOptions: %s\n",
+		    repo_path,
+		    git_error_last() ? git_error_last()->message : "?");
+	git_config_free(cfg);
+	return rc;
+}
+
+/*
  * Gitea and GitLab run every program in hooks/pre-receive.d/ from their
  * own dispatcher; twokey goes there, beside theirs.
  */
@@ -115,7 +149,10 @@ install_repo(const char *repo_path, const char *target, int force)
 		    hooks, sizeof(hooks), "%shooks", git_repository_path(repo));
 	git_buf_dispose(&hp);
 	git_config_free(cfg);
+	rc = advertise_push_options(repo, repo_path);
 	git_repository_free(repo);
+	if (rc < 0)
+		return rc;
 	if (mkdir(hooks, 0755) < 0 && errno != EEXIST) {
 		fprintf(stderr, "twokey: error: cannot create %s: %s\n", hooks,
 		    strerror(errno));
@@ -142,7 +179,8 @@ cmd_install(int argc, char **argv)
 		       "Gitea/GitLab-style dispatcher), or into DIR for a "
 		       "server-wide core.hooksPath.  Running it again changes "
 		       "nothing; an existing foreign hook is left alone unless "
-		       "--force.\n",
+		       "--force.  It also sets receive.advertisePushOptions, "
+		       "which push options such as -o twokey.dry-run need.\n",
 		    USAGE);
 		return 0;
 	}
@@ -160,7 +198,14 @@ cmd_install(int argc, char **argv)
 		if (mkdir(argv[i + 1], 0755) < 0 && errno != EEXIST)
 			return cli_usage_error(
 			    USAGE, "cannot create '%s'", argv[i + 1]);
-		return place(argv[i + 1], "pre-receive", target, force) < 0;
+		if (place(argv[i + 1], "pre-receive", target, force) < 0)
+			return 1;
+		printf(
+		    "note: set receive.advertisePushOptions=true where these "
+		    "hooks run (git config --system "
+		    "receive.advertisePushOptions true) so that pushers "
+		    "can use -o twokey.dry-run\n");
+		return 0;
 	}
 	for (; i < argc; i++)
 		failed |= install_repo(argv[i], target, force) < 0;

@@ -18,13 +18,15 @@ static const struct {
 	const char *summary;
 } commands[] = {
     {"approve", cmd_approve,
-        "print your signed Approved-by trailer for a "
-        "commit"},
+        "approve a commit or a range: signed notes in "
+        "refs/notes/twokey (--push publishes them)"},
     {"audit", cmd_audit,
         "'audit verify' the log's hash chain; 'audit "
         "show' decisions"},
     {"check", cmd_check, "say what the hook would decide for REF OLD NEW"},
-    {"config", cmd_config, "'config check [FILE]': validate a policy"},
+    {"config", cmd_config,
+        "'config check [FILE]': validate a policy; 'config "
+        "allowed-signers [FILE]': its keys for OpenSSH"},
     {"doctor", cmd_doctor,
         "check the hook, policy, pusher variables and "
         "audit log"},

@@ -46,6 +46,7 @@ struct tk_audit_push {
 	 * loaded: the hash of the bytes it could not use, or NULL).
 	 */
 	const char *policy;
+	bool dry_run; /* -o twokey.dry-run: decided, recorded, refused */
 };
 
 /*

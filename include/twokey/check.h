@@ -101,6 +101,7 @@ struct tk_verdict {
 	enum tk_decision decision;
 	bool warned; /* warn mode let refusals through */
 	size_t nentering;
+	bool guarded; /* the notes ref: its guard decided (see notes.h) */
 };
 
 #define TK_VIA_TRAILER 1u /* an Approved-by trailer of the commit */
@@ -136,6 +137,15 @@ struct tk_commit_record {
 	size_t brings; /* a chain merge: entering commits it answers for */
 };
 
+/* An approval that an update of the notes ref adds (audited). */
+struct tk_note_record {
+	size_t update; /* index into the updates */
+	char commit[65]; /* the annotated commit, hex */
+	const struct tk_identity *identity; /* who signed it */
+	char *email; /* the email the line names, raw, at most 254 */
+	char key[64]; /* "SHA256:..." of the signing key */
+};
+
 struct tk_report {
 	struct tk_verdict *verdicts; /* one per update */
 	size_t nverdicts;
@@ -147,6 +157,8 @@ struct tk_report {
 	bool refused; /* any ref refused */
 	struct tk_commit_record *commits;
 	size_t ncommits, commits_cap;
+	struct tk_note_record *notes; /* approvals added to the notes ref */
+	size_t nnotes, notes_cap;
 };
 
 struct tk_check_opts {
@@ -174,6 +186,19 @@ int tk_check_run(struct tk_report *report, git_repository *repo,
 void tk_report_release(struct tk_report *r);
 
 /*
+ * Whether merge commit id is exactly what git's default merge computes
+ * for its two parents (1), or hides changes of its own or resolved
+ * conflicts, or has more than two parents (0); <0 on error.  Content
+ * merges write blobs: they go to an in-memory store that is added to the
+ * repository's object database on first use and kept in *scratch (owned
+ * by that database; start with NULL), so nothing is written to disk.
+ * The separation rule counts a merge's own writers only when it is not
+ * clean.
+ */
+int tk_merge_clean(
+    git_repository *repo, git_odb_backend **scratch, const git_oid *id);
+
+/*
  * Prints the findings, one a line, each starting with prefix, then a
  * summary line per refused ref.  Returns 0 or TK_EIO.
  */
@@ -185,6 +210,14 @@ int tk_report_print(FILE *f, const struct tk_report *r,
  * stands for nothing because it could not be recorded.
  */
 int tk_report_print_findings(FILE *f, const struct tk_report *r,
+    const struct tk_updates *u, const char *prefix);
+
+/*
+ * The report of a dry run (-o twokey.dry-run): the findings, what each
+ * ref's verdict would be, and that nothing was changed.  Returns 0 or
+ * TK_EIO.
+ */
+int tk_report_print_dry_run(FILE *f, const struct tk_report *r,
     const struct tk_updates *u, const char *prefix);
 
 #endif

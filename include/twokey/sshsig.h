@@ -36,6 +36,16 @@ int tk_sshkey_parse_line(struct tk_sshkey **out, const char *line);
 int tk_sshkey_from_blob(
     struct tk_sshkey **out, const unsigned char *blob, size_t len);
 
+/*
+ * The public half an OpenSSH private key file ("-----BEGIN OPENSSH
+ * PRIVATE KEY-----", len bytes of text) keeps in the clear, even when
+ * the private half is encrypted: for showing and comparing, not
+ * verifying.  Returns 0, TK_EINVAL, TK_EUNSUPPORTED, TK_ETOOBIG or
+ * TK_ENOMEM; *out (caller frees) is NULL on failure.
+ */
+int tk_sshkey_from_private(
+    struct tk_sshkey **out, const char *text, size_t len);
+
 /* The key type name ("ssh-ed25519"); borrowed. */
 const char *tk_sshkey_type(const struct tk_sshkey *k);
 

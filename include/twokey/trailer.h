@@ -19,7 +19,8 @@ enum tk_trailer_problem {
 	TK_TRAILER_OK = 0,
 	TK_TRAILER_NO_SSHSIG, /* Approved-by without "sshsig:" */
 	TK_TRAILER_MALFORMED, /* name/email/sshsig syntax wrong */
-	TK_TRAILER_BAD_BASE64 /* sshsig: text is not valid base64 */
+	TK_TRAILER_BAD_BASE64, /* sshsig: text is not valid base64 */
+	TK_TRAILER_NOT_APPROVAL /* a note line that is no Approved-by line */
 };
 
 /*
@@ -70,6 +71,18 @@ int tk_trailer_parse_approvals(
     struct tk_approval_list **out, const char *msg, size_t len);
 
 void tk_approval_list_free(struct tk_approval_list *l);
+
+/*
+ * Parses one Approved-by value (the bytes after "Approved-by:", folds
+ * included) into *t, which this zeroes first, exactly as the trailer
+ * block's approvals are parsed; line is stored for reports.  The caller
+ * has checked len <= TK_TRAILER_MAX_VALUE.  Returns 0 (t->problem says
+ * whether it is well formed), TK_ETOOBIG for a signature over
+ * TK_SSHSIG_MAX_BLOB bytes, or TK_ENOMEM; on failure t holds what was
+ * parsed so far, to be freed with the list it belongs to.
+ */
+int tk_approval_parse_value(
+    struct tk_approval_trailer *t, const char *value, size_t len, size_t line);
 
 /* Frees t's decoded signature once it was verified (sig NULL after). */
 void tk_approval_drop_signature(struct tk_approval_trailer *t);

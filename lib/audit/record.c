@@ -192,9 +192,43 @@ commit_record(struct tk_buf *b, const struct tk_policy *p,
 	(void)tk_buf_putc(b, '}');
 }
 
+/* The approvals an update of the notes ref adds, when it adds any. */
+static void
+note_records(struct tk_buf *b, const struct tk_report *r, size_t i)
+{
+	size_t k, m = 0;
+
+	for (k = 0; k < r->nnotes; k++) {
+		const struct tk_note_record *nr = &r->notes[k];
+
+		if (nr->update != i)
+			continue;
+		(void)tk_buf_puts(b,
+		    m++ ? ",{\"commit\":"
+		        : ",\"note_approvals\":[{\"commit\":");
+		(void)jstr(b, nr->commit);
+		(void)tk_buf_puts(b, ",\"identity\":");
+		(void)jstr(b, nr->identity ? nr->identity->id : NULL);
+		(void)tk_buf_puts(b, ",\"email\":");
+		(void)jstr(b, nr->email);
+		(void)tk_buf_puts(b, ",\"key\":");
+		(void)jstr(b, nr->key);
+		(void)tk_buf_putc(b, '}');
+	}
+	if (m > 0)
+		(void)tk_buf_putc(b, ']');
+}
+
+static const char *
+decision_name(enum tk_decision d)
+{
+	return d == TK_REFUSE ? "refused" : "accepted";
+}
+
 static void
 ref_record(struct tk_buf *b, const struct tk_policy *p,
-    const struct tk_updates *u, const struct tk_report *r, size_t i)
+    const struct tk_updates *u, const struct tk_report *r, size_t i,
+    bool dry_run)
 {
 	const struct tk_verdict *v = &r->verdicts[i];
 	char old[GIT_OID_HEXSZ + 1], nw[GIT_OID_HEXSZ + 1];
@@ -209,11 +243,14 @@ ref_record(struct tk_buf *b, const struct tk_policy *p,
 	    "\"rule\":",
 	    old, nw, tk_kind_name(u->items[i].kind));
 	(void)jstr(b, v->rule ? v->rule->name : NULL);
-	(void)tk_buf_printf(b,
-	    ",\"mode\":\"%s\",\"decision\":\"%s\","
-	    "\"warned\":%s,\"entering\":%zu,\"commits\":[",
+	/* A dry run moves nothing: what it would have done is "would". */
+	(void)tk_buf_printf(b, ",\"mode\":\"%s\",\"decision\":\"%s\",",
 	    v->rule && v->rule->mode == TK_MODE_WARN ? "warn" : "enforce",
-	    v->decision == TK_REFUSE ? "refused" : "accepted",
+	    dry_run ? "refused" : decision_name(v->decision));
+	if (dry_run)
+		(void)tk_buf_printf(
+		    b, "\"would\":\"%s\",", decision_name(v->decision));
+	(void)tk_buf_printf(b, "\"warned\":%s,\"entering\":%zu,\"commits\":[",
 	    v->warned ? "true" : "false", v->nentering);
 	for (k = 0; k < r->ncommits; k++)
 		if (r->commits[k].update == i) {
@@ -226,6 +263,7 @@ ref_record(struct tk_buf *b, const struct tk_policy *p,
 		(void)tk_buf_puts(b, ",\"target\":");
 		(void)jstr(b, u->items[i].target);
 	}
+	note_records(b, r, i);
 	(void)tk_buf_putc(b, '}');
 }
 
@@ -247,12 +285,17 @@ tk_audit_format(struct tk_buf *b, const struct tk_policy *p,
 
 	(void)header(b, r, push);
 	(void)push_options(b);
-	(void)tk_buf_printf(b, ",\"decision\":\"%s\",\"error\":",
-	    r->refused || push->error ? "refused" : "accepted");
+	(void)tk_buf_printf(b, ",\"decision\":\"%s\",",
+	    r->refused || push->error || push->dry_run ? "refused"
+	                                               : "accepted");
+	if (push->dry_run)
+		(void)tk_buf_printf(b, "\"dry_run\":true,\"would\":\"%s\",",
+		    r->refused || push->error ? "refused" : "accepted");
+	(void)tk_buf_puts(b, "\"error\":");
 	(void)jstr(b, push->error);
 	(void)tk_buf_puts(b, ",\"refs\":[");
 	for (i = 0; i < u->n && i < r->nverdicts; i++)
-		ref_record(b, p, u, r, i);
+		ref_record(b, p, u, r, i, push->dry_run);
 	(void)tk_buf_puts(b, "],\"findings\":[");
 	for (i = 0; i < r->nfindings; i++) {
 		const struct tk_finding *f = &r->findings[i];

@@ -284,13 +284,35 @@ fill_defaults(struct tk_approval_trailer *t)
 	return 0;
 }
 
+int
+tk_approval_parse_value(
+    struct tk_approval_trailer *t, const char *value, size_t len, size_t line)
+{
+	struct tk_buf b = TK_BUF_INIT(TK_TRAILER_MAX_VALUE);
+	size_t tlen;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	t->line = line;
+	if ((rc = unfold(&b, value, value + len)) < 0)
+		goto out;
+	if ((t->text = tk_buf_detach(&b, &tlen)) == NULL) {
+		rc = TK_ENOMEM;
+		goto out;
+	}
+	if ((rc = parse_value(t, t->text, tlen)) < 0)
+		goto out;
+	rc = fill_defaults(t);
+out:
+	tk_buf_release(&b);
+	return rc;
+}
+
 static int
 add_approval(struct tk_approval_list *l, size_t *cap, const struct unit *u)
 {
-	struct tk_buf b = TK_BUF_INIT(TK_TRAILER_MAX_VALUE);
 	struct tk_approval_trailer *t;
 	const char *e = u->end;
-	size_t tlen;
 	int rc;
 
 	if (l->count == TK_TRAILER_MAX_APPROVALS)
@@ -307,20 +329,8 @@ add_approval(struct tk_approval_list *l, size_t *cap, const struct unit *u)
 	if ((rc = tk_grow(&l->items, cap, l->count + 1, sizeof(*t))) < 0)
 		return rc;
 	t = &l->items[l->count++];
-	memset(t, 0, sizeof(*t));
-	t->line = u->line;
-	if ((rc = unfold(&b, u->value, e)) < 0)
-		goto out;
-	if ((t->text = tk_buf_detach(&b, &tlen)) == NULL) {
-		rc = TK_ENOMEM;
-		goto out;
-	}
-	if ((rc = parse_value(t, t->text, tlen)) < 0)
-		goto out;
-	rc = fill_defaults(t);
-out:
-	tk_buf_release(&b);
-	return rc;
+	return tk_approval_parse_value(
+	    t, u->value, (size_t)(e - u->value), u->line);
 }
 
 int

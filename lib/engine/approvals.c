@@ -13,6 +13,7 @@
 #include "approvals.h"
 #include "change.h"
 #include "twokey/commit.h"
+#include "twokey/notes.h"
 #include "twokey/sshsig.h"
 #include "twokey/trailer.h"
 
@@ -33,23 +34,22 @@ problem_text(enum tk_trailer_problem p)
 		       "approval";
 	case TK_TRAILER_BAD_BASE64:
 		return "its sshsig: value is not valid base64";
+	case TK_TRAILER_NOT_APPROVAL:
+		return "it is not an 'Approved-by: Name <email> sshsig:BASE64' "
+		       "line";
 	default:
 		return "it is not 'Name <email> sshsig:BASE64'";
 	}
 }
 
-/* NULL when the approval is valid (*who set), else why not. */
-static const char *
-judge(struct tk_check *c, const struct tk_rule *rule,
-    const struct tk_roleset *from, const struct tk_idset *writers,
+const char *
+tk_approval_invalid(const struct tk_policy *p, int64_t now,
     const struct tk_sigres *s, const struct tk_approval_trailer *t,
-    const struct tk_identity **who, struct tk_buf *why)
+    const struct tk_key **key, struct tk_buf *why)
 {
 	const struct tk_key *k = NULL;
-	const struct tk_identity *claimed;
-	const char *res = NULL;
 
-	*who = NULL;
+	*key = NULL;
 	if (t->problem != TK_TRAILER_OK)
 		return problem_text(t->problem);
 	if (!s->parsed) {
@@ -58,28 +58,46 @@ judge(struct tk_check *c, const struct tk_rule *rule,
 		return why->ptr ? why->ptr : "malformed signature";
 	}
 	if (s->status < 0)
-		res = "its signature does not match this commit (made for "
-		      "another commit, or the commit's tree, parents, author "
-		      "or message changed after approval)";
-	else if ((k = tk_policy_by_key_blob(c->p, s->keyblob, s->keylen)) ==
-	    NULL)
+		return "its signature does not match this commit (made for "
+		       "another commit, or the commit's tree, parents, author "
+		       "or message changed after approval)";
+	if ((k = tk_policy_by_key_blob(p, s->keyblob, s->keylen)) == NULL)
 		(void)tk_buf_printf(
 		    why, "signed by a key not in the policy (%s)", s->fp);
-	else if (tk_policy_key_revoked(c->p, k->key))
+	else if (tk_policy_key_revoked(p, k->key))
 		(void)tk_buf_printf(
 		    why, "signed by a revoked key of %s", k->owner->id);
-	else if (!tk_key_valid_at(k, c->now))
+	else if (!tk_key_valid_at(k, now))
 		(void)tk_buf_printf(why,
 		    "signed by a key of %s that is outside "
 		    "its validity window now",
 		    k->owner->id);
-	else if ((claimed = tk_policy_by_email(
-	              c->p, t->email, strlen(t->email))) != k->owner)
+	else if (tk_policy_by_email(p, t->email, strlen(t->email)) != k->owner)
 		(void)tk_buf_printf(why,
 		    "forged: the trailer names <%s>, which "
 		    "is not an email of %s, who signed it",
 		    t->email, k->owner->id);
-	else if (tk_idset_has(writers, k->owner))
+	else {
+		*key = k;
+		return NULL;
+	}
+	return why->ptr ? why->ptr : "refused";
+}
+
+/* NULL when the approval counts (*who set), else why not. */
+static const char *
+judge(struct tk_check *c, const struct tk_rule *rule,
+    const struct tk_roleset *from, const struct tk_idset *writers,
+    const struct tk_sigres *s, const struct tk_approval_trailer *t,
+    const struct tk_identity **who, struct tk_buf *why)
+{
+	const struct tk_key *k = NULL;
+	const char *res;
+
+	*who = NULL;
+	if ((res = tk_approval_invalid(c->p, c->now, s, t, &k, why)) != NULL)
+		return res;
+	if (tk_idset_has(writers, k->owner))
 		(void)tk_buf_printf(why,
 		    "%s is a writer of this change "
 		    "(author, committer or signer of it or of a commit it "
@@ -95,11 +113,11 @@ judge(struct tk_check *c, const struct tk_rule *rule,
 		    "%s holds no role this rule accepts "
 		    "approvals from",
 		    k->owner->id);
-	else
+	else {
 		*who = k->owner;
-	if (res == NULL && *who == NULL)
-		res = why->ptr ? why->ptr : "refused";
-	return res;
+		return NULL;
+	}
+	return why->ptr ? why->ptr : "refused";
 }
 
 static void
@@ -140,11 +158,93 @@ missing(struct tk_check *c, const struct tk_rule *rule,
 	}
 }
 
+/* A key of id that would verify now: not revoked, inside its window. */
+static bool
+can_sign(struct tk_check *c, const struct tk_identity *id)
+{
+	size_t i;
+
+	for (i = 0; i < id->nkeys; i++)
+		if (!tk_policy_key_revoked(c->p, id->keys[i]->key) &&
+		    tk_key_valid_at(id->keys[i], c->now))
+			return true;
+	return false;
+}
+
+/*
+ * Who could still approve: identities holding a role the rule accepts
+ * (role: that role only, or any of `from` when role is NULL), with a
+ * usable key, not counted yet, not writers, not the pusher when the rule
+ * excludes them.  The pusher and the author learn whom to ask.
+ */
+static void
+eligible(struct tk_check *c, const struct tk_rule *rule,
+    const struct tk_roleset *from, const struct tally *t,
+    const struct tk_idset *writers, const unsigned *role, struct tk_buf *out)
+{
+	size_t i, shown = 0, more = 0;
+
+	for (i = 0; i < c->p->nidentities; i++) {
+		const struct tk_identity *id = c->p->identities[i];
+
+		if ((role ? !tk_roleset_has(&id->roles, *role)
+		          : !tk_roleset_intersects(&id->roles, from)) ||
+		    tk_idset_has(&t->counted, id) ||
+		    tk_idset_has(writers, id) ||
+		    (!rule->pusher_may_approve && id == c->r->pusher) ||
+		    !can_sign(c, id))
+			continue;
+		if (shown < 12)
+			(void)tk_buf_printf(
+			    out, "%s%s", shown++ ? ", " : "", id->id);
+		else
+			more++;
+	}
+	if (shown == 0)
+		(void)tk_buf_puts(out,
+		    "nobody (an admin must change the "
+		    "policy)");
+	else if (more > 0)
+		(void)tk_buf_printf(out, " and %zu more", more);
+}
+
+/* "...; could approve: a, b; from role security: b". */
+static void
+hint_text(struct tk_check *c, const struct tk_rule *rule,
+    const struct tk_rec *rec, const struct tally *t,
+    const struct tk_idset *writers, struct tk_buf *hint)
+{
+	size_t i, k;
+	unsigned have;
+
+	(void)tk_buf_printf(hint,
+	    "a reviewer who wrote none of it runs "
+	    "'twokey approve %.12s --push' (a signed note in %s; nothing is "
+	    "rewritten); could approve: ",
+	    git_oid_tostr_s(&rec->id), TK_NOTES_REF);
+	eligible(
+	    c, rule, tk_need_from(rule, rec->need), t, writers, NULL, hint);
+	/* Per-role lists for the rule's own require (paths say theirs). */
+	for (i = 0; rec->need == NULL && i < rule->nrequire; i++) {
+		const struct tk_role_min *m = &rule->require[i];
+
+		for (k = 0, have = 0; k < t->counted.n; k++)
+			have +=
+			    tk_roleset_has(&t->counted.ids[k]->roles, m->role);
+		if (have >= m->min)
+			continue;
+		(void)tk_buf_printf(
+		    hint, "; from role %s: ", c->p->roles[m->role]);
+		eligible(
+		    c, rule, &rule->approvals_from, t, writers, &m->role, hint);
+	}
+}
+
 static int
 report(struct tk_check *c, const struct tk_rule *rule, const struct tk_rec *rec,
-    const struct tally *t, const char *need)
+    const struct tally *t, const struct tk_idset *writers, const char *need)
 {
-	struct tk_buf msg = TK_BUF_INIT(65536), hint = TK_BUF_INIT(1024);
+	struct tk_buf msg = TK_BUF_INIT(65536), hint = TK_BUF_INIT(8192);
 	const char *subj;
 	size_t i, sl;
 	int rc;
@@ -163,12 +263,7 @@ report(struct tk_check *c, const struct tk_rule *rule, const struct tk_rec *rec,
 		    "; %u approval%s not counted (see "
 		    "the notes)",
 		    t->nrefused, t->nrefused == 1 ? "" : "s");
-	(void)tk_buf_printf(&hint,
-	    "a reviewer who wrote none of it runs "
-	    "'twokey approve %.12s', the author adds the printed trailer with "
-	    "git commit --amend --no-edit --trailer \"...\" and pushes again",
-	    git_oid_tostr_s(&rec->id));
-	(void)rule;
+	hint_text(c, rule, rec, t, writers, &hint);
 	subj = tk_commit_subject(rec->c, &sl);
 	rc = tk_check_add(c, TK_SEV_DENY, &rec->id, subj, sl, hint.ptr, "%s",
 	    msg.ptr ? msg.ptr : "not approved");
@@ -196,33 +291,40 @@ credit(struct tally *t, const struct tk_identity *who, unsigned via)
 	return 0;
 }
 
+/* One source of approvals: the trailers or the note. */
 static int
-count(struct tk_check *c, const struct tk_rule *rule, const struct tk_rec *rec,
-    const struct tk_idset *writers, struct tally *t)
+count_list(struct tk_check *c, const struct tk_rule *rule,
+    const struct tk_rec *rec, const struct tk_idset *writers, struct tally *t,
+    unsigned via)
 {
 	struct tk_buf why = TK_BUF_INIT(4096);
-	const struct tk_approval_list *l = rec->apps;
+	const struct tk_approval_list *l =
+	    via == TK_VIA_NOTE ? rec->napps : rec->apps;
+	const struct tk_sigres *sigs =
+	    via == TK_VIA_NOTE ? rec->nsig : rec->asig;
 	const struct tk_identity *who;
 	const char *res, *subj;
 	size_t i, sl;
 	int rc = 0;
 
-	for (i = 0; i < l->count; i++) {
-		if (rec->asig[i].status == TK_ENOMEM) {
+	for (i = 0; l != NULL && i < l->count; i++) {
+		if (sigs[i].status == TK_ENOMEM) {
 			rc = tk_error_set(TK_ENOMEM, "out of memory");
 			break;
 		}
 		tk_buf_reset(&why);
 		res = judge(c, rule, tk_need_from(rule, rec->need), writers,
-		    &rec->asig[i], &l->items[i], &who, &why);
+		    &sigs[i], &l->items[i], &who, &why);
 		if (res != NULL) {
 			note_refused(t, &l->items[i], res);
 			subj = tk_commit_subject(rec->c, &sl);
 			if ((rc = tk_check_add(c, TK_SEV_NOTE, &rec->id, subj,
-			         sl, NULL, "approval by <%s> not counted: %s",
-			         l->items[i].email, res)) < 0)
+			         sl, NULL, "approval by <%s>%s not counted: %s",
+			         l->items[i].email,
+			         via == TK_VIA_NOTE ? " (in its note)" : "",
+			         res)) < 0)
 				break;
-		} else if ((rc = credit(t, who, TK_VIA_TRAILER)) < 0)
+		} else if ((rc = credit(t, who, via)) < 0)
 			break;
 	}
 	tk_buf_release(&why);
@@ -245,8 +347,8 @@ mentions_approval(const char *msg, size_t len)
 
 /*
  * git commit --trailer puts a trailer where git sees a trailer block,
- * which can be a paragraph twokey (following docs/spec.md strictly) does not
- * read: say so instead of silently counting nothing.
+ * which can be a paragraph twokey (following docs/spec.md strictly) does
+ * not read: say so instead of silently counting nothing.
  */
 static int
 note_misplaced(struct tk_check *c, const struct tk_rec *rec)
@@ -264,7 +366,7 @@ note_misplaced(struct tk_check *c, const struct tk_rec *rec)
 	    "Approved-by lines outside the trailer block are ignored");
 }
 
-/* The audit record keeps who counted and what was refused. */
+/* The audit record keeps who counted, how, and what was refused. */
 static int
 keep(struct tk_check *c, const struct tk_rec *rec, struct tally *t)
 {
@@ -273,16 +375,15 @@ keep(struct tk_check *c, const struct tk_rec *rec, struct tally *t)
 	cr->chain = true;
 	if (t->counted.n > 0) {
 		if ((cr->approvers = tk_calloc(
-		         t->counted.n, sizeof(*cr->approvers))) == NULL)
+		         t->counted.n, sizeof(*cr->approvers))) == NULL ||
+		    (cr->approver_via = tk_calloc(
+		         t->counted.n, sizeof(*cr->approver_via))) == NULL)
 			return TK_ENOMEM;
 		memcpy(cr->approvers, t->counted.ids,
 		    t->counted.n * sizeof(*cr->approvers));
-		cr->napprovers = t->counted.n;
-		if ((cr->approver_via = tk_calloc(
-		         t->counted.n, sizeof(*cr->approver_via))) == NULL)
-			return TK_ENOMEM;
 		memcpy(cr->approver_via, t->via,
 		    t->counted.n * sizeof(*cr->approver_via));
+		cr->napprovers = t->counted.n;
 	}
 	if (t->nrefused > 0 &&
 	    (cr->refused = tk_strndup(t->refused.ptr, t->refused.len)) == NULL)
@@ -290,36 +391,48 @@ keep(struct tk_check *c, const struct tk_rec *rec, struct tally *t)
 	return 0;
 }
 
+/* A source that could not be read refuses: its approvals are unknown. */
+static int
+unreadable(struct tk_check *c, const struct tk_rec *rec, int status,
+    const char *error, const char *what)
+{
+	const char *subj;
+	size_t sl;
+
+	if (status == TK_ENOMEM)
+		return tk_error_set(TK_ENOMEM, "out of memory");
+	subj = tk_commit_subject(rec->c, &sl);
+	return tk_check_add(c, TK_SEV_DENY, &rec->id, subj, sl, NULL,
+	    "cannot read its %s: %s", what, error ? error : "?");
+}
+
 int
 tk_check_approvals(struct tk_check *c, const struct tk_rule *rule,
     const struct tk_rec *rec, const struct tk_idset *writers)
 {
 	struct tk_buf need = TK_BUF_INIT(4096);
-	const char *subj;
 	struct tally t;
-	size_t sl;
 	int rc;
 
 	if (!tk_need_required(rule, rec->need))
 		return 0; /* no approvals: block, no paths entry that asks */
+	if (rec->apps == NULL || rec->asig == NULL)
+		return unreadable(
+		    c, rec, rec->apps_status, rec->apps_error, "approvals");
+	if (rec->napps_status < 0 &&
+	    (rc = unreadable(c, rec, rec->napps_status, rec->napps_error,
+	         "note approvals (" TK_NOTES_REF ")")) < 0)
+		return rc;
 	memset(&t, 0, sizeof(t));
 	tk_buf_init(&t.refused, 65536);
-	if (rec->apps == NULL || rec->asig == NULL) {
-		if (rec->apps_status == TK_ENOMEM)
-			return tk_error_set(TK_ENOMEM, "out of memory");
-		subj = tk_commit_subject(rec->c, &sl);
-		return tk_check_add(c, TK_SEV_DENY, &rec->id, subj, sl, NULL,
-		    "cannot read its approvals: %s",
-		    rec->apps_error ? rec->apps_error : "?");
-	}
 	if ((rc = note_misplaced(c, rec)) < 0 ||
-	    (rc = count(c, rule, rec, writers, &t)) < 0)
-		goto out;
-	if ((rc = keep(c, rec, &t)) < 0)
+	    (rc = count_list(c, rule, rec, writers, &t, TK_VIA_TRAILER)) < 0 ||
+	    (rc = count_list(c, rule, rec, writers, &t, TK_VIA_NOTE)) < 0 ||
+	    (rc = keep(c, rec, &t)) < 0)
 		goto out;
 	missing(c, rule, rec, &t, &need);
 	if (need.len > 0)
-		rc = report(c, rule, rec, &t, need.ptr);
+		rc = report(c, rule, rec, &t, writers, need.ptr);
 out:
 	tk_idset_release(&t.counted);
 	free(t.via);

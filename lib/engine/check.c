@@ -6,6 +6,7 @@
 
 #include "engine.h"
 #include "commits.h"
+#include "notes.h"
 #include "pusher.h"
 #include "refnames.h"
 #include "twokey/commit.h"
@@ -127,6 +128,28 @@ match_rule(struct tk_check *c, const struct tk_update *up,
 	return 0;
 }
 
+/*
+ * The notes ref: a rule matching it may restrict who pushes it (its
+ * roles, in its mode), but nothing loosens the guard, which is enforced
+ * whatever the rule's mode; the rule's commit checks do not apply to
+ * notes commits (the guard replaces them).
+ */
+static int
+check_notes(struct tk_check *c, const struct tk_rule *rule,
+    const struct tk_update *up, size_t first)
+{
+	int rc;
+
+	if (rule != NULL && (rc = check_roles(c, rule, up)) < 0)
+		return rc;
+	settle(c, first, rule);
+	first = c->r->nfindings;
+	if ((rc = tk_check_notes_update(c)) < 0)
+		return rc;
+	settle(c, first, NULL);
+	return 0;
+}
+
 static int
 check_update(struct tk_check *c)
 {
@@ -143,6 +166,8 @@ check_update(struct tk_check *c)
 		return 0;
 	}
 	c->r->verdicts[c->cur].rule = rule;
+	if (tk_is_notes_ref(TK_UPDATE_NAME(up)))
+		return check_notes(c, rule, up, first);
 	if (rule == NULL)
 		return 0;
 	if ((rc = check_roles(c, rule, up)) < 0)
@@ -176,7 +201,8 @@ tk_check_run(struct tk_report *report, git_repository *repo,
 	if ((rc = tk_check_pusher(&c, opts ? opts->pusher_login : NULL)) < 0 ||
 	    (rc = tk_check_namespace(&c)) < 0 ||
 	    (rc = tk_check_resolve(&c)) < 0 ||
-	    (rc = tk_updates_classify(u, repo)) < 0)
+	    (rc = tk_updates_classify(u, repo)) < 0 ||
+	    (rc = tk_check_notes_init(&c)) < 0)
 		goto out;
 	for (i = 0; i < u->n; i++) {
 		c.cur = i;
@@ -184,6 +210,7 @@ tk_check_run(struct tk_report *report, git_repository *repo,
 			goto out;
 	}
 out:
+	tk_check_notes_release(&c);
 	free(c.vouched[0]);
 	free(c.vouched[1]);
 	free(c.ns);
@@ -210,6 +237,9 @@ tk_report_release(struct tk_report *r)
 		free(r->commits[i].approver_via);
 		free(r->commits[i].change_writers);
 	}
+	for (i = 0; i < r->nnotes; i++)
+		free(r->notes[i].email);
+	free(r->notes);
 	free(r->commits);
 	free(r->findings);
 	free(r->verdicts);

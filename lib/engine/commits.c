@@ -12,6 +12,7 @@
 #include "approvals.h"
 #include "change.h"
 #include "merge.h"
+#include "notes.h"
 #include "prepare.h"
 #include "pusher.h"
 #include "refnames.h"
@@ -41,7 +42,9 @@ governing_rule(const struct tk_check *c, const char *stored)
 {
 	const struct tk_rule *rule = NULL;
 
+	/* Notes commits vouch for nothing: they are no code. */
 	if (strncmp(stored, c->ns, c->nslen) != 0 ||
+	    tk_is_notes_ref(stored + c->nslen) ||
 	    tk_policy_match(&rule, c->p, stored + c->nslen) != 1 ||
 	    !tk_rule_names_explicitly(rule, stored + c->nslen))
 		return NULL;
@@ -545,7 +548,8 @@ tk_check_commits(struct tk_check *c, const struct tk_rule *rule)
 	if ((rc = tk_check_change(c, rule, recs, n, chain, nchain)) < 0)
 		goto out;
 	if (tk_rule_may_need_approvals(rule) && n > 0 &&
-	    ((rc = tk_prepare_approvals(c, recs, chain, nchain)) < 0 ||
+	    ((rc = tk_check_chain_notes(c, recs, chain, nchain)) < 0 ||
+	        (rc = tk_prepare_approvals(c, recs, chain, nchain)) < 0 ||
 	        (rc = separation(c, rule, recs, n, chain, nchain)) < 0))
 		goto out;
 out:

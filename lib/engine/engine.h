@@ -6,6 +6,7 @@
  * the layers below it:
  *   check.c        rule matching, roles, verdicts (tk_check_run)
  *   commits.c      entering commits, chain, owners, promote-from
+ *   notes.c        refs/notes/twokey: its guard, the notes of a push
  *   pusher.c       who pushes
  *   approvals.c    the separation rule for one chain commit
  *   signatures.c   signed commits
@@ -39,6 +40,12 @@ struct tk_check {
 	size_t nslen;
 	/* the rule with change attributes vouched[k] was collected for */
 	const struct tk_rule *vouched_for[2];
+	/* refs/notes/twokey as it will be after the push (notes.c) */
+	git_oid notes_after;
+	bool have_notes_after;
+	struct tk_notes *notes; /* opened on first use */
+	int notes_status; /* <0: it could not be opened (notes_error) */
+	char *notes_error;
 };
 
 /*
@@ -62,6 +69,7 @@ struct tk_sigres {
 
 struct tk_approval_list;
 struct tk_need;
+struct tk_notes;
 
 /* One entering commit of the update being decided. */
 struct tk_rec {
@@ -80,6 +88,13 @@ struct tk_rec {
 	size_t audit; /* index into the report's commit records */
 	struct tk_need *need; /* chain commits: what its paths ask (change.h);
 	                         NULL: the rule's own approvals */
+	/* chain commits: the note on it in refs/notes/twokey, its approvals */
+	char *note;
+	size_t note_len;
+	struct tk_approval_list *napps;
+	struct tk_sigres *nsig; /* per note approval */
+	int napps_status; /* <0: the note could not be read (napps_error) */
+	char *napps_error;
 };
 
 #define TK_NO_OWNER ((size_t)-1)

@@ -15,20 +15,20 @@
 #include "twokey/commit.h"
 
 static int
-scratch_store(struct tk_check *c)
+scratch_store(git_repository *repo, git_odb_backend **scratch)
 {
 	git_odb *odb = NULL;
 	int rc = 0;
 
-	if (c->mempack != NULL)
+	if (*scratch != NULL)
 		return 0;
-	if (git_repository_odb(&odb, c->repo) < 0 ||
-	    git_mempack_new(&c->mempack) < 0 ||
-	    git_odb_add_backend(odb, c->mempack, 1000) < 0) {
+	if (git_repository_odb(&odb, repo) < 0 ||
+	    git_mempack_new(scratch) < 0 ||
+	    git_odb_add_backend(odb, *scratch, 1000) < 0) {
 		/* on failure the backend was not handed over */
-		if (c->mempack != NULL)
-			c->mempack->free(c->mempack);
-		c->mempack = NULL;
+		if (*scratch != NULL)
+			(*scratch)->free(*scratch);
+		*scratch = NULL;
 		rc = tk_error_set(TK_EGIT,
 		    "cannot set up a scratch object "
 		    "store for merge checks");
@@ -39,8 +39,8 @@ scratch_store(struct tk_check *c)
 
 /* 1 when merge_tree equals the automatic merge of p1 and p2, else 0. */
 static int
-compare(struct tk_check *c, const git_commit *p1, const git_commit *p2,
-    git_tree *merge_tree)
+compare(git_repository *repo, git_odb_backend *scratch, const git_commit *p1,
+    const git_commit *p2, git_tree *merge_tree)
 {
 	git_merge_options opts;
 	git_index *idx = NULL;
@@ -48,7 +48,7 @@ compare(struct tk_check *c, const git_commit *p1, const git_commit *p2,
 	int rc;
 
 	if (git_merge_options_init(&opts, GIT_MERGE_OPTIONS_VERSION) < 0 ||
-	    git_merge_commits(&idx, c->repo, p1, p2, &opts) < 0) {
+	    git_merge_commits(&idx, repo, p1, p2, &opts) < 0) {
 		rc = tk_error_set(TK_EGIT, "cannot recompute a merge: %s",
 		    git_error_last() ? git_error_last()->message : "?");
 		goto out;
@@ -58,7 +58,7 @@ compare(struct tk_check *c, const git_commit *p1, const git_commit *p2,
 		rc = 0;
 		goto out;
 	}
-	if (git_diff_tree_to_index(&diff, c->repo, merge_tree, idx, NULL) < 0) {
+	if (git_diff_tree_to_index(&diff, repo, merge_tree, idx, NULL) < 0) {
 		rc = tk_error_set(TK_EGIT, "cannot compare a merge: %s",
 		    git_error_last() ? git_error_last()->message : "?");
 		goto out;
@@ -67,32 +67,46 @@ compare(struct tk_check *c, const git_commit *p1, const git_commit *p2,
 out:
 	git_diff_free(diff);
 	git_index_free(idx);
-	git_mempack_reset(c->mempack);
+	git_mempack_reset(scratch);
+	return rc;
+}
+
+int
+tk_merge_clean(
+    git_repository *repo, git_odb_backend **scratch, const git_oid *id)
+{
+	git_commit *m = NULL, *p1 = NULL, *p2 = NULL;
+	git_tree *tree = NULL;
+	int rc;
+
+	if (git_commit_lookup(&m, repo, id) < 0)
+		return tk_error_set(
+		    TK_EGIT, "cannot read merge %s", git_oid_tostr_s(id));
+	/* Octopus merges cannot be recomputed: their writers count. */
+	if (git_commit_parentcount(m) != 2) {
+		git_commit_free(m);
+		return 0;
+	}
+	if ((rc = scratch_store(repo, scratch)) < 0)
+		goto out;
+	if (git_commit_parent(&p1, m, 0) < 0 ||
+	    git_commit_parent(&p2, m, 1) < 0 || git_commit_tree(&tree, m) < 0)
+		rc = tk_error_set(
+		    TK_EGIT, "cannot read merge %s", git_oid_tostr_s(id));
+	else
+		rc = compare(repo, *scratch, p1, p2, tree);
+out:
+	git_tree_free(tree);
+	git_commit_free(p2);
+	git_commit_free(p1);
+	git_commit_free(m);
 	return rc;
 }
 
 int
 tk_merge_is_clean(struct tk_check *c, const struct tk_rec *rec)
 {
-	git_commit *m = NULL, *p1 = NULL, *p2 = NULL;
-	git_tree *tree = NULL;
-	int rc;
-
-	/* Octopus merges cannot be recomputed: their writers count. */
 	if (rec->c->nparents != 2)
 		return 0;
-	if ((rc = scratch_store(c)) < 0)
-		return rc;
-	if (git_commit_lookup(&m, c->repo, &rec->id) < 0 ||
-	    git_commit_parent(&p1, m, 0) < 0 ||
-	    git_commit_parent(&p2, m, 1) < 0 || git_commit_tree(&tree, m) < 0)
-		rc = tk_error_set(
-		    TK_EGIT, "cannot read merge %s", git_oid_tostr_s(&rec->id));
-	else
-		rc = compare(c, p1, p2, tree);
-	git_tree_free(tree);
-	git_commit_free(p2);
-	git_commit_free(p1);
-	git_commit_free(m);
-	return rc;
+	return tk_merge_clean(c->repo, &c->mempack, &rec->id);
 }

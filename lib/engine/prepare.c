@@ -15,6 +15,7 @@
 
 #include "prepare.h"
 #include "twokey/commit.h"
+#include "twokey/notes.h"
 #include "twokey/sshsig.h"
 #include "twokey/trailer.h"
 
@@ -100,13 +101,53 @@ prepare_commit(git_odb *odb, struct tk_rec *rec)
 	tk_commit_drop_signature(rec->c);
 }
 
+void
+tk_sigres_approval(
+    struct tk_sigres *s, struct tk_approval_trailer *t, struct tk_sshsig_msg *m)
+{
+	struct tk_sshsig *sig = NULL;
+	int r;
+
+	if (t->problem != TK_TRAILER_OK)
+		return;
+	r = tk_sshsig_parse_blob(&sig, t->sig, t->sig_len);
+	verify_one(s, r, sig, "twokey-approval", m);
+	tk_approval_drop_signature(t);
+}
+
+static void
+verify_list(
+    struct tk_approval_list *l, struct tk_sigres *s, struct tk_sshsig_msg *m)
+{
+	size_t i;
+
+	for (i = 0; i < l->count; i++)
+		tk_sigres_approval(&s[i], &l->items[i], m);
+}
+
+/* The note's lines, verified over the same payload as the trailers. */
+static void
+prepare_note(struct tk_rec *rec, struct tk_sshsig_msg *m)
+{
+	int r;
+
+	if (rec->note == NULL || rec->napps_status < 0)
+		return;
+	if ((r = tk_notes_parse(&rec->napps, rec->note, rec->note_len)) < 0 ||
+	    (rec->nsig = tk_calloc(
+	         rec->napps->count + 1, sizeof(*rec->nsig))) == NULL) {
+		rec->napps_status = r < 0 ? r : TK_ENOMEM;
+		rec->napps_error = last_error();
+		return;
+	}
+	verify_list(rec->napps, rec->nsig, m);
+}
+
 static void
 prepare_approvals(struct tk_rec *rec)
 {
 	struct tk_buf payload = TK_BUF_INIT(TK_COMMIT_MAX_SIZE + 65536);
-	struct tk_sshsig *sig = NULL;
 	struct tk_sshsig_msg m;
-	size_t i;
 	int r;
 
 	if ((r = tk_trailer_parse_approvals(
@@ -119,16 +160,8 @@ prepare_approvals(struct tk_rec *rec)
 		goto out;
 	}
 	tk_sshsig_msg_init(&m, payload.ptr, payload.len);
-	for (i = 0; i < rec->apps->count; i++) {
-		const struct tk_approval_trailer *t = &rec->apps->items[i];
-
-		if (t->problem != TK_TRAILER_OK)
-			continue;
-		sig = NULL;
-		r = tk_sshsig_parse_blob(&sig, t->sig, t->sig_len);
-		verify_one(&rec->asig[i], r, sig, "twokey-approval", &m);
-		tk_approval_drop_signature(&rec->apps->items[i]);
-	}
+	verify_list(rec->apps, rec->asig, &m);
+	prepare_note(rec, &m);
 out:
 	tk_buf_release(&payload);
 }
@@ -234,6 +267,13 @@ tk_rec_release(struct tk_rec *r)
 	free(r->asig);
 	tk_approval_list_free(r->apps);
 	free(r->apps_error);
+	for (i = 0; r->nsig != NULL && r->napps != NULL && i < r->napps->count;
+	     i++)
+		tk_sigres_release(&r->nsig[i]);
+	free(r->nsig);
+	tk_approval_list_free(r->napps);
+	free(r->napps_error);
+	free(r->note);
 	tk_sigres_release(&r->csig);
 	free(r->load_error);
 	tk_commit_free(r->c);

@@ -16,6 +16,17 @@ int tk_prepare_commits(struct tk_check *c, struct tk_rec *recs, size_t n);
 int tk_prepare_approvals(struct tk_check *c, struct tk_rec *recs,
     const size_t *chain, size_t nchain);
 void tk_rec_release(struct tk_rec *r);
+
+struct tk_approval_trailer;
+struct tk_sshsig_msg;
+
+/*
+ * Verifies approval t's signature over m (namespace twokey-approval) into
+ * s, then frees t's decoded signature.  Leaves s zeroed when t did not
+ * parse.  Never fails as a whole: an allocation failure is s->status.
+ */
+void tk_sigres_approval(struct tk_sigres *s, struct tk_approval_trailer *t,
+    struct tk_sshsig_msg *m);
 void tk_sigres_release(struct tk_sigres *s);
 
 #endif

@@ -51,6 +51,17 @@ print_finding(FILE *f, const struct tk_report *r, const struct tk_updates *u,
 	return ferror(f) ? TK_EIO : 0;
 }
 
+/* " (N approvals added)" after an accepted update of the notes ref. */
+static void
+print_notes_added(FILE *f, const struct tk_report *r, size_t update)
+{
+	size_t k, n = 0;
+
+	for (k = 0; k < r->nnotes; k++)
+		n += r->notes[k].update == update;
+	fprintf(f, " (%zu approval%s added)", n, n == 1 ? "" : "s");
+}
+
 int
 tk_report_print_findings(FILE *f, const struct tk_report *r,
     const struct tk_updates *u, const char *prefix)
@@ -74,7 +85,7 @@ tk_report_print(FILE *f, const struct tk_report *r, const struct tk_updates *u,
 	for (i = 0; i < r->nverdicts; i++) {
 		const struct tk_verdict *v = &r->verdicts[i];
 
-		if (v->rule == NULL && v->decision == TK_ACCEPT)
+		if (v->rule == NULL && v->decision == TK_ACCEPT && !v->guarded)
 			continue;
 		for (k = 0, n = 0; k < r->nfindings; k++)
 			n += r->findings[k].update == i &&
@@ -91,7 +102,9 @@ tk_report_print(FILE *f, const struct tk_report *r, const struct tk_updates *u,
 			fprintf(f, " under rule '%s'", v->rule->name);
 		if (v->decision == TK_REFUSE)
 			fprintf(f, " (%zu problem%s)", n, n == 1 ? "" : "s");
-		else if (v->warned)
+		else if (v->guarded)
+			print_notes_added(f, r, i);
+		if (v->decision != TK_REFUSE && v->warned)
 			fprintf(f,
 			    " in warn mode (%zu problem%s reported, "
 			    "not enforced)",
@@ -103,6 +116,41 @@ tk_report_print(FILE *f, const struct tk_report *r, const struct tk_updates *u,
 		    "%spush refused: fix the problems above and push "
 		    "again\n",
 		    prefix);
+	fflush(f);
+	return ferror(f) ? tk_error_set(TK_EIO, "cannot write the report") : 0;
+}
+
+int
+tk_report_print_dry_run(FILE *f, const struct tk_report *r,
+    const struct tk_updates *u, const char *prefix)
+{
+	size_t i, k, n;
+
+	if (tk_report_print_findings(f, r, u, prefix) < 0)
+		return TK_EIO;
+	for (i = 0; i < r->nverdicts; i++) {
+		const struct tk_verdict *v = &r->verdicts[i];
+
+		for (k = 0, n = 0; k < r->nfindings; k++)
+			n += r->findings[k].update == i &&
+			    r->findings[k].sev != TK_SEV_NOTE;
+		fprintf(f, "%sdry run: ", prefix);
+		print_ref(f, u->items[i].ref);
+		fprintf(f, " would be %s",
+		    v->decision == TK_REFUSE ? "refused" : "accepted");
+		if (v->rule != NULL)
+			fprintf(f, " under rule '%s'", v->rule->name);
+		else
+			fputs(" (no rule matches it)", f);
+		if (n > 0)
+			fprintf(f, " (%zu problem%s%s)", n, n == 1 ? "" : "s",
+			    v->decision == TK_REFUSE ? "" : ", warn mode");
+		fputc('\n', f);
+	}
+	fprintf(f, "%sdry run (-o twokey.dry-run): nothing was changed; %s\n",
+	    prefix,
+	    r->refused ? "fix the problems above, then push again"
+	               : "push again without the option to land it");
 	fflush(f);
 	return ferror(f) ? tk_error_set(TK_EIO, "cannot write the report") : 0;
 }

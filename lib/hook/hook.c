@@ -118,9 +118,43 @@ load_policy(struct tk_policy **p, git_repository *repo)
 	return rc;
 }
 
+/*
+ * -o twokey.dry-run (or =true/1/yes): decide, record and print as for a
+ * real push, then refuse it so that nothing moves.  Returns 1 for a dry
+ * run, 0 when not asked, or TK_EINVAL for a value that is neither, so
+ * that a typo never lands a push its pusher meant as a test.  Push
+ * options reach pre-receive only (git gives the update hook none).
+ */
+static int
+dry_run_option(void)
+{
+	const char *cnt = getenv("GIT_PUSH_OPTION_COUNT"), *v;
+	unsigned long n = cnt ? strtoul(cnt, NULL, 10) : 0, i;
+	char name[40];
+	int dry = 0;
+
+	if (n > TK_AUDIT_MAX_PUSH_OPTIONS)
+		n = TK_AUDIT_MAX_PUSH_OPTIONS;
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "GIT_PUSH_OPTION_%lu", i);
+		if ((v = getenv(name)) == NULL ||
+		    strncmp(v, "twokey.dry-run", 14) != 0)
+			continue;
+		v += 14;
+		if (*v == '\0' || strcmp(v, "=true") == 0 ||
+		    strcmp(v, "=1") == 0 || strcmp(v, "=yes") == 0)
+			dry = 1;
+		else if (*v == '=')
+			return tk_error_set(TK_EINVAL,
+			    "push option twokey.dry-run takes no value (use "
+			    "-o twokey.dry-run)");
+	}
+	return dry;
+}
+
 static int
 decide(enum tk_hook_kind kind, git_repository *repo, struct tk_policy *p,
-    struct tk_updates *u)
+    struct tk_updates *u, bool dry_run)
 {
 	struct tk_check_opts opts = TK_CHECK_OPTS_INIT;
 	struct tk_audit_push push;
@@ -134,6 +168,7 @@ decide(enum tk_hook_kind kind, git_repository *repo, struct tk_policy *p,
 	push.hook = kind == TK_HOOK_UPDATE ? "update" : "pre-receive";
 	push.repo = git_repository_path(repo);
 	push.now = opts.now;
+	push.dry_run = dry_run;
 	rc = tk_check_run(&report, repo, p, u, &opts);
 	if (rc < 0) {
 		snprintf(err, sizeof(err), "%s", tk_error_last());
@@ -159,6 +194,11 @@ decide(enum tk_hook_kind kind, git_repository *repo, struct tk_policy *p,
 		status = 1;
 	} else if (rc < 0)
 		status = refuse(err);
+	else if (dry_run)
+		status =
+		    tk_report_print_dry_run(stderr, &report, u, prefix()) < 0
+		    ? refuse(tk_error_last())
+		    : 1;
 	else if (tk_report_print(stderr, &report, u,
 	             report.refused ? prefix() : "twokey: ") < 0)
 		status = refuse(tk_error_last());
@@ -224,7 +264,7 @@ tk_hook_main(enum tk_hook_kind kind, int argc, char **argv)
 	git_repository *repo = NULL;
 	struct tk_policy *p = NULL;
 	struct tk_updates u;
-	int status;
+	int status, dry = 0;
 
 	memset(&u, 0, sizeof(u));
 	if (argc == 2 &&
@@ -254,12 +294,14 @@ tk_hook_main(enum tk_hook_kind kind, int argc, char **argv)
 		status = refuse(tk_error_last());
 	else if (tk_repo_open(&repo, NULL) < 0)
 		status = refuse(tk_error_last());
+	else if ((dry = dry_run_option()) < 0)
+		status = refuse(tk_error_last());
 	else if ((status = load_policy(&p, repo)) != 0)
 		record_unloadable(kind, repo, &u);
 	else {
 		/* Where to record should the policy break later. */
 		(void)tk_audit_remember(p, git_repository_path(repo));
-		status = decide(kind, repo, p, &u);
+		status = decide(kind, repo, p, &u, dry == 1);
 	}
 	tk_policy_free(p);
 	tk_updates_release(&u);

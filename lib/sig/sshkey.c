@@ -433,6 +433,47 @@ out:
 	return rc;
 }
 
+#define PRIV_BEGIN "-----BEGIN OPENSSH PRIVATE KEY-----"
+#define PRIV_END "-----END OPENSSH PRIVATE KEY-----"
+#define PRIV_MAGIC "openssh-key-v1"
+
+int
+tk_sshkey_from_private(struct tk_sshkey **out, const char *text, size_t len)
+{
+	const char *b = text, *e;
+	const unsigned char *p;
+	unsigned char *raw = NULL;
+	struct tk_sshbuf sb;
+	size_t rawlen, n;
+	uint32_t nkeys;
+	int rc;
+
+	*out = NULL;
+	if (len < sizeof(PRIV_BEGIN) ||
+	    memcmp(b, PRIV_BEGIN, sizeof(PRIV_BEGIN) - 1) != 0 ||
+	    (e = memmem(b, len, PRIV_END, sizeof(PRIV_END) - 1)) == NULL)
+		return tk_error_set(
+		    TK_EINVAL, "not an OpenSSH private key file");
+	b += sizeof(PRIV_BEGIN) - 1;
+	if ((rc = tk_base64_decode(&raw, &rawlen, b, (size_t)(e - b),
+	         4 * TK_SSHKEY_MAX_BLOB)) < 0)
+		return rc;
+	/* "openssh-key-v1\0" cipher kdf kdfoptions nkeys publickey... */
+	tk_sshbuf_init(&sb, raw, rawlen, "private key file");
+	if ((rc = tk_sshbuf_get_raw(&sb, &p, sizeof(PRIV_MAGIC))) < 0 ||
+	    memcmp(p, PRIV_MAGIC, sizeof(PRIV_MAGIC)) != 0 ||
+	    (rc = tk_sshbuf_get_string(&sb, &p, &n)) < 0 ||
+	    (rc = tk_sshbuf_get_string(&sb, &p, &n)) < 0 ||
+	    (rc = tk_sshbuf_get_string(&sb, &p, &n)) < 0 ||
+	    (rc = tk_sshbuf_get_u32(&sb, &nkeys)) < 0 || nkeys < 1 ||
+	    (rc = tk_sshbuf_get_string(&sb, &p, &n)) < 0)
+		rc = tk_error_set(TK_EINVAL, "malformed OpenSSH private key");
+	else
+		rc = from_blob(out, p, n, false);
+	free(raw);
+	return rc;
+}
+
 const char *
 tk_sshkey_type(const struct tk_sshkey *k)
 {

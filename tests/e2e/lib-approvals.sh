@@ -32,7 +32,7 @@ reviewer() {
 # approve_tk NAME KEY COMMIT: the trailer `twokey approve -k` prints in
 # NAME's repository.
 approve_tk() {
-	(cd "$TRASH/rev-$1" && "$TK_BIN/twokey" approve -k "$KEYS/$2" "$3" \
+	(cd "$TRASH/rev-$1" && "$TK_BIN/twokey" approve --trailer -k "$KEYS/$2" "$3" \
 		2>"$TRASH/approve.err")
 }
 

@@ -175,16 +175,16 @@ fresh "keys from config and agent"
 reviewer erin-cfg erin@example.com "$w"
 git -C "$TRASH/rev-erin-cfg" config user.name erin
 git -C "$TRASH/rev-erin-cfg" config user.signingKey "$KEYS/erin"
-t1=$(cd "$TRASH/rev-erin-cfg" && "$TK_BIN/twokey" approve "$c" 2>/dev/null)
+t1=$(cd "$TRASH/rev-erin-cfg" && "$TK_BIN/twokey" approve --trailer "$c" 2>/dev/null)
 reviewer bob-agent bob@example.com "$w"
 git -C "$TRASH/rev-bob-agent" config user.name ""
 agent_pid=$(ssh-agent -a "$TRASH/agent.sock" -s | sed -n 's/^SSH_AGENT_PID=\([0-9]*\);.*/\1/p')
 SSH_AUTH_SOCK="$TRASH/agent.sock" ssh-add -q "$KEYS/bob" 2>/dev/null
 mv "$KEYS/bob" "$KEYS/bob.away" # only the agent holds the private key now
 t2=$(cd "$TRASH/rev-bob-agent" && SSH_AUTH_SOCK="$TRASH/agent.sock" \
-	"$TK_BIN/twokey" approve -k "key::$(pub bob)" "$c" 2>/dev/null)
+	"$TK_BIN/twokey" approve --trailer -k "key::$(pub bob)" "$c" 2>/dev/null)
 t3=$(cd "$TRASH/rev-bob-agent" && SSH_AUTH_SOCK="$TRASH/agent.sock" \
-	"$TK_BIN/twokey" approve "$c" 2>/dev/null)
+	"$TK_BIN/twokey" approve --trailer "$c" 2>/dev/null)
 mv "$KEYS/bob.away" "$KEYS/bob"
 [ -n "$agent_pid" ] && kill "$agent_pid"
 check "user.signingKey: erin's rsa trailer" sh -c "printf '%s\\n' '$t1' | grep -q '^Approved-by: erin <erin@example.com> sshsig:U1NIU0lH'"
