@@ -219,7 +219,7 @@ wrote_id(struct approve *a, const git_oid *id)
  */
 static int
 warn_writer(struct approve *a, const struct approve_target *t,
-    git_odb_backend **scratch)
+    git_repository *mrepo, git_odb_backend **scratch)
 {
 	const char *as = NULL, *own = wrote(a, t->c);
 	git_oid *ids = NULL, p0, pk;
@@ -227,7 +227,7 @@ warn_writer(struct approve *a, const struct approve_target *t,
 	int clean = 0;
 
 	if (t->c->nparents > 1 && own != NULL &&
-	    (clean = tk_merge_clean(a->repo, scratch, &t->id)) < 0)
+	    (clean = tk_merge_clean(mrepo, scratch, &t->id)) < 0)
 		return -1;
 	if (own != NULL && !clean)
 		as = own;
@@ -238,15 +238,20 @@ warn_writer(struct approve *a, const struct approve_target *t,
 			break;
 		for (i = 0; i < n && as == NULL; i++)
 			if (wrote_id(a, &ids[i]) != NULL)
-				as = "writer of a commit it brings in";
+				as = "";
 		free(ids);
 		ids = NULL;
 	}
-	if (as != NULL)
+	if (as != NULL && *as != '\0')
 		fprintf(stderr,
 		    "twokey: warning: %.7s: you are its %s; your approval "
 		    "will not count for it\n",
 		    git_oid_tostr_s(&t->id), as);
+	else if (as != NULL)
+		fprintf(stderr,
+		    "twokey: warning: %.7s: you wrote a commit it brings in; "
+		    "your approval will not count for it\n",
+		    git_oid_tostr_s(&t->id));
 	return 0;
 }
 
@@ -541,7 +546,9 @@ static int
 approve(struct approve *a, const char *key, const char *rev, bool push)
 {
 	git_odb_backend *scratch = NULL;
+	git_repository *mrepo = NULL;
 	size_t i, todo = 0;
+	int rc = 1;
 
 	if (identity(a) < 0 || approve_key_choose(a, key) < 0 ||
 	    resolve(a, rev) < 0)
@@ -561,15 +568,25 @@ approve(struct approve *a, const char *key, const char *rev, bool push)
 	if (mark_skips(a) < 0)
 		return 1;
 	show_all(a);
+	/*
+	 * Merges are recomputed in a handle of their own: its object store
+	 * gets an in-memory backend for the merged blobs, which must not
+	 * catch the notes this command writes.
+	 */
+	if (git_repository_open(&mrepo, git_repository_path(a->repo)) < 0) {
+		fprintf(stderr, "twokey: error: cannot open the repository\n");
+		return 1;
+	}
 	for (i = 0; i < a->n; i++) {
 		todo += !a->t[i].skip;
-		if (warn_writer(a, &a->t[i], &scratch) < 0)
+		if (warn_writer(a, &a->t[i], mrepo, &scratch) < 0)
 			fprintf(
 			    stderr, "twokey: warning: %s\n", tk_error_last());
 	}
-	if (todo > 0 && sign_all(a) < 0)
-		return 1;
-	return publish(a, push) < 0 ? 1 : 0;
+	if ((todo == 0 || sign_all(a) == 0) && publish(a, push) == 0)
+		rc = 0;
+	git_repository_free(mrepo);
+	return rc;
 }
 
 /* --push's REMOTE: the current branch's remote, else origin. */

@@ -85,12 +85,15 @@ place(const char *dir, const char *name, const char *target, int force)
  * on the client side ("the receiving end does not support push options").
  */
 static int
-advertise_push_options(git_repository *repo, const char *repo_path)
+advertise_push_options(const char *repo_path)
 {
+	git_repository *repo = NULL;
 	git_config *cfg = NULL;
 	int on = 0, rc = 0;
 
-	if (git_repository_config(&cfg, repo) < 0)
+	if (git_repository_open_ext(
+	        &repo, repo_path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0 ||
+	    git_repository_config(&cfg, repo) < 0)
 		rc = -1;
 	else if (git_config_get_bool(
 	             &on, cfg, "receive.advertisepushoptions") == 0 &&
@@ -110,6 +113,7 @@ advertise_push_options(git_repository *repo, const char *repo_path)
 		    repo_path,
 		    git_error_last() ? git_error_last()->message : "?");
 	git_config_free(cfg);
+	git_repository_free(repo);
 	return rc;
 }
 
@@ -149,10 +153,7 @@ install_repo(const char *repo_path, const char *target, int force)
 		    hooks, sizeof(hooks), "%shooks", git_repository_path(repo));
 	git_buf_dispose(&hp);
 	git_config_free(cfg);
-	rc = advertise_push_options(repo, repo_path);
 	git_repository_free(repo);
-	if (rc < 0)
-		return rc;
 	if (mkdir(hooks, 0755) < 0 && errno != EEXIST) {
 		fprintf(stderr, "twokey: error: cannot create %s: %s\n", hooks,
 		    strerror(errno));
@@ -163,7 +164,7 @@ install_repo(const char *repo_path, const char *target, int force)
 		rc = place(dotd, "twokey", target, force);
 	else
 		rc = place(hooks, "pre-receive", target, force);
-	return rc;
+	return rc < 0 ? rc : advertise_push_options(repo_path);
 }
 
 int

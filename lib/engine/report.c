@@ -140,7 +140,7 @@ tk_report_print_dry_run(FILE *f, const struct tk_report *r,
 		    v->decision == TK_REFUSE ? "refused" : "accepted");
 		if (v->rule != NULL)
 			fprintf(f, " under rule '%s'", v->rule->name);
-		else
+		else if (!v->guarded)
 			fputs(" (no rule matches it)", f);
 		if (n > 0)
 			fprintf(f, " (%zu problem%s%s)", n, n == 1 ? "" : "s",

@@ -36,14 +36,16 @@ case $deb in
 *) not_ok "the .deb is named after project() ($version): $deb" ;;
 esac
 
-dpkg-deb -c "$deb" | awk '{print $NF}' | sed 's|^\./|/|' >"$TRASH/files"
+dpkg-deb -c "$deb" | awk '{ print $(NF - 1) == "->" ? $(NF - 2) : $NF }' |
+	sed 's|^\./|/|' >"$TRASH/files"
 missing=""
 for f in /usr/bin/twokey /usr/bin/twokey-pre-receive /usr/bin/twokey-update \
 	/usr/share/man/man1/twokey.1 /usr/share/man/man1/twokey-pre-receive.1 \
 	/usr/share/man/man1/twokey-update.1 /usr/share/man/man5/twokey-policy.5 \
 	/usr/share/doc/twokey/examples/policy.example.yaml \
 	/usr/share/doc/twokey/README.md /usr/share/doc/twokey/docs/decisions.md \
-	/usr/share/doc/twokey/docs/spec.md /usr/share/doc/twokey/docs/glossary.md; do
+	/usr/share/doc/twokey/docs/spec.md /usr/share/doc/twokey/docs/glossary.md \
+	/usr/bin/git-twokey /usr/share/doc/twokey/contrib/twokey-approve; do
 	grep -qx "$f" "$TRASH/files" || missing="$missing $f"
 done
 check "the package holds the programs, man pages, docs and example" \
@@ -147,6 +149,7 @@ bin/twokey-pre-receive
 bin/twokey-update
 share/doc/twokey/README.md
 share/doc/twokey/examples/policy.codeowners.yaml
+share/doc/twokey/contrib/twokey-approve
 share/doc/twokey/examples/policy.example.yaml
 share/man/man1/twokey-pre-receive.1
 share/man/man1/twokey-update.1
@@ -161,6 +164,10 @@ check "the installed layout is exactly the expected one" \
 	diff -u "$TRASH/layout.want" "$TRASH/layout"
 check "installed programs are executable" \
 	test -x "$p/bin/twokey" -a -x "$p/bin/twokey-pre-receive" -a -x "$p/bin/twokey-update"
+check "bin/git-twokey is a link to twokey (for git twokey)" \
+	test -L "$p/bin/git-twokey" -a "$(readlink "$p/bin/git-twokey")" = twokey
+check "git twokey runs it" sh -c \
+	"PATH='$p/bin':\$PATH git twokey --version | grep -q '^twokey '"
 
 # --- GitHub Enterprise Server hook environment ---------------------------
 cat >"$TRASH/ghes-policy.yaml" <<'EOF'

@@ -4,7 +4,8 @@
 # a trailer and a note counts once; notes pushed in the same push as the
 # branch, before it, and after it landed (a notes-only update); the audit
 # record says how each approver counted.  Every case runs against a
-# server with the pre-receive hook and one with the update hook.
+# server with the pre-receive hook and one with the update hook; under
+# GIT_NAMESPACE the notes ref is read inside the namespace.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-approvals.sh"
 . "$(dirname "$0")/lib-notes.sh"
@@ -120,7 +121,7 @@ suite() {
 	expect_push accept "$kind: main with bob (trailer) and carol (note)" \
 		dave "$w" HEAD:refs/heads/main refs/heads/main "$c"
 	check "$kind: the record says how each counted" \
-		test "$(approvers_of "$LOG" refs/heads/main "$c")" = "bob:trailer carol:note"
+		test "$(approvers_of "$LOG" refs/heads/main "$c")" = "bob:trailer, note carol:note"
 	check "$kind: mallory's valid approval did not count (no reviewer role)" \
 		audit_last "$LOG" "'mallory@example.com' in r['refs'][0]['commits'][0]['refused']"
 	tip=$c
@@ -150,4 +151,36 @@ suite() {
 
 suite hooks
 suite update
+
+# --- GIT_NAMESPACE: the notes ref lives inside the namespace ---------------
+kind=ns
+srv=$(new_server srv-ns)
+w=$(new_work w-ns)
+git -C "$w" remote add origin "$srv"
+git -C "$w" config remote.origin.receivepack 'env GIT_NAMESPACE=team git-receive-pack'
+commit_as "$w" alice@example.com "base"
+base=$(head_of "$w")
+git -C "$w" push -q origin HEAD:refs/heads/feature 2>/dev/null
+git -C "$srv" update-ref refs/namespaces/team/refs/heads/main "$base"
+commit_as "$w" alice@example.com "in a namespace"
+c=$(head_of "$w")
+note_approve bob "Bob Reviewer" bob@example.com "$w" "$c"
+note_approve carol carol carol@example.com "$w" "$c"
+accepted "ns: notes and branch pushed into the namespace" bob "$w" origin \
+	"$NOTES" HEAD:refs/heads/feature
+check "ns: the notes are stored inside it" test \
+	"$(git -C "$srv" rev-parse -q --verify refs/namespaces/team/$NOTES)" = "$(notes_tip "$w")"
+check "ns: ...and only there" test -z "$(notes_tip "$srv")"
+accepted "ns: main, approved by notes inside the namespace" dave "$w" origin HEAD:refs/heads/main
+check "ns: main moved" ref_is "$srv" refs/namespaces/team/refs/heads/main "$c"
+# notes outside the namespace are another repository's
+commit_as "$w" alice@example.com "outside"
+c2=$(head_of "$w")
+git -C "$w" push -q origin HEAD:refs/heads/feature 2>/dev/null
+note_approve bob "Bob Reviewer" bob@example.com "$w" "$c2"
+note_approve carol carol carol@example.com "$w" "$c2"
+accepted "ns: notes pushed outside the namespace" bob "$w" "$srv" "$NOTES"
+check "ns: ...stored at the top" test "$(notes_tip "$srv")" = "$(notes_tip "$w")"
+refused "ns: they do not approve a push inside it" dave "$w" origin HEAD:refs/heads/main
+check "ns: ...not counted" expect_out "needs 2 more approvals; counted: none"
 done_testing
