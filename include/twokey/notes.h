@@ -33,7 +33,10 @@ struct tk_policy;
 #define TK_NOTE_MAX_LINES 256 /* non-blank lines of one note */
 #define TK_NOTES_MAX_CHANGED 10000 /* notes one ref update changes */
 #define TK_NOTES_MAX_COMMITS 10000 /* notes commits one update brings */
-#define TK_NOTES_MAX_ENTRIES 1000000 /* tree entries one comparison reads */
+#define TK_NOTES_MAX_ENTRIES 1000000 /* tree entries one update reads */
+#define TK_NOTES_MAX_ADDED 10000 /* approval lines one update adds */
+#define TK_NOTES_MAX_READ (64u * 1024 * 1024) /* note bytes one update reads   \
+	                                       */
 
 /*
  * The full name under which the notes ref is stored in this repository:
@@ -126,16 +129,19 @@ void tk_notes_delta_release(struct tk_notes_delta *d);
  * The objects whose notes may differ between notes trees a and b (NULL:
  * the empty tree), found by descending only into subtrees that differ.
  * Every entry of either side that differs must be a note: a blob (mode
- * 100644) whose path, directories included, spells 40 lowercase hex
- * digits, under directories of 2 lowercase hex digits.  The first entry
+ * 100644; on the old side also 100755) whose path, directories included,
+ * spells 40 lowercase hex digits, under directories of 2 lowercase hex
+ * digits, in trees whose entries are in git's order.  The first entry
  * that is not is described in *bad ("path: why"), and the walk stops;
- * the caller refuses.  ids may repeat (a note that moved between fanout
- * levels shows on both sides).  Returns 0, TK_ETOOBIG past
- * TK_NOTES_MAX_ENTRIES entries read, TK_EGIT, TK_ENOMEM.  *ids and *bad
- * (caller frees) are NULL on failure.
+ * the caller refuses.  ids come sorted, without repeats; a note that
+ * moved between fanout levels is in them although it may not differ.
+ * *budget is the number of tree entries the caller still allows (reading
+ * a tree costs its entry count); past it, TK_ETOOBIG.  Returns 0,
+ * TK_ETOOBIG, TK_EGIT, TK_ENOMEM.  *ids and *bad (caller frees) are NULL
+ * on failure.
  */
 int tk_notes_changed(git_oid **ids, size_t *n, char **bad, git_repository *repo,
-    const git_oid *a, const git_oid *b);
+    const git_oid *a, const git_oid *b, size_t *budget);
 
 /* One line of a note, verified. */
 struct tk_note_approval {

@@ -151,6 +151,9 @@ struct guard {
 	size_t changed; /* notes that gain lines */
 	size_t nfindings;
 	size_t dropped; /* findings over MAX_FINDINGS */
+	size_t entries; /* tree entries still allowed (tk_notes_changed) */
+	size_t bytes; /* note bytes read so far */
+	bool over; /* a bound was hit and reported: stop */
 };
 
 static int deny(struct guard *g, const git_oid *id, const char *subj, size_t sl,
@@ -216,11 +219,20 @@ add_lines(struct guard *g, const git_oid *id, const struct tk_notes_delta *d)
 	if ((rc = tk_notes_read(&oldtext, g->old, id)) < 0 && !note_fault(rc))
 		goto out;
 	rc = 0;
-	for (i = 0; i < d->nadded && rc == 0; i++) {
+	for (i = 0; i < d->nadded && rc == 0 && !g->over; i++) {
 		struct addition *a;
 
 		if (known(g, &oldtext, d->added[i].p, d->added[i].len))
 			continue;
+		/* Each added line costs a signature check: bounded. */
+		if (g->nadds >= TK_NOTES_MAX_ADDED) {
+			g->over = true;
+			rc = deny(g, NULL, NULL, 0,
+			    "push the approvals in parts",
+			    "more than %d approval lines added in one update",
+			    TK_NOTES_MAX_ADDED);
+			break;
+		}
 		if ((rc = tk_grow_one(&g->adds, g->nadds, sizeof(*a))) < 0)
 			break;
 		a = &g->adds[g->nadds];
@@ -280,13 +292,12 @@ compare_note(struct guard *g, const git_oid *e, const git_oid *id,
 		    d.removed[0].p, d.removed[0].len > 80 ? "..." : "");
 	}
 	if (rc == 0 && d.nadded > 0) {
-		if (++g->changed > TK_NOTES_MAX_CHANGED)
-			rc = g->changed == TK_NOTES_MAX_CHANGED + 1
-			    ? deny(g, NULL, NULL, 0, "push the notes in parts",
-			          "more than %d notes change in one update",
-			          TK_NOTES_MAX_CHANGED)
-			    : 0;
-		else
+		if (++g->changed > TK_NOTES_MAX_CHANGED) {
+			g->over = true;
+			rc = deny(g, NULL, NULL, 0, "push the notes in parts",
+			    "more than %d notes change in one update",
+			    TK_NOTES_MAX_CHANGED);
+		} else
 			rc = add_lines(g, id, &d);
 	}
 	free(subj);
@@ -302,7 +313,20 @@ read_note(
 	size_t sl;
 	int rc;
 
-	if ((rc = tk_notes_read(out, n, id)) >= 0 || !note_fault(rc))
+	if ((rc = tk_notes_read(out, n, id)) >= 0) {
+		/*
+		 * One blob may be named by a million paths: the bytes read,
+		 * not the pushed pack, bound the work.
+		 */
+		if ((g->bytes += out->len) <= TK_NOTES_MAX_READ)
+			return 0;
+		g->over = true;
+		rc = deny(g, NULL, NULL, 0, "push the notes in parts",
+		    "the notes update reads more than %u MiB of notes",
+		    TK_NOTES_MAX_READ >> 20);
+		return rc < 0 ? rc : 1;
+	}
+	if (!note_fault(rc))
 		return rc;
 	subj = subject_of(g, id, &sl);
 	rc = deny(g, id, subj, sl, NULL, "its note: %s", tk_error_last());
@@ -322,10 +346,15 @@ step(struct guard *g, const git_oid *e, const git_oid *pt, const git_oid *et)
 	size_t n = 0, i;
 	int rc, ra, rb;
 
-	rc = tk_notes_changed(&ids, &n, &bad, g->c->repo, pt, et);
-	if (rc == TK_ETOOBIG)
+	if (g->over)
+		return 0;
+	rc = tk_notes_changed(&ids, &n, &bad, g->c->repo, pt, et, &g->entries);
+	if (rc == TK_ETOOBIG) {
+		g->over = true;
 		return deny(g, e, NULL, 0, "push the notes in parts",
-		    "notes commit: %s", tk_error_last());
+		    "notes commit %.12s: %s", git_oid_tostr_s(e),
+		    tk_error_last());
+	}
 	if (rc < 0)
 		return rc;
 	if (bad != NULL) {
@@ -338,7 +367,7 @@ step(struct guard *g, const git_oid *e, const git_oid *pt, const git_oid *et)
 	if ((rc = tk_notes_open_tree(&np, g->c->repo, pt)) < 0 ||
 	    (rc = tk_notes_open_tree(&ne, g->c->repo, et)) < 0)
 		goto out;
-	for (i = 0; i < n && rc == 0; i++) {
+	for (i = 0; i < n && rc == 0 && !g->over; i++) {
 		tk_buf_reset(&a);
 		tk_buf_reset(&b);
 		if ((ra = read_note(g, &a, np, &ids[i])) < 0 ||
@@ -608,11 +637,12 @@ tk_check_notes_update(struct tk_check *c)
 	c->r->verdicts[c->cur].nentering = n;
 	memset(&g, 0, sizeof(g));
 	g.c = c;
+	g.entries = TK_NOTES_MAX_ENTRIES;
 	if ((rc = tk_notes_open(&g.old, c->repo, ff ? &up->old_id : NULL)) < 0)
 		goto out;
-	for (i = 0; i < n && rc == 0; i++)
+	for (i = 0; i < n && rc == 0 && !g.over; i++)
 		rc = steps(&g, &ids[i]);
-	if (rc == 0)
+	if (rc == 0 && !g.over)
 		rc = verify_all(&g);
 	if (rc == 0 && g.dropped > 0)
 		rc = tk_check_add(c, TK_SEV_DENY, NULL, NULL, 0, NULL,

@@ -3,7 +3,7 @@
  * are walked side by side, descending only where a subtree differs, so
  * adding one note to 10,000 reads two or three trees.  When git changes
  * the fanout (all notes move one level down) everything differs and the
- * walk reads every entry once, bounded by TK_NOTES_MAX_ENTRIES.
+ * walk reads every entry once, within the caller's budget of entries.
  *
  * Every entry that differs must be a note or a fanout directory as git
  * writes them: anything else in the notes tree (a README, an executable,
@@ -29,7 +29,7 @@ struct walk {
 	size_t top;
 	git_oid *ids;
 	size_t nids;
-	size_t entries;
+	size_t *budget;
 	char *bad;
 };
 
@@ -231,12 +231,14 @@ compare(struct walk *w, struct frame f)
 		goto out;
 	na = ta ? git_tree_entrycount(ta) : 0;
 	nb = tb ? git_tree_entrycount(tb) : 0;
-	if ((w->entries += na + nb) > TK_NOTES_MAX_ENTRIES) {
+	if (na + nb > *w->budget) {
+		*w->budget = 0;
 		rc = tk_error_set(TK_ETOOBIG,
-		    "the notes update touches more than %d tree entries",
+		    "the notes update reads more than %d tree entries",
 		    TK_NOTES_MAX_ENTRIES);
 		goto out;
 	}
+	*w->budget -= na + nb;
 	if (tb != NULL && (rc = check_order(w, &f, tb)) < 0)
 		goto out;
 	for (i = 0; i < nb && rc == 0 && w->bad == NULL; i++) {
@@ -267,7 +269,7 @@ oid_cmp(const void *x, const void *y)
 
 int
 tk_notes_changed(git_oid **ids, size_t *n, char **bad, git_repository *repo,
-    const git_oid *a, const git_oid *b)
+    const git_oid *a, const git_oid *b, size_t *budget)
 {
 	struct walk w;
 	struct frame root;
@@ -280,6 +282,7 @@ tk_notes_changed(git_oid **ids, size_t *n, char **bad, git_repository *repo,
 	memset(&w, 0, sizeof(w));
 	memset(&root, 0, sizeof(root));
 	w.repo = repo;
+	w.budget = budget;
 	if (a != NULL)
 		git_oid_cpy(&root.a, a);
 	if (b != NULL)

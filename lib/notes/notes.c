@@ -125,25 +125,50 @@ is_note_entry(const git_tree_entry *e)
 	return m == GIT_FILEMODE_BLOB || m == GIT_FILEMODE_BLOB_EXECUTABLE;
 }
 
-/* Appends the note e names, newline-terminated, within the note bound. */
+static int
+blob_size(struct tk_notes *n, const git_oid *id, size_t *sz)
+{
+	git_odb *odb = NULL;
+	git_object_t type;
+	int r;
+
+	if (git_repository_odb(&odb, n->repo) < 0)
+		return git_fail("cannot open object database");
+	r = git_odb_read_header(sz, &type, odb, id);
+	git_odb_free(odb);
+	if (r < 0)
+		return git_fail("cannot read a note");
+	if (type != GIT_OBJECT_BLOB)
+		return tk_error_set(TK_EINVAL, "a note is a %s, not a blob",
+		    git_object_type2string(type));
+	return 0;
+}
+
+/*
+ * Appends the note e names, newline-terminated, within the note bound.
+ * The size is checked before the blob is read: a huge blob is refused
+ * without being loaded.
+ */
 static int
 append_blob(struct tk_buf *out, size_t base, struct tk_notes *n,
     const git_tree_entry *e)
 {
 	git_blob *blob = NULL;
-	git_object_size_t sz;
+	size_t sz = 0;
 	int rc;
 
 	if (!is_note_entry(e))
 		return 0;
+	if ((rc = blob_size(n, git_tree_entry_id(e), &sz)) < 0)
+		return rc;
+	if (sz > TK_NOTE_MAX_SIZE || out->len - base + sz > TK_NOTE_MAX_SIZE)
+		return tk_error_set(
+		    TK_ETOOBIG, "note is over %u bytes", TK_NOTE_MAX_SIZE);
 	if (git_blob_lookup(&blob, n->repo, git_tree_entry_id(e)) < 0)
 		return git_fail("cannot read a note");
-	sz = git_blob_rawsize(blob);
-	if (sz > TK_NOTE_MAX_SIZE || out->len - base + sz > TK_NOTE_MAX_SIZE)
-		rc = tk_error_set(
-		    TK_ETOOBIG, "note is over %u bytes", TK_NOTE_MAX_SIZE);
-	else if ((rc = tk_buf_put(
-	              out, git_blob_rawcontent(blob), (size_t)sz)) == 0 &&
+	if (git_blob_rawsize(blob) != (git_object_size_t)sz)
+		rc = tk_error_set(TK_EINVAL, "a note changed size while read");
+	else if ((rc = tk_buf_put(out, git_blob_rawcontent(blob), sz)) == 0 &&
 	    sz > 0 && out->ptr[out->len - 1] != '\n')
 		rc = tk_buf_putc(out, '\n');
 	git_blob_free(blob);

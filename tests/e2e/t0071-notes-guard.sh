@@ -116,6 +116,10 @@ suite() {
 	i=0
 	while [ $i -lt 260 ]; do note_line "$w" "$c1" "$wrong"; i=$((i + 1)); done
 	refuse_notes "a note of 260 lines" "its note: note has more than 256 lines"
+	big=$(awk 'BEGIN { for (i = 0; i < 5000; i++) printf "%064d\n", i }' |
+		git -C "$w" hash-object -w --stdin)
+	git -C "$w" notes --ref=twokey add -f -C "$big" "$c2" 2>/dev/null
+	refuse_notes "a note of 320 KiB" "$ERR $(short "$c2") \"second\": its note: note is over 262144 bytes"
 
 	# --- what the note annotates ------------------------------------------------
 	commit_as "$w" alice@example.com "unpushed"

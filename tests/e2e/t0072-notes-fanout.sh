@@ -104,4 +104,14 @@ expect_push accept "a two-level fanout note" bob "$w" "$NOTES" "$NOTES" \
 expect_push accept "counted through it" alice "$w" HEAD:refs/heads/solo/y \
 	refs/heads/solo/y "$deep"
 check "via note" test "$(approvers_of "$LOG" refs/heads/solo/y "$deep")" = "bob:note"
+
+# the same under the update hook: the fanned-out notes, then the branch
+srv2=$(new_server srv2 update)
+git -C "$w" push -q "$srv2" "$tip:refs/heads/feature" "$deep:refs/heads/deep" 2>/dev/null
+git -C "$srv2" update-ref refs/heads/solo/base "$base"
+accepted "update hook: every note, fanned out two ways, in one push" bob "$w" \
+	"$srv2" "$NOTES"
+check "update hook: ...all of them added" expect_out "\(302 approvals added\)"
+accepted "update hook: 300 commits approved through fanout notes" alice "$w" \
+	"$srv2" "$tip:refs/heads/solo/x" "$deep:refs/heads/solo/y"
 done_testing

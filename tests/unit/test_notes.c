@@ -367,9 +367,11 @@ expect_changed(git_repository *repo, const git_oid *a, const git_oid *b,
 	struct tk_buf got = TK_BUF_INIT(65536);
 	git_oid *ids = NULL;
 	char *why = NULL;
-	size_t n = 0, i;
+	size_t n = 0, i, budget = TK_NOTES_MAX_ENTRIES;
 
-	assert_int_equal(tk_notes_changed(&ids, &n, &why, repo, a, b), 0);
+	assert_int_equal(
+	    tk_notes_changed(&ids, &n, &why, repo, a, b, &budget), 0);
+	assert_true(budget <= TK_NOTES_MAX_ENTRIES);
 	for (i = 0; i < n; i++)
 		(void)tk_buf_printf(&got, "%.4s|", git_oid_tostr_s(&ids[i]));
 	if (bad == NULL && why != NULL)
@@ -413,6 +415,24 @@ test_notes__changed(void **state)
 	expect_changed(r->repo, &t0, &t3, "1111|", NULL); /* both sides */
 	expect_changed(r->repo, &t0, &t4, "cdef|", NULL);
 	expect_changed(r->repo, NULL, &t0, "1111|ab22|cdef|", NULL);
+	{
+		/* the budget of tree entries: t0 reads 3 + 1 + 1 + 1 */
+		git_oid *ids = NULL;
+		char *why = NULL;
+		size_t n = 0, budget = 6;
+
+		assert_int_equal(tk_notes_changed(&ids, &n, &why, r->repo, NULL,
+		                     &t0, &budget),
+		    0);
+		assert_int_equal(budget, 0);
+		free(ids);
+		budget = 5;
+		assert_int_equal(tk_notes_changed(&ids, &n, &why, r->repo, NULL,
+		                     &t0, &budget),
+		    TK_ETOOBIG);
+		assert_null(ids);
+		assert_null(why);
+	}
 
 	/* what is not a note, on the new side */
 	{
