@@ -35,8 +35,8 @@ struct tk_policy;
 #define TK_NOTES_MAX_COMMITS 10000 /* notes commits one update brings */
 #define TK_NOTES_MAX_ENTRIES 1000000 /* tree entries one update reads */
 #define TK_NOTES_MAX_ADDED 10000 /* approval lines one update adds */
-#define TK_NOTES_MAX_READ (64u * 1024 * 1024) /* note bytes one update reads   \
-	                                       */
+/* Note bytes one update may read. */
+#define TK_NOTES_MAX_READ (64u * 1024 * 1024)
 
 /*
  * The full name under which the notes ref is stored in this repository:
