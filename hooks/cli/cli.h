@@ -5,6 +5,8 @@
 #ifndef TK_CLI_H
 #define TK_CLI_H
 
+#include <stddef.h>
+
 int cmd_approve(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_check(int argc, char **argv);
@@ -42,6 +44,20 @@ struct tk_policy;
  * (config_signers.c).  0, or -1 when the output could not be written.
  */
 int cli_allowed_signers(const struct tk_policy *p);
+
+/*
+ * Loads file, or when NULL the policy the hooks would use here; on
+ * failure prints every error to stderr and returns -1.  *path (caller
+ * frees) is the file read, set even on failure when known.
+ */
+int cli_load_policy(struct tk_policy **out, char **path, const char *file);
+
+/*
+ * The ref names of the repository at path, sorted; -1 (message printed)
+ * when it cannot be read.  Free with cli_refs_free().
+ */
+int cli_repo_refs(char ***out, size_t *n, const char *path);
+void cli_refs_free(char **refs, size_t n);
 
 /* Prints "twokey: error: ..." to stderr and returns exit status 2. */
 int cli_usage_error(const char *usage, const char *fmt, ...)

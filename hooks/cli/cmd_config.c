@@ -1,46 +1,26 @@
 /*
- * twokey config check [FILE]: validate a policy file.
+ * twokey config check [--strict] [--repo PATH] [FILE]: validate a policy
+ * and warn about what is valid but probably not meant.
  * twokey config allowed-signers [FILE]: its keys for OpenSSH and git.
  */
 #include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
+#include "twokey/error.h"
 #include "twokey/policy.h"
+#include "twokey/review.h"
 #include "banned.h" /* last: after every system header */
 
-#define USAGE "twokey config check [FILE] | allowed-signers [FILE]"
+#define USAGE                                                                  \
+	"twokey config check [--strict] [--repo PATH] [FILE]\n"                \
+	"       twokey config allowed-signers [FILE]"
 
-/* The policy FILE, else the one the hooks would use here. */
-static int
-load(struct tk_policy **p, char **path, const char *file)
-{
-	char *errors = NULL;
-
-	if (file == NULL) {
-		git_buf dir = {NULL, 0, 0};
-		int r;
-
-		r = git_repository_discover(&dir, ".", 0, NULL);
-		r = tk_policy_locate(path, r == 0 ? dir.ptr : NULL);
-		git_buf_dispose(&dir);
-		if (r < 0)
-			return -1;
-		file = *path;
-	}
-	if (tk_policy_load(p, &errors, file) < 0) {
-		fprintf(stderr, "%s", errors ? errors : "");
-		fprintf(stderr, "twokey: %s: policy is invalid\n", file);
-		free(errors);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-check(const struct tk_policy *p)
+static void
+summary(const struct tk_policy *p, const char *file)
 {
 	size_t i, nkeys = 0;
 
@@ -48,7 +28,7 @@ check(const struct tk_policy *p)
 		nkeys += p->identities[i]->nkeys;
 	printf("%s: ok: %zu roles, %zu identities (%zu keys), %zu revoked "
 	       "keys, %zu rules\n",
-	    p->path, p->nroles, p->nidentities, nkeys, p->nrevoked, p->nrules);
+	    file, p->nroles, p->nidentities, nkeys, p->nrevoked, p->nrules);
 	for (i = 0; i < p->nrules; i++)
 		printf("  rule '%s': refs '%s'%s\n", p->rules[i]->name,
 		    p->rules[i]->refs_src,
@@ -56,44 +36,134 @@ check(const struct tk_policy *p)
 	if (p->npusher_env == 0)
 		printf("note: pusher.env is empty: rules restricting who may "
 		       "push will refuse every push\n");
+}
+
+/* Prints the warnings after the counts; returns how many there were. */
+static int
+warnings(const struct tk_policy *p, const char *file, const char *repo,
+    size_t *count)
+{
+	struct tk_review_opts o = {(int64_t)time(NULL), NULL, 0};
+	struct tk_warnings w = {NULL, 0};
+	char **refs = NULL;
+	size_t i, nrefs = 0;
+	int rc;
+
+	*count = 0;
+	if (repo != NULL && cli_repo_refs(&refs, &nrefs, repo) < 0)
+		return -1;
+	o.refs = (const char *const *)refs;
+	o.nrefs = nrefs;
+	if ((rc = tk_policy_warn(&w, p, &o)) < 0) {
+		fprintf(stderr, "twokey: error: %s\n", tk_error_last());
+		goto out;
+	}
+	fflush(stdout); /* after the counts, even when both are one tty */
+	for (i = 0; i < w.n; i++)
+		fprintf(stderr, "%s:%u:%u: warning: %s\n", file,
+		    w.items[i].line, w.items[i].col, w.items[i].msg);
+	*count = w.n;
+out:
+	tk_warnings_release(&w);
+	cli_refs_free(refs, nrefs);
+	return rc < 0 ? -1 : 0;
+}
+
+static int
+check(int argc, char **argv)
+{
+	const char *file = NULL, *repo = NULL;
+	struct tk_policy *p = NULL;
+	char *path = NULL;
+	bool strict = false;
+	size_t n = 0;
+	int i, status = 1;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--strict") == 0)
+			strict = true;
+		else if (strcmp(argv[i], "--repo") == 0) {
+			if (++i >= argc)
+				return cli_usage_error(
+				    USAGE, "--repo needs a PATH");
+			repo = argv[i];
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0')
+			return cli_usage_error(
+			    USAGE, "unknown option '%s'", argv[i]);
+		else if (file == NULL)
+			file = argv[i];
+		else
+			return cli_usage_error(USAGE, "too many arguments");
+	}
+	if (cli_load_policy(&p, &path, file) < 0)
+		goto out;
+	summary(p, path);
+	if (warnings(p, path, repo, &n) < 0)
+		goto out;
+	status = 0;
+	if (n > 0) {
+		fprintf(stderr, "%s: %zu warning%s%s\n", path, n,
+		    n == 1 ? "" : "s",
+		    strict ? ", and --strict makes warnings fail" : "");
+		status = strict ? 1 : 0;
+	}
+out:
+	tk_policy_free(p);
+	free(path);
+	return status;
+}
+
+static int
+allowed_signers(int argc, char **argv)
+{
+	struct tk_policy *p = NULL;
+	char *path = NULL;
+	int status = 1;
+
+	if (argc > 2)
+		return cli_usage_error(USAGE, "too many arguments");
+	if (cli_load_policy(&p, &path, argc == 2 ? argv[1] : NULL) == 0)
+		status = cli_allowed_signers(p) < 0 ? 1 : 0;
+	tk_policy_free(p);
+	free(path);
+	return status;
+}
+
+static int
+help(void)
+{
+	printf("usage: %s\n\n"
+	       "check validates a policy file (default: the one the hooks "
+	       "would use here) and prints what it holds, or every error as "
+	       "FILE:LINE:COLUMN; then warns about what is valid but "
+	       "probably not meant (glob-like patterns, shadowed rules, rules "
+	       "nobody can satisfy, keys about to expire).  --repo also "
+	       "checks the rules against that repository's refs; --strict "
+	       "makes warnings fail.  Exit status 0 when valid, 1 when not "
+	       "(or when --strict and there are warnings).\n"
+	       "allowed-signers prints the policy's keys as an OpenSSH "
+	       "allowed_signers file (principals: the identity's emails; "
+	       "namespaces git and twokey-approval; validity windows in UTC; "
+	       "revoked keys left out), for git's gpg.ssh.allowedSignersFile "
+	       "and ssh-keygen -Y verify.\n",
+	    USAGE);
 	return 0;
 }
 
 int
 cmd_config(int argc, char **argv)
 {
-	struct tk_policy *p = NULL;
-	char *path = NULL;
-	int status = 1;
-
-	if (cli_wants_help(argc, argv)) {
-		printf("usage: %s\n\n'check' validates a policy file (default: "
-		       "the one the hooks would use here) and prints what it "
-		       "holds, or every error as FILE:LINE:COLUMN; exit status "
-		       "0 when valid, 1 when not.\n'allowed-signers' prints "
-		       "the policy's keys as an OpenSSH allowed_signers file "
-		       "(principals: the identity's emails; namespaces git and "
-		       "twokey-approval; validity windows in UTC; revoked keys "
-		       "left out), for git's gpg.ssh.allowedSignersFile and "
-		       "ssh-keygen -Y verify.\n",
-		    USAGE);
-		return 0;
-	}
-	if (argc < 2 ||
-	    (strcmp(argv[1], "check") != 0 &&
-	        strcmp(argv[1], "allowed-signers") != 0))
-		return cli_usage_error(USAGE,
-		    "expected 'config check' or 'config allowed-signers'");
-	if (argc > 3)
-		return cli_usage_error(USAGE, "too many arguments");
-	if (load(&p, &path, argc == 3 ? argv[2] : NULL) < 0)
-		goto out;
-	if (strcmp(argv[1], "check") == 0)
-		status = check(p);
-	else
-		status = cli_allowed_signers(p) < 0 ? 1 : 0;
-out:
-	tk_policy_free(p);
-	free(path);
-	return status;
+	if (argc >= 2 &&
+	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+		return help();
+	if (argc < 2)
+		return cli_usage_error(USAGE, "expected a subcommand");
+	if (strcmp(argv[1], "allowed-signers") == 0)
+		return allowed_signers(argc - 1, argv + 1);
+	if (strcmp(argv[1], "check") != 0)
+		return cli_usage_error(
+		    USAGE, "unknown subcommand '%s'", argv[1]);
+	if (cli_wants_help(argc, argv))
+		return help();
+	return check(argc - 1, argv + 1);
 }

@@ -28,6 +28,16 @@ int tk_pattern_compile(struct tk_pattern **out, const char *src, size_t len);
 int tk_pattern_match(
     const struct tk_pattern *p, const char *subject, size_t len);
 
+/*
+ * Returns 1 when some subject that begins with prefix (len bytes) could
+ * match the whole of the pattern src (srclen bytes; prefix itself may be a
+ * complete match), 0 when no such subject can, or a negative code when it
+ * cannot be decided (src does not compile, a match limit).  "twokey config
+ * check" asks it whether a pattern can match any name under "refs/".
+ */
+int tk_pattern_may_start_with(
+    const char *src, size_t srclen, const char *prefix, size_t len);
+
 void tk_pattern_free(struct tk_pattern *p);
 
 #endif

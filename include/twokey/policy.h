@@ -34,12 +34,21 @@ struct tk_roleset {
 
 struct tk_identity;
 
+/*
+ * Where a value stands in the policy file (1-based line and column), for
+ * the warnings of "twokey config check"; 0 when unknown.
+ */
+struct tk_pos {
+	unsigned line, col;
+};
+
 /* A public key of an identity, with its validity window. */
 struct tk_key {
 	struct tk_sshkey *key;
 	int64_t valid_after; /* INT64_MIN when unbounded */
 	int64_t valid_before; /* INT64_MAX when unbounded */
 	struct tk_identity *owner;
+	struct tk_pos pos; /* the key line */
 };
 
 struct tk_identity {
@@ -52,17 +61,20 @@ struct tk_identity {
 	struct tk_key **keys;
 	size_t nkeys;
 	struct tk_roleset roles;
+	struct tk_pos pos; /* the identity's name under identities: */
 };
 
 /* An update/create/delete/force-push list; unset means "no restriction". */
 struct tk_rolelist {
 	bool set;
 	struct tk_roleset roles;
+	struct tk_pos pos; /* the list */
 };
 
 struct tk_role_min {
 	unsigned role;
 	unsigned min;
+	struct tk_pos pos; /* the role name under require: */
 };
 
 enum tk_mode { TK_MODE_ENFORCE = 0, TK_MODE_WARN };
@@ -94,6 +106,14 @@ struct tk_rule {
 	size_t ntrailers;
 	char *emails_src;
 	struct tk_pattern *emails; /* NULL when unset */
+	/*
+	 * The first character of the refs pattern; refs_exact when every
+	 * character of the pattern stands at refs_pos.col + its offset (one
+	 * line, no escapes), so a warning can point into it.
+	 */
+	struct tk_pos refs_pos;
+	bool refs_exact;
+	struct tk_pos approvals_pos; /* approvals.min, else approvals: */
 };
 
 /*
@@ -151,6 +171,7 @@ struct tk_policy {
 	/* audit.postgres: file holding a libpq connection string, or NULL */
 	char *audit_postgres;
 	char *audit_node; /* audit.node; NULL: the host name */
+	struct tk_pos *role_pos; /* where each role is defined, by index */
 };
 
 /*

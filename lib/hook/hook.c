@@ -3,6 +3,7 @@
  * push: security software fails closed.
  */
 #include <errno.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -92,27 +93,57 @@ usage(enum tk_hook_kind kind, const char *arg)
 	return 0;
 }
 
+/*
+ * Details for the server's admin, not for the pusher: paths, identities
+ * and keys of the server's configuration are not the pusher's business.
+ * syslog, facility auth at LOG_ERR, always: the audit.syslog switch lives
+ * in a policy that may be the very thing that could not be read.  One
+ * syslog line per line of detail, at most 20.
+ */
+static void
+tell_admin(git_repository *repo, const char *what, const char *detail)
+{
+	const char *line = detail, *nl;
+	int n;
+
+	openlog("twokey", LOG_PID, LOG_AUTH);
+	for (n = 0; *line != '\0' && n < 20; n++, line = nl + 1) {
+		if ((nl = strchr(line, '\n')) == NULL)
+			nl = line + strlen(line) - 1;
+		syslog(LOG_ERR, "refusing a push to %s: %s: %.*s",
+		    git_repository_path(repo), what,
+		    (int)(nl - line + (*nl != '\n')), line);
+	}
+	closelog();
+}
+
+/* The policy cannot be used: the pusher learns that, and nothing more. */
+static int
+policy_broken(const char *path, const char *errors, git_repository *repo)
+{
+	struct tk_buf what = TK_BUF_INIT(4200);
+
+	(void)tk_buf_puts(&what, "the policy ");
+	(void)tk_sanitize(&what, path, strlen(path), 4096);
+	(void)tk_buf_puts(&what, " cannot be used");
+	tell_admin(repo, what.ptr ? what.ptr : "the policy cannot be used",
+	    errors ? errors : tk_error_last());
+	tk_buf_release(&what);
+	return refuse("the server's twokey policy is broken, so no push to "
+	              "any ref is allowed until an admin repairs it (the "
+	              "details are in the server's log)");
+}
+
 static int
 load_policy(struct tk_policy **p, git_repository *repo)
 {
-	char *path = NULL, *errors = NULL, *nl;
+	char *path = NULL, *errors = NULL;
 	int rc;
 
 	if ((rc = tk_policy_locate(&path, git_repository_path(repo))) < 0)
 		return refuse(tk_error_last());
-	if ((rc = tk_policy_load(p, &errors, path)) < 0) {
-		/* The first problem only: the admin has 'config check'. */
-		if (errors != NULL && (nl = strchr(errors, '\n')) != NULL)
-			*nl = '\0';
-		fprintf(stderr, "%serror: the policy cannot be used: %s\n",
-		    prefix(), errors ? errors : tk_error_last());
-		fprintf(stderr,
-		    "%san admin can run 'twokey config check "
-		    "%s' on the server\n",
-		    prefix(), path);
-		rc =
-		    refuse("no valid policy, so no push to any ref is allowed");
-	}
+	if ((rc = tk_policy_load(p, &errors, path)) < 0)
+		rc = policy_broken(path, errors, repo);
 	free(errors);
 	free(path);
 	return rc;
@@ -184,10 +215,12 @@ decide(enum tk_hook_kind kind, git_repository *repo, struct tk_policy *p,
 		if (rc == 0)
 			(void)tk_report_print_findings(
 			    stderr, &report, u, prefix());
+		tell_admin(repo, "the audit log is unavailable", err);
 		fprintf(stderr,
-		    "%serror: the audit log is unavailable, so the decision "
-		    "could not be recorded: %s\n",
-		    prefix(), err);
+		    "%serror: the server's audit log is unavailable, so the "
+		    "decision could not be recorded (the details are in the "
+		    "server's log)\n",
+		    prefix());
 		fprintf(stderr,
 		    "%srefusing the push: nothing is accepted unrecorded\n",
 		    prefix());

@@ -78,6 +78,44 @@ add_login(struct tk_load *c, const struct ynode *n, const char *path, void *arg)
 	return claim(c, c->p->by_login, s, n->len, id, id, n, path, "login");
 }
 
+/*
+ * A key whose base64 a line break cut in two (copied from a wrapped
+ * terminal, or a YAML line fold): it parses once the pieces after the
+ * type are joined.  Reports where the first cut is and returns true.
+ */
+static bool
+wrapped(struct tk_load *c, const struct ynode *n, const char *path)
+{
+	struct tk_sshkey *k = NULL;
+	char *s, *cut = NULL, *sp;
+	unsigned line, col;
+	int pieces;
+
+	if ((s = tk_strndup(n->str, n->len)) == NULL)
+		return false;
+	sp = strchr(s, ' '); /* after the type */
+	for (pieces = 0; sp != NULL && k == NULL && pieces < 8; pieces++) {
+		if ((sp = strchr(sp + 1, ' ')) == NULL)
+			break;
+		if (cut == NULL)
+			cut = sp;
+		memmove(sp, sp + 1, strlen(sp + 1) + 1);
+		sp--;
+		(void)tk_sshkey_parse_line(&k, s);
+	}
+	if (k != NULL) {
+		tk_load_value_pos(c, n, (size_t)(cut - s), &line, &col);
+		tk_load_err_at(c, line, col, path,
+		    "this key's base64 is cut here by a line break or space (a "
+		    "wrapped or pasted line): a public key is one line, 'TYPE "
+		    "BASE64 comment'; join the pieces");
+	}
+	tk_sshkey_free(k);
+	free(s);
+	tk_error_clear();
+	return k != NULL;
+}
+
 /* A key line, or {key: line, valid-after: date, valid-before: date}. */
 static int
 parse_key(struct tk_load *c, const struct ynode *n, const char *path,
@@ -85,7 +123,7 @@ parse_key(struct tk_load *c, const struct ynode *n, const char *path,
 {
 	const struct ynode *line = n, *v;
 	struct tk_key *k;
-	char sub[340];
+	char sub[340], why[256];
 	bool unknown = false;
 	int r;
 
@@ -106,8 +144,11 @@ parse_key(struct tk_load *c, const struct ynode *n, const char *path,
 		return TK_ENOMEM;
 	k->valid_after = INT64_MIN;
 	k->valid_before = INT64_MAX;
+	k->pos = (struct tk_pos){line->line, line->col};
 	if ((r = tk_sshkey_parse_line(&k->key, line->str)) < 0) {
-		tk_load_err(c, line, path, "%s", tk_error_last());
+		snprintf(why, sizeof(why), "%s", tk_error_last());
+		if (r == TK_ENOMEM || !wrapped(c, line, path))
+			tk_load_err(c, line, path, "%s", why);
 		free(k);
 		return r == TK_ENOMEM ? r : TK_ECONFIG;
 	}
@@ -177,6 +218,7 @@ load_identity(struct tk_load *c, const struct ynode *idn, const struct ynode *n)
 		return TK_ENOMEM;
 	}
 	c->p->identities[c->p->nidentities++] = id;
+	id->pos = (struct tk_pos){idn->line, idn->col};
 	if (tk_load_check_keys(c, n, path, identity_keys) < 0) {
 		if (n->type != YN_MAP)
 			return TK_ECONFIG;

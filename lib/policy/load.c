@@ -17,21 +17,20 @@
 #include "twokey/pattern.h"
 #include "twokey/sshsig.h"
 
-void
-tk_load_err(struct tk_load *c, const struct ynode *n, const char *path,
-    const char *fmt, ...)
+static void verr(struct tk_load *c, unsigned line, unsigned col,
+    const char *path, const char *fmt, va_list ap) TK_PRINTF(5, 0);
+
+static void
+verr(struct tk_load *c, unsigned line, unsigned col, const char *path,
+    const char *fmt, va_list ap)
 {
 	struct tk_buf msg = TK_BUF_INIT(2048);
-	va_list ap;
 
 	c->nerr++;
 	if (c->nerr > TK_POLICY_MAX_ERRORS)
 		return;
-	va_start(ap, fmt);
 	(void)tk_buf_vprintf(&msg, fmt, ap);
-	va_end(ap);
-	(void)tk_buf_printf(
-	    c->errors, "%s:%u:%u: ", c->name, n ? n->line : 1, n ? n->col : 1);
+	(void)tk_buf_printf(c->errors, "%s:%u:%u: ", c->name, line, col);
 	if (path != NULL && *path != '\0') {
 		(void)tk_buf_puts(c->errors, "key '");
 		(void)tk_sanitize(c->errors, path, strlen(path), 200);
@@ -43,6 +42,72 @@ tk_load_err(struct tk_load *c, const struct ynode *n, const char *path,
 		(void)tk_buf_printf(
 		    c->errors, "%s: too many errors\n", c->name);
 	tk_buf_release(&msg);
+}
+
+void
+tk_load_err(struct tk_load *c, const struct ynode *n, const char *path,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verr(c, n ? n->line : 1, n ? n->col : 1, path, fmt, ap);
+	va_end(ap);
+}
+
+void
+tk_load_err_at(struct tk_load *c, unsigned line, unsigned col, const char *path,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verr(c, line, col, path, fmt, ap);
+	va_end(ap);
+}
+
+void
+tk_load_value_pos(const struct tk_load *c, const struct ynode *n, size_t off,
+    unsigned *line, unsigned *col)
+{
+	const char *d = c->data, *v = n->str;
+	size_t s = tk_yaml_offset(d, c->len, n->line, n->col), vi = 0, k;
+	unsigned l = n->line, co = n->col;
+
+	*line = n->line;
+	*col = n->col;
+	if (n->quote != 0 && s < c->len)
+		s++, co++;
+	while (s < c->len && vi <= off && vi < n->len) {
+		for (k = s; k < c->len && d[k] == ' '; k++)
+			;
+		if (v[vi] == ' ' && k < c->len &&
+		    (d[k] == '\n' || d[k] == '\r')) { /* a folded break */
+			if (vi == off) {
+				*line = l;
+				*col = co + (unsigned)(k - s);
+				return;
+			}
+			s = k +
+			    (d[k] == '\r' && k + 1 < c->len && d[k + 1] == '\n'
+			            ? 2
+			            : 1);
+			for (l++, co = 1; s < c->len && d[s] == ' '; s++, co++)
+				;
+			vi++;
+			continue;
+		}
+		if (d[s] != v[vi])
+			return; /* an escape: not followed */
+		if (vi == off) {
+			*line = l;
+			*col = co;
+			return;
+		}
+		co += ((unsigned char)d[s] & 0xc0) != 0x80;
+		s++;
+		vi++;
+	}
 }
 
 bool

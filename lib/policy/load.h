@@ -16,11 +16,23 @@ struct tk_load {
 	struct tk_buf *errors;
 	const char *name;
 	int nerr;
+	const char *data; /* the policy text, for positions in messages */
+	size_t len;
 };
 
 void tk_load_err(struct tk_load *c, const struct ynode *n, const char *path,
     const char *fmt, ...) TK_PRINTF(4, 5);
+void tk_load_err_at(struct tk_load *c, unsigned line, unsigned col,
+    const char *path, const char *fmt, ...) TK_PRINTF(5, 6);
 bool tk_load_is_null(const struct ynode *n);
+/*
+ * Where byte off of scalar n's value stands in the file, for a plain or
+ * quoted scalar whose lines were folded (a line break and the next line's
+ * indentation read as one space); n's own start when the source cannot be
+ * followed (escapes).
+ */
+void tk_load_value_pos(const struct tk_load *c, const struct ynode *n,
+    size_t off, unsigned *line, unsigned *col);
 int tk_load_str(
     struct tk_load *c, const struct ynode *n, const char *path, char **out);
 int tk_load_bool(

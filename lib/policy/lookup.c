@@ -41,6 +41,7 @@ tk_policy_free(struct tk_policy *p)
 	for (i = 0; i < p->nrules; i++)
 		rule_free(p->rules[i]);
 	free(p->roles);
+	free(p->role_pos);
 	free(p->identities);
 	free(p->revoked);
 	free(p->pusher_env);

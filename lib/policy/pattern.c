@@ -100,6 +100,62 @@ tk_pattern_match(const struct tk_pattern *p, const char *subject, size_t len)
 	return TK_ERROR;
 }
 
+/*
+ * A partial match (PCRE2_PARTIAL_SOFT) says whether the subject could be
+ * the beginning of a match: PCRE2 decides it on the compiled pattern, so
+ * alternatives, groups and classes need no analysis here.  PCRE2 refuses
+ * partial matching with PCRE2_ENDANCHORED, so the pattern is compiled
+ * again as "(?:src)\z" (the same whole-name match), for the interpreter,
+ * under the same limits.  A source that does not survive the wrapping
+ * (an unterminated \Q, an extended-mode comment) is an error: undecided.
+ */
+int
+tk_pattern_may_start_with(
+    const char *src, size_t srclen, const char *prefix, size_t len)
+{
+	struct tk_buf w = TK_BUF_INIT(TK_PATTERN_MAX_LEN + 16);
+	pcre2_code *code = NULL;
+	pcre2_match_context *mctx = NULL;
+	pcre2_match_data *md = NULL;
+	PCRE2_SIZE erroff = 0;
+	int err = 0, r, rc;
+
+	(void)tk_buf_puts(&w, "(?:");
+	(void)tk_buf_put(&w, src, srclen);
+	if (tk_buf_puts(&w, ")\\z") < 0) {
+		rc = tk_error_set(TK_ETOOBIG, "pattern too long");
+		goto out;
+	}
+	if ((code = pcre2_compile((PCRE2_SPTR)w.ptr, w.len,
+	         PCRE2_ANCHORED | PCRE2_DOLLAR_ENDONLY | PCRE2_NEVER_UTF, &err,
+	         &erroff, NULL)) == NULL) {
+		rc = pcre2_message(err, "invalid pattern", erroff);
+		goto out;
+	}
+	if ((mctx = pcre2_match_context_create(NULL)) == NULL ||
+	    (md = pcre2_match_data_create_from_pattern(code, NULL)) == NULL) {
+		rc = tk_error_set(TK_ENOMEM, "out of memory");
+		goto out;
+	}
+	pcre2_set_match_limit(mctx, TK_PATTERN_MATCH_LIMIT);
+	pcre2_set_depth_limit(mctx, TK_PATTERN_MATCH_LIMIT);
+	pcre2_set_heap_limit(mctx, 20 * 1024);
+	r = pcre2_match(
+	    code, (PCRE2_SPTR)prefix, len, 0, PCRE2_PARTIAL_SOFT, md, mctx);
+	if (r >= 0 || r == PCRE2_ERROR_PARTIAL)
+		rc = 1;
+	else if (r == PCRE2_ERROR_NOMATCH)
+		rc = 0;
+	else
+		rc = pcre2_message(r, "pattern cannot be evaluated", SIZE_MAX);
+out:
+	pcre2_match_data_free(md);
+	pcre2_match_context_free(mctx);
+	pcre2_code_free(code);
+	tk_buf_release(&w);
+	return rc;
+}
+
 void
 tk_pattern_free(struct tk_pattern *p)
 {

@@ -43,7 +43,9 @@ load_roles(struct tk_load *c, const struct ynode *n)
 		    c, n, "roles", "more than %d roles", TK_POLICY_MAX_ROLES);
 		return TK_ECONFIG;
 	}
-	if ((p->roles = tk_calloc(n->n / 2 + 1, sizeof(*p->roles))) == NULL)
+	if ((p->roles = tk_calloc(n->n / 2 + 1, sizeof(*p->roles))) == NULL ||
+	    (p->role_pos = tk_calloc(n->n / 2 + 1, sizeof(*p->role_pos))) ==
+	        NULL)
 		return TK_ENOMEM;
 	for (i = 0; i + 1 < n->n; i += 2) {
 		const struct ynode *k = n->items[i];
@@ -60,6 +62,7 @@ load_roles(struct tk_load *c, const struct ynode *n)
 		}
 		if ((p->roles[p->nroles] = tk_strndup(k->str, k->len)) == NULL)
 			return TK_ENOMEM;
+		p->role_pos[p->nroles] = (struct tk_pos){k->line, k->col};
 		p->nroles++;
 		if (tk_map_put(p->role_index, k->str, k->len,
 		        (void *)(uintptr_t)p->nroles, NULL) == TK_ENOMEM)
@@ -254,7 +257,7 @@ tk_policy_load_buffer(struct tk_policy **out, char **errors, const char *name,
 		goto out;
 	if ((rc = policy_hash(p->sha256, data, len)) < 0)
 		goto out;
-	c = (struct tk_load){p, &eb, name, 0};
+	c = (struct tk_load){p, &eb, name, 0, data, len};
 	if ((rc = load_sections(&c, root)) < 0)
 		goto out;
 	*out = p;

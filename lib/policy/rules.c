@@ -22,6 +22,7 @@ load_rolelist(struct tk_load *c, const struct ynode *rn, const char *key,
 		return 0;
 	snprintf(sub, sizeof(sub), "%s.%s", path, key);
 	out->set = true;
+	out->pos = (struct tk_pos){v->line, v->col};
 	return tk_load_roles(c, v, sub, &out->roles);
 }
 
@@ -43,6 +44,7 @@ load_require(struct tk_load *c, struct tk_rule *r, const struct ynode *n,
 		struct tk_role_min *m = &r->require[r->nrequire];
 
 		snprintf(sub, sizeof(sub), "%s.%s", path, n->items[i]->str);
+		m->pos = (struct tk_pos){n->items[i]->line, n->items[i]->col};
 		if (tk_load_role_index(c, n->items[i], sub, &m->role) < 0 ||
 		    tk_load_uint(c, n->items[i + 1], sub, 100, &m->min) < 0) {
 			rc = TK_ECONFIG;
@@ -75,8 +77,11 @@ load_approvals(struct tk_load *c, struct tk_rule *r, const struct ynode *n,
 		unknown = 1; /* check the known keys too */
 	}
 	r->approvals = true;
+	r->approvals_pos = (struct tk_pos){n->line, n->col};
 	snprintf(sub, sizeof(sub), "%s.min", path);
-	if ((v = tk_load_get(n, "min")) == NULL) {
+	if ((v = tk_load_get(n, "min")) != NULL)
+		r->approvals_pos = (struct tk_pos){v->line, v->col};
+	if (v == NULL) {
 		tk_load_err(c, n, path, "missing 'min'");
 		rc = TK_ECONFIG;
 	} else if (tk_load_uint(c, v, sub, 100, &r->approvals_min) < 0)
@@ -124,6 +129,10 @@ load_pattern(struct tk_load *c, struct tk_rule *r, const struct ynode *rn,
 	}
 	if ((rc = tk_load_str(c, v, sub, &r->refs_src)) < 0)
 		return rc;
+	/* One line without escapes: offsets in the pattern are columns. */
+	r->refs_pos = (struct tk_pos){v->line, v->col + (v->quote ? 1 : 0)};
+	r->refs_exact = v->end_line == v->line &&
+	    v->end_col - v->col == v->len + (v->quote ? 2 : 0);
 	if ((rc = tk_pattern_compile(&r->refs, v->str, v->len)) < 0) {
 		tk_load_err(c, v, sub, "%s", tk_error_last());
 		return rc == TK_ENOMEM ? rc : TK_ECONFIG;

@@ -15,6 +15,8 @@
 
 struct loader {
 	const char *name;
+	const char *data; /* the whole text, for messages */
+	size_t len;
 	struct tk_buf *errors;
 	struct ynode *stack[TK_POLICY_MAX_DEPTH + 1];
 	size_t depth;
@@ -126,6 +128,79 @@ attach(struct loader *l, struct ynode *n, yaml_mark_t m)
 	return 0;
 }
 
+/*
+ * Where the first line break of a scalar's value comes from: in a block
+ * ('|', '>'), the end of content line k; in a quoted or plain scalar, an
+ * escape or an empty line inside it.  The scalar's start otherwise.
+ */
+static yaml_mark_t
+break_mark(struct loader *l, const yaml_event_t *ev, size_t off)
+{
+	const char *v = (const char *)ev->data.scalar.value, *d = l->data;
+	yaml_mark_t m = ev->start_mark;
+	size_t i, k = 0, s, e;
+
+	if (ev->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
+	    ev->data.scalar.style == YAML_FOLDED_SCALAR_STYLE) {
+		for (i = 0; i < off; i++)
+			k += v[i] == '\n';
+		m.line += 1 + k;
+		s = tk_yaml_offset(d, l->len, (unsigned)m.line + 1, 1);
+		for (m.column = 0; s < l->len && d[s] != '\n' && d[s] != '\r';
+		     s++)
+			m.column += ((unsigned char)d[s] & 0xc0) != 0x80;
+		return m;
+	}
+	s = tk_yaml_offset(
+	    d, l->len, (unsigned)m.line + 1, (unsigned)m.column + 1);
+	e = tk_yaml_offset(d, l->len, (unsigned)ev->end_mark.line + 1,
+	    (unsigned)ev->end_mark.column + 1);
+	for (i = s; i < e; i++) {
+		if (d[i] == '\n') {
+			m.line++;
+			m.column = 0;
+			for (k = i + 1; k < e && d[k] == ' '; k++)
+				;
+			if (k < e && (d[k] == '\n' || d[k] == '\r'))
+				return m; /* an empty line folds into a break */
+			continue;
+		}
+		if (d[i] == '\\' &&
+		    ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE) {
+			if (i + 1 < e && strchr("nrNLP", d[i + 1]) != NULL)
+				return m;
+			i++, m.column++;
+		}
+		m.column += ((unsigned char)d[i] & 0xc0) != 0x80;
+	}
+	return ev->start_mark;
+}
+
+/* A line break in a value: a key wrapped or pasted with its newline. */
+static int
+line_break(struct loader *l, const yaml_event_t *ev, size_t off)
+{
+	const unsigned char *v = ev->data.scalar.value;
+	size_t i = off;
+
+	while (i < ev->data.scalar.length && (v[i] == '\n' || v[i] == '\r'))
+		i++;
+	if (i == ev->data.scalar.length &&
+	    (ev->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
+	        ev->data.scalar.style == YAML_FOLDED_SCALAR_STYLE))
+		return fail(l, ev->start_mark,
+		    "control character in value: it ends with a line break, "
+		    "which this '|' or '>' block keeps; write the value on one "
+		    "line, in quotes, or use '|-' to drop the break",
+		    NULL);
+	return fail(l, break_mark(l, ev, off),
+	    "control character in value: a line break; names, emails, "
+	    "patterns and keys are one line each (a key wrapped or pasted "
+	    "with its line breaks must be joined into one line, "
+	    "'TYPE BASE64 comment')",
+	    NULL);
+}
+
 static int
 on_scalar(struct loader *l, yaml_event_t *ev)
 {
@@ -147,6 +222,12 @@ on_scalar(struct loader *l, yaml_event_t *ev)
 	for (size_t i = 0; i < ev->data.scalar.length; i++) {
 		const unsigned char *v = ev->data.scalar.value;
 
+		if (v[i] == '\n' || v[i] == '\r')
+			return line_break(l, ev, i);
+		if (v[i] == '\t')
+			return fail(l, ev->start_mark,
+			    "control character in value: a tab; use spaces",
+			    NULL);
 		/* C0, DEL, and C1 (U+0080..U+009F, UTF-8 C2 80..C2 9F) */
 		if (v[i] < 0x20 || v[i] == 0x7f ||
 		    (v[i] == 0xc2 && i + 1 < ev->data.scalar.length &&
@@ -162,6 +243,12 @@ on_scalar(struct loader *l, yaml_event_t *ev)
 	}
 	n->len = ev->data.scalar.length;
 	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+	n->end_line = (unsigned)ev->end_mark.line + 1;
+	n->end_col = (unsigned)ev->end_mark.column + 1;
+	if (ev->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE)
+		n->quote = '\'';
+	else if (ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE)
+		n->quote = '"';
 	return attach(l, n, ev->start_mark);
 }
 
@@ -251,6 +338,10 @@ parser_error(struct loader *l, yaml_parser_t *p, const char *data, size_t len)
 
 	if (p->error == YAML_READER_ERROR)
 		m = offset_mark(data, len, p->problem_offset);
+	else if (p->problem != NULL &&
+	    tk_yaml_explain(l->errors, l->name, data, len, (unsigned)m.line + 1,
+	        p->problem))
+		return TK_ECONFIG;
 	(void)tk_buf_printf(l->errors, "%s:%zu:%zu: %s", l->name, m.line + 1,
 	    m.column + 1, p->problem != NULL ? p->problem : "syntax error");
 	if (p->error == YAML_READER_ERROR && p->problem_value >= 0)
@@ -267,12 +358,15 @@ int
 tk_yaml_parse(struct ynode **out, struct tk_buf *errors, const char *name,
     const char *data, size_t len)
 {
-	struct loader l = {name, errors, {NULL}, 0, NULL, 0};
+	struct loader l = {name, data, len, errors, {NULL}, 0, NULL, 0};
 	yaml_parser_t parser;
 	yaml_event_t ev;
 	int rc = 0, done = 0;
 
 	*out = NULL;
+	/* Before anything else: a secret must not be parsed or echoed. */
+	if (tk_yaml_private_key(errors, name, data, len))
+		return TK_ECONFIG;
 	if (!yaml_parser_initialize(&parser))
 		return tk_error_set(TK_ENOMEM, "out of memory");
 	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);

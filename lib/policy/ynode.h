@@ -24,6 +24,8 @@ struct ynode {
 	struct ynode **items;
 	size_t n, cap;
 	struct tk_map *keyset; /* duplicate-key index for large maps */
+	unsigned end_line, end_col; /* scalars: 1-based end mark */
+	char quote; /* scalars: '\'' or '"' when quoted, else 0 */
 };
 
 /*
@@ -34,5 +36,27 @@ int tk_yaml_parse(struct ynode **out, struct tk_buf *errors, const char *name,
     const char *data, size_t len);
 
 void tk_ynode_free(struct ynode *n);
+
+/* Byte offset of 1-based (line, col) in d (col in characters); len past
+ * the end. */
+size_t tk_yaml_offset(const char *d, size_t len, unsigned line, unsigned col);
+
+/*
+ * For a libyaml error at 1-based line with libyaml's problem text: when
+ * the cause is a tab in the indentation or a key indented unlike its
+ * siblings, appends "name:line:col: what to do" (the real cause's line and
+ * column) to errors and returns true; false when it has nothing better
+ * than libyaml's own words.  yaml_hint.c.
+ */
+bool tk_yaml_explain(struct tk_buf *errors, const char *name, const char *d,
+    size_t len, unsigned line, const char *problem);
+
+/*
+ * When d holds private key material (PEM/OpenSSH armour or an OpenSSH key
+ * body), appends an error that says so, without any of it, and returns
+ * true.
+ */
+bool tk_yaml_private_key(
+    struct tk_buf *errors, const char *name, const char *d, size_t len);
 
 #endif

@@ -1,6 +1,6 @@
 #!/bin/sh
-# A policy that cannot be used refuses every push, naming the file and the
-# first problem; where the policy is found (TWOKEY_CONFIG, then git config
+# A policy that cannot be used refuses every push, telling the pusher only
+# that the server's policy is broken ('config check' names the problem); where the policy is found (TWOKEY_CONFIG, then git config
 # twokey.config, then the built-in default); 'twokey config check';
 # 'twokey check' as a dry run of the hook; 'twokey install'; --help and
 # --version.
@@ -67,12 +67,12 @@ remote=origin bsrv=$srv PUSH_AS=""
 broken() {
 	export TWOKEY_CONFIG="$2"
 	refused "$1: push to an unprotected ref refused" dave "$w" "$remote" "$c2:refs/heads/feature/x"
-	check "$1: the first problem is named" expect_out \
-		"^remote: twokey: error: the policy cannot be used: $3"
-	check "$1: tells the admin what to run" expect_out \
-		"^remote: twokey: an admin can run 'twokey config check $(re "$2")' on the server"
-	check "$1: says no push is allowed" expect_out \
-		"^remote: twokey: error: no valid policy, so no push to any ref is allowed"
+	check "$1: the pusher is told the server's policy is broken" expect_out \
+		"^remote: twokey: error: the server's twokey policy is broken, so no push to any ref is allowed until an admin repairs it \(the details are in the server's log\)"
+	check "$1: ... and that the push is refused" expect_out \
+		"^remote: twokey: refusing the push: twokey could not decide it, and it fails closed"
+	check "$1: the pusher is not shown the problem" no_out "$3"
+	check "$1: ... nor the policy's path" no_out "$(re "$2")"
 	check "$1: feature/x unchanged" ref_is "$bsrv" refs/heads/feature/x "$c1"
 	refused "$1: push to main refused even for dave" dave "$w" "$remote" main
 	check "$1: main unchanged" ref_is "$bsrv" refs/heads/main "$c1"
@@ -156,9 +156,9 @@ check "two errors: exit 1" test "$rc" -eq 1
 check "two errors: the first" expect_out "^$(re "$P"):20:5: key 'rules\[0\]\.pusher-may-writ': unknown key"
 check "two errors: the second" expect_out "^$(re "$P"):23:14: key 'rules\[1\]\.update\[0\]': undefined role 'devel'"
 export TWOKEY_CONFIG="$P"
-refused "two errors: the hook shows only the first" dave "$w" origin main
-check "two errors: first shown" expect_out "the policy cannot be used: $(re "$P"):20:5:"
-check "two errors: second not shown" no_out "undefined role 'devel'"
+refused "two errors: the hook refuses" dave "$w" origin main
+check "two errors: the pusher sees neither (the first)" no_out "pusher-may-writ"
+check "two errors: the pusher sees neither (the second)" no_out "undefined role 'devel'"
 
 # --- where the policy is found ---------------------------------------------
 git -C "$srv" config twokey.config "$TRASH/gitcfg.yaml"
@@ -172,7 +172,10 @@ check "feature/x at c2" ref_is "$srv" refs/heads/feature/x "$c2"
 unset TWOKEY_CONFIG
 refused "without TWOKEY_CONFIG, the broken twokey.config is used" \
 	dave "$w" --force origin "$c1:refs/heads/feature/x"
-check "it is named" expect_out "the policy cannot be used: $(re "$TRASH/syntax.yaml"):5:1:"
+# the pusher is not told which file; 'twokey check' on the server is
+(cd "$srv" && "$TK" check refs/heads/feature/x 0 "$c1") >"$TRASH/out" 2>&1
+check "it is the one 'twokey check' in the repository names" \
+	expect_out "^$(re "$TRASH/syntax.yaml"):5:1:"
 check "feature/x still at c2" ref_is "$srv" refs/heads/feature/x "$c2"
 git -C "$srv" config twokey.config "$TRASH/gitcfg.yaml"
 refused "without TWOKEY_CONFIG, twokey.config's policy decides" alice "$w" origin main
@@ -187,8 +190,9 @@ check "the default path is documented in --help" test -n "$default"
 if [ -n "$default" ] && [ ! -e "$default" ]; then
 	refused "neither set: the default policy is used (absent here)" \
 		dave "$w" --force origin "$c1:refs/heads/feature/x"
-	check "the default path is named" expect_out \
-		"the policy cannot be used: cannot open '$(re "$default")': No such file or directory"
+	(cd "$srv" && "$TK" check refs/heads/feature/x 0 "$c1") >"$TRASH/out" 2>&1
+	check "the default path is the one 'twokey check' names" expect_out \
+		"cannot open '$(re "$default")': No such file or directory"
 	check "feature/x still at c2 (default)" ref_is "$srv" refs/heads/feature/x "$c2"
 else
 	# It exists on this machine: then it is the file the hooks read.
@@ -231,7 +235,7 @@ check "feature/x at c1" ref_is "$srv" refs/heads/feature/x "$c1"
 export TWOKEY_CONFIG="$TRASH/env.yaml"
 run_out "$TK" config
 check "config without 'check': usage error (exit 2)" test "$rc" -eq 2
-check "usage printed" expect_out "^usage: twokey config check \[FILE\]"
+check "usage printed" expect_out "^usage: twokey config check \[--strict\] \[--repo PATH\] \[FILE\]"
 run_out "$TK" config check a b
 check "config check with two files: exit 2" test "$rc" -eq 2
 
