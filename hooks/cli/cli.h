@@ -59,6 +59,11 @@ int cli_load_policy(struct tk_policy **out, char **path, const char *file);
 int cli_repo_refs(char ***out, size_t *n, const char *path);
 void cli_refs_free(char **refs, size_t n);
 
+/* twokey config report/diff/replay (cmd_config.c dispatches). */
+int cmd_config_report(int argc, char **argv);
+int cmd_config_diff(int argc, char **argv);
+int cmd_config_replay(int argc, char **argv);
+
 /* Prints "twokey: error: ..." to stderr and returns exit status 2. */
 int cli_usage_error(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

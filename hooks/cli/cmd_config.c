@@ -2,6 +2,7 @@
  * twokey config check [--strict] [--repo PATH] [FILE]: validate a policy
  * and warn about what is valid but probably not meant.
  * twokey config allowed-signers [FILE]: its keys for OpenSSH and git.
+ * Also dispatches config report, diff and replay (their own files).
  */
 #include <git2.h>
 #include <stdio.h>
@@ -17,6 +18,11 @@
 
 #define USAGE                                                                  \
 	"twokey config check [--strict] [--repo PATH] [FILE]\n"                \
+	"       twokey config report [--repo PATH] [--format "                 \
+	"text|csv|json|html] [FILE]\n"                                         \
+	"       twokey config diff [--repo PATH] OLD NEW\n"                    \
+	"       twokey config replay --policy NEW [--since DATE] [--repo "     \
+	"PATH] [AUDITLOG...]\n"                                                \
 	"       twokey config allowed-signers [FILE]"
 
 static void
@@ -141,6 +147,12 @@ help(void)
 	       "checks the rules against that repository's refs; --strict "
 	       "makes warnings fail.  Exit status 0 when valid, 1 when not "
 	       "(or when --strict and there are warnings).\n"
+	       "report lists who may push and approve where, and every "
+	       "identity's keys; diff says who gains or loses what between "
+	       "two policies (exit 1 when anything widens); replay re-decides "
+	       "recorded pushes under a new policy (exit 1 when a decision "
+	       "would change).  'twokey config SUBCOMMAND --help' says more; "
+	       "see twokey(1).\n"
 	       "allowed-signers prints the policy's keys as an OpenSSH "
 	       "allowed_signers file (principals: the identity's emails; "
 	       "namespaces git and twokey-approval; validity windows in UTC; "
@@ -158,6 +170,12 @@ cmd_config(int argc, char **argv)
 		return help();
 	if (argc < 2)
 		return cli_usage_error(USAGE, "expected a subcommand");
+	if (strcmp(argv[1], "report") == 0)
+		return cmd_config_report(argc - 1, argv + 1);
+	if (strcmp(argv[1], "diff") == 0)
+		return cmd_config_diff(argc - 1, argv + 1);
+	if (strcmp(argv[1], "replay") == 0)
+		return cmd_config_replay(argc - 1, argv + 1);
 	if (strcmp(argv[1], "allowed-signers") == 0)
 		return allowed_signers(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") != 0)

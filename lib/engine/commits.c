@@ -52,6 +52,81 @@ governing_rule(const struct tk_check *c, const char *stored)
 }
 
 /*
+ * The names a push updates, sorted, for held_before().  A sorted array and
+ * not a hash table: pushers choose the names, and could choose colliding
+ * ones.
+ */
+struct pushed {
+	const struct tk_update **up;
+	size_t n;
+};
+
+static int
+by_ref(const void *a, const void *b)
+{
+	return strcmp((*(const struct tk_update *const *)a)->ref,
+	    (*(const struct tk_update *const *)b)->ref);
+}
+
+static int
+pushed_names(struct pushed *pn, const struct tk_check *c)
+{
+	size_t i;
+
+	if ((pn->up = tk_calloc(c->u->n + 1, sizeof(*pn->up))) == NULL)
+		return TK_ENOMEM;
+	for (i = 0; i < c->u->n; i++)
+		pn->up[i] = &c->u->items[i];
+	pn->n = c->u->n;
+	qsort(pn->up, pn->n, sizeof(*pn->up), by_ref);
+	return 0;
+}
+
+/*
+ * The value a ref of this very push held before it: its old value, or the
+ * zero id for a ref it creates.  Returns false for a ref the push does not
+ * name.  In a hook this is the ref's current value anyway (git moves refs
+ * after the hooks decide); "twokey config replay" decides recorded pushes
+ * after the fact, when those refs have moved on, and a ref created by the
+ * replayed push must not vouch for the commits it brought.
+ */
+static bool
+held_before(const struct tk_check *c, const struct pushed *pn,
+    const char *stored, git_oid *old)
+{
+	struct tk_update key;
+	const struct tk_update *kp = &key, *const * hit;
+
+	if (strncmp(stored, c->ns, c->nslen) != 0)
+		return false;
+	key.ref = (char *)(uintptr_t)(stored + c->nslen);
+	if ((hit = bsearch(&kp, pn->up, pn->n, sizeof(*pn->up), by_ref)) ==
+	    NULL)
+		return false;
+	git_oid_cpy(old, &(*hit)->old_id);
+	return true;
+}
+
+/* The commit a ref vouches with: its value, or what it held before. */
+static int
+vouching_tip(const struct tk_check *c, const struct pushed *pn,
+    git_reference *ref, git_object **obj)
+{
+	git_object *o = NULL;
+	git_oid old;
+	int rc;
+
+	if (!held_before(c, pn, git_reference_name(ref), &old))
+		return git_reference_peel(obj, ref, GIT_OBJECT_COMMIT);
+	if (git_oid_is_zero(&old) ||
+	    git_object_lookup(&o, c->repo, &old, GIT_OBJECT_ANY) < 0)
+		return -1;
+	rc = git_object_peel(obj, o, GIT_OBJECT_COMMIT);
+	git_object_free(o);
+	return rc;
+}
+
+/*
  * The tips of refs vouching for commits entering a ref created under
  * rule: their rule enforced approvals (and signatures when needed) and
  * makes every change requirement (paths, trailers, emails) rule makes
@@ -65,21 +140,26 @@ collect_vouched(
 	git_reference_iterator *it = NULL;
 	git_reference *ref = NULL;
 	git_object *obj = NULL;
+	struct pushed pn = {NULL, 0};
 	const struct tk_rule *rule;
 	size_t cap = 0, k = need_signed;
 	int rc = 0, r;
 
 	c->nvouched[k] = 0;
 	c->vouched_for[k] = created;
-	if (git_reference_iterator_new(&it, c->repo) < 0)
+	if ((rc = pushed_names(&pn, c)) < 0)
+		return rc;
+	if (git_reference_iterator_new(&it, c->repo) < 0) {
+		free(pn.up);
 		return tk_error_set(TK_EGIT, "cannot list refs");
+	}
 	while ((r = git_reference_next(&ref, it)) == 0) {
 		if (git_reference_type(ref) == GIT_REFERENCE_DIRECT &&
 		    (rule = governing_rule(c, git_reference_name(ref))) !=
 		        NULL &&
 		    vouches(rule, need_signed) &&
 		    (created == NULL || tk_rule_change_covers(rule, created)) &&
-		    git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) == 0) {
+		    vouching_tip(c, &pn, ref, &obj) == 0) {
 			if ((rc = tk_grow(&c->vouched[k], &cap,
 			         c->nvouched[k] + 1, sizeof(git_oid))) < 0)
 				break;
@@ -94,6 +174,7 @@ collect_vouched(
 	git_object_free(obj);
 	git_reference_free(ref);
 	git_reference_iterator_free(it);
+	free(pn.up);
 	if (rc == 0 && r != GIT_ITEROVER)
 		rc = tk_error_set(TK_EGIT, "cannot list refs");
 	c->vouched_ready[k] = rc == 0;

@@ -1,0 +1,1035 @@
+/*
+ * The access report ("twokey config report"): text for people, CSV for
+ * spreadsheets, JSON for tools, one self-contained HTML page for auditors.
+ *
+ * Rules keep the policy's order (first match wins, so order is meaning);
+ * everything else is sorted, so that two reports compare with diff(1).
+ * Policy values hold no control characters (the loader refuses them), but
+ * ref names come from a repository, where pushers chose them: every value
+ * is sanitized, then escaped for its format.  The HTML page needs no
+ * script and loads nothing: a CSV cell or an HTML attribute must not
+ * become code in an auditor's spreadsheet or browser.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <time.h>
+
+#include "review.h"
+#include "twokey/audit.h"
+#include "twokey/sshsig.h"
+
+#define DAY INT64_C(86400)
+#define TEXT_MAX 8192 /* bytes of one value shown */
+
+struct out {
+	FILE *f;
+	enum tk_report_format fmt;
+	const struct tk_access *a;
+	const struct tk_report_meta *m;
+	struct tk_buf tmp;
+	int nrow; /* JSON: items written in the current array */
+};
+
+static void
+put_csv(FILE *f, const char *s)
+{
+	fputc('"', f);
+	if (*s != '\0' && strchr("=+-@", *s) != NULL)
+		fputc('\'', f); /* never a spreadsheet formula */
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void
+put_html(FILE *f, const char *s)
+{
+	static const char *const ent[] = {
+	    "&amp;", "&lt;", "&gt;", "&quot;", "&#39;"};
+	const char *e;
+
+	for (; *s != '\0'; s++)
+		if ((e = strchr("&<>\"'", *s)) != NULL)
+			fputs(ent[e - "&<>\"'"], f);
+		else
+			fputc(*s, f);
+}
+
+/* s, sanitized, escaped for the format, written out. */
+static void
+put(struct out *o, const char *s)
+{
+	struct tk_buf *b = &o->tmp, j = TK_BUF_INIT(8 * TEXT_MAX);
+
+	tk_buf_reset(b);
+	(void)tk_sanitize(b, s ? s : "", s ? strlen(s) : 0, TEXT_MAX);
+	s = b->ptr ? b->ptr : "";
+	switch (o->fmt) {
+	case TK_REPORT_JSON:
+		(void)tk_json_string(&j, s, strlen(s));
+		fputs(j.ptr ? j.ptr : "\"\"", o->f);
+		tk_buf_release(&j);
+		break;
+	case TK_REPORT_CSV:
+		put_csv(o->f, s);
+		break;
+	case TK_REPORT_HTML:
+		put_html(o->f, s);
+		break;
+	case TK_REPORT_TEXT:
+		fputs(s, o->f);
+		break;
+	}
+}
+
+/* What a key is at the report's time: status and days left (-1: none). */
+struct keyinfo {
+	const char *status;
+	char after[32], before[32];
+	int64_t days;
+};
+
+static void
+key_info(struct keyinfo *ki, const struct tk_policy *p, const struct tk_key *k,
+    int64_t now)
+{
+	tk_review_date(ki->after, k->valid_after);
+	tk_review_date(ki->before, k->valid_before);
+	ki->days = -1;
+	if (tk_policy_key_revoked(p, k->key))
+		ki->status = "revoked";
+	else if (now >= k->valid_before)
+		ki->status = "expired";
+	else if (now < k->valid_after)
+		ki->status = "not yet valid";
+	else {
+		ki->status = "valid";
+		if (k->valid_before != INT64_MAX)
+			ki->days = (k->valid_before - now) / DAY;
+	}
+}
+
+/* "valid, 2026-01-01 to 2030-01-01, 1125 days left" */
+static void
+key_summary(struct tk_buf *b, const struct keyinfo *ki)
+{
+	tk_buf_reset(b);
+	(void)tk_buf_puts(b, ki->status);
+	if (strcmp(ki->after, "-") != 0 || strcmp(ki->before, "-") != 0)
+		(void)tk_buf_printf(b, ", %s to %s", ki->after, ki->before);
+	else
+		(void)tk_buf_puts(b, ", no expiry");
+	if (ki->days >= 0)
+		(void)tk_buf_printf(b, ", %" PRId64 " day%s left", ki->days,
+		    ki->days == 1 ? "" : "s");
+}
+
+static const char *
+checks(struct tk_buf *b, const struct tk_rule *r)
+{
+	tk_buf_reset(b);
+	if (r->signed_commits)
+		(void)tk_buf_puts(b, "signed commits; ");
+	if (r->approvals && !r->pusher_may_approve)
+		(void)tk_buf_puts(b, "the pusher may not approve; ");
+	if (!r->pusher_may_write)
+		(void)tk_buf_puts(b, "the pusher may not have written it; ");
+	if (r->promote_from != NULL)
+		(void)tk_buf_printf(b, "promoted from %s; ", r->promote_from);
+	if (b->len >= 2)
+		tk_buf_truncate(b, b->len - 2);
+	return b->len ? b->ptr : "none";
+}
+
+/* "a, b, c", "anyone (not restricted)" or "nobody", into b. */
+static const char *
+people(struct tk_buf *b, const struct tk_people *pp)
+{
+	tk_buf_reset(b);
+	if (pp->anyone)
+		(void)tk_buf_puts(b, "anyone (the rule does not restrict it)");
+	else
+		(void)tk_review_ids(b, pp->ids, pp->n, SIZE_MAX);
+	return b->ptr ? b->ptr : "";
+}
+
+/* ---- text ------------------------------------------------------------ */
+
+static void
+line(struct out *o, const char *label, const char *value)
+{
+	fprintf(o->f, "  %-12s", label);
+	put(o, value);
+	fputc('\n', o->f);
+}
+
+static void
+text_governs(struct out *o, const struct tk_rule_access *ra, struct tk_buf *b)
+{
+	size_t i;
+
+	if (!o->a->have_refs)
+		return;
+	tk_buf_reset(b);
+	for (i = 0; i < ra->ngoverns; i++)
+		(void)tk_buf_printf(b, "%s%s", i ? ", " : "", ra->governs[i]);
+	line(o, "governs:", ra->ngoverns ? b->ptr : "no ref of the repository");
+}
+
+static void
+text_approve(struct out *o, const struct tk_rule_access *ra, struct tk_buf *b)
+{
+	const struct tk_rule *r = ra->rule;
+	struct tk_buf who = TK_BUF_INIT(1 << 20);
+	size_t i;
+
+	if (!r->approvals) {
+		line(o, "approve:", "no approvals required");
+		return;
+	}
+	tk_buf_reset(b);
+	(void)tk_buf_printf(b, "%s (at least %u)", people(&who, &ra->approve),
+	    r->approvals_min);
+	line(o, "approve:", b->ptr);
+	for (i = 0; i < ra->nby_role; i++) {
+		const struct tk_role_people *rp = &ra->by_role[i];
+
+		tk_buf_reset(b);
+		(void)tk_buf_printf(b, "as %s:", o->a->p->roles[rp->role]);
+		fprintf(o->f, "    ");
+		put(o, b->ptr);
+		fputc(' ', o->f);
+		tk_buf_reset(b);
+		(void)tk_buf_puts(b, people(&who, &rp->people));
+		if (rp->require > 0)
+			(void)tk_buf_printf(
+			    b, " (at least %u required)", rp->require);
+		put(o, b->ptr);
+		fputc('\n', o->f);
+	}
+	tk_buf_release(&who);
+}
+
+static void
+text_rule(struct out *o, const struct tk_rule_access *ra)
+{
+	const struct tk_rule *r = ra->rule;
+	struct tk_buf b = TK_BUF_INIT(1 << 20), c = TK_BUF_INIT(1 << 20);
+	unsigned k;
+
+	fprintf(o->f, "\nrule %zu: ", ra->index + 1);
+	put(o, r->name);
+	fputc('\n', o->f);
+	line(o, "refs:", r->refs_src);
+	line(o, "mode:", r->mode == TK_MODE_WARN ? "warn" : "enforce");
+	text_governs(o, ra, &b);
+	for (k = 0; k < TK_PERM_NPUSH; k++) {
+		tk_buf_reset(&c);
+		(void)tk_buf_printf(&c, "%s:", tk_push_perm_name(k));
+		line(o, c.ptr, people(&b, &ra->push[k]));
+	}
+	text_approve(o, ra, &b);
+	line(o, "checks:", checks(&b, r));
+	/*
+	 * paths: (who may write which files) and emergency: (who may invoke
+	 * the emergency path) belong here, one line each, once the policy
+	 * has those keys.
+	 */
+	tk_buf_release(&b);
+	tk_buf_release(&c);
+}
+
+/* "a, b, c" or "none", into b. */
+static void
+text_list_buf(struct tk_buf *b, char *const *v, size_t n)
+{
+	size_t i;
+
+	tk_buf_reset(b);
+	for (i = 0; i < n; i++)
+		(void)tk_buf_printf(b, "%s%s", i ? ", " : "", v[i]);
+	if (n == 0)
+		(void)tk_buf_puts(b, "none");
+}
+
+static void
+text_list(struct out *o, const char *label, char *const *v, size_t n,
+    struct tk_buf *b)
+{
+	text_list_buf(b, v, n);
+	line(o, label, b->ptr);
+}
+
+static int
+by_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A sorted copy of v (the strings are borrowed); NULL on failure. */
+static char **
+sorted(char *const *v, size_t n)
+{
+	char **c = tk_calloc(n + 1, sizeof(*c));
+
+	if (c != NULL && n > 0) {
+		memcpy(c, v, n * sizeof(*c));
+		qsort(c, n, sizeof(*c), by_str);
+	}
+	return c;
+}
+
+static int
+by_fp(const void *a, const void *b)
+{
+	return strcmp(tk_sshkey_fingerprint((*(struct tk_key *const *)a)->key),
+	    tk_sshkey_fingerprint((*(struct tk_key *const *)b)->key));
+}
+
+static struct tk_key **
+sorted_keys(struct tk_key *const *v, size_t n)
+{
+	struct tk_key **c = tk_calloc(n + 1, sizeof(*c));
+
+	if (c != NULL && n > 0) {
+		memcpy(c, v, n * sizeof(*c));
+		qsort(c, n, sizeof(*c), by_fp);
+	}
+	return c;
+}
+
+/* The roles of id, by name, into b: "developer, reviewer". */
+static const char *
+roles_of(
+    struct tk_buf *b, const struct tk_policy *p, const struct tk_identity *id)
+{
+	char **names;
+	size_t i, n = 0;
+
+	tk_buf_reset(b);
+	if ((names = tk_calloc(p->nroles + 1, sizeof(*names))) == NULL)
+		return "";
+	for (i = 0; i < p->nroles; i++)
+		if (tk_roleset_has(&id->roles, (unsigned)i))
+			names[n++] = p->roles[i];
+	qsort(names, n, sizeof(*names), by_str);
+	for (i = 0; i < n; i++)
+		(void)tk_buf_printf(b, "%s%s", i ? ", " : "", names[i]);
+	free(names);
+	return n ? b->ptr : "none";
+}
+
+static void
+text_identity(struct out *o, const struct tk_identity *id)
+{
+	struct tk_buf b = TK_BUF_INIT(1 << 20), d = TK_BUF_INIT(4096);
+	char **logins = sorted(id->logins, id->nlogins);
+	char **emails = sorted(id->emails, id->nemails);
+	struct tk_key **keys = sorted_keys(id->keys, id->nkeys);
+	struct keyinfo ki;
+	size_t i;
+
+	fputs("\nidentity ", o->f);
+	put(o, id->id);
+	if (strcmp(id->name, id->id) != 0) {
+		fputs(" (", o->f);
+		put(o, id->name);
+		fputc(')', o->f);
+	}
+	fputc('\n', o->f);
+	line(o, "roles:", roles_of(&b, o->a->p, id));
+	text_list(o, "logins:", logins ? logins : id->logins, id->nlogins, &b);
+	text_list(o, "emails:", emails ? emails : id->emails, id->nemails, &b);
+	for (i = 0; keys != NULL && i < id->nkeys; i++) {
+		key_info(&ki, o->a->p, keys[i], o->m->now);
+		key_summary(&d, &ki);
+		tk_buf_reset(&b);
+		(void)tk_buf_printf(&b, "%s %s, %s",
+		    tk_sshkey_type(keys[i]->key),
+		    tk_sshkey_fingerprint(keys[i]->key), d.ptr);
+		line(o, "key:", b.ptr);
+	}
+	if (id->nkeys == 0)
+		line(o, "keys:", "none");
+	free(logins);
+	free(emails);
+	free(keys);
+	tk_buf_release(&b);
+	tk_buf_release(&d);
+}
+
+/* The identities that list a revoked key, into b ("" when none). */
+static const char *
+listed_by(struct tk_buf *b, const struct tk_access *a, const struct tk_key *k)
+{
+	const unsigned char *blob, *other;
+	size_t i, j, len, olen, n = 0;
+
+	tk_buf_reset(b);
+	blob = tk_sshkey_blob(k->key, &len);
+	for (i = 0; i < a->nids; i++)
+		for (j = 0; j < a->ids[i]->nkeys; j++) {
+			other = tk_sshkey_blob(a->ids[i]->keys[j]->key, &olen);
+			if (olen == len && memcmp(blob, other, len) == 0)
+				(void)tk_buf_printf(
+				    b, "%s%s", n++ ? ", " : "", a->ids[i]->id);
+		}
+	return b->ptr ? b->ptr : "";
+}
+
+static void
+text_report(struct out *o)
+{
+	const struct tk_access *a = o->a;
+	struct tk_buf b = TK_BUF_INIT(1 << 20), w = TK_BUF_INIT(1 << 20);
+	struct tk_key **rev = sorted_keys(a->p->revoked, a->p->nrevoked);
+	char when[32];
+	size_t i;
+
+	tk_review_date(when, o->m->now);
+	fputs("twokey access report\npolicy:      ", o->f);
+	put(o, o->m->policy_path);
+	fprintf(o->f, "\nkeys as of:  %s\n", when);
+	if (o->m->repo_path != NULL) {
+		fputs("repository:  ", o->f);
+		put(o, o->m->repo_path);
+		fputc('\n', o->f);
+	}
+	for (i = 0; i < a->nrules; i++)
+		text_rule(o, &a->rules[i]);
+	if (a->have_refs) {
+		fputs("\nrefs no rule governs (accepted as pushed)\n", o->f);
+		text_list(o, "refs:", (char *const *)a->ungoverned,
+		    a->nungoverned, &b);
+	}
+	for (i = 0; i < a->nids; i++)
+		text_identity(o, a->ids[i]);
+	fputs("\nrevoked keys\n", o->f);
+	for (i = 0; rev != NULL && i < a->p->nrevoked; i++) {
+		tk_buf_reset(&b);
+		(void)tk_buf_printf(&b, "%s %s", tk_sshkey_type(rev[i]->key),
+		    tk_sshkey_fingerprint(rev[i]->key));
+		if (*listed_by(&w, a, rev[i]) != '\0')
+			(void)tk_buf_printf(&b, " (still listed by %s)", w.ptr);
+		line(o, "key:", b.ptr);
+	}
+	if (a->p->nrevoked == 0)
+		line(o, "keys:", "none");
+	free(rev);
+	tk_buf_release(&b);
+	tk_buf_release(&w);
+}
+
+/* ---- CSV: one table, one fact a row ------------------------------------ */
+
+static void
+row(struct out *o, const char *section, const char *name, const char *field,
+    const char *value, const char *detail)
+{
+	put(o, section);
+	fputc(',', o->f);
+	put(o, name);
+	fputc(',', o->f);
+	put(o, field);
+	fputc(',', o->f);
+	put(o, value);
+	fputc(',', o->f);
+	put(o, detail);
+	fputc('\n', o->f);
+}
+
+static void
+csv_people(struct out *o, const char *rule, const char *field,
+    const struct tk_people *pp, const char *detail)
+{
+	size_t i;
+
+	if (pp->anyone)
+		row(o, "rule", rule, field, "(anyone)", detail);
+	else if (pp->n == 0)
+		row(o, "rule", rule, field, "(nobody)", detail);
+	for (i = 0; !pp->anyone && i < pp->n; i++)
+		row(o, "rule", rule, field, pp->ids[i]->id, detail);
+}
+
+static void
+csv_rule(struct out *o, const struct tk_rule_access *ra, struct tk_buf *b)
+{
+	const struct tk_rule *r = ra->rule;
+	const char *n = r->name;
+	char num[32];
+	size_t i;
+	unsigned k;
+
+	snprintf(num, sizeof(num), "%zu", ra->index + 1);
+	row(o, "rule", n, "position", num, "");
+	row(o, "rule", n, "refs", r->refs_src, "");
+	row(o, "rule", n, "mode", r->mode == TK_MODE_WARN ? "warn" : "enforce",
+	    "");
+	for (i = 0; i < ra->ngoverns; i++)
+		row(o, "rule", n, "governs", ra->governs[i], "");
+	for (k = 0; k < TK_PERM_NPUSH; k++)
+		csv_people(o, n, tk_push_perm_name(k), &ra->push[k], "");
+	if (r->approvals) {
+		snprintf(num, sizeof(num), "at least %u", r->approvals_min);
+		csv_people(o, n, "approve", &ra->approve, num);
+	} else
+		row(o, "rule", n, "approve", "(no approvals required)", "");
+	for (i = 0; i < ra->nby_role; i++) {
+		const struct tk_role_people *rp = &ra->by_role[i];
+
+		tk_buf_reset(b);
+		(void)tk_buf_printf(
+		    b, "approve as %s", o->a->p->roles[rp->role]);
+		snprintf(num, sizeof(num), "at least %u required", rp->require);
+		csv_people(o, n, b->ptr, &rp->people, rp->require ? num : "");
+	}
+	row(o, "rule", n, "checks", checks(b, r), "");
+}
+
+static void
+csv_identity(struct out *o, const struct tk_identity *id, struct tk_buf *b)
+{
+	char **logins = sorted(id->logins, id->nlogins);
+	char **emails = sorted(id->emails, id->nemails);
+	struct tk_key **keys = sorted_keys(id->keys, id->nkeys);
+	struct tk_buf d = TK_BUF_INIT(4096);
+	struct keyinfo ki;
+	size_t i;
+
+	row(o, "identity", id->id, "name", id->name, "");
+	row(o, "identity", id->id, "roles", roles_of(b, o->a->p, id), "");
+	for (i = 0; logins != NULL && i < id->nlogins; i++)
+		row(o, "identity", id->id, "login", logins[i], "");
+	for (i = 0; emails != NULL && i < id->nemails; i++)
+		row(o, "identity", id->id, "email", emails[i], "");
+	for (i = 0; keys != NULL && i < id->nkeys; i++) {
+		key_info(&ki, o->a->p, keys[i], o->m->now);
+		key_summary(&d, &ki);
+		tk_buf_reset(b);
+		(void)tk_buf_printf(
+		    b, "%s, %s", tk_sshkey_type(keys[i]->key), d.ptr);
+		row(o, "identity", id->id, "key",
+		    tk_sshkey_fingerprint(keys[i]->key), b->ptr);
+	}
+	free(logins);
+	free(emails);
+	free(keys);
+	tk_buf_release(&d);
+}
+
+static void
+csv_report(struct out *o)
+{
+	const struct tk_access *a = o->a;
+	struct tk_buf b = TK_BUF_INIT(1 << 20), w = TK_BUF_INIT(1 << 20);
+	struct tk_key **rev = sorted_keys(a->p->revoked, a->p->nrevoked);
+	size_t i;
+
+	fputs("section,name,field,value,detail\n", o->f);
+	for (i = 0; i < a->nrules; i++)
+		csv_rule(o, &a->rules[i], &b);
+	for (i = 0; i < a->nungoverned; i++)
+		row(o, "ref", a->ungoverned[i], "rule",
+		    "(none: accepted as pushed)", "");
+	for (i = 0; i < a->nids; i++)
+		csv_identity(o, a->ids[i], &b);
+	for (i = 0; rev != NULL && i < a->p->nrevoked; i++) {
+		tk_buf_reset(&b);
+		if (*listed_by(&w, a, rev[i]) != '\0')
+			(void)tk_buf_printf(&b, "still listed by %s", w.ptr);
+		row(o, "revoked-key", tk_sshkey_fingerprint(rev[i]->key),
+		    "type", tk_sshkey_type(rev[i]->key), b.ptr ? b.ptr : "");
+	}
+	free(rev);
+	tk_buf_release(&b);
+	tk_buf_release(&w);
+}
+
+/* ---- JSON ------------------------------------------------------------- */
+
+static void
+jkey(struct out *o, const char *k, bool first)
+{
+	fprintf(o->f, "%s\"%s\":", first ? "" : ",", k);
+}
+
+static void
+jpeople(struct out *o, const struct tk_people *pp)
+{
+	size_t i;
+
+	fprintf(
+	    o->f, "{\"anyone\":%s,\"people\":[", pp->anyone ? "true" : "false");
+	for (i = 0; i < pp->n; i++) {
+		fputs(i ? "," : "", o->f);
+		put(o, pp->ids[i]->id);
+	}
+	fputs("]}", o->f);
+}
+
+static void
+jstrs(struct out *o, const char *const *v, size_t n)
+{
+	size_t i;
+
+	fputc('[', o->f);
+	for (i = 0; i < n; i++) {
+		fputs(i ? "," : "", o->f);
+		put(o, v[i]);
+	}
+	fputc(']', o->f);
+}
+
+static void
+json_approvals(struct out *o, const struct tk_rule_access *ra)
+{
+	size_t i;
+
+	jkey(o, "approvals", false);
+	if (!ra->rule->approvals) {
+		fputs("null", o->f);
+		return;
+	}
+	fprintf(o->f, "{\"min\":%u,\"people\":", ra->rule->approvals_min);
+	jpeople(o, &ra->approve);
+	fputs(",\"by_role\":[", o->f);
+	for (i = 0; i < ra->nby_role; i++) {
+		fprintf(o->f, "%s{\"role\":", i ? "," : "");
+		put(o, o->a->p->roles[ra->by_role[i].role]);
+		fprintf(o->f,
+		    ",\"require\":%u,\"people\":", ra->by_role[i].require);
+		jpeople(o, &ra->by_role[i].people);
+		fputc('}', o->f);
+	}
+	fputs("]}", o->f);
+}
+
+static void
+json_rule(struct out *o, const struct tk_rule_access *ra)
+{
+	static const char *const keys[] = {
+	    "update", "create", "delete", "force_push"};
+	const struct tk_rule *r = ra->rule;
+	unsigned k;
+
+	fprintf(o->f, "{\"position\":%zu,\"name\":", ra->index + 1);
+	put(o, r->name);
+	jkey(o, "refs", false);
+	put(o, r->refs_src);
+	jkey(o, "mode", false);
+	put(o, r->mode == TK_MODE_WARN ? "warn" : "enforce");
+	jkey(o, "governs", false);
+	if (o->a->have_refs)
+		jstrs(o, ra->governs, ra->ngoverns);
+	else
+		fputs("null", o->f);
+	for (k = 0; k < TK_PERM_NPUSH; k++) {
+		jkey(o, keys[k], false);
+		jpeople(o, &ra->push[k]);
+	}
+	json_approvals(o, ra);
+	fprintf(o->f,
+	    ",\"signed_commits\":%s,\"pusher_may_approve\":%s,"
+	    "\"pusher_may_write\":%s,\"promote_from\":",
+	    r->signed_commits ? "true" : "false",
+	    r->pusher_may_approve ? "true" : "false",
+	    r->pusher_may_write ? "true" : "false");
+	if (r->promote_from)
+		put(o, r->promote_from);
+	else
+		fputs("null", o->f);
+	fputc('}', o->f);
+}
+
+/* A date, or null for an unbounded end ("-"). */
+static void
+jdate(struct out *o, const char *d)
+{
+	if (strcmp(d, "-") == 0)
+		fputs("null", o->f);
+	else
+		put(o, d);
+}
+
+static void
+json_key(struct out *o, const struct tk_key *k)
+{
+	struct keyinfo ki;
+
+	key_info(&ki, o->a->p, k, o->m->now);
+	fputs("{\"type\":", o->f);
+	put(o, tk_sshkey_type(k->key));
+	jkey(o, "fingerprint", false);
+	put(o, tk_sshkey_fingerprint(k->key));
+	jkey(o, "valid_after", false);
+	jdate(o, ki.after);
+	jkey(o, "valid_before", false);
+	jdate(o, ki.before);
+	jkey(o, "status", false);
+	put(o, ki.status);
+	jkey(o, "days_left", false);
+	if (ki.days >= 0)
+		fprintf(o->f, "%" PRId64, ki.days);
+	else
+		fputs("null", o->f);
+	fputc('}', o->f);
+}
+
+static void
+json_identity(struct out *o, const struct tk_identity *id)
+{
+	const struct tk_policy *p = o->a->p;
+	char **logins = sorted(id->logins, id->nlogins);
+	char **emails = sorted(id->emails, id->nemails);
+	struct tk_key **keys = sorted_keys(id->keys, id->nkeys);
+	const char **roles = tk_calloc(p->nroles + 1, sizeof(*roles));
+	size_t i, n = 0;
+
+	for (i = 0; roles != NULL && i < p->nroles; i++)
+		if (tk_roleset_has(&id->roles, (unsigned)i))
+			roles[n++] = p->roles[i];
+	if (roles != NULL)
+		qsort(roles, n, sizeof(*roles), by_str);
+	fputs("{\"id\":", o->f);
+	put(o, id->id);
+	jkey(o, "name", false);
+	put(o, id->name);
+	jkey(o, "roles", false);
+	jstrs(o, roles, n);
+	jkey(o, "logins", false);
+	jstrs(o, (const char *const *)(logins ? logins : id->logins),
+	    id->nlogins);
+	jkey(o, "emails", false);
+	jstrs(o, (const char *const *)(emails ? emails : id->emails),
+	    id->nemails);
+	jkey(o, "keys", false);
+	fputc('[', o->f);
+	for (i = 0; keys != NULL && i < id->nkeys; i++) {
+		fputs(i ? "," : "", o->f);
+		json_key(o, keys[i]);
+	}
+	fputs("]}", o->f);
+	free(roles);
+	free(logins);
+	free(emails);
+	free(keys);
+}
+
+static void
+json_revoked(struct out *o)
+{
+	const struct tk_access *a = o->a;
+	struct tk_key **rev = sorted_keys(a->p->revoked, a->p->nrevoked);
+	const unsigned char *blob, *other;
+	size_t i, j, k, len, olen, n;
+
+	for (i = 0; rev != NULL && i < a->p->nrevoked; i++) {
+		fputs(i ? ",\n" : "\n", o->f);
+		fputs("{\"type\":", o->f);
+		put(o, tk_sshkey_type(rev[i]->key));
+		jkey(o, "fingerprint", false);
+		put(o, tk_sshkey_fingerprint(rev[i]->key));
+		fputs(",\"listed_by\":[", o->f);
+		blob = tk_sshkey_blob(rev[i]->key, &len);
+		for (j = 0, n = 0; j < a->nids; j++)
+			for (k = 0; k < a->ids[j]->nkeys; k++) {
+				other = tk_sshkey_blob(
+				    a->ids[j]->keys[k]->key, &olen);
+				if (olen != len || memcmp(blob, other, len))
+					continue;
+				fputs(n++ ? "," : "", o->f);
+				put(o, a->ids[j]->id);
+			}
+		fputs("]}", o->f);
+	}
+	free(rev);
+}
+
+static void
+json_report(struct out *o)
+{
+	const struct tk_access *a = o->a;
+	char when[32];
+	size_t i;
+
+	tk_review_date(when, o->m->now);
+	fputs("{\"report\":\"twokey access report\",\"v\":1,\"policy\":", o->f);
+	put(o, o->m->policy_path);
+	fprintf(o->f, ",\"keys_as_of\":\"%s\",\"repository\":", when);
+	if (o->m->repo_path)
+		put(o, o->m->repo_path);
+	else
+		fputs("null", o->f);
+	fputs(",\"rules\":[", o->f);
+	for (i = 0; i < a->nrules; i++) {
+		fputs(i ? ",\n" : "\n", o->f);
+		json_rule(o, &a->rules[i]);
+	}
+	fputs("],\n\"ungoverned\":", o->f);
+	if (a->have_refs)
+		jstrs(o, a->ungoverned, a->nungoverned);
+	else
+		fputs("null", o->f);
+	fputs(",\"identities\":[", o->f);
+	for (i = 0; i < a->nids; i++) {
+		fputs(i ? ",\n" : "\n", o->f);
+		json_identity(o, a->ids[i]);
+	}
+	fputs("],\n\"revoked_keys\":[", o->f);
+	json_revoked(o);
+	fputs("]}\n", o->f);
+}
+
+/* ---- HTML: one page, no script, nothing loaded ----------------------- */
+
+static const char html_head[] =
+    "<!DOCTYPE html>\n"
+    "<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
+    "'none'; style-src 'unsafe-inline'\">\n"
+    "<title>twokey access report</title>\n<style>\n"
+    "body{font-family:sans-serif;margin:2em;color:#222}\n"
+    "table{border-collapse:collapse;margin-bottom:2em}\n"
+    "th,td{border:1px solid #999;padding:.3em .5em;text-align:left;"
+    "vertical-align:top}\n"
+    "th{background:#eee}\n"
+    "td.code{font-family:monospace}\n"
+    ".none{color:#777}\n"
+    "</style>\n</head>\n<body>\n";
+
+static void
+cell(struct out *o, const char *cls, const char *s)
+{
+	fprintf(o->f, "<td%s%s%s>", cls ? " class=\"" : "", cls ? cls : "",
+	    cls ? "\"" : "");
+	put(o, s);
+	fputs("</td>", o->f);
+}
+
+static void
+html_approve(struct out *o, const struct tk_rule_access *ra, struct tk_buf *b)
+{
+	struct tk_buf who = TK_BUF_INIT(1 << 20);
+	size_t i;
+
+	fputs("<td>", o->f);
+	if (!ra->rule->approvals)
+		put(o, "no approvals required");
+	else {
+		tk_buf_reset(b);
+		(void)tk_buf_printf(b, "%s (at least %u)",
+		    people(&who, &ra->approve), ra->rule->approvals_min);
+		put(o, b->ptr);
+	}
+	for (i = 0; i < ra->nby_role; i++) {
+		const struct tk_role_people *rp = &ra->by_role[i];
+
+		tk_buf_reset(b);
+		(void)tk_buf_printf(b, "as %s: %s", o->a->p->roles[rp->role],
+		    people(&who, &rp->people));
+		if (rp->require > 0)
+			(void)tk_buf_printf(
+			    b, " (at least %u required)", rp->require);
+		fputs("<br>", o->f);
+		put(o, b->ptr);
+	}
+	fputs("</td>", o->f);
+	tk_buf_release(&who);
+}
+
+static void
+html_rule(struct out *o, const struct tk_rule_access *ra)
+{
+	struct tk_buf b = TK_BUF_INIT(1 << 20);
+	size_t i;
+	unsigned k;
+
+	fprintf(o->f, "<tr id=\"rule-%zu\"><td>%zu</td>", ra->index + 1,
+	    ra->index + 1);
+	cell(o, NULL, ra->rule->name);
+	cell(o, "code", ra->rule->refs_src);
+	cell(o, NULL, ra->rule->mode == TK_MODE_WARN ? "warn" : "enforce");
+	if (o->a->have_refs) {
+		fputs("<td class=\"code\">", o->f);
+		for (i = 0; i < ra->ngoverns; i++) {
+			fputs(i ? "<br>" : "", o->f);
+			put(o, ra->governs[i]);
+		}
+		fputs(ra->ngoverns ? "</td>"
+		                   : "<span class=\"none\">none"
+		                     "</span></td>",
+		    o->f);
+	}
+	for (k = 0; k < TK_PERM_NPUSH; k++)
+		cell(o, NULL, people(&b, &ra->push[k]));
+	html_approve(o, ra, &b);
+	cell(o, NULL, checks(&b, ra->rule));
+	fputs("</tr>\n", o->f);
+	tk_buf_release(&b);
+}
+
+static void
+html_keys(struct out *o, const struct tk_identity *id, struct tk_buf *b)
+{
+	struct tk_key **keys = sorted_keys(id->keys, id->nkeys);
+	struct tk_buf d = TK_BUF_INIT(4096);
+	struct keyinfo ki;
+	size_t i;
+
+	fputs("<td class=\"code\">", o->f);
+	for (i = 0; keys != NULL && i < id->nkeys; i++) {
+		key_info(&ki, o->a->p, keys[i], o->m->now);
+		key_summary(&d, &ki);
+		tk_buf_reset(b);
+		(void)tk_buf_printf(b, "%s %s, %s",
+		    tk_sshkey_type(keys[i]->key),
+		    tk_sshkey_fingerprint(keys[i]->key), d.ptr);
+		fputs(i ? "<br>" : "", o->f);
+		put(o, b->ptr);
+	}
+	fputs(id->nkeys ? "</td>" : "<span class=\"none\">none</span></td>",
+	    o->f);
+	free(keys);
+	tk_buf_release(&d);
+}
+
+static void
+html_identity(struct out *o, const struct tk_identity *id)
+{
+	char **logins = sorted(id->logins, id->nlogins);
+	char **emails = sorted(id->emails, id->nemails);
+	struct tk_buf b = TK_BUF_INIT(1 << 20);
+
+	fputs("<tr class=\"identity\">", o->f);
+	cell(o, NULL, id->id);
+	cell(o, NULL, id->name);
+	cell(o, NULL, roles_of(&b, o->a->p, id));
+	text_list_buf(&b, logins ? logins : id->logins, id->nlogins);
+	cell(o, NULL, b.ptr);
+	text_list_buf(&b, emails ? emails : id->emails, id->nemails);
+	cell(o, NULL, b.ptr);
+	html_keys(o, id, &b);
+	fputs("</tr>\n", o->f);
+	free(logins);
+	free(emails);
+	tk_buf_release(&b);
+}
+
+static void
+html_rules(struct out *o)
+{
+	size_t i;
+
+	fputs("<h2>Rules</h2>\n<p>The first rule whose pattern matches a ref "
+	      "decides it.</p>\n<table id=\"rules\">\n<thead><tr><th>#</th>"
+	      "<th>Rule</th><th>Refs pattern</th><th>Mode</th>",
+	    o->f);
+	if (o->a->have_refs)
+		fputs("<th>Governs</th>", o->f);
+	fputs("<th>Update</th><th>Create</th><th>Delete</th><th>Force-push"
+	      "</th><th>Approve</th><th>Checks</th></tr></thead>\n<tbody>\n",
+	    o->f);
+	for (i = 0; i < o->a->nrules; i++)
+		html_rule(o, &o->a->rules[i]);
+	fputs("</tbody>\n</table>\n", o->f);
+	if (o->a->have_refs) {
+		fputs("<h2>Refs no rule governs</h2>\n<p>Accepted as pushed."
+		      "</p>\n<ul id=\"ungoverned\">\n",
+		    o->f);
+		for (i = 0; i < o->a->nungoverned; i++) {
+			fputs("<li>", o->f);
+			put(o, o->a->ungoverned[i]);
+			fputs("</li>\n", o->f);
+		}
+		if (o->a->nungoverned == 0)
+			fputs("<li class=\"none\">none</li>\n", o->f);
+		fputs("</ul>\n", o->f);
+	}
+}
+
+static void
+html_report(struct out *o)
+{
+	const struct tk_access *a = o->a;
+	struct tk_buf b = TK_BUF_INIT(1 << 20);
+	struct tk_key **rev = sorted_keys(a->p->revoked, a->p->nrevoked);
+	char when[32];
+	size_t i;
+
+	tk_review_date(when, o->m->now);
+	fputs(html_head, o->f);
+	fputs("<h1>twokey access report</h1>\n<p>Policy <code>", o->f);
+	put(o, o->m->policy_path);
+	fputs("</code>", o->f);
+	if (o->m->repo_path != NULL) {
+		fputs(", repository <code>", o->f);
+		put(o, o->m->repo_path);
+		fputs("</code>", o->f);
+	}
+	fprintf(o->f, ", keys as of %s.</p>\n", when);
+	html_rules(o);
+	fputs("<h2>Identities</h2>\n<table id=\"identities\">\n<thead><tr>"
+	      "<th>Identity</th><th>Name</th><th>Roles</th><th>Logins</th>"
+	      "<th>Emails</th><th>Keys</th></tr></thead>\n<tbody>\n",
+	    o->f);
+	for (i = 0; i < a->nids; i++)
+		html_identity(o, a->ids[i]);
+	fputs(
+	    "</tbody>\n</table>\n<h2>Revoked keys</h2>\n<table id=\"revoked\">"
+	    "\n<thead><tr><th>Type</th><th>Fingerprint</th><th>Still listed "
+	    "by</th></tr></thead>\n<tbody>\n",
+	    o->f);
+	for (i = 0; rev != NULL && i < a->p->nrevoked; i++) {
+		fputs("<tr>", o->f);
+		cell(o, NULL, tk_sshkey_type(rev[i]->key));
+		cell(o, "code", tk_sshkey_fingerprint(rev[i]->key));
+		cell(o, NULL, listed_by(&b, a, rev[i]));
+		fputs("</tr>\n", o->f);
+	}
+	fputs("</tbody>\n</table>\n</body>\n</html>\n", o->f);
+	free(rev);
+	tk_buf_release(&b);
+}
+
+int
+tk_report_format_parse(const char *name)
+{
+	static const char *const names[] = {"text", "csv", "json", "html"};
+	size_t i;
+
+	for (i = 0; i < TK_ARRAY_SIZE(names); i++)
+		if (strcmp(name, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+tk_access_report(FILE *f, const struct tk_access *a, enum tk_report_format fmt,
+    const struct tk_report_meta *m)
+{
+	struct out o = {f, fmt, a, m, TK_BUF_INIT(4 * TEXT_MAX), 0};
+
+	switch (fmt) {
+	case TK_REPORT_TEXT:
+		text_report(&o);
+		break;
+	case TK_REPORT_CSV:
+		csv_report(&o);
+		break;
+	case TK_REPORT_JSON:
+		json_report(&o);
+		break;
+	case TK_REPORT_HTML:
+		html_report(&o);
+		break;
+	}
+	tk_buf_release(&o.tmp);
+	if (fflush(f) != 0 || ferror(f))
+		return tk_error_set(
+		    TK_EIO, "cannot write the report: %s", strerror(errno));
+	return 0;
+}
