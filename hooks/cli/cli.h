@@ -64,6 +64,22 @@ int cmd_config_report(int argc, char **argv);
 int cmd_config_diff(int argc, char **argv);
 int cmd_config_replay(int argc, char **argv);
 
+/*
+ * A local account, read from /etc/passwd and /etc/group directly: the
+ * programs are static, and a static glibc loading NSS modules (systemd's,
+ * LDAP's) at run time can crash, so only local accounts are seen.
+ */
+struct cli_user {
+	char name[64];
+	char group[64]; /* the primary group's name */
+	unsigned uid, gid;
+	unsigned groups[64]; /* the primary group and supplementary ones */
+	int ngroups;
+};
+
+/* By name (name != NULL) or by uid; 0, or -1 when there is no such user. */
+int cli_user_find(struct cli_user *u, const char *name, unsigned uid);
+
 /* Prints "twokey: error: ..." to stderr and returns exit status 2. */
 int cli_usage_error(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

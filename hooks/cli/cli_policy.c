@@ -3,6 +3,8 @@
  * the hooks find it, and reading the ref names of a repository.
  */
 #include <git2.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,5 +99,54 @@ out:
 	}
 	git_strarray_dispose(&names);
 	git_repository_free(repo);
+	return rc;
+}
+
+static void
+user_groups(struct cli_user *u)
+{
+	struct group *g;
+	FILE *f;
+	size_t i;
+
+	u->groups[0] = u->gid;
+	u->ngroups = 1;
+	snprintf(u->group, sizeof(u->group), "%u", u->gid);
+	if ((f = fopen("/etc/group", "re")) == NULL)
+		return;
+	while ((g = fgetgrent(f)) != NULL) {
+		if ((unsigned)g->gr_gid == u->gid)
+			snprintf(u->group, sizeof(u->group), "%s", g->gr_name);
+		for (i = 0; g->gr_mem != NULL && g->gr_mem[i] != NULL; i++)
+			if (strcmp(g->gr_mem[i], u->name) == 0 &&
+			    (unsigned)g->gr_gid != u->gid &&
+			    u->ngroups < (int)TK_ARRAY_SIZE(u->groups))
+				u->groups[u->ngroups++] = (unsigned)g->gr_gid;
+	}
+	fclose(f);
+}
+
+int
+cli_user_find(struct cli_user *u, const char *name, unsigned uid)
+{
+	struct passwd *pw;
+	FILE *f;
+	int rc = -1;
+
+	memset(u, 0, sizeof(*u));
+	if ((f = fopen("/etc/passwd", "re")) == NULL)
+		return -1;
+	while ((pw = fgetpwent(f)) != NULL)
+		if (name != NULL ? strcmp(pw->pw_name, name) == 0
+		                 : (unsigned)pw->pw_uid == uid) {
+			snprintf(u->name, sizeof(u->name), "%s", pw->pw_name);
+			u->uid = (unsigned)pw->pw_uid;
+			u->gid = (unsigned)pw->pw_gid;
+			rc = 0;
+			break;
+		}
+	fclose(f);
+	if (rc == 0)
+		user_groups(u);
 	return rc;
 }

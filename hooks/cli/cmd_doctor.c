@@ -1,7 +1,15 @@
 /*
- * twokey doctor [REPO]: check an installation end to end.
+ * twokey doctor [--as USER] [REPO]: check an installation end to end.
+ *
+ * The hooks run as the user git runs them as (under sshd and gitolite the
+ * account that owns the repositories, under smart HTTP the web server's),
+ * not as the admin who runs doctor.  Root reads and writes everything, so
+ * when run as root doctor checks the policy, the audit log and its key as
+ * that user: in a child process that drops to its uid and groups.
  */
 #include <errno.h>
+#include <grp.h>
+#include <stdarg.h>
 #include <git2.h>
 #include <libgen.h>
 #include <limits.h>
@@ -10,15 +18,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "internal.h"
 #include "twokey/policy.h"
 #include "banned.h" /* last: after every system header */
 
-#define USAGE "twokey doctor [REPO]"
+#define USAGE "twokey doctor [--as USER] [REPO]"
 
 static int problems;
+/* Who the checks run as, for the fix commands ("git", "git:git"). */
+static char who[64] = "", owner[160] = "";
 
 static void
 ok(const char *what, const char *detail)
@@ -33,6 +45,21 @@ bad(const char *what, const char *detail)
 	printf("PROBLEM  %s%s%s\n", what, detail ? ": " : "",
 	    detail ? detail : "");
 	problems++;
+}
+
+/* The command that fixes the problem just reported. */
+static void fix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+fix(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("         fix: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
 }
 
 /* A dispatcher script (Gitea's, a site's own) that names twokey. */
@@ -117,30 +144,173 @@ check_pusher(const struct tk_policy *p)
 	}
 }
 
+/* A file the hooks create (the log, its head): writable, or creatable. */
+static void
+check_writable(const char *path, const char *what)
+{
+	char copy[PATH_MAX], msg[PATH_MAX + 64], okmsg[128];
+	const char *dir;
+	struct stat st;
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	dir = dirname(copy);
+	if (access(path, W_OK) == 0 ||
+	    (errno == ENOENT && access(dir, W_OK | X_OK) == 0)) {
+		snprintf(okmsg, sizeof(okmsg), "%s writable", what);
+		ok(okmsg, path);
+		return;
+	}
+	snprintf(msg, sizeof(msg),
+	    "%s not writable%s%s (pushes will be refused)", what,
+	    *who ? " by " : "", who);
+	bad(msg, path);
+	if (*who == '\0')
+		return;
+	if (stat(dir, &st) != 0)
+		fix("sudo install -d -o %s -m 0750 %s", owner, dir);
+	else if (access(path, F_OK) == 0)
+		fix("sudo chown %s %s", owner, path);
+	else
+		fix("sudo chown %s %s && sudo chmod 0750 %s", owner, dir, dir);
+}
+
 static void
 check_audit(const struct tk_policy *p)
 {
-	char copy[PATH_MAX];
+	char head[PATH_MAX];
 
 	if (p->audit_path == NULL) {
 		printf("note     audit.path is not set: decisions are not "
 		       "recorded\n");
 		return;
 	}
-	snprintf(copy, sizeof(copy), "%s", p->audit_path);
-	if (access(p->audit_path, W_OK) == 0 ||
-	    (errno == ENOENT && access(dirname(copy), W_OK) == 0))
-		ok("audit log writable", p->audit_path);
-	else
-		bad("audit log not writable (pushes will be refused)",
-		    p->audit_path);
-	if (p->audit_key_file != NULL) {
-		if (access(p->audit_key_file, R_OK) == 0)
-			ok("audit key readable", p->audit_key_file);
-		else
-			bad("audit key unreadable (pushes will be refused)",
-			    p->audit_key_file);
+	check_writable(p->audit_path, "audit log");
+	snprintf(head, sizeof(head), "%s.head", p->audit_path);
+	if (access(head, F_OK) == 0)
+		check_writable(head, "audit head file");
+	if (p->audit_key_file == NULL)
+		return;
+	if (access(p->audit_key_file, R_OK) == 0) {
+		ok("audit key readable", p->audit_key_file);
+		return;
 	}
+	bad(*who ? "audit key unreadable by the hooks' user (pushes will be "
+	           "refused)"
+	         : "audit key unreadable (pushes will be refused)",
+	    p->audit_key_file);
+	if (*who != '\0' && access(p->audit_key_file, F_OK) == 0)
+		fix("sudo chown %s %s && sudo chmod 0600 %s", owner,
+		    p->audit_key_file, p->audit_key_file);
+	else if (*who != '\0')
+		fix("sudo sh -c 'umask 077; head -c 32 /dev/urandom > %s' && "
+		    "sudo chown %s %s",
+		    p->audit_key_file, owner, p->audit_key_file);
+}
+
+/* The policy as the hooks would load it, and what uses it. */
+static void
+check_policy(git_repository *repo)
+{
+	struct tk_policy *p = NULL;
+	char *path = NULL, *errors = NULL;
+
+	if (tk_policy_locate(&path, git_repository_path(repo)) < 0)
+		bad("policy", "cannot be located");
+	else if (tk_policy_load(&p, &errors, path) < 0) {
+		bad("policy", path);
+		printf("%s", errors ? errors : "");
+		if (*who != '\0' && access(path, F_OK) == 0 &&
+		    access(path, R_OK) != 0)
+			fix("sudo chmod 0644 %s   (the policy holds no secret; "
+			    "its directories need o+x too)",
+			    path);
+	} else {
+		ok("policy", path);
+		check_pusher(p);
+		check_audit(p);
+	}
+	tk_policy_free(p);
+	free(errors);
+	free(path);
+}
+
+/*
+ * Runs check_policy() as the user u in a child process, after dropping
+ * root (supplementary groups first, then the gid, then the uid, and
+ * checking there is no way back).  Its problems count in ours.
+ */
+static void
+as_user(git_repository *repo, const struct cli_user *u, bool asked)
+{
+	gid_t groups[TK_ARRAY_SIZE(u->groups)];
+	pid_t pid;
+	int st, i;
+
+	printf("note     checking the policy and the audit log as %s (uid %u)%s"
+	       "\n",
+	    u->name, u->uid,
+	    asked ? ""
+	          : ", the repository's owner: the hooks run as that user "
+	            "under sshd and gitolite (use --as USER for another, such "
+	            "as www-data under smart HTTP)");
+	fflush(stdout);
+	for (i = 0; i < u->ngroups; i++)
+		groups[i] = (gid_t)u->groups[i];
+	if ((pid = fork()) < 0) {
+		bad("cannot fork to check as the hooks' user", strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		if (setgroups((size_t)u->ngroups, groups) != 0 ||
+		    setgid((gid_t)u->gid) != 0 || setuid((uid_t)u->uid) != 0 ||
+		    (u->uid != 0 && setuid(0) == 0)) {
+			printf("PROBLEM  cannot become %s: %s\n", u->name,
+			    strerror(errno));
+			fflush(stdout);
+			_exit(1);
+		}
+		problems = 0;
+		check_policy(repo);
+		fflush(stdout);
+		_exit(problems > 100 ? 100 : problems);
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(st))
+		problems += WEXITSTATUS(st);
+	else
+		bad("the check as the hooks' user died", u->name);
+}
+
+/*
+ * Whom to check as: --as USER, else, when root, the owner of the
+ * repository; 1 with *u set, 0 for ourselves, -1 on error.
+ */
+static int
+hook_user(struct cli_user *u, const char *as, git_repository *repo)
+{
+	struct stat st;
+
+	if (as != NULL) {
+		if (cli_user_find(u, as, 0) < 0) {
+			fprintf(stderr,
+			    "twokey: error: no local user '%s' (in /etc/passwd)\n",
+			    as);
+			return -1;
+		}
+		if (u->uid != (unsigned)geteuid() && geteuid() != 0) {
+			fprintf(stderr,
+			    "twokey: error: only root can check as another "
+			    "user; run 'sudo -u %s twokey doctor' instead\n",
+			    as);
+			return -1;
+		}
+		return 1;
+	}
+	if (geteuid() != 0 || stat(git_repository_path(repo), &st) != 0 ||
+	    st.st_uid == 0 || cli_user_find(u, NULL, (unsigned)st.st_uid) < 0)
+		return 0;
+	return 1;
 }
 
 int
@@ -148,24 +318,39 @@ cmd_doctor(int argc, char **argv)
 {
 	git_repository *repo = NULL;
 	git_buf dir = {NULL, 0, 0};
-	struct tk_policy *p = NULL;
-	char *path = NULL, *errors = NULL;
+	struct cli_user u;
+	const char *as = NULL, *where = ".";
+	int i;
 
 	if (cli_wants_help(argc, argv)) {
 		printf("usage: %s\n\nChecks that the hook is installed in REPO "
 		       "(default: the repository here), that the policy the "
 		       "hook would use is readable and valid, which pusher "
 		       "variables are set, and that the audit log is "
-		       "writable.  Exit status 0 when all is well.\n",
+		       "writable and its key readable, and prints the command "
+		       "that fixes each problem.  Run as root, it checks the "
+		       "policy and the audit log as the repository's owner "
+		       "(the user the hooks run as under sshd and gitolite), "
+		       "or as USER with --as (www-data for smart HTTP).  Exit "
+		       "status 0 when all is well.\n",
 		    USAGE);
 		return 0;
 	}
-	if (argc > 2)
-		return cli_usage_error(USAGE, "too many arguments");
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--as") == 0 && i + 1 < argc)
+			as = argv[++i];
+		else if (argv[i][0] == '-')
+			return cli_usage_error(
+			    USAGE, "unknown option '%s'", argv[i]);
+		else if (where[0] == '.' && where[1] == '\0' &&
+		    argv[i][0] != '\0')
+			where = argv[i];
+		else
+			return cli_usage_error(USAGE, "too many arguments");
+	}
 	/* As the hooks do: git decides whom to trust, not the file owner. */
 	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
-	if (git_repository_discover(&dir, argc == 2 ? argv[1] : ".", 0, NULL) <
-	        0 ||
+	if (git_repository_discover(&dir, where, 0, NULL) < 0 ||
 	    git_repository_open(&repo, dir.ptr) < 0) {
 		bad("repository",
 		    git_error_last() && git_error_last()->message
@@ -176,19 +361,20 @@ cmd_doctor(int argc, char **argv)
 	}
 	ok("repository", git_repository_path(repo));
 	check_hook(repo);
-	if (tk_policy_locate(&path, git_repository_path(repo)) < 0)
-		bad("policy", "cannot be located");
-	else if (tk_policy_load(&p, &errors, path) < 0) {
-		bad("policy", path);
-		printf("%s", errors ? errors : "");
-	} else {
-		ok("policy", path);
-		check_pusher(p);
-		check_audit(p);
+	if ((i = hook_user(&u, as, repo)) < 0)
+		problems++;
+	else {
+		if (i == 0 && cli_user_find(&u, NULL, (unsigned)geteuid()) < 0)
+			snprintf(u.name, sizeof(u.name), "uid %u",
+			    (unsigned)geteuid());
+		snprintf(who, sizeof(who), "%s", u.name);
+		snprintf(owner, sizeof(owner), "%s:%s", u.name,
+		    u.group[0] ? u.group : u.name);
+		if (i == 1 && u.uid != (unsigned)geteuid())
+			as_user(repo, &u, as != NULL);
+		else
+			check_policy(repo);
 	}
-	tk_policy_free(p);
-	free(errors);
-	free(path);
 	git_repository_free(repo);
 	git_buf_dispose(&dir);
 	printf("%d problem%s\n", problems, problems == 1 ? "" : "s");
