@@ -267,10 +267,15 @@ record_unloadable(
 	(void)tk_updates_classify(u, repo);
 	if (tk_audit_record_unloadable(git_repository_path(repo), u, path, why,
 	        (int64_t)time(NULL),
-	        kind == TK_HOOK_UPDATE ? "update" : "pre-receive") < 0)
+	        kind == TK_HOOK_UPDATE ? "update" : "pre-receive") < 0) {
+		/* its path is the server's business, as the policy's is */
+		tell_admin(repo, "the refusal could not be recorded either",
+		    tk_error_last());
 		fprintf(stderr,
-		    "%serror: the refusal could not be recorded either: %s\n",
-		    prefix(), tk_error_last());
+		    "%serror: the refusal could not be recorded either (the "
+		    "details are in the server's log)\n",
+		    prefix());
+	}
 	tk_policy_free(p);
 	free(errors);
 	free(path);

@@ -395,15 +395,20 @@ refs_moved(struct dctx *d)
 	tk_buf_release(&label);
 }
 
-static const struct tk_identity *
-identity(const struct tk_policy *p, const char *id)
+static int
+id_cmp(const void *key, const void *elt)
 {
-	size_t i;
+	return strcmp(key, (*(const struct tk_identity *const *)elt)->id);
+}
 
-	for (i = 0; i < p->nidentities; i++)
-		if (strcmp(p->identities[i]->id, id) == 0)
-			return p->identities[i];
-	return NULL;
+/* The identity named id in a (whose ids are sorted), or NULL. */
+static const struct tk_identity *
+identity(const struct tk_access *a, const char *id)
+{
+	const struct tk_identity *const *hit =
+	    bsearch(id, a->ids, a->nids, sizeof(*a->ids), id_cmp);
+
+	return hit ? *hit : NULL;
 }
 
 static bool
@@ -561,7 +566,7 @@ identities_diff(struct dctx *d)
 
 	for (i = 0; i < d->an->nids; i++) {
 		y = d->an->ids[i];
-		if ((x = identity(d->old, y->id)) == NULL) {
+		if ((x = identity(d->ao, y->id)) == NULL) {
 			change(d, TK_CHANGE_NOTE, "identity '%s' added", y->id);
 			keys_diff(d, NULL, y);
 			continue;
@@ -571,7 +576,7 @@ identities_diff(struct dctx *d)
 		keys_diff(d, x, y);
 	}
 	for (i = 0; i < d->ao->nids; i++)
-		if (identity(d->new_, d->ao->ids[i]->id) == NULL)
+		if (identity(d->an, d->ao->ids[i]->id) == NULL)
 			change(d, TK_CHANGE_NARROWS, "identity '%s' removed",
 			    d->ao->ids[i]->id);
 }

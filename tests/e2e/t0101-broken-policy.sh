@@ -3,8 +3,9 @@
 # that the server's twokey policy is broken: not its path, not the names
 # of its identities or roles, not key files.  The full error goes to the
 # admin: syslog (facility auth, LOG_ERR), checked here through a real
-# /dev/log socket in a private mount namespace; 'twokey config check' names
-# it too.  An unreadable audit key is reported the same way.
+# /dev/log socket in a private mount namespace, and the audit log of the
+# last policy that loaded, which records the refusal; 'twokey config check'
+# names it too.  An unreadable audit key is reported the same way.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-syslog.sh"
 
@@ -66,6 +67,12 @@ check "... nor the role at fault" no_out "developr"
 check "git says the hook declined" expect_out "\[remote rejected\].*pre-receive hook declined"
 refused "dave's push to main is refused too" dave "$w" origin main
 check "main unchanged" ref_is "$srv" refs/heads/main "$c1"
+check "the refusal is in the audit log of the last policy that loaded" \
+	sh -c 'grep "\"decision\":\"refused\"" "$1" | grep -q "undefined role '"'"'developr'"'"'"' \
+	- "$TRASH/log/audit.jsonl"
+check "... twice (rita's push and dave's), the chain intact" sh -c \
+	'test "$(grep -c developr "$1")" -eq 2 && "$2" audit verify "$1" >/dev/null' \
+	- "$TRASH/log/audit.jsonl" "$TK"
 
 "$TK" config check "$P" >"$TRASH/out" 2>&1
 check "config check names the problem for the admin" expect_out \
