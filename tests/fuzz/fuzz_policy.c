@@ -1,12 +1,15 @@
 /*
  * The policy loader (tk_policy_load_buffer): YAML from whoever can write the
  * policy file.  A policy that loads is then queried the way the hooks query
- * it, and every lookup must find what the loader put in.
+ * it, and every lookup must find what the loader put in; then reviewed as
+ * "twokey config" does (warnings, the access report in every format, the
+ * diff with itself), whose output must be clean.
  */
 #include "fuzz.h"
 
 #include "internal.h"
 #include "twokey/policy.h"
+#include "twokey/review.h"
 #include "twokey/sshsig.h"
 
 static const char *const refs[] = {"refs/heads/main", "refs/heads/dev",
@@ -76,6 +79,50 @@ exercise(const struct tk_policy *p)
 	}
 }
 
+/* Text for a terminal: no control characters but newlines and tabs. */
+static void
+check_text(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		FUZZ_CHECK(s[i] == '\n' || s[i] == '\t' ||
+		    ((unsigned char)s[i] >= 0x20 && s[i] != 0x7f));
+}
+
+static void
+review(const struct tk_policy *p)
+{
+	struct tk_review_opts o = {
+	    INT64_C(1767225600), refs, TK_ARRAY_SIZE(refs)};
+	struct tk_report_meta m = {"fuzz.yaml", "repo", o.now};
+	struct tk_warnings w = {NULL, 0};
+	struct tk_changes c = {NULL, 0, 0, 0};
+	struct tk_access *a = NULL;
+	char *text = NULL;
+	size_t i, len = 0;
+	int fmt;
+	FILE *f;
+
+	FUZZ_CHECK(tk_policy_warn(&w, p, &o) == 0);
+	for (i = 0; i < w.n; i++)
+		check_text(w.items[i].msg, strlen(w.items[i].msg));
+	tk_warnings_release(&w);
+	FUZZ_CHECK(tk_policy_diff(&c, p, p, &o) == 0);
+	FUZZ_CHECK(c.nwidens == 0 && c.nnarrows == 0);
+	tk_changes_release(&c);
+	FUZZ_CHECK(tk_access_build(&a, p, refs, TK_ARRAY_SIZE(refs)) == 0);
+	for (fmt = TK_REPORT_TEXT; fmt <= TK_REPORT_HTML; fmt++) {
+		FUZZ_CHECK((f = open_memstream(&text, &len)) != NULL);
+		FUZZ_CHECK(tk_access_report(f, a, fmt, &m) == 0);
+		fclose(f);
+		check_text(text, len);
+		free(text);
+		text = NULL;
+	}
+	tk_access_free(a);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -88,6 +135,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0) {
 		FUZZ_CHECK(p != NULL && errors == NULL);
 		exercise(p);
+		review(p);
 	} else {
 		FUZZ_CHECK(p == NULL && errors != NULL);
 		FUZZ_CHECK(
