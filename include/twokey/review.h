@@ -86,6 +86,18 @@ struct tk_role_people {
 	struct tk_people people;
 };
 
+/*
+ * Who may write, and who must also approve, a change that touches a path
+ * one "paths:" entry of a rule matches.
+ */
+struct tk_path_access {
+	const struct tk_path_rule *entry;
+	struct tk_people writers; /* anyone when the entry names no writers */
+	struct tk_people approve; /* holders of its approvals' roles */
+	struct tk_role_people *by_role; /* its require roles, by name */
+	size_t nby_role;
+};
+
 /* Who may do what under one rule. */
 struct tk_rule_access {
 	const struct tk_rule *rule;
@@ -96,6 +108,9 @@ struct tk_rule_access {
 	size_t nby_role;
 	const char **governs; /* refs this rule decides (first match) */
 	size_t ngoverns;
+	struct tk_path_access *paths; /* one per paths: entry, in order */
+	size_t npaths;
+	/* emergency: (who may invoke it) joins here once the policy has it */
 };
 
 struct tk_access {

@@ -41,38 +41,64 @@ by_role_name(const void *x, const void *y, void *arg)
 	    p->roles[((const struct tk_role_people *)y)->role]);
 }
 
+/* A role set's holders, per role (sorted by name), with their minimums. */
 static int
-approvers(struct tk_rule_access *ra, const struct tk_access *a)
+per_role(struct tk_role_people **out, size_t *n, const struct tk_access *a,
+    const struct tk_roleset *from, const struct tk_role_min *req, size_t nreq)
 {
-	const struct tk_rule *r = ra->rule;
 	struct tk_roleset one;
 	unsigned role;
 	size_t i;
 	int rc;
 
-	if (!r->approvals)
-		return 0;
-	if ((rc = holders(&ra->approve, a, &r->approvals_from)) < 0 ||
-	    (ra->by_role = tk_calloc(a->p->nroles + 1, sizeof(*ra->by_role))) ==
-	        NULL)
-		return rc < 0 ? rc : TK_ENOMEM;
+	if ((*out = tk_calloc(a->p->nroles + 1, sizeof(**out))) == NULL)
+		return TK_ENOMEM;
 	for (role = 0; role < a->p->nroles; role++) {
-		struct tk_role_people *rp = &ra->by_role[ra->nby_role];
+		struct tk_role_people *rp = &(*out)[*n];
 
-		if (!tk_roleset_has(&r->approvals_from, role))
+		if (!tk_roleset_has(from, role))
 			continue;
 		memset(&one, 0, sizeof(one));
 		one.bits[role / 64] |= (uint64_t)1 << (role % 64);
 		rp->role = role;
-		for (i = 0; i < r->nrequire; i++)
-			if (r->require[i].role == role)
-				rp->require = r->require[i].min;
-		ra->nby_role++;
+		for (i = 0; i < nreq; i++)
+			if (req[i].role == role)
+				rp->require = req[i].min;
+		++*n;
 		if ((rc = holders(&rp->people, a, &one)) < 0)
 			return rc;
 	}
-	qsort_r(ra->by_role, ra->nby_role, sizeof(*ra->by_role), by_role_name,
-	    (void *)a->p);
+	qsort_r(*out, *n, sizeof(**out), by_role_name, (void *)a->p);
+	return 0;
+}
+
+static int
+path_access(struct tk_rule_access *ra, const struct tk_access *a)
+{
+	const struct tk_rule *r = ra->rule;
+	size_t i;
+	int rc;
+
+	if (r->npaths == 0)
+		return 0;
+	if ((ra->paths = tk_calloc(r->npaths, sizeof(*ra->paths))) == NULL)
+		return TK_ENOMEM;
+	ra->npaths = r->npaths;
+	for (i = 0; i < r->npaths; i++) {
+		const struct tk_path_rule *e = &r->paths[i];
+		struct tk_path_access *pa = &ra->paths[i];
+
+		pa->entry = e;
+		if (!e->writers.set)
+			pa->writers.anyone = true;
+		else if ((rc = holders(&pa->writers, a, &e->writers.roles)) < 0)
+			return rc;
+		if (e->approvals &&
+		    ((rc = holders(&pa->approve, a, &e->from)) < 0 ||
+		        (rc = per_role(&pa->by_role, &pa->nby_role, a, &e->from,
+		             e->require, e->nrequire)) < 0))
+			return rc;
+	}
 	return 0;
 }
 
@@ -92,7 +118,13 @@ rule_access(struct tk_rule_access *ra, const struct tk_access *a, size_t i)
 		else if ((rc = holders(&ra->push[k], a, &l->roles)) < 0)
 			return rc;
 	}
-	return approvers(ra, a);
+	if (ra->rule->approvals &&
+	    ((rc = holders(&ra->approve, a, &ra->rule->approvals_from)) < 0 ||
+	        (rc = per_role(&ra->by_role, &ra->nby_role, a,
+	             &ra->rule->approvals_from, ra->rule->require,
+	             ra->rule->nrequire)) < 0))
+		return rc;
+	return path_access(ra, a);
 }
 
 static int
@@ -180,6 +212,16 @@ tk_access_free(struct tk_access *a)
 			free(ra->by_role[k].people.ids);
 		free(ra->by_role);
 		free(ra->governs);
+		for (k = 0; k < ra->npaths; k++) {
+			size_t j;
+
+			free(ra->paths[k].writers.ids);
+			free(ra->paths[k].approve.ids);
+			for (j = 0; j < ra->paths[k].nby_role; j++)
+				free(ra->paths[k].by_role[j].people.ids);
+			free(ra->paths[k].by_role);
+		}
+		free(ra->paths);
 	}
 	free(a->rules);
 	free(a->ids);

@@ -11,6 +11,7 @@
  * a missed widening costs an unreviewed change on main.
  */
 #include <inttypes.h>
+#include <strings.h>
 
 #include "review.h"
 #include "twokey/sshsig.h"
@@ -221,6 +222,146 @@ checks_diff(struct dctx *d, const char *label, const struct tk_rule *a,
 		    b->mode == TK_MODE_WARN ? "warn" : "enforce");
 }
 
+static const struct tk_path_access *
+path_entry(const struct tk_rule_access *ra, const char *match)
+{
+	size_t i;
+
+	for (i = 0; i < ra->npaths; i++)
+		if (strcmp(ra->paths[i].entry->match_src, match) == 0)
+			return &ra->paths[i];
+	return NULL;
+}
+
+static unsigned
+path_required(
+    const struct tk_policy *p, const struct tk_path_rule *e, const char *role)
+{
+	size_t i;
+
+	for (i = 0; i < e->nrequire; i++)
+		if (strcmp(p->roles[e->require[i].role], role) == 0)
+			return e->require[i].min;
+	return 0;
+}
+
+/* One paths: entry in both: writers, its approvals. */
+static void
+path_entry_diff(struct dctx *d, const char *label,
+    const struct tk_path_access *x, const struct tk_path_access *y)
+{
+	const struct tk_path_rule *a = x->entry, *b = y->entry;
+	unsigned m, n;
+	size_t i;
+
+	people_diff(d, label, "write", &x->writers, &y->writers);
+	if (a->approvals && !b->approvals)
+		change(
+		    d, TK_CHANGE_WIDENS, "%s: its approvals are gone", label);
+	else if (!a->approvals && b->approvals)
+		change(d, TK_CHANGE_NARROWS, "%s: approvals added", label);
+	if (!a->approvals || !b->approvals)
+		return;
+	if (a->min != b->min)
+		change(d,
+		    b->min < a->min ? TK_CHANGE_WIDENS : TK_CHANGE_NARROWS,
+		    "%s: approvals.min: %u -> %u", label, a->min, b->min);
+	people_diff(d, label, "approve", &x->approve, &y->approve);
+	for (i = 0; i < a->nrequire; i++) {
+		const char *role = d->old->roles[a->require[i].role];
+
+		m = a->require[i].min;
+		if ((n = path_required(d->new_, b, role)) != m)
+			change(d, n < m ? TK_CHANGE_WIDENS : TK_CHANGE_NARROWS,
+			    "%s: approvals.require %s: %u -> %u", label, role,
+			    m, n);
+	}
+	for (i = 0; i < b->nrequire; i++)
+		if (path_required(
+		        d->old, a, d->new_->roles[b->require[i].role]) == 0)
+			change(d, TK_CHANGE_NARROWS,
+			    "%s: approvals.require %s: 0 -> %u", label,
+			    d->new_->roles[b->require[i].role],
+			    b->require[i].min);
+}
+
+/* paths: entries, matched by their glob's text. */
+static void
+paths_diff(struct dctx *d, const char *label, const struct tk_rule_access *x,
+    const struct tk_rule_access *y)
+{
+	struct tk_buf sub = TK_BUF_INIT(16384);
+	const struct tk_path_access *other;
+	size_t i;
+
+	for (i = 0; i < x->npaths; i++) {
+		const char *g = x->paths[i].entry->match_src;
+
+		tk_buf_reset(&sub);
+		(void)tk_buf_printf(&sub, "%s: paths '%s'", label, g);
+		if ((other = path_entry(y, g)) == NULL)
+			change(d, TK_CHANGE_WIDENS,
+			    "%s removed: a change touching it needs only what "
+			    "the rule asks, from any writer",
+			    sub.ptr);
+		else
+			path_entry_diff(d, sub.ptr, &x->paths[i], other);
+	}
+	for (i = 0; i < y->npaths; i++)
+		if (path_entry(x, y->paths[i].entry->match_src) == NULL)
+			change(d, TK_CHANGE_NARROWS, "%s: paths '%s' added",
+			    label, y->paths[i].entry->match_src);
+	tk_buf_release(&sub);
+}
+
+static const struct tk_trailer_rule *
+trailer(const struct tk_rule *r, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < r->ntrailers; i++)
+		if (strcasecmp(r->trailers[i].key, key) == 0)
+			return &r->trailers[i];
+	return NULL;
+}
+
+/* require-trailers: and emails: patterns; a changed pattern may widen. */
+static void
+attributes_diff(struct dctx *d, const char *label, const struct tk_rule *a,
+    const struct tk_rule *b)
+{
+	const struct tk_trailer_rule *t;
+	size_t i;
+
+	for (i = 0; i < a->ntrailers; i++) {
+		if ((t = trailer(b, a->trailers[i].key)) == NULL)
+			change(d, TK_CHANGE_WIDENS,
+			    "%s: require-trailers %s removed", label,
+			    a->trailers[i].key);
+		else if (strcmp(t->src, a->trailers[i].src) != 0)
+			change(d, TK_CHANGE_WIDENS,
+			    "%s: require-trailers %s: '%s' -> '%s' (another "
+			    "pattern may admit more)",
+			    label, t->key, a->trailers[i].src, t->src);
+	}
+	for (i = 0; i < b->ntrailers; i++)
+		if (trailer(a, b->trailers[i].key) == NULL)
+			change(d, TK_CHANGE_NARROWS,
+			    "%s: require-trailers %s added", label,
+			    b->trailers[i].key);
+	if (a->emails_src != NULL && b->emails_src == NULL)
+		change(d, TK_CHANGE_WIDENS, "%s: emails '%s' removed", label,
+		    a->emails_src);
+	else if (a->emails_src == NULL && b->emails_src != NULL)
+		change(d, TK_CHANGE_NARROWS, "%s: emails '%s' added", label,
+		    b->emails_src);
+	else if (a->emails_src != NULL &&
+	    strcmp(a->emails_src, b->emails_src) != 0)
+		change(d, TK_CHANGE_WIDENS,
+		    "%s: emails: '%s' -> '%s' (another pattern may admit more)",
+		    label, a->emails_src, b->emails_src);
+}
+
 /* Everything rule x (old) lets people do that y (new) does, and more. */
 static void
 rule_diff(struct dctx *d, const char *label, const struct tk_rule_access *x,
@@ -232,7 +373,9 @@ rule_diff(struct dctx *d, const char *label, const struct tk_rule_access *x,
 		people_diff(
 		    d, label, tk_push_perm_name(k), &x->push[k], &y->push[k]);
 	approvals_diff(d, label, x, y);
+	paths_diff(d, label, x, y);
 	checks_diff(d, label, x->rule, y->rule);
+	attributes_diff(d, label, x->rule, y->rule);
 }
 
 /* The empty rule: what decides a ref no rule matches (nothing is checked) */

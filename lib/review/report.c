@@ -130,6 +130,8 @@ key_summary(struct tk_buf *b, const struct keyinfo *ki)
 static const char *
 checks(struct tk_buf *b, const struct tk_rule *r)
 {
+	size_t i;
+
 	tk_buf_reset(b);
 	if (r->signed_commits)
 		(void)tk_buf_puts(b, "signed commits; ");
@@ -139,6 +141,13 @@ checks(struct tk_buf *b, const struct tk_rule *r)
 		(void)tk_buf_puts(b, "the pusher may not have written it; ");
 	if (r->promote_from != NULL)
 		(void)tk_buf_printf(b, "promoted from %s; ", r->promote_from);
+	for (i = 0; i < r->ntrailers; i++)
+		(void)tk_buf_printf(b, "a trailer %s: matching '%s'; ",
+		    r->trailers[i].key, r->trailers[i].src);
+	if (r->emails_src != NULL)
+		(void)tk_buf_printf(b,
+		    "author and committer emails matching '%s'; ",
+		    r->emails_src);
 	if (b->len >= 2)
 		tk_buf_truncate(b, b->len - 2);
 	return b->len ? b->ptr : "none";
@@ -153,6 +162,35 @@ people(struct tk_buf *b, const struct tk_people *pp)
 		(void)tk_buf_puts(b, "anyone (the rule does not restrict it)");
 	else
 		(void)tk_review_ids(b, pp->ids, pp->n, SIZE_MAX);
+	return b->ptr ? b->ptr : "";
+}
+
+/*
+ * "dave (at least 1 more); as dba: carol (at least 1 required)": the
+ * approvals a paths: entry adds, into b.
+ */
+static const char *
+path_approvals(struct tk_buf *b, const struct tk_policy *p,
+    const struct tk_path_access *pa)
+{
+	struct tk_buf who = TK_BUF_INIT(1 << 20);
+	size_t i;
+
+	tk_buf_reset(b);
+	if (!pa->entry->approvals)
+		(void)tk_buf_puts(b, "no more approvals");
+	else if (pa->entry->min > 0)
+		(void)tk_buf_printf(b, "%s (at least %u more)",
+		    people(&who, &pa->approve), pa->entry->min);
+	for (i = 0; i < pa->nby_role; i++) {
+		if (pa->by_role[i].require == 0)
+			continue;
+		(void)tk_buf_printf(b, "%sas %s: %s (at least %u required)",
+		    b->len ? "; " : "", p->roles[pa->by_role[i].role],
+		    people(&who, &pa->by_role[i].people),
+		    pa->by_role[i].require);
+	}
+	tk_buf_release(&who);
 	return b->ptr ? b->ptr : "";
 }
 
@@ -213,6 +251,31 @@ text_approve(struct out *o, const struct tk_rule_access *ra, struct tk_buf *b)
 	tk_buf_release(&who);
 }
 
+/* What each paths: entry adds: who may write, who must also approve. */
+static void
+text_paths(struct out *o, const struct tk_rule_access *ra, struct tk_buf *b)
+{
+	size_t i;
+
+	for (i = 0; i < ra->npaths; i++) {
+		const struct tk_path_access *pa = &ra->paths[i];
+
+		tk_buf_reset(b);
+		(void)tk_buf_printf(b, "paths '%s':", pa->entry->match_src);
+		fputs("  ", o->f);
+		put(o, b->ptr);
+		fputc('\n', o->f);
+		fputs("    write:      ", o->f);
+		put(o,
+		    pa->writers.anyone
+		        ? "anyone (the entry does not restrict it)"
+		        : people(b, &pa->writers));
+		fputs("\n    approve:    ", o->f);
+		put(o, path_approvals(b, o->a->p, pa));
+		fputc('\n', o->f);
+	}
+}
+
 static void
 text_rule(struct out *o, const struct tk_rule_access *ra)
 {
@@ -232,6 +295,7 @@ text_rule(struct out *o, const struct tk_rule_access *ra)
 		line(o, c.ptr, people(&b, &ra->push[k]));
 	}
 	text_approve(o, ra, &b);
+	text_paths(o, ra, &b);
 	line(o, "checks:", checks(&b, r));
 	/*
 	 * paths: (who may write which files) and emergency: (who may invoke
@@ -456,6 +520,40 @@ csv_people(struct out *o, const char *rule, const char *field,
 }
 
 static void
+csv_paths(struct out *o, const struct tk_rule_access *ra, struct tk_buf *b)
+{
+	const char *n = ra->rule->name;
+	char num[40];
+	size_t i, k;
+
+	for (i = 0; i < ra->npaths; i++) {
+		const struct tk_path_access *pa = &ra->paths[i];
+
+		tk_buf_reset(b);
+		(void)tk_buf_printf(b, "path %s write", pa->entry->match_src);
+		csv_people(o, n, b->ptr, &pa->writers, "");
+		if (!pa->entry->approvals)
+			continue;
+		tk_buf_reset(b);
+		(void)tk_buf_printf(b, "path %s approve", pa->entry->match_src);
+		snprintf(num, sizeof(num), "at least %u more", pa->entry->min);
+		if (pa->entry->min > 0)
+			csv_people(o, n, b->ptr, &pa->approve, num);
+		for (k = 0; k < pa->nby_role; k++) {
+			if (pa->by_role[k].require == 0)
+				continue;
+			tk_buf_reset(b);
+			(void)tk_buf_printf(b, "path %s approve as %s",
+			    pa->entry->match_src,
+			    o->a->p->roles[pa->by_role[k].role]);
+			snprintf(num, sizeof(num), "at least %u required",
+			    pa->by_role[k].require);
+			csv_people(o, n, b->ptr, &pa->by_role[k].people, num);
+		}
+	}
+}
+
+static void
 csv_rule(struct out *o, const struct tk_rule_access *ra, struct tk_buf *b)
 {
 	const struct tk_rule *r = ra->rule;
@@ -487,6 +585,7 @@ csv_rule(struct out *o, const struct tk_rule_access *ra, struct tk_buf *b)
 		snprintf(num, sizeof(num), "at least %u required", rp->require);
 		csv_people(o, n, b->ptr, &rp->people, rp->require ? num : "");
 	}
+	csv_paths(o, ra, b);
 	row(o, "rule", n, "checks", checks(b, r), "");
 }
 
@@ -585,10 +684,24 @@ jstrs(struct out *o, const char *const *v, size_t n)
 }
 
 static void
-json_approvals(struct out *o, const struct tk_rule_access *ra)
+json_by_role(struct out *o, const struct tk_role_people *rp, size_t n)
 {
 	size_t i;
 
+	fputs(",\"by_role\":[", o->f);
+	for (i = 0; i < n; i++) {
+		fprintf(o->f, "%s{\"role\":", i ? "," : "");
+		put(o, o->a->p->roles[rp[i].role]);
+		fprintf(o->f, ",\"require\":%u,\"people\":", rp[i].require);
+		jpeople(o, &rp[i].people);
+		fputc('}', o->f);
+	}
+	fputc(']', o->f);
+}
+
+static void
+json_approvals(struct out *o, const struct tk_rule_access *ra)
+{
 	jkey(o, "approvals", false);
 	if (!ra->rule->approvals) {
 		fputs("null", o->f);
@@ -596,16 +709,34 @@ json_approvals(struct out *o, const struct tk_rule_access *ra)
 	}
 	fprintf(o->f, "{\"min\":%u,\"people\":", ra->rule->approvals_min);
 	jpeople(o, &ra->approve);
-	fputs(",\"by_role\":[", o->f);
-	for (i = 0; i < ra->nby_role; i++) {
-		fprintf(o->f, "%s{\"role\":", i ? "," : "");
-		put(o, o->a->p->roles[ra->by_role[i].role]);
-		fprintf(o->f,
-		    ",\"require\":%u,\"people\":", ra->by_role[i].require);
-		jpeople(o, &ra->by_role[i].people);
-		fputc('}', o->f);
+	json_by_role(o, ra->by_role, ra->nby_role);
+	fputc('}', o->f);
+}
+
+static void
+json_paths(struct out *o, const struct tk_rule_access *ra)
+{
+	size_t i;
+
+	fputs(",\"paths\":[", o->f);
+	for (i = 0; i < ra->npaths; i++) {
+		const struct tk_path_access *pa = &ra->paths[i];
+
+		fprintf(o->f, "%s{\"match\":", i ? "," : "");
+		put(o, pa->entry->match_src);
+		fputs(",\"writers\":", o->f);
+		jpeople(o, &pa->writers);
+		fputs(",\"approvals\":", o->f);
+		if (!pa->entry->approvals) {
+			fputs("null}", o->f);
+			continue;
+		}
+		fprintf(o->f, "{\"min\":%u,\"people\":", pa->entry->min);
+		jpeople(o, &pa->approve);
+		json_by_role(o, pa->by_role, pa->nby_role);
+		fputs("}}", o->f);
 	}
-	fputs("]}", o->f);
+	fputc(']', o->f);
 }
 
 static void
@@ -632,6 +763,7 @@ json_rule(struct out *o, const struct tk_rule_access *ra)
 		jpeople(o, &ra->push[k]);
 	}
 	json_approvals(o, ra);
+	json_paths(o, ra);
 	fprintf(o->f,
 	    ",\"signed_commits\":%s,\"pusher_may_approve\":%s,"
 	    "\"pusher_may_write\":%s,\"promote_from\":",
@@ -842,6 +974,32 @@ html_approve(struct out *o, const struct tk_rule_access *ra, struct tk_buf *b)
 }
 
 static void
+html_paths(struct out *o, const struct tk_rule_access *ra, struct tk_buf *b)
+{
+	struct tk_buf w = TK_BUF_INIT(1 << 20), x = TK_BUF_INIT(1 << 20);
+	size_t i;
+
+	fputs("<td>", o->f);
+	for (i = 0; i < ra->npaths; i++) {
+		const struct tk_path_access *pa = &ra->paths[i];
+
+		tk_buf_reset(b);
+		(void)tk_buf_printf(b, "%s: write: %s; approve: %s",
+		    pa->entry->match_src,
+		    pa->writers.anyone
+		        ? "anyone (the entry does not restrict it)"
+		        : people(&w, &pa->writers),
+		    path_approvals(&x, o->a->p, pa));
+		fputs(i ? "<br>" : "", o->f);
+		put(o, b->ptr);
+	}
+	fputs(ra->npaths ? "</td>" : "<span class=\"none\">none</span></td>",
+	    o->f);
+	tk_buf_release(&w);
+	tk_buf_release(&x);
+}
+
+static void
 html_rule(struct out *o, const struct tk_rule_access *ra)
 {
 	struct tk_buf b = TK_BUF_INIT(1 << 20);
@@ -867,6 +1025,7 @@ html_rule(struct out *o, const struct tk_rule_access *ra)
 	for (k = 0; k < TK_PERM_NPUSH; k++)
 		cell(o, NULL, people(&b, &ra->push[k]));
 	html_approve(o, ra, &b);
+	html_paths(o, ra, &b);
 	cell(o, NULL, checks(&b, ra->rule));
 	fputs("</tr>\n", o->f);
 	tk_buf_release(&b);
@@ -930,8 +1089,10 @@ html_rules(struct out *o)
 	    o->f);
 	if (o->a->have_refs)
 		fputs("<th>Governs</th>", o->f);
-	fputs("<th>Update</th><th>Create</th><th>Delete</th><th>Force-push"
-	      "</th><th>Approve</th><th>Checks</th></tr></thead>\n<tbody>\n",
+	fputs(
+	    "<th>Update</th><th>Create</th><th>Delete</th><th>Force-push"
+	    "</th><th>Approve</th><th>By path</th><th>Checks</th></tr></thead>"
+	    "\n<tbody>\n",
 	    o->f);
 	for (i = 0; i < o->a->nrules; i++)
 		html_rule(o, &o->a->rules[i]);

@@ -324,6 +324,55 @@ warn_approvals(struct wctx *c, const struct tk_rule *r)
 	tk_buf_release(&roles);
 }
 
+/* The approvals a paths: entry adds, the same way. */
+static void
+warn_path_approvals(struct wctx *c, const struct tk_rule *r)
+{
+	struct tk_buf names = TK_BUF_INIT(4096), roles = TK_BUF_INIT(4096);
+	struct tk_roleset one;
+	struct tk_pos pos;
+	size_t i, k, n, holders;
+
+	for (i = 0; i < r->npaths; i++) {
+		const struct tk_path_rule *e = &r->paths[i];
+
+		if (!e->approvals)
+			continue;
+		pos = (struct tk_pos){e->line, e->col};
+		tk_buf_reset(&roles);
+		(void)tk_roleset_format(&roles, c->p, &e->from);
+		n = signers(c, &e->from, &names, &holders);
+		if (n < e->min)
+			add(c, pos,
+			    "rule '%s', paths '%s' can never be satisfied: it "
+			    "needs %u more approvals from %s, but only %zu "
+			    "identit%s holding those roles %s a key valid now "
+			    "(%s)",
+			    r->name, e->match_src, e->min, roles.ptr, n,
+			    n == 1 ? "y" : "ies", n == 1 ? "has" : "have",
+			    names.ptr);
+		for (k = 0; k < e->nrequire; k++) {
+			memset(&one, 0, sizeof(one));
+			one.bits[e->require[k].role / 64] |= (uint64_t)1
+			    << (e->require[k].role % 64);
+			if ((n = signers(c, &one, &names, &holders)) <
+			    e->require[k].min)
+				add(c, pos,
+				    "rule '%s', paths '%s' can never be "
+				    "satisfied: it requires %u approval%s from "
+				    "role '%s', but only %zu identit%s holding it "
+				    "%s a key valid now (%s)",
+				    r->name, e->match_src, e->require[k].min,
+				    e->require[k].min == 1 ? "" : "s",
+				    c->p->roles[e->require[k].role], n,
+				    n == 1 ? "y" : "ies",
+				    n == 1 ? "has" : "have", names.ptr);
+		}
+	}
+	tk_buf_release(&names);
+	tk_buf_release(&roles);
+}
+
 /*
  * A role list nobody with a login holds: the front end reports pushers
  * by login, so nobody can be the pusher it asks for.
@@ -376,6 +425,9 @@ rules_using(struct wctx *c, unsigned role, struct tk_buf *b)
 
 		for (j = 0; !uses && j < r->nrequire; j++)
 			uses = r->require[j].role == role;
+		for (j = 0; !uses && j < r->npaths; j++)
+			uses = tk_roleset_has(&r->paths[j].from, role) ||
+			    tk_roleset_has(&r->paths[j].writers.roles, role);
 		if (uses && n++ < 5)
 			(void)tk_buf_printf(
 			    b, "%s'%s'", n > 1 ? ", " : "", r->name);
@@ -442,6 +494,21 @@ warn_expiry(struct wctx *c, const struct tk_identity *id)
 	}
 }
 
+/* True when rule r takes approvals from role, itself or for a path. */
+static bool
+approves(const struct tk_rule *r, unsigned role)
+{
+	size_t i;
+
+	if (r->approvals && tk_roleset_has(&r->approvals_from, role))
+		return true;
+	for (i = 0; i < r->npaths; i++)
+		if (r->paths[i].approvals &&
+		    tk_roleset_has(&r->paths[i].from, role))
+			return true;
+	return false;
+}
+
 /* An identity in an approving role that has nothing to sign with. */
 static void
 warn_keyless(struct wctx *c, const struct tk_identity *id)
@@ -453,11 +520,9 @@ warn_keyless(struct wctx *c, const struct tk_identity *id)
 	for (k = 0; k < c->p->nrules && r == NULL; k++) {
 		const struct tk_rule *x = c->p->rules[k];
 
-		if (!x->approvals)
-			continue;
 		for (role = 0; role < c->p->nroles; role++)
-			if (tk_roleset_has(&x->approvals_from, role) &&
-			    tk_roleset_has(&id->roles, role)) {
+			if (tk_roleset_has(&id->roles, role) &&
+			    approves(x, role)) {
 				r = x;
 				break;
 			}
@@ -497,6 +562,7 @@ tk_policy_warn(struct tk_warnings *w, const struct tk_policy *p,
 		warn_not_refs(&c, p->rules[i]);
 		warn_shadowed(&c, i);
 		warn_approvals(&c, p->rules[i]);
+		warn_path_approvals(&c, p->rules[i]);
 		warn_push_roles(&c, p->rules[i]);
 	}
 	warn_repo(&c);

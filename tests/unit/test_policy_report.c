@@ -526,6 +526,65 @@ test_diff__identities(void **state)
 	    NULL);
 }
 
+#define PATHS                                                                  \
+	"rules:\n"                                                             \
+	"  - name: main\n"                                                     \
+	"    refs: refs/heads/main\n"                                          \
+	"    paths:\n"                                                         \
+	"      - match: 'infra/**'\n"                                          \
+	"        approvals: {min: 1, from: [ops]}\n"                           \
+	"        writers: [ops, dev]\n"                                        \
+	"      - {match: 'db/', approvals: {require: {sec: 1}}}\n"             \
+	"    require-trailers: {Change: 'CHG[0-9]+'}\n"                        \
+	"    emails: '.+@x'\n"
+
+/* paths: entries in the report, and in the diff */
+static void
+test_paths(void **state)
+{
+	char *out, *wide;
+
+	(void)state;
+	out = report(TEAM PATHS, TK_REPORT_CSV, NULL, 0);
+	assert_non_null(strstr(out,
+	    "\"rule\",\"main\",\"path infra/** write\",\"alice\",\"\"\n"
+	    "\"rule\",\"main\",\"path infra/** write\",\"dave\",\"\"\n"
+	    "\"rule\",\"main\",\"path infra/** approve\",\"dave\",\"at least 1 "
+	    "more\"\n"
+	    "\"rule\",\"main\",\"path db/ write\",\"(anyone)\",\"\"\n"
+	    "\"rule\",\"main\",\"path db/ approve as sec\",\"bob\",\"at least 1 "
+	    "required\"\n"
+	    "\"rule\",\"main\",\"checks\",\"a trailer Change: matching "
+	    "'CHG[0-9]+'; author and committer emails matching '.+@x'\",\"\"\n"));
+	free(out);
+	out = report(TEAM PATHS, TK_REPORT_TEXT, NULL, 0);
+	assert_non_null(strstr(out,
+	    "  paths 'infra/**':\n"
+	    "    write:      alice, dave\n"
+	    "    approve:    dave (at least 1 more)\n"
+	    "  paths 'db/':\n"
+	    "    write:      anyone (the entry does not "
+	    "restrict it)\n"
+	    "    approve:    as sec: bob (at least 1 "
+	    "required)\n"));
+	free(out);
+	wide =
+	    edit(TEAM PATHS, "writers: [ops, dev]", "writers: [ops, dev, rev]");
+	wide = edit(wide,
+	    "      - {match: 'db/', approvals: {require: {sec: 1}}}\n", "");
+	wide = edit(wide, "    require-trailers: {Change: 'CHG[0-9]+'}\n", "");
+	wide = edit(wide, "'.+@x'", "'.+'");
+	diff_is(TEAM PATHS, wide, NULL, 0,
+	    "widens: rule 'main': paths 'infra/**': write: gained by bob, carol",
+	    "widens: rule 'main': paths 'db/' removed: a change touching it "
+	    "needs only what the rule asks, from any writer",
+	    "widens: rule 'main': require-trailers Change removed",
+	    "widens: rule 'main': emails: '.+@x' -> '.+' (another pattern may "
+	    "admit more)",
+	    NULL);
+	free(wide);
+}
+
 int
 main(void)
 {
@@ -537,6 +596,7 @@ main(void)
 	    cmocka_unit_test(test_diff__people_and_checks),
 	    cmocka_unit_test(test_diff__rules),
 	    cmocka_unit_test(test_diff__identities),
+	    cmocka_unit_test(test_paths),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

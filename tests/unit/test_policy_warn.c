@@ -329,6 +329,38 @@ test_warn__expiry(void **state)
 	expect_at(yaml, D_2026_01_01 + 40 * DAY, NULL, 0, NULL);
 }
 
+/* paths: entries: their approvals count like the rule's, their roles too */
+static void
+test_warn__paths(void **state)
+{
+	(void)state;
+	expect("version: 1\n"
+	       "roles: {dev: d, ops: o, dba: b, sec: s}\n"
+	       "identities:\n"
+	       "  alice: {logins: [alice], roles: [dev, ops], keys: [\"" K1
+	       "\"]}\n"
+	       "  dina: {logins: [dina], roles: [dba]}\n"
+	       "rules:\n"
+	       "  - name: main\n"
+	       "    refs: refs/heads/main\n"
+	       "    paths:\n"
+	       "      - match: 'infra/**'\n"
+	       "        approvals: {min: 2, from: [ops]}\n"
+	       "      - match: 'db/'\n"
+	       "        approvals: {require: {dba: 1}}\n"
+	       "      - {match: '.ci/**', writers: [sec]}\n",
+	    "2:33: role 'sec' is held by no identity, yet rules 'main' use it",
+	    "5:3: identity 'dina' holds role 'dba', which approves under rule "
+	    "'main', but has no keys, so its approvals cannot count",
+	    "10:9: rule 'main', paths 'infra/**' can never be satisfied: it "
+	    "needs 2 more approvals from ops, but only 1 identity holding "
+	    "those roles has a key valid now (alice)",
+	    "12:9: rule 'main', paths 'db/' can never be satisfied: it "
+	    "requires 1 approval from role 'dba', but only 0 identities "
+	    "holding it have a key valid now (nobody)",
+	    NULL);
+}
+
 /* Every example policy in config/ passes without a warning today. */
 static void
 test_warn__examples(void **state)
@@ -574,6 +606,7 @@ main(void)
 	    cmocka_unit_test(test_warn__unsatisfiable),
 	    cmocka_unit_test(test_warn__roles),
 	    cmocka_unit_test(test_warn__expiry),
+	    cmocka_unit_test(test_warn__paths),
 	    cmocka_unit_test(test_warn__examples),
 	    cmocka_unit_test(test_warn__pattern_text),
 	    cmocka_unit_test(test_teach__tabs),
