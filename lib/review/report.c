@@ -106,9 +106,11 @@ key_info(struct keyinfo *ki, const struct tk_policy *p, const struct tk_key *k,
 	else if (now < k->valid_after)
 		ki->status = "not yet valid";
 	else {
+		/* whole days from the start of today (UTC): a report made
+		 * twice in a day says the same */
 		ki->status = "valid";
 		if (k->valid_before != INT64_MAX)
-			ki->days = (k->valid_before - now) / DAY;
+			ki->days = (k->valid_before - (now - now % DAY)) / DAY;
 	}
 }
 
@@ -453,7 +455,7 @@ text_report(struct out *o)
 	char when[32];
 	size_t i;
 
-	tk_review_date(when, o->m->now);
+	tk_review_date(when, o->m->now - o->m->now % DAY);
 	fputs("twokey access report\npolicy:      ", o->f);
 	put(o, o->m->policy_path);
 	fprintf(o->f, "\nkeys as of:  %s\n", when);
@@ -888,7 +890,7 @@ json_report(struct out *o)
 	char when[32];
 	size_t i;
 
-	tk_review_date(when, o->m->now);
+	tk_review_date(when, o->m->now - o->m->now % DAY);
 	fputs("{\"report\":\"twokey access report\",\"v\":1,\"policy\":", o->f);
 	put(o, o->m->policy_path);
 	fprintf(o->f, ",\"keys_as_of\":\"%s\",\"repository\":", when);
@@ -1121,7 +1123,7 @@ html_report(struct out *o)
 	char when[32];
 	size_t i;
 
-	tk_review_date(when, o->m->now);
+	tk_review_date(when, o->m->now - o->m->now % DAY);
 	fputs(html_head, o->f);
 	fputs("<h1>twokey access report</h1>\n<p>Policy <code>", o->f);
 	put(o, o->m->policy_path);
