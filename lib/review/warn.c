@@ -573,7 +573,9 @@ tk_policy_warn(struct tk_warnings *w, const struct tk_policy *p,
 	}
 	if (c.err != 0)
 		return c.err;
-	qsort(w->items + first, w->n - first, sizeof(*w->items), by_position);
+	if (w->n - first > 1)
+		qsort(w->items + first, w->n - first, sizeof(*w->items),
+		    by_position);
 	return 0;
 }
 

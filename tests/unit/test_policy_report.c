@@ -339,6 +339,16 @@ edit(const char *text, const char *from, const char *to)
 	return tk_buf_detach(&b, NULL);
 }
 
+/* *text with one substitution applied; the old text is freed. */
+static void
+replace(char **text, const char *from, const char *to)
+{
+	char *n = edit(*text, from, to);
+
+	free(*text);
+	*text = n;
+}
+
 static void
 test_diff__people_and_checks(void **state)
 {
@@ -348,9 +358,10 @@ test_diff__people_and_checks(void **state)
 	/* nothing changes (bob's key expires in 60 days: not soon) */
 	diff_is(TEAM RULES, TEAM RULES, NULL, 0, NULL);
 	/* carol becomes ops, min drops, the pusher may write */
-	wide = edit(TEAM RULES, "roles: [rev]}", "roles: [rev, ops]}");
-	wide = edit(wide, "min: 2,", "min: 1,");
-	wide = edit(wide, "    pusher-may-write: false\n", "");
+	wide = tk_strdup(TEAM RULES);
+	replace(&wide, "roles: [rev]}", "roles: [rev, ops]}");
+	replace(&wide, "min: 2,", "min: 1,");
+	replace(&wide, "    pusher-may-write: false\n", "");
 	diff_is(TEAM RULES, wide, NULL, 0,
 	    "widens: rule 'main': update: gained by carol",
 	    "widens: rule 'main': create: gained by carol",
@@ -359,8 +370,9 @@ test_diff__people_and_checks(void **state)
 	    "widens: rule 'main': pusher-may-write: false -> true",
 	    "note: identity 'carol': role 'ops' added", NULL);
 	/* update for anyone; require dropped; the checks back */
-	narrow = edit(TEAM RULES, "    update: [ops]\n", "");
-	narrow = edit(narrow, ", require: {sec: 1}", "");
+	narrow = tk_strdup(TEAM RULES);
+	replace(&narrow, "    update: [ops]\n", "");
+	replace(&narrow, ", require: {sec: 1}", "");
 	diff_is(TEAM RULES, narrow, NULL, 0,
 	    "widens: rule 'main': update: anyone now, known pusher or not (was "
 	    "dave)",
@@ -568,12 +580,12 @@ test_paths(void **state)
 	    "    approve:    as sec: bob (at least 1 "
 	    "required)\n"));
 	free(out);
-	wide =
-	    edit(TEAM PATHS, "writers: [ops, dev]", "writers: [ops, dev, rev]");
-	wide = edit(wide,
+	wide = tk_strdup(TEAM PATHS);
+	replace(&wide, "writers: [ops, dev]", "writers: [ops, dev, rev]");
+	replace(&wide,
 	    "      - {match: 'db/', approvals: {require: {sec: 1}}}\n", "");
-	wide = edit(wide, "    require-trailers: {Change: 'CHG[0-9]+'}\n", "");
-	wide = edit(wide, "'.+@x'", "'.+'");
+	replace(&wide, "    require-trailers: {Change: 'CHG[0-9]+'}\n", "");
+	replace(&wide, "'.+@x'", "'.+'");
 	diff_is(TEAM PATHS, wide, NULL, 0,
 	    "widens: rule 'main': paths 'infra/**': write: gained by bob, carol",
 	    "widens: rule 'main': paths 'db/' removed: a change touching it "
