@@ -10,6 +10,7 @@
 # export verified offline, a row edited with SQL named by verify, and the
 # password in no output, record or server log.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-syslog.sh"
 
 TK="$TK_BIN/twokey"
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -150,8 +151,27 @@ check "even the owner's DELETE meets the trigger" owner_denied "DELETE FROM twok
 
 # A connection file others can read is refused (it holds the password).
 chmod 640 "$TRASH/hook.conn"
-push1 a perm
-check "a group-readable connection file refuses the push" grep -q "readable by no one else" "$TRASH/out.perm"
+# push_logged NAME: push1 a NAME, with what reaches syslog in $TRASH/log.NAME
+# (the pusher is told the audit log is unavailable; the reason, which names
+# server files, goes to syslog): root only, else the log stays empty.
+push_logged() {
+	: >"$TRASH/log.$1"
+	if syslog_capture_works; then
+		with_syslog "$TRASH/log.$1" env GL_USER=alice TWOKEY_CONFIG="$TRASH/a.yaml" \
+			git -C "$W" push a "HEAD:refs/heads/$1" >"$TRASH/out.$1" 2>&1
+	else
+		push1 a "$1"
+	fi
+}
+# reason_logged NAME TEXT: syslog has TEXT, when it could be captured.
+reason_logged() {
+	syslog_capture_works || { echo "# syslog not captured (needs root): not checked"; return 0; }
+	grep -q "$2" "$TRASH/log.$1"
+}
+push_logged perm
+check "a group-readable connection file refuses the push" \
+	grep -q "the server's audit log is unavailable" "$TRASH/out.perm"
+check "... the reason goes to syslog" reason_logged perm "readable by no one else"
 check "... and the ref is not created" ref_is "$A" refs/heads/perm ""
 chmod 600 "$TRASH/hook.conn"
 
@@ -167,9 +187,10 @@ loop=$!
 sleep 2
 pg_stop
 wait $loop
-push1 a down
+push_logged down
 check "with the database down the push is refused" test -z "$(git -C "$A" for-each-ref refs/heads/down)"
-check "... with a clear message" grep -q "cannot connect to the audit database" "$TRASH/out.down"
+check "... with a clear message" grep -q "the server's audit log is unavailable" "$TRASH/out.down"
+check "... the reason in syslog" reason_logged down "cannot connect to the audit database"
 check "... saying nothing is accepted unrecorded" grep -q "nothing is accepted unrecorded" "$TRASH/out.down"
 check "... and naming no host, port or user" sh -c "! grep -E -q '127\.0\.0\.1|$PORT|twokey_hook' '$TRASH/out.down'"
 pg_start || { cat "$PG/server.log"; echo "Bail out! postgres did not restart"; exit 1; }
