@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "internal.h"
 #include "twokey/policy.h"
+#include "banned.h" /* last: after every system header */
 
 int
 cli_load_policy(struct tk_policy **out, char **path, const char *file)

@@ -11,6 +11,7 @@
 #include "twokey/error.h"
 #include "twokey/policy.h"
 #include "twokey/review.h"
+#include "banned.h" /* last: after every system header */
 
 #define USAGE "twokey config diff [--repo PATH] OLD NEW"
 

@@ -27,6 +27,7 @@
 #include "twokey/check.h"
 #include "twokey/policy.h"
 #include "twokey/repo.h"
+#include "banned.h" /* last: after every system header */
 
 #define USAGE                                                                  \
 	"twokey config replay --policy NEW [--since DATE] [--repo PATH] "      \

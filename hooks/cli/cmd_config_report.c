@@ -12,6 +12,7 @@
 #include "twokey/error.h"
 #include "twokey/policy.h"
 #include "twokey/review.h"
+#include "banned.h" /* last: after every system header */
 
 #define USAGE                                                                  \
 	"twokey config report [--repo PATH] [--format text|csv|json|html] "    \
