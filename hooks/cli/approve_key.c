@@ -16,6 +16,7 @@
 #include "approve.h"
 #include "cli.h"
 #include "twokey/sshsig.h"
+#include "banned.h" /* last: after every system header */
 
 #define KEYFILE_MAX (64 * 1024)
 

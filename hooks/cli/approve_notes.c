@@ -20,6 +20,7 @@
 #include "approve.h"
 #include "cli.h"
 #include "twokey/notes.h"
+#include "banned.h" /* last: after every system header */
 
 #define NOTES_REF TK_NOTES_REF
 #define LOG_MAX (1024 * 1024)

@@ -21,6 +21,7 @@
 #include "internal.h"
 #include "twokey/policy.h"
 #include "twokey/sshsig.h"
+#include "banned.h" /* last: after every system header */
 
 static bool
 safe_principal(const char *email)

@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "internal.h"
+#include "banned.h" /* last: after every system header */
 
 /* Moves what is readable on fd into b; 1 at end of file, 0, or -1. */
 static int
