@@ -79,6 +79,19 @@ struct tk_role_min {
 
 enum tk_mode { TK_MODE_ENFORCE = 0, TK_MODE_WARN };
 
+/*
+ * The checks an emergency may lift (a rule's "emergency: waive:" list;
+ * docs/spec.md, "Emergency changes").  Role checks on the ref (update,
+ * create, delete, force-push) have no bit: they are never waived.
+ */
+enum tk_waive {
+	TK_WAIVE_APPROVALS = 1u << 0,
+	TK_WAIVE_SIGNED_COMMITS = 1u << 1,
+	TK_WAIVE_PUSHER_MAY_WRITE = 1u << 2,
+	TK_WAIVE_PROMOTE_FROM = 1u << 3,
+	TK_WAIVE_FREEZE = 1u << 4,
+};
+
 struct tk_rule {
 	char *name;
 	char *refs_src;

@@ -35,6 +35,8 @@ struct tk_check {
 	size_t nvouched[2];
 	bool vouched_ready[2];
 	size_t cur; /* the update being decided */
+	/* tk_waive bits an emergency lifts for update cur; 0 if none */
+	unsigned waived;
 	git_odb_backend *mempack; /* scratch store for merge checks */
 	char *ns; /* $GIT_NAMESPACE's ref prefix, "" without one */
 	size_t nslen;
