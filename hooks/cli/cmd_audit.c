@@ -33,7 +33,7 @@
 	"       twokey audit reconcile [--log FILE]... [--format F] REPO "     \
 	"[REF...]\n"                                                           \
 	"       twokey audit init-db\n"                                        \
-	"       twokey audit export\n"                                         \
+	"       twokey audit export [--since D]\n"                             \
 	"  FILTERS: [--repo R] [--ref REF] [--pusher P] [--since D] "          \
 	"[--until D]"
 
@@ -237,7 +237,7 @@ audit_pg(const char *cmd, struct audit_opts *o)
 	if (strcmp(cmd, "init-db") == 0)
 		rc = tk_audit_pg_init(o->pg);
 	else
-		rc = tk_audit_pg_export(stdout, o->pg, &n);
+		rc = tk_audit_pg_export(stdout, o->pg, o->filter.since, &n);
 	if (rc == 0 && fflush(stdout) != 0)
 		rc = tk_error_set(TK_EIO, "cannot write the output");
 	if (rc < 0) {
@@ -299,6 +299,11 @@ misplaced(const char *cmd, const struct audit_opts *o)
 	if (strcmp(cmd, "report") != 0 && (o->output || o->sign))
 		return cli_usage_error(
 		    USAGE, "--output and --sign are for 'report' only");
+	if (strcmp(cmd, "init-db") == 0 && (filters || o->format))
+		return cli_usage_error(USAGE, "init-db takes no options");
+	if (strcmp(cmd, "export") == 0 &&
+	    (o->ref || o->repo || o->pusher || o->until || o->format))
+		return cli_usage_error(USAGE, "export takes --since only");
 	if (strcmp(cmd, "reconcile") == 0 && filters)
 		return cli_usage_error(
 		    USAGE, "reconcile takes REPO and REF names, not filters");

@@ -256,13 +256,18 @@ int tk_audit_reader_open(struct tk_audit_reader **out,
  *
  * tk_audit_reader_open_pg: a reader of the database's whole chain.
  * tk_audit_pg_init: creates or upgrades the schema (idempotent).
- * tk_audit_pg_export: writes every record line, in chain order, to out
- * (a file `twokey audit verify FILE` checks offline); *n the count.
+ * tk_audit_pg_export: writes the record lines, in chain order, to out
+ * (a file `twokey audit verify FILE` checks offline); *n the count.  With
+ * since > INT64_MIN, the chain from the first record whose time is at or
+ * after since, to the end: a contiguous tail, so that `verify --rotated`
+ * checks it (records after it are kept whatever their time, since nodes'
+ * clocks may differ).
  */
 int tk_audit_reader_open_pg(struct tk_audit_reader **out,
     const char *conninfo_file, const struct tk_audit_read_opts *o);
 int tk_audit_pg_init(const char *conninfo_file);
-int tk_audit_pg_export(FILE *out, const char *conninfo_file, size_t *n);
+int tk_audit_pg_export(
+    FILE *out, const char *conninfo_file, int64_t since, size_t *n);
 
 /*
  * The next record in chain order: returns 1 with *rec borrowed until the

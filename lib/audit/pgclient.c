@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "store.h"
 
 #define PG_MAX_DUMP ((size_t)1 << 30) /* the whole chain, read at once */
@@ -330,11 +331,38 @@ tk_audit_pg_init(const char *conninfo_file)
 	return run_helper(argv, &r);
 }
 
+/*
+ * Whether the record line l is at or after since: its "time" parsed as the
+ * filters parse dates.  A line without a readable time is an error: the
+ * export must not silently start at the wrong place.
+ */
+static int
+at_or_after(const struct tk_audit_line *l, int64_t since, bool *yes)
+{
+	struct tk_jv *v = NULL;
+	const char *t;
+	int64_t when;
+	int rc;
+
+	if ((rc = tk_json_parse(&v, l->ptr, l->len)) < 0)
+		return tk_error_set(rc, "record %zu is not JSON", l->lineno);
+	t = tk_json_str(tk_json_get(v, "time"), NULL);
+	if (t == NULL || tk_audit_parse_date(&when, t, false) < 0)
+		rc = tk_error_set(
+		    TK_EINVAL, "record %zu has no readable time", l->lineno);
+	else
+		*yes = when >= since;
+	tk_json_free(v);
+	return rc < 0 ? rc : 0;
+}
+
 int
-tk_audit_pg_export(FILE *out, const char *conninfo_file, size_t *n)
+tk_audit_pg_export(
+    FILE *out, const char *conninfo_file, int64_t since, size_t *n)
 {
 	struct tk_audit_store *s = NULL;
 	struct tk_audit_line l;
+	bool started = since == INT64_MIN;
 	int rc;
 
 	*n = 0;
@@ -347,6 +375,10 @@ tk_audit_pg_export(FILE *out, const char *conninfo_file, size_t *n)
 			    TK_AUDIT_MAX_RECORD);
 			break;
 		}
+		if (!started && (rc = at_or_after(&l, since, &started)) < 0)
+			break;
+		if (!started)
+			continue;
 		if (fwrite(l.ptr, 1, l.len, out) != l.len ||
 		    putc('\n', out) == EOF) {
 			rc = tk_error_set(

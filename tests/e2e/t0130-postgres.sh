@@ -208,6 +208,32 @@ TWOKEY_CONFIG="$TRASH/a.yaml" "$TK" audit export >"$TRASH/export.jsonl" 2>"$TRAS
 check "export writes every record" test "$(wc -l <"$TRASH/export.jsonl")" -eq $((nrec + 1))
 "$TK" audit verify "$TRASH/export.jsonl" >"$TRASH/verify3" 2>&1
 check "the export verifies offline" grep -q "$((nrec + 1)) records verified in 1 file" "$TRASH/verify3"
+# export --since: the tail of the chain from the first record at or after
+# the time, which verifies as a rotated file (its first record links back).
+since=$(sed -n "$((nrec / 2))p" "$TRASH/export.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["time"])')
+want=$(python3 - "$TRASH/export.jsonl" "$since" <<'PY'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+times = [json.loads(l)["time"] for l in lines]
+first = next(i for i, t in enumerate(times) if t >= sys.argv[2])
+print(len(lines) - first)
+PY
+)
+TWOKEY_CONFIG="$TRASH/a.yaml" "$TK" audit export --since "$since" >"$TRASH/export2.jsonl" 2>"$TRASH/export2.err"
+check "export --since $since: the tail from that time ($want records)" \
+	test "$(wc -l <"$TRASH/export2.jsonl")" -eq "$want" -a "$want" -lt $((nrec + 1))
+check "... its last line is the chain's last" test \
+	"$(tail -n 1 "$TRASH/export2.jsonl")" = "$(tail -n 1 "$TRASH/export.jsonl")"
+check "... it verifies as a rotated file" sh -c \
+	"'$TK' audit verify --rotated '$TRASH/export2.jsonl' | grep -q '$want records verified'"
+check "... and not as a whole chain" sh -c "! '$TK' audit verify '$TRASH/export2.jsonl' >/dev/null 2>&1"
+TWOKEY_CONFIG="$TRASH/a.yaml" "$TK" audit export --since 2026-13 >/dev/null 2>"$TRASH/export3.err"
+st=$?
+check "export --since 2026-13: a usage error (exit 2)" test $st -eq 2
+check "... naming the value" grep -q "2026-13" "$TRASH/export3.err"
+TWOKEY_CONFIG="$TRASH/a.yaml" "$TK" audit export --ref main >/dev/null 2>"$TRASH/export4.err"
+st=$?
+check "export --ref: refused, not ignored (exit 2)" test $st -eq 2
 
 # One line per push on one node: the file log against the database.
 sed "s|^  postgres: .*|  path: $TRASH/file.jsonl|; /^  node:/d" "$TRASH/a.yaml" >"$TRASH/file.yaml"
@@ -235,7 +261,7 @@ check "verify fails on the edited row" test $st -eq 1
 check "... and names it" grep -q "^postgres:twokey_records:7: " "$TRASH/verify4"
 
 # The password: in no output, record, export or server log.
-check "the password appears nowhere" sh -c "! grep -r -l -F '$PW' '$TRASH'/out.* '$TRASH'/verify* '$TRASH'/init* '$TRASH'/show1 '$TRASH/export.jsonl' '$TRASH/export.err' '$PG/server.log'"
+check "the password appears nowhere" sh -c "! grep -r -l -F '$PW' '$TRASH'/out.* '$TRASH'/verify* '$TRASH'/init* '$TRASH'/show1 '$TRASH'/export* '$PG/server.log'"
 check "... nor in the records" test "$(sql "SELECT count(*) FROM twokey_records WHERE line LIKE '%$PW%'")" -eq 0
 
 done_testing
