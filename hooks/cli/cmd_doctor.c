@@ -174,11 +174,47 @@ check_writable(const char *path, const char *what)
 		fix("sudo chown %s %s && sudo chmod 0750 %s", owner, dir, dir);
 }
 
+/*
+ * audit.postgres: the connection file must be readable by the hooks' user
+ * (it holds the password: never printed, only its path).  Reaching the
+ * database is left to `twokey audit verify`, which reads the chain.
+ */
+static void
+check_audit_pg(const struct tk_policy *p)
+{
+	struct stat st;
+
+	printf("note     audit: PostgreSQL (audit.postgres), node %s\n",
+	    p->audit_node ? p->audit_node : "(the host name)");
+	if (access(p->audit_postgres, R_OK) != 0) {
+		bad(*who ? "audit database connection file unreadable by the "
+		           "hooks' user (pushes will be refused)"
+		         : "audit database connection file unreadable (pushes "
+		           "will be refused)",
+		    p->audit_postgres);
+		if (*who != '\0' && access(p->audit_postgres, F_OK) == 0)
+			fix("sudo chown %s %s && sudo chmod 0600 %s", owner,
+			    p->audit_postgres, p->audit_postgres);
+		return;
+	}
+	ok("audit database connection file readable", p->audit_postgres);
+	if (stat(p->audit_postgres, &st) == 0 && (st.st_mode & 0044) != 0)
+		printf("warning  %s is readable by group or others: it holds "
+		       "the database password (chmod 0600)\n",
+		    p->audit_postgres);
+	printf("note     'twokey audit verify' reaches the database and "
+	       "checks its chain\n");
+}
+
 static void
 check_audit(const struct tk_policy *p)
 {
 	char head[PATH_MAX];
 
+	if (p->audit_postgres != NULL) {
+		check_audit_pg(p);
+		return;
+	}
 	if (p->audit_path == NULL) {
 		printf("note     audit.path is not set: decisions are not "
 		       "recorded\n");

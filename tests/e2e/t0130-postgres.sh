@@ -251,6 +251,16 @@ f=$(bench "$TRASH/file.yaml" f) && p=$(bench "$TRASH/a.yaml" p)
 check "the benchmark's pushes are accepted" test -n "$f" -a -n "$p"
 echo "# one node, 20 sequential pushes: file log $f pushes/s, PostgreSQL $p pushes/s"
 
+# doctor knows the audit goes to the database and checks the connection
+# file, without printing what it holds.
+chmod 0644 "$TRASH/hook.conn"
+TWOKEY_CONFIG="$TRASH/a.yaml" "$TK" doctor "$A" >"$TRASH/doctor.out" 2>&1
+check "doctor: the audit goes to PostgreSQL, node node-a" grep -q "audit: PostgreSQL (audit.postgres), node node-a" "$TRASH/doctor.out"
+check "doctor: the connection file is readable" grep -q "^ok .*audit database connection file readable" "$TRASH/doctor.out"
+check "doctor: ...and too widely" grep -q "readable by group or others: it holds the database password" "$TRASH/doctor.out"
+check "doctor: no word of audit.path" sh -c "! grep -q 'audit.path is not set' '$TRASH/doctor.out'"
+chmod 0600 "$TRASH/hook.conn"
+
 # A row edited with SQL: verify names it.
 sql "ALTER TABLE twokey_records DISABLE TRIGGER twokey_records_append_only;
 UPDATE twokey_records SET line = replace(line, 'alice', 'mallory') WHERE seq = 7;
@@ -261,7 +271,7 @@ check "verify fails on the edited row" test $st -eq 1
 check "... and names it" grep -q "^postgres:twokey_records:7: " "$TRASH/verify4"
 
 # The password: in no output, record, export or server log.
-check "the password appears nowhere" sh -c "! grep -r -l -F '$PW' '$TRASH'/out.* '$TRASH'/verify* '$TRASH'/init* '$TRASH'/show1 '$TRASH'/export* '$PG/server.log'"
+check "the password appears nowhere" sh -c "! grep -r -l -F '$PW' '$TRASH'/out.* '$TRASH'/verify* '$TRASH'/init* '$TRASH'/show1 '$TRASH'/export* '$TRASH/doctor.out' '$PG/server.log'"
 check "... nor in the records" test "$(sql "SELECT count(*) FROM twokey_records WHERE line LIKE '%$PW%'")" -eq 0
 
 done_testing
