@@ -24,13 +24,18 @@ tk_audit_read_key(unsigned char **key, size_t *keylen, const char *path)
 		    strerror(errno));
 	n = read(fd, buf, sizeof(buf));
 	close(fd);
-	if (n <= 0 || n > TK_AUDIT_MAX_KEY)
+	/* Every way out wipes buf: an oversize file is still secret. */
+	if (n <= 0 || n > TK_AUDIT_MAX_KEY) {
+		explicit_bzero(buf, sizeof(buf));
 		return tk_error_set(TK_EIO,
 		    "the audit key '%s' is empty, "
 		    "unreadable or over %d bytes",
 		    path, TK_AUDIT_MAX_KEY);
-	if ((*key = malloc((size_t)n)) == NULL)
+	}
+	if ((*key = malloc((size_t)n)) == NULL) {
+		explicit_bzero(buf, sizeof(buf));
 		return tk_error_set(TK_ENOMEM, "out of memory");
+	}
 	memcpy(*key, buf, (size_t)n);
 	*keylen = (size_t)n;
 	explicit_bzero(buf, sizeof(buf));
