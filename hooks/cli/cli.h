@@ -12,6 +12,7 @@ int cmd_audit(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_freeze(int argc, char **argv);
 int cmd_install(int argc, char **argv);
 
 struct tk_buf;

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "twokey/check.h"
 #include "twokey/error.h"
+#include "twokey/freeze.h"
 #include "twokey/policy.h"
 #include "twokey/repo.h"
 #include "banned.h" /* last: after every system header */
@@ -41,6 +42,7 @@ run(git_repository *repo, const char *login, char **args)
 	char oldhex[GIT_OID_HEXSZ + 1], newhex[GIT_OID_HEXSZ + 1];
 	char *path = NULL, *errors = NULL, *argv3[3];
 	struct tk_check_opts opts = TK_CHECK_OPTS_INIT;
+	struct tk_freeze_state freezes;
 	struct tk_updates u;
 	struct tk_report report;
 	struct tk_policy *p = NULL;
@@ -48,6 +50,7 @@ run(git_repository *repo, const char *login, char **args)
 
 	memset(&u, 0, sizeof(u));
 	memset(&report, 0, sizeof(report));
+	memset(&freezes, 0, sizeof(freezes));
 	opts.pusher_login = login;
 	if (resolve(repo, args[1], oldhex) < 0 ||
 	    resolve(repo, args[2], newhex) < 0)
@@ -67,6 +70,14 @@ run(git_repository *repo, const char *login, char **args)
 		    errors ? errors : "");
 		goto out;
 	}
+	/* As the hook: ad hoc freezes count, an unreadable store refuses. */
+	if (tk_freeze_state_load(&freezes, p) < 0) {
+		fprintf(stderr, "twokey: error: %s\n", tk_error_last());
+		goto out;
+	}
+	if (freezes.status < 0)
+		fprintf(stderr, "twokey: warning: %s\n", tk_error_last());
+	opts.freezes = &freezes;
 	if (tk_check_run(&report, repo, p, &u, &opts) < 0)
 		fprintf(stderr,
 		    "twokey: error: %s; the hook would refuse "
@@ -75,6 +86,7 @@ run(git_repository *repo, const char *login, char **args)
 	else if (tk_report_print(stdout, &report, &u, "twokey: ") == 0)
 		status = report.refused ? 1 : 0;
 out:
+	tk_freeze_state_release(&freezes);
 	tk_report_release(&report);
 	tk_updates_release(&u);
 	tk_policy_free(p);

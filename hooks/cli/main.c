@@ -30,6 +30,7 @@ static const struct {
     {"doctor", cmd_doctor,
         "check the hook, policy, pusher variables and "
         "audit log"},
+    {"freeze", cmd_freeze, "'freeze start|stop|status': ad hoc change freezes"},
     {"install", cmd_install, "put the hooks into repositories"},
 };
 

@@ -161,14 +161,21 @@ struct tk_report {
 	size_t nnotes, notes_cap;
 };
 
+struct tk_freeze_state;
+
 struct tk_check_opts {
 	const char *pusher_login; /* overrides the environment when set */
 	int64_t now; /* push time; 0 means time(NULL) */
+	/*
+	 * The ad hoc freezes (tk_freeze_state_load), NULL: none.  The hooks
+	 * always pass them; a store read error in them refuses every ref.
+	 */
+	const struct tk_freeze_state *freezes;
 };
 
 #define TK_CHECK_OPTS_INIT                                                     \
 	{                                                                      \
-		NULL, 0                                                        \
+		NULL, 0, NULL                                                  \
 	}
 
 /*

@@ -33,6 +33,7 @@ struct tk_roleset {
 };
 
 struct tk_identity;
+struct tk_freeze;
 
 /*
  * Where a value stands in the policy file (1-based line and column), for
@@ -185,6 +186,10 @@ struct tk_policy {
 	char *audit_postgres;
 	char *audit_node; /* audit.node; NULL: the host name */
 	struct tk_pos *role_pos; /* where each role is defined, by index */
+	/* planned freezes (freezes:), in policy order (lib/policy/freezes.c) */
+	struct tk_freeze *freezes;
+	size_t nfreezes;
+	char *freeze_file; /* freeze-file:; NULL: the built-in default */
 };
 
 /*

@@ -6,6 +6,7 @@
 
 #include "engine.h"
 #include "commits.h"
+#include "frozen.h"
 #include "notes.h"
 #include "pusher.h"
 #include "refnames.h"
@@ -150,6 +151,22 @@ check_notes(struct tk_check *c, const struct tk_rule *rule,
 	return 0;
 }
 
+/*
+ * Freezes, settled on their own: a freeze is not the rule's, so the rule's
+ * mode: warn does not soften it (docs/spec.md, "Change freezes").
+ */
+static int
+check_freeze(struct tk_check *c, const struct tk_update *up)
+{
+	size_t first = c->r->nfindings;
+	int rc;
+
+	if ((rc = tk_check_frozen(c, up)) < 0)
+		return rc;
+	settle(c, first, NULL);
+	return 0;
+}
+
 static int
 check_update(struct tk_check *c)
 {
@@ -169,14 +186,14 @@ check_update(struct tk_check *c)
 	if (tk_is_notes_ref(TK_UPDATE_NAME(up)))
 		return check_notes(c, rule, up, first);
 	if (rule == NULL)
-		return 0;
+		return check_freeze(c, up);
 	if ((rc = check_roles(c, rule, up)) < 0)
 		return rc;
 	if (tk_rule_inspects_commits(rule) && up->kind != TK_KIND_DELETE &&
 	    (rc = tk_check_commits(c, rule)) < 0)
 		return rc;
 	settle(c, first, rule);
-	return 0;
+	return check_freeze(c, up);
 }
 
 int
@@ -194,6 +211,7 @@ tk_check_run(struct tk_report *report, git_repository *repo,
 	c.u = u;
 	c.r = report;
 	c.now = opts && opts->now ? opts->now : (int64_t)time(NULL);
+	c.adhoc = opts ? opts->freezes : NULL;
 	if ((report->verdicts =
 	            tk_calloc(u->n + 1, sizeof(*report->verdicts))) == NULL)
 		return TK_ENOMEM;

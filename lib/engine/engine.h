@@ -23,6 +23,8 @@
 #include "twokey/check.h"
 #include "twokey/policy.h"
 
+struct tk_freeze_state;
+
 struct tk_check {
 	git_repository *repo;
 	const struct tk_policy *p;
@@ -37,6 +39,8 @@ struct tk_check {
 	size_t cur; /* the update being decided */
 	/* tk_waive bits an emergency lifts for update cur; 0 if none */
 	unsigned waived;
+	/* ad hoc freezes as the hook read them (frozen.c); NULL: none */
+	const struct tk_freeze_state *adhoc;
 	git_odb_backend *mempack; /* scratch store for merge checks */
 	char *ns; /* $GIT_NAMESPACE's ref prefix, "" without one */
 	size_t nslen;

@@ -11,6 +11,7 @@
 #include "twokey/audit.h"
 #include "twokey/check.h"
 #include "twokey/digest.h"
+#include "twokey/freeze.h"
 #include "twokey/hook.h"
 #include "twokey/policy.h"
 #include "twokey/repo.h"
@@ -188,6 +189,7 @@ decide(enum tk_hook_kind kind, git_repository *repo, struct tk_policy *p,
     struct tk_updates *u, bool dry_run)
 {
 	struct tk_check_opts opts = TK_CHECK_OPTS_INIT;
+	struct tk_freeze_state freezes;
 	struct tk_audit_push push;
 	struct tk_report report;
 	char err[1024];
@@ -196,6 +198,13 @@ decide(enum tk_hook_kind kind, git_repository *repo, struct tk_policy *p,
 	memset(&report, 0, sizeof(report));
 	memset(&push, 0, sizeof(push));
 	opts.now = (int64_t)time(NULL);
+	if (tk_freeze_state_load(&freezes, p) < 0)
+		return refuse(tk_error_last());
+	/* The engine refuses on it; where and why is the admin's business. */
+	if (freezes.status < 0)
+		tell_admin(repo, "the ad hoc freeze state cannot be read",
+		    tk_error_last());
+	opts.freezes = &freezes;
 	push.hook = kind == TK_HOOK_UPDATE ? "update" : "pre-receive";
 	push.repo = git_repository_path(repo);
 	push.now = opts.now;
@@ -238,6 +247,7 @@ decide(enum tk_hook_kind kind, git_repository *repo, struct tk_policy *p,
 	else
 		status = report.refused ? 1 : 0;
 	tk_report_release(&report);
+	tk_freeze_state_release(&freezes);
 	return status;
 }
 

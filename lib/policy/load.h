@@ -59,6 +59,11 @@ int tk_load_rules(struct tk_load *c, const struct ynode *n);
 /* audit.postgres and audit.node of the audit map n (audit_pg.c). */
 int tk_policy_load_audit_pg(struct tk_load *c, const struct ynode *n);
 
+/* Top-level freezes: and freeze-file: of the root map (freezes.c). */
+int tk_load_freezes(struct tk_load *c, const struct ynode *root);
+/* Releases the planned freezes (lookup.c's tk_policy_free). */
+void tk_policy_freezes_free(struct tk_policy *p);
+
 /*
  * A rule's paths:, require-trailers: and emails: (paths.c), from the rule
  * node rn; path names the rule in messages.

@@ -50,6 +50,7 @@ tk_policy_free(struct tk_policy *p)
 	free(p->audit_key_file);
 	free(p->audit_postgres);
 	free(p->audit_node);
+	tk_policy_freezes_free(p);
 	tk_map_free(p->by_email);
 	tk_map_free(p->by_login);
 	tk_map_free(p->by_key);

@@ -19,7 +19,7 @@
 #include "twokey/sshsig.h"
 
 static const char *const top_keys[] = {"version", "roles", "identities",
-    "revoked-keys", "pusher", "rules", "audit", NULL};
+    "revoked-keys", "pusher", "rules", "audit", "freezes", "freeze-file", NULL};
 static const char *const pusher_keys[] = {"env", NULL};
 static const char *const audit_keys[] = {
     "path", "key-file", "syslog", "postgres", "node", NULL};
@@ -203,6 +203,7 @@ load_sections(struct tk_load *c, const struct ynode *root)
 		rc |= tk_load_rules(c, v);
 	if ((v = tk_load_get(root, "audit")) != NULL)
 		rc |= load_audit(c, v);
+	rc |= tk_load_freezes(c, root);
 	return rc < 0 || c->nerr > 0 ? TK_ECONFIG : 0;
 }
 

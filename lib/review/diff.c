@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "review.h"
+#include "twokey/freeze.h"
 #include "twokey/sshsig.h"
 
 #define DAY INT64_C(86400)
@@ -796,6 +797,73 @@ global_diff(struct dctx *d)
 		    "audit.key-file removed: records are no longer HMACed");
 }
 
+static const struct tk_freeze *
+freeze_named(const struct tk_policy *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->nfreezes; i++)
+		if (strcmp(p->freezes[i].name, name) == 0)
+			return &p->freezes[i];
+	return NULL;
+}
+
+/* One freeze in both: shorter or covering other refs widens. */
+static void
+freeze_diff(
+    struct dctx *d, const struct tk_freeze *x, const struct tk_freeze *y)
+{
+	char a[32], b[32];
+
+	if (y->from > x->from || y->until < x->until) {
+		tk_review_date(a, y->from);
+		tk_review_date(b, y->until);
+		change(d, TK_CHANGE_WIDENS,
+		    "freeze '%s' shortened: now %s to %s", y->name, a, b);
+	} else if (y->from < x->from || y->until > x->until)
+		change(d, TK_CHANGE_NARROWS, "freeze '%s' lengthened", y->name);
+	/* Which refs a changed pattern drops cannot be told from its text. */
+	if (strcmp(x->refs_src, y->refs_src) != 0)
+		change(d, TK_CHANGE_WIDENS,
+		    "freeze '%s': refs changed from '%s' to '%s' (it may "
+		    "cover fewer refs)",
+		    y->name, x->refs_src, y->refs_src);
+}
+
+/*
+ * Planned freezes, by name: a removed or shortened one widens (a
+ * removed one that was over already is only a note), as does moving
+ * freeze-file (ad hoc freezes kept in the old one stop applying).
+ */
+static void
+freezes_diff(struct dctx *d)
+{
+	const struct tk_freeze *x, *y;
+	size_t i;
+
+	for (i = 0; i < d->old->nfreezes; i++) {
+		x = &d->old->freezes[i];
+		if ((y = freeze_named(d->new_, x->name)) != NULL)
+			freeze_diff(d, x, y);
+		else
+			change(d,
+			    x->until > d->o->now ? TK_CHANGE_WIDENS
+			                         : TK_CHANGE_NOTE,
+			    "freeze '%s' removed%s", x->name,
+			    x->until > d->o->now ? "" : " (it was over)");
+	}
+	for (i = 0; i < d->new_->nfreezes; i++)
+		if (freeze_named(d->old, d->new_->freezes[i].name) == NULL)
+			change(d, TK_CHANGE_NARROWS, "freeze '%s' added",
+			    d->new_->freezes[i].name);
+	if ((d->old->freeze_file == NULL) != (d->new_->freeze_file == NULL) ||
+	    (d->old->freeze_file != NULL &&
+	        strcmp(d->old->freeze_file, d->new_->freeze_file) != 0))
+		change(d, TK_CHANGE_WIDENS,
+		    "freeze-file changed: ad hoc freezes kept in the old one "
+		    "no longer apply");
+}
+
 int
 tk_policy_diff(struct tk_changes *c, const struct tk_policy *old,
     const struct tk_policy *new_, const struct tk_review_opts *o)
@@ -813,6 +881,7 @@ tk_policy_diff(struct tk_changes *c, const struct tk_policy *old,
 	identities_diff(&d);
 	revoked_diff(&d);
 	global_diff(&d);
+	freezes_diff(&d);
 	expiring(&d);
 	rc = d.err;
 out:

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 
 #include "review.h"
+#include "twokey/freeze.h"
 #include "twokey/pattern.h"
 #include "twokey/sshsig.h"
 
@@ -538,6 +539,46 @@ warn_keyless(struct wctx *c, const struct tk_identity *id)
 	                     "revoked or not yet valid)");
 }
 
+/*
+ * A planned freeze that is over, that can match no ref, that covers no
+ * ref a rule governs (probably a typo: it freezes only what nothing else
+ * protects), or that names the notes ref (never frozen: approvals stay
+ * possible during a freeze, docs/freezes.md).
+ */
+static void
+warn_freeze(struct wctx *c, const struct tk_freeze *f)
+{
+	struct tk_rule fr = {.refs_src = f->refs_src, .refs = f->refs};
+	char when[32];
+	size_t i;
+
+	if (f->until <= c->o->now) {
+		tk_review_date(when, f->until);
+		add(c, f->pos, "freeze '%s' ended on %s: remove it", f->name,
+		    when);
+	}
+	if (tk_pattern_may_start_with(
+	        f->refs_src, strlen(f->refs_src), "refs/", 5) == 0) {
+		add(c, f->pos,
+		    "freeze '%s': refs '%s' can match no ref: git names refs "
+		    "in full, starting with refs/",
+		    f->name, f->refs_src);
+		return;
+	}
+	if (tk_pattern_match(f->refs, "refs/notes/twokey", 17) == 1)
+		add(c, f->pos,
+		    "freeze '%s': refs/notes/twokey is never frozen "
+		    "(approvals stay possible during a freeze)",
+		    f->name);
+	for (i = 0; i < c->p->nrules; i++)
+		if (tk_rx_may_overlap(&fr, c->p->rules[i]))
+			return;
+	add(c, f->pos,
+	    "freeze '%s': refs '%s' match no ref any rule governs, so it "
+	    "freezes only unprotected refs: is the pattern right?",
+	    f->name, f->refs_src);
+}
+
 static int
 by_position(const void *a, const void *b)
 {
@@ -567,6 +608,8 @@ tk_policy_warn(struct tk_warnings *w, const struct tk_policy *p,
 	}
 	warn_repo(&c);
 	warn_roles(&c);
+	for (i = 0; i < p->nfreezes; i++)
+		warn_freeze(&c, &p->freezes[i]);
 	for (i = 0; i < p->nidentities; i++) {
 		warn_expiry(&c, p->identities[i]);
 		warn_keyless(&c, p->identities[i]);

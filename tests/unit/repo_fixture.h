@@ -94,6 +94,7 @@ struct fx {
 	struct tk_buf updates; /* pre-receive lines */
 	int64_t now;
 	const char *pusher;
+	const struct tk_freeze_state *freezes; /* ad hoc; NULL: none */
 	unsigned serial; /* for default messages and dates */
 	unsigned nrepo;
 };
@@ -566,6 +567,7 @@ fx_repo(struct fx *f)
 	assert_int_equal(git_repository_init(&f->repo, f->repo_dir, 1), 0);
 	tk_buf_reset(&f->updates);
 	f->now = FX_NOW;
+	f->freezes = NULL;
 	f->pusher = "dave";
 	f->serial = 0;
 	FX_COMMIT(f, &f->base, .author = "alice", .msg = "base\n",
@@ -589,6 +591,7 @@ fx_check(struct fx *f, struct tk_report *r)
 	    0);
 	o.pusher_login = f->pusher;
 	o.now = f->now;
+	o.freezes = f->freezes;
 	rc = tk_check_run(r, f->repo, f->p, &u, &o);
 	tk_updates_release(&u);
 	return rc;

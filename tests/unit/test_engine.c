@@ -17,6 +17,7 @@
 
 #include "internal.h"
 #include "repo_fixture.h"
+#include "twokey/freeze.h"
 #include "twokey/repo.h"
 
 /* ---- policies ---- */
@@ -70,6 +71,27 @@ static const char R_VOUCH[] =
               "    mode: warn\n"
               "  - name: other branches\n"
               "    refs: refs/heads/.*\n";
+/*
+ * Freezes at FX_NOW (2026-01-01T00:00:00Z): one in force on main, sandbox
+ * (a warn-mode rule) and loose (no rule); one not started, one that ended
+ * exactly now (the end is exclusive), one on another ref.
+ */
+static const char R_FREEZE[] =
+    MAIN_RULE "    approvals: {min: 2, from: [reviewer]}\n"
+              "  - name: sandbox\n"
+              "    refs: refs/heads/sandbox\n"
+              "    update: [reviewer]\n"
+              "    mode: warn\n"
+              "freezes:\n"
+              "  - {name: now, refs: 'refs/heads/(main|sandbox|loose)', "
+              "from: 2025-12-31, until: 2026-01-02, reason: year start}\n"
+              "  - {name: later, refs: 'refs/heads/.*', "
+              "from: '2026-01-01T00:00:01Z', until: 2026-01-03, "
+              "reason: not yet}\n"
+              "  - {name: over, refs: 'refs/heads/.*', from: 2025-12-01, "
+              "until: 2026-01-01, reason: ended}\n"
+              "  - {name: other, refs: refs/heads/other, from: 2025-12-01, "
+              "until: 2026-02-01, reason: elsewhere}\n";
 
 /* ---- the table ---- */
 
@@ -987,6 +1009,43 @@ b_promote_there(struct fx *f)
 #define NOT_COUNTED "NOTE:approval by <"
 #define NEEDS_ONE "DENY:not approved: needs 1 more approval"
 
+/* alice's commit on the base, pushed to ref (created at the base first) */
+static void
+push_ref_at_base(struct fx *f, const char *ref, const char *pusher)
+{
+	FX_COMMIT(f, &g_c1, .author = "alice", .parents = {&f->base});
+	fx_ref(f, ref, &f->base);
+	fx_update(f, ref, &f->base, &g_c1);
+	f->pusher = pusher;
+}
+
+static void
+b_freeze_sandbox(struct fx *f)
+{
+	push_ref_at_base(f, "refs/heads/sandbox", "bob");
+}
+
+static void
+b_freeze_loose(struct fx *f)
+{
+	push_ref_at_base(f, "refs/heads/loose", "alice");
+}
+
+static void
+b_freeze_free(struct fx *f)
+{
+	push_ref_at_base(f, "refs/heads/free", "alice");
+}
+
+static const struct tk_freeze_state broken_freezes = {TK_EIO, {NULL, 0}};
+
+static void
+b_freeze_unreadable(struct fx *f)
+{
+	push_ref_at_base(f, "refs/heads/free", "alice");
+	f->freezes = &broken_freezes;
+}
+
 static const struct ecase cases[] = {
     /* the separation rule */
     {"two reviewers approve alice's commit", NULL, b_two_reviewers, ACC, false,
@@ -1262,6 +1321,22 @@ static const struct ecase cases[] = {
         {NULL}, NULL},
     {"warn mode: approved, no warning", R_WARN, b_two_reviewers, ACC, false,
         {NULL}, {NULL}, NULL},
+
+    /* freezes */
+    {"freeze: an approved push to main during a freeze", R_FREEZE,
+        b_two_reviewers, REF, false,
+        {"DENY:this ref is frozen: freeze 'now', until "
+         "2026-01-02T00:00:00Z: year start"},
+        {"'later'", "'over'", "'other'"}, NULL},
+    {"freeze: a rule's warn mode does not soften it", R_FREEZE,
+        b_freeze_sandbox, REF, false, {"DENY:freeze 'now'"}, {NULL}, NULL},
+    {"freeze: a ref no rule matches, its own pattern decides", R_FREEZE,
+        b_freeze_loose, REF, false, {"DENY:freeze 'now'"}, {NULL}, NULL},
+    {"freeze: a ref no freeze covers", R_FREEZE, b_freeze_free, ACC, false,
+        {NULL}, {"frozen"}, NULL},
+    {"freeze: an unreadable ad hoc freeze store refuses every ref", R_FREEZE,
+        b_freeze_unreadable, REF, false,
+        {"DENY:the server's ad hoc freeze state cannot be read"}, {NULL}, NULL},
 
     /* promote-from */
     {"promote-from a ref that does not exist", R_PROMOTE, b_promote_missing,
