@@ -497,7 +497,23 @@ identity(struct approve *a)
 static int
 print_trailer(const struct approve *a)
 {
+	const struct tk_commit *c = a->t[0].c;
+
 	printf("%s\n", a->t[0].line);
+	/* cherry-pick -x, "---" notes: git adds it where twokey never reads */
+	if (tk_trailer_git_would_hide(c->message, c->message_len)) {
+		fprintf(stderr,
+		    "twokey: warning: the commit message ends in a paragraph "
+		    "git takes for trailers but twokey does not (a '(cherry "
+		    "picked from commit ...)' line, a '---' line, prose among "
+		    "trailers): git commit --trailer would put the approval "
+		    "there, where it is never read\n"
+		    "twokey: approve without --trailer (a note in %s), or "
+		    "add the line by hand as the message's last paragraph, "
+		    "after a blank line\n",
+		    TK_NOTES_REF);
+		return 0;
+	}
 	fprintf(stderr,
 	    "twokey: the author adds it with: git commit --amend "
 	    "--no-edit --trailer \"<the line above>\"\n");

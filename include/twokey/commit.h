@@ -9,6 +9,7 @@
 #ifndef TWOKEY_COMMIT_H
 #define TWOKEY_COMMIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,7 +34,8 @@ enum tk_sig_format {
 struct tk_person {
 	const char *raw; /* header value, byte for byte */
 	size_t raw_len;
-	const char *name; /* up to (not including) " <" */
+	const char *name; /* up to " <", trailing spaces dropped as git's
+	                     split_ident_line() drops them */
 	size_t name_len;
 	const char *email; /* between '<' and '>' */
 	size_t email_len;
@@ -50,6 +52,11 @@ struct tk_commit {
 	size_t nparents;
 	struct tk_person author;
 	struct tk_person committer;
+	const char *encoding; /* first "encoding" header's value, as git's
+	                         find_commit_header() reads it; NULL if none */
+	size_t encoding_len;
+	unsigned nencoding; /* how many "encoding" headers */
+	bool encoding_folded; /* the first one has continuation lines */
 	const char *message; /* everything after the first empty line */
 	size_t message_len;
 	enum tk_sig_format sig_format;
@@ -89,6 +96,23 @@ int tk_commit_parse(
     struct tk_commit **out, const char *raw, size_t len, size_t hexlen);
 
 void tk_commit_free(struct tk_commit *c);
+
+/*
+ * Whether c's identity fields read the same for twokey, which compares the
+ * raw bytes, and for git, which decodes them before it shows them
+ * (docs/spec.md, "Identity fields").  Returns 0, or TK_EUNSUPPORTED with a
+ * message naming the field and the reason when: there is more than one
+ * "encoding" header, one with continuation lines, or one naming anything
+ * but UTF-8 (what git's is_encoding_utf8() takes for UTF-8: "utf-8" or
+ * "utf8" in any case); or the author's or committer's name or email is
+ * not valid UTF-8, or holds a C0 control, DEL, a C1 control or a
+ * bidirectional control (U+061C, U+200E, U+200F, U+202A..U+202E,
+ * U+2066..U+2069); or an email holds an invisible character (U+00AD,
+ * U+034F, U+115F, U+1160, U+180E, U+200B..U+200D, U+2060..U+2064,
+ * U+3164, U+FEFF, U+FFA0).  The message holds no commit bytes but a
+ * sanitized, bounded encoding name.
+ */
+int tk_commit_check_identity(const struct tk_commit *c);
 
 /*
  * Frees the signature and the signed payload once they were verified

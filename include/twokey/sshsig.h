@@ -93,8 +93,10 @@ const char *tk_sshsig_namespace(const struct tk_sshsig *sig);
  * Verifies sig over msg: the namespace must equal ns exactly, and the
  * signature must verify under the embedded key.  Whether that key belongs to
  * anyone is the caller's question.  Returns 0 when valid, TK_EBADSIG when it
- * does not verify (with the reason in tk_error_last()), or another negative
- * code when verification could not run.  Safe to call from several threads
+ * does not verify (with the reason in tk_error_last()), TK_EUNSUPPORTED for
+ * a security-key signature made without user presence (refused before the
+ * bytes are checked), or another negative code when verification could not
+ * run.  Safe to call from several threads
  * at once on different or the same sig.
  */
 int tk_sshsig_verify(const struct tk_sshsig *sig, const char *ns,

@@ -5,6 +5,7 @@
 #ifndef TWOKEY_TRAILER_H
 #define TWOKEY_TRAILER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "twokey/buf.h"
@@ -118,5 +119,17 @@ int tk_trailer_approval_payload(struct tk_buf *out, const struct tk_commit *c);
 int tk_trailer_each(const char *msg, size_t len, const char *key,
     int (*fn)(void *arg, const char *value, size_t vlen, size_t line),
     void *arg);
+
+/*
+ * Whether "git commit --trailer" would put a new trailer where twokey does
+ * not read it: msg has no trailer block by twokey's rules, yet git's
+ * interpret-trailers rules would append to its last paragraph (all of it
+ * "Key: value" by git's looser reading, or a "Signed-off-by: " or
+ * "(cherry picked from commit " line with at least a quarter of the lines
+ * trailers, as git cherry-pick -x leaves it), or the message has a "---"
+ * line git puts trailers before.  For a warning in "twokey approve
+ * --trailer"; git's trailer.* configuration is not consulted.
+ */
+bool tk_trailer_git_would_hide(const char *msg, size_t len);
 
 #endif

@@ -180,7 +180,10 @@ parse_person(struct tk_person *pp, const char *v, size_t n, const char *what)
 		return tk_error_set(TK_EINVAL,
 		    "malformed '%s' header: no space before date", what);
 	pp->name = v;
-	pp->name_len = (size_t)(lt - 1 - v);
+	/* git's split_ident_line() drops every space before the '<'. */
+	for (pp->name_len = (size_t)(lt - 1 - v);
+	     pp->name_len > 0 && v[pp->name_len - 1] == ' '; pp->name_len--)
+		;
 	pp->email = lt + 1;
 	pp->email_len = (size_t)(gt - lt - 1);
 	return parse_date(&pp->when, gt + 2, e, what);
@@ -277,26 +280,59 @@ extra_line(const char *line, size_t n, const char *own, enum hdr_state *st,
 	return tk_buf_put(sig, line + k + 1, n - k);
 }
 
+/*
+ * Notes an "encoding" header the way git's find_commit_header() finds it
+ * (the first "encoding " line; its continuation lines are not part of
+ * the value git reads, so they are counted, to be refused).  Returns
+ * whether line is the first one.
+ */
+static bool
+note_encoding(struct tk_commit *c, const char *line, size_t n)
+{
+	if (n < 9 || memcmp(line, "encoding ", 9) != 0)
+		return false;
+	if (c->nencoding++ > 0)
+		return false;
+	c->encoding = line + 9;
+	c->encoding_len = n - 9;
+	return true;
+}
+
+/* A continuation line (leading space) of the header in state st. */
+static int
+continuation(const char *line, size_t n, enum hdr_state st,
+    struct tk_buf *payload, struct tk_buf *sig)
+{
+	if (st == HDR_NONE)
+		return tk_error_set(
+		    TK_EINVAL, "continuation line after the committer header");
+	if (st == HDR_OWN) /* one leading space removed */
+		return tk_buf_put(sig, line + 1, n);
+	if (st == HDR_EXTRA)
+		return tk_buf_put(payload, line, n + 1);
+	return 0;
+}
+
 /* The headers after committer, up to the empty line. */
 static int
-parse_extras(struct cursor *cur, const char *own, struct tk_buf *payload,
-    struct tk_buf *sig)
+parse_extras(struct tk_commit *c, struct cursor *cur, const char *own,
+    struct tk_buf *payload, struct tk_buf *sig)
 {
 	enum hdr_state st = HDR_NONE;
+	bool in_encoding = false;
 	size_t n;
 	int rc = 0;
 
 	for (; cur->p < cur->end && rc == 0; cur->p += n + 1) {
 		n = line_len(cur);
-		if (cur->p[0] != ' ')
+		if (cur->p[0] != ' ') {
+			in_encoding = note_encoding(c, cur->p, n);
 			rc = extra_line(cur->p, n, own, &st, payload, sig);
-		else if (st == HDR_NONE)
-			rc = tk_error_set(TK_EINVAL,
-			    "continuation line after the committer header");
-		else if (st == HDR_OWN) /* one leading space removed */
-			rc = tk_buf_put(sig, cur->p + 1, n);
-		else if (st == HDR_EXTRA)
-			rc = tk_buf_put(payload, cur->p, n + 1);
+			continue;
+		}
+		if (in_encoding)
+			c->encoding_folded = true;
+		rc = continuation(cur->p, n, st, payload, sig);
 	}
 	return rc;
 }
@@ -336,7 +372,7 @@ parse_rest(struct tk_commit *c, struct cursor *cur, size_t len, size_t hexlen)
 
 	if ((rc = tk_buf_put(&payload, c->raw_, (size_t)(cur->p - c->raw_))) <
 	        0 ||
-	    (rc = parse_extras(cur, own, &payload, &sig)) < 0 ||
+	    (rc = parse_extras(c, cur, own, &payload, &sig)) < 0 ||
 	    (rc = tk_buf_put(
 	         &payload, hdr_end, (size_t)(c->raw_ + len - hdr_end))) < 0)
 		goto out;

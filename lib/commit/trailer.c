@@ -99,11 +99,11 @@ all_trailers(const char *p, const char *end)
 }
 
 /*
- * The trailer block: the last paragraph, when it is not the first and
- * consists of trailers only.  Returns false when there is none.
+ * The last paragraph, when it is not the first.  Returns false when there
+ * is none.
  */
 static bool
-find_block(struct block *b, const char *msg, size_t len)
+last_paragraph(struct block *b, const char *msg, size_t len)
 {
 	const char *end = msg + len;
 	size_t lineno = 0, paragraphs = 0;
@@ -125,7 +125,17 @@ find_block(struct block *b, const char *msg, size_t len)
 		}
 		b->end = l.next;
 	}
-	return paragraphs >= 2 && all_trailers(b->start, b->end);
+	return paragraphs >= 2;
+}
+
+/*
+ * The trailer block: the last paragraph, when it is not the first and
+ * consists of trailers only.  Returns false when there is none.
+ */
+static bool
+find_block(struct block *b, const char *msg, size_t len)
+{
+	return last_paragraph(b, msg, len) && all_trailers(b->start, b->end);
 }
 
 /* The trailer at p inside a valid block ending at end; *lineno advances. */
@@ -499,4 +509,94 @@ tk_trailer_each(const char *msg, size_t len, const char *key,
 	}
 	tk_buf_release(&b);
 	return rc;
+}
+
+/* git's find_patch_start(): a line "---" followed by white space or end. */
+static const char *
+git_divider(const char *msg, const char *end)
+{
+	struct line l;
+
+	for (get_line(&l, msg, end); l.p < end; get_line(&l, l.next, end))
+		if (l.e - l.p >= 3 && memcmp(l.p, "---", 3) == 0 &&
+		    (l.e - l.p == 3 || is_hspace(l.p[3]) || l.p[3] == '\r'))
+			return l.p;
+	return NULL;
+}
+
+/* git's find_separator() with ':' : the token may end in white space. */
+static bool
+git_trailer_line(const char *p, const char *e)
+{
+	const char *c;
+	bool ws = false;
+
+	for (c = p; c < e; c++) {
+		if (*c == ':')
+			return c > p;
+		if (!ws && is_key_char(*c))
+			continue;
+		if (c != p && is_hspace(*c)) {
+			ws = true;
+			continue;
+		}
+		break;
+	}
+	return false;
+}
+
+/* Counts of the last paragraph's lines, as git's trailer.c counts. */
+struct git_count {
+	size_t trailers, others, cont;
+	bool recognized;
+};
+
+static void
+git_count_line(struct git_count *k, const char *p, const char *e)
+{
+	static const char *const gen[] = {
+	    "Signed-off-by: ", "(cherry picked from commit "};
+	size_t i, n = (size_t)(e - p);
+
+	for (i = 0; i < TK_ARRAY_SIZE(gen); i++)
+		if (n >= strlen(gen[i]) &&
+		    memcmp(p, gen[i], strlen(gen[i])) == 0) {
+			k->trailers++;
+			k->cont = 0;
+			k->recognized = true;
+			return;
+		}
+	if (git_trailer_line(p, e) && !is_hspace(*p)) {
+		k->trailers++;
+		k->cont = 0;
+	} else if (is_hspace(*p))
+		k->cont++;
+	else {
+		k->others += 1 + k->cont;
+		k->cont = 0;
+	}
+}
+
+bool
+tk_trailer_git_would_hide(const char *msg, size_t len)
+{
+	const char *end = msg + len;
+	struct git_count k = {0, 0, 0, false};
+	struct block b;
+	struct line l;
+
+	if (len > 0 && find_block(&b, msg, len))
+		return false;
+	/* git adds before the divider; twokey reads the last paragraph. */
+	if (git_divider(msg, end) != NULL)
+		return true;
+	if (len == 0 || !last_paragraph(&b, msg, len))
+		return false;
+	for (get_line(&l, b.start, b.end); l.p < b.end;
+	     get_line(&l, l.next, b.end))
+		if (l.p < l.e && l.p[0] != '#')
+			git_count_line(&k, l.p, l.e);
+	k.others += k.cont;
+	return (k.recognized && k.trailers * 3 >= k.others) ||
+	    (k.trailers > 0 && k.others == 0);
 }

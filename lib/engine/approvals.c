@@ -57,10 +57,20 @@ tk_approval_invalid(const struct tk_policy *p, int64_t now,
 		    why, "malformed signature: %s", s->error ? s->error : "?");
 		return why->ptr ? why->ptr : "malformed signature";
 	}
-	if (s->status < 0)
+	/*
+	 * Only a signature that does not verify is explained by the commit;
+	 * any other refusal (a security key's missing user presence) says
+	 * what the verifier said.
+	 */
+	if (s->status == TK_EBADSIG)
 		return "its signature does not match this commit (made for "
 		       "another commit, or the commit's tree, parents, author "
 		       "or message changed after approval)";
+	if (s->status < 0) {
+		(void)tk_buf_printf(why, "its signature is refused: %s",
+		    s->error ? s->error : "?");
+		return why->ptr ? why->ptr : "its signature is refused";
+	}
 	if ((k = tk_policy_by_key_blob(p, s->keyblob, s->keylen)) == NULL)
 		(void)tk_buf_printf(
 		    why, "signed by a key not in the policy (%s)", s->fp);
@@ -291,6 +301,29 @@ credit(struct tally *t, const struct tk_identity *who, unsigned via)
 	return 0;
 }
 
+/*
+ * A counted approval whose display name is neither its identity's name
+ * nor its id: the email decided, but a reader of git log sees the name
+ * (docs/spec.md, "Valid approvals").
+ */
+static int
+note_name(struct tk_check *c, const struct tk_rec *rec,
+    const struct tk_approval_trailer *a, const struct tk_identity *who)
+{
+	size_t n = strlen(a->name);
+	const char *subj;
+	size_t sl;
+
+	if (n == 0 || tk_ascii_ieq(a->name, n, who->name, strlen(who->name)) ||
+	    tk_ascii_ieq(a->name, n, who->id, strlen(who->id)))
+		return 0;
+	subj = tk_commit_subject(rec->c, &sl);
+	return tk_check_add(c, TK_SEV_NOTE, &rec->id, subj, sl, NULL,
+	    "approval by <%s> counted for %s (%.80s), though it names '%.80s': "
+	    "the email decides",
+	    a->email, who->id, who->name, a->name);
+}
+
 /* One source of approvals: the trailers or the note. */
 static int
 count_list(struct tk_check *c, const struct tk_rule *rule,
@@ -324,7 +357,8 @@ count_list(struct tk_check *c, const struct tk_rule *rule,
 			         via == TK_VIA_NOTE ? " (in its note)" : "",
 			         res)) < 0)
 				break;
-		} else if ((rc = credit(t, who, via)) < 0)
+		} else if ((rc = credit(t, who, via)) < 0 ||
+		    (rc = note_name(c, rec, &l->items[i], who)) < 0)
 			break;
 	}
 	tk_buf_release(&why);

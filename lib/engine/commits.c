@@ -326,6 +326,20 @@ check_pusher_wrote(
 	return rc;
 }
 
+/* What to do about a commit that could not be loaded (load_status). */
+static const char *
+load_hint(int status)
+{
+	if (status == TK_EGIT)
+		return NULL;
+	/* docs/spec.md, "Identity fields" (tk_commit_check_identity) */
+	if (status == TK_EUNSUPPORTED)
+		return "rewrite the commit in UTF-8 (git config "
+		       "i18n.commitEncoding UTF-8), its names and emails "
+		       "without control or invisible characters";
+	return "rewrite the commit with a standard git client";
+}
+
 /* The serial half of loading: findings, identities, signatures. */
 static int
 load_all(struct tk_check *c, const struct tk_rule *rule, struct tk_rec *recs,
@@ -344,11 +358,9 @@ load_all(struct tk_check *c, const struct tk_rule *rule, struct tk_rec *recs,
 			if (r->load_status == TK_ENOMEM)
 				return tk_error_set(TK_ENOMEM, "out of memory");
 			if ((rc = tk_check_add(c, TK_SEV_DENY, &r->id, NULL, 0,
-			         r->load_status == TK_EGIT
-			             ? NULL
-			             : "rewrite the commit with a standard git client",
-			         "%s%s",
-			         r->load_status == TK_EGIT
+			         load_hint(r->load_status), "%s%s",
+			         r->load_status == TK_EGIT ||
+			                 r->load_status == TK_EUNSUPPORTED
 			             ? ""
 			             : "malformed commit: ",
 			         r->load_error ? r->load_error : "?")) == 0)

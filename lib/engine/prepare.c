@@ -87,6 +87,11 @@ prepare_commit(git_odb *odb, struct tk_rec *rec)
 	r = tk_commit_parse(&rec->c, git_odb_object_data(obj),
 	    git_odb_object_size(obj), GIT_OID_HEXSZ);
 	git_odb_object_free(obj);
+	/* Fields git would show otherwise than twokey reads them: refused. */
+	if (r == 0 && (r = tk_commit_check_identity(rec->c)) < 0) {
+		tk_commit_free(rec->c);
+		rec->c = NULL;
+	}
 	if (r < 0) {
 		rec->load_status = r;
 		rec->load_error = last_error();

@@ -56,11 +56,11 @@ format_problem(enum tk_sig_format f)
 	}
 }
 
-/* The identity name of a person line, for messages. */
+/* The identity name of a person line, for messages (in parentheses). */
 static const char *
 who(const struct tk_identity *id)
 {
-	return id != NULL ? id->id : "(not in the policy)";
+	return id != NULL ? id->id : "not in the policy";
 }
 
 static int
@@ -117,12 +117,18 @@ tk_check_signature(struct tk_check *c, struct tk_rec *rec, bool required)
 		                      "signature: %s",
 		                      s->error ? s->error : "?")
 		                : 0;
-	if (s->status < 0)
+	/* Only a mismatch is explained by a change; else the real reason. */
+	if (s->status == TK_EBADSIG)
 		return required
 		    ? deny(c, rec, SIGN_HINT,
 		          "bad signature: %s "
 		          "(the commit was changed after signing, or the signature "
 		          "was made for something else)",
+		          s->error ? s->error : "?")
+		    : 0;
+	if (s->status < 0)
+		return required
+		    ? deny(c, rec, SIGN_HINT, "signature refused: %s",
 		          s->error ? s->error : "?")
 		    : 0;
 	return judge_key(c, rec,

@@ -403,9 +403,11 @@ static int
 sk_data(const struct tk_sshsig *s, const unsigned char *tbs, size_t tbslen,
     unsigned char out[69])
 {
+	/* Not a mismatch: callers must not blame the signed bytes. */
 	if ((s->flags & SK_USER_PRESENT) == 0)
-		return tk_error_set(TK_EBADSIG,
-		    "security key signature made without user presence");
+		return tk_error_set(TK_EUNSUPPORTED,
+		    "security key signature made without user presence "
+		    "(the key was not touched)");
 	memcpy(out, s->key->apphash, 32);
 	out[32] = s->flags;
 	out[33] = (unsigned char)(s->counter >> 24);

@@ -290,11 +290,144 @@ test_commit__person_odd(void **state)
 	assert_int_equal(c->author.when, TK_COMMIT_MAX_TIME);
 	tk_commit_free(c);
 
-	/* Name up to " <": a second space stays in the name. */
+	/* Spaces before " <" are dropped, as git's split_ident_line(). */
 	c = parse_str(TREE "author Two  <t@x> 1 +0000\n" COMMITTER "\nm\n");
-	assert_int_equal(c->author.name_len, 4);
-	assert_memory_equal(c->author.name, "Two ", 4);
+	assert_int_equal(c->author.name_len, 3);
+	assert_memory_equal(c->author.name, "Two", 3);
 	tk_commit_free(c);
+	c = parse_str(TREE "author    <t@x> 1 +0000\n" COMMITTER "\nm\n");
+	assert_int_equal(c->author.name_len, 0);
+	tk_commit_free(c);
+}
+
+/* Parses raw (which must parse) and runs the identity check on it. */
+static int
+identity_rc(const char *raw)
+{
+	struct tk_commit *c = parse_str(raw);
+	int rc = tk_commit_check_identity(c);
+
+	tk_commit_free(c);
+	return rc;
+}
+
+static void
+expect_identity_refused(const char *raw, const char *why)
+{
+	int rc = identity_rc(raw);
+
+	if (rc != TK_EUNSUPPORTED)
+		fail_msg("want refusal (%s), got %d for: %.200s", why, rc, raw);
+	if (strstr(tk_error_last(), why) == NULL)
+		fail_msg("message '%s' lacks '%s'", tk_error_last(), why);
+}
+
+#define AUTH(x) TREE "author " x " 1700000000 +0100\n" COMMITTER
+#define ENC(x) HEAD "encoding " x "\n\nm\n"
+
+/* docs/spec.md, "Identity fields": the encoding header. */
+static void
+test_commit__identity_encoding(void **state)
+{
+	static const char *ok[] = {"UTF-8", "utf-8", "utf8", "UTF8", "Utf-8"};
+	static const char *bad[] = {"ISO-8859-1", "latin1", "UTF-16", "UTF-7",
+	    "IBM037", "utf-8 ", " utf-8", "utf--8", "utf_8", "utf-88", "",
+	    "utf-8\x1b[1m"};
+	struct tk_commit *c;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(identity_rc(HEAD "\nm\n"), 0);
+	for (i = 0; i < TK_ARRAY_SIZE(ok); i++) {
+		char raw[512];
+
+		snprintf(raw, sizeof(raw), ENC("%s"), ok[i]);
+		if (identity_rc(raw) != 0)
+			fail_msg("'%s' refused: %s", ok[i], tk_error_last());
+	}
+	for (i = 0; i < TK_ARRAY_SIZE(bad); i++) {
+		char raw[512];
+
+		snprintf(raw, sizeof(raw), ENC("%s"), bad[i]);
+		expect_identity_refused(raw, "is not UTF-8");
+	}
+	/* The message shows the name sanitized, never an escape sequence. */
+	assert_int_equal(identity_rc(ENC("utf-8\x1b[1m")), TK_EUNSUPPORTED);
+	assert_null(strchr(tk_error_last(), 0x1b));
+	/* git reads the first header only, and not its continuation lines. */
+	expect_identity_refused(
+	    HEAD "encoding UTF-8\nencoding latin1\n\nm\n", "more than one");
+	expect_identity_refused(
+	    HEAD "encoding UTF-8\nencoding UTF-8\n\nm\n", "more than one");
+	expect_identity_refused(
+	    HEAD "encoding UTF-8\n latin1\n\nm\n", "continuation");
+	/* "encodingX" or "encoding" alone is no encoding header for git. */
+	c = parse_str(HEAD "encoding\nencodings latin1\n\nm\n");
+	assert_null(c->encoding);
+	assert_int_equal(tk_commit_check_identity(c), 0);
+	tk_commit_free(c);
+	/* A continuation of another header is not the encoding's. */
+	assert_int_equal(
+	    identity_rc(HEAD "encoding UTF-8\nx-extra a\n b\n\nm\n"), 0);
+	/* The fixture written by git with i18n.commitEncoding=ISO-8859-1. */
+	{
+		size_t len;
+		char *raw = read_fixture("encoding.commit", &len);
+
+		assert_int_equal(tk_commit_parse(&c, raw, len, 40), 0);
+		assert_int_equal(tk_commit_check_identity(c), TK_EUNSUPPORTED);
+		tk_commit_free(c);
+		free(raw);
+	}
+}
+
+/* docs/spec.md, "Identity fields": names and emails. */
+static void
+test_commit__identity_fields(void **state)
+{
+	(void)state;
+	/* Non-ASCII UTF-8 names and emails are fine, ZWJ in a name too. */
+	assert_int_equal(identity_rc(AUTH("Zo\xc3\xab \xe6\x9d\x8e "
+	                                  "<zo\xc3\xab@example.com>") "\nm\n"),
+	    0);
+	assert_int_equal(identity_rc(AUTH("\xe0\xa4\x95\xe2\x80\x8d "
+	                                  "<k@example.com>") "\nm\n"),
+	    0);
+	expect_identity_refused(
+	    AUTH("A <alice@example.com\x01>") "\nm\n", "author email");
+	expect_identity_refused(
+	    AUTH("A\tB <a@example.com>") "\nm\n", "control character (0x09)");
+	expect_identity_refused(
+	    AUTH("A\x7f <a@example.com>") "\nm\n", "control character (0x7f)");
+	expect_identity_refused(
+	    AUTH("A\x1b[1m <a@example.com>") "\nm\n", "author name");
+	expect_identity_refused(
+	    AUTH("A <a@example.com\xc2\x85>") "\nm\n", "control character");
+	expect_identity_refused(
+	    AUTH("A <a@example.com\xff>") "\nm\n", "not valid UTF-8");
+	expect_identity_refused(
+	    AUTH("A <a@example.com\xc0\xae>") "\nm\n", "not valid UTF-8");
+	expect_identity_refused(
+	    AUTH("A <a@example.com\xed\xa0\x80>") "\nm\n", "not valid UTF-8");
+	expect_identity_refused(
+	    AUTH("A <alice@example.com\xe2\x80\x8b>") "\nm\n",
+	    "invisible character (U+200B)");
+	expect_identity_refused(
+	    AUTH("A <alice@example.com\xef\xbb\xbf>") "\nm\n",
+	    "invisible character (U+FEFF)");
+	expect_identity_refused(AUTH("\xe2\x80\xae"
+	                             "ecila <a@example.com>") "\nm\n",
+	    "bidirectional control (U+202E)");
+	expect_identity_refused(AUTH("A <\xe2\x81\xa6"
+	                             "a@example.com>") "\nm\n",
+	    "bidirectional control (U+2066)");
+	/* The committer is checked like the author. */
+	expect_identity_refused(TREE AUTHOR
+	    "committer C <c@example.com\x08> 1 +0000\n\nm\n",
+	    "committer email");
+	expect_identity_refused(TREE AUTHOR
+	    "committer C\x0c <c@example.com> 1 +0000\n\nm\n",
+	    "committer name");
 }
 
 static void
@@ -562,6 +695,8 @@ main(void)
 	    cmocka_unit_test(test_commit__fields),
 	    cmocka_unit_test(test_commit__message_edges),
 	    cmocka_unit_test(test_commit__person_odd),
+	    cmocka_unit_test(test_commit__identity_encoding),
+	    cmocka_unit_test(test_commit__identity_fields),
 	    cmocka_unit_test(test_commit__bad_person),
 	    cmocka_unit_test(test_commit__bad_structure),
 	    cmocka_unit_test(test_commit__nul),

@@ -23,6 +23,9 @@
 #include "fixture.h"
 #include "sig/sshbuf.h"
 #include "twokey/sshsig.h"
+#include "twokey/trailer.h"
+#include "engine/approvals.h"
+#include "engine/prepare.h"
 
 #define NS "twokey-approval"
 #define BIG (1024 * 1024)
@@ -780,8 +783,8 @@ static const struct {
     {{0x01, 0x01, 7, 7, "ssh:", "ssh:", NULL}, 0},
     {{0x05, 0x05, 7, 7, "ssh:", "ssh:", NULL}, 0}, /* UP + UV */
     {{0x01, 0x01, 0, 0, "ssh:twokey", "ssh:twokey", NULL}, 0},
-    {{0x00, 0x00, 7, 7, "ssh:", "ssh:", NULL}, TK_EBADSIG}, /* no UP */
-    {{0x04, 0x04, 7, 7, "ssh:", "ssh:", NULL}, TK_EBADSIG}, /* UV only */
+    {{0x00, 0x00, 7, 7, "ssh:", "ssh:", NULL}, TK_EUNSUPPORTED}, /* no UP */
+    {{0x04, 0x04, 7, 7, "ssh:", "ssh:", NULL}, TK_EUNSUPPORTED}, /* UV */
     {{0x01, 0x01, 7, 8, "ssh:", "ssh:", NULL}, TK_EBADSIG}, /* counter */
     {{0x01, 0x05, 7, 7, "ssh:", "ssh:", NULL}, TK_EBADSIG}, /* flags */
     {{0x00, 0x01, 7, 7, "ssh:", "ssh:", NULL}, TK_EBADSIG}, /* flags */
@@ -804,7 +807,7 @@ run_sk(EVP_PKEY *k, bool ecdsa)
 			    ecdsa ? "ecdsa" : "ed25519", tk_error_last());
 	}
 	sk_sshsig(&b, k, ecdsa, &skcases[3].c, "sha512");
-	assert_int_equal(parse_and_verify(&b, "hello"), TK_EBADSIG);
+	assert_int_equal(parse_and_verify(&b, "hello"), TK_EUNSUPPORTED);
 	assert_non_null(strstr(tk_error_last(), "user presence"));
 	sk_sshsig(&b, k, ecdsa, &skcases[0].c, "sha256");
 	assert_int_equal(parse_and_verify(&b, "hello"), 0);
@@ -843,6 +846,61 @@ sk_key_line(EVP_PKEY *k, bool ecdsa)
 	tk_buf_release(&line);
 }
 
+/*
+ * An approval whose security key signed without user presence is refused
+ * for that reason, all the way to the engine's text: not "does not match
+ * this commit", which would send the approver after the wrong problem.
+ * Its twin with the presence bit counts as a verified signature.
+ */
+static void
+sk_approval_reason(EVP_PKEY *k, bool ecdsa)
+{
+	static const struct skcase up = {
+	    0x01, 0x01, 7, 7, "ssh:", "ssh:", NULL};
+	static const struct skcase noup = {
+	    0x04, 0x04, 7, 7, "ssh:", "ssh:", NULL};
+	const struct skcase *cases[2] = {&up, &noup};
+	struct tk_buf b = TK_BUF_INIT(BIG), why = TK_BUF_INIT(1024);
+	struct tk_approval_trailer t;
+	struct tk_sigres s;
+	struct tk_sshsig_msg m;
+	const struct tk_key *key = NULL;
+	const char *res;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		tk_buf_reset(&b);
+		tk_buf_reset(&why);
+		sk_sshsig(&b, k, ecdsa, cases[i], "sha512");
+		memset(&t, 0, sizeof(t));
+		memset(&s, 0, sizeof(s));
+		t.sig = malloc(b.len);
+		assert_non_null(t.sig);
+		memcpy(t.sig, b.ptr, b.len);
+		t.sig_len = b.len;
+		tk_sshsig_msg_init(&m, "hello", 5);
+		tk_sigres_approval(&s, &t, &m);
+		assert_true(s.parsed);
+		if (i == 0) {
+			assert_int_equal(s.status, 0);
+		} else {
+			assert_int_equal(s.status, TK_EUNSUPPORTED);
+			/* refused before the key is looked up: no policy */
+			res = tk_approval_invalid(NULL, 0, &s, &t, &key, &why);
+			assert_non_null(res);
+			assert_non_null(strstr(res,
+			    "its signature is refused: security key signature "
+			    "made without user presence"));
+			assert_null(strstr(res, "does not match"));
+			assert_null(key);
+		}
+		tk_sigres_release(&s);
+		free(t.sig);
+	}
+	tk_buf_release(&b);
+	tk_buf_release(&why);
+}
+
 static void
 test_sshsig__fido(void **state)
 {
@@ -855,6 +913,8 @@ test_sshsig__fido(void **state)
 	run_sk(ec, true);
 	sk_key_line(ed, false);
 	sk_key_line(ec, true);
+	sk_approval_reason(ed, false);
+	sk_approval_reason(ec, true);
 	EVP_PKEY_free(ed);
 	EVP_PKEY_free(ec);
 }

@@ -629,6 +629,51 @@ test_trailer__git_fixtures(void **state)
 	free(blob);
 }
 
+/* "twokey approve --trailer" warns when git would hide the approval. */
+static void
+test_trailer__git_would_hide(void **state)
+{
+	static const struct {
+		const char *msg;
+		bool hide;
+	} cases[] = {
+	    /* git cherry-pick -x: a trailer block for git, prose for us */
+	    {"subj\n\nbody\n\n(cherry picked from commit "
+	     "0123456789abcdef0123456789abcdef01234567)\n",
+	        true},
+	    {"subj\n\n(cherry picked from commit 0123)\nSigned-off-by: A "
+	     "<a@x>\n",
+	        true},
+	    /* 25 %: one recognized prefix carries three prose lines */
+	    {"subj\n\nSigned-off-by: A <a@x>\nsome prose\nmore prose\n"
+	     "and more\n",
+	        true},
+	    {"subj\n\nSigned-off-by: A <a@x>\nsome prose\nmore prose\n"
+	     "and more\nand more\n",
+	        false},
+	    /* git's looser "Key : value" */
+	    {"subj\n\nBug : 12\n", true},
+	    /* a "---" line: git adds before it, we read after it */
+	    {"subj\n\nbody\n---\nnotes\n", true},
+	    {"subj\n\nbody\n--- \n", true},
+	    /* fine: a trailer block we read, or a paragraph git leaves */
+	    {"subj\n\nbody\n\nChange-Id: I1\nSigned-off-by: A <a@x>\n", false},
+	    {"subj\n\nbody text\n", false},
+	    {"subj\n", false},
+	    {"", false},
+	    {"subj\n\nbody\n----\nmore\n", false},
+	    {"subj\n\nsome prose\nKey: v\n", false},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < TK_ARRAY_SIZE(cases); i++)
+		if (tk_trailer_git_would_hide(
+		        cases[i].msg, strlen(cases[i].msg)) != cases[i].hide)
+			fail_msg("case %zu: want %d for: %s", i, cases[i].hide,
+			    cases[i].msg);
+}
+
 int
 main(void)
 {
@@ -644,6 +689,7 @@ main(void)
 	    cmocka_unit_test(test_trailer__linear),
 	    cmocka_unit_test(test_trailer__payload),
 	    cmocka_unit_test(test_trailer__git_fixtures),
+	    cmocka_unit_test(test_trailer__git_would_hide),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
