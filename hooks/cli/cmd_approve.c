@@ -227,7 +227,7 @@ warn_writer(struct approve *a, const struct approve_target *t,
 	int clean = 0;
 
 	if (t->c->nparents > 1 && own != NULL &&
-	    (clean = tk_merge_clean(mrepo, scratch, &t->id)) < 0)
+	    (clean = tk_merge_clean(mrepo, scratch, &t->id, NULL)) < 0)
 		return -1;
 	if (own != NULL && !clean)
 		as = own;

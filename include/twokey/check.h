@@ -193,17 +193,21 @@ int tk_check_run(struct tk_report *report, git_repository *repo,
 void tk_report_release(struct tk_report *r);
 
 /*
- * Whether merge commit id is exactly what git's default merge computes
- * for its two parents (1), or hides changes of its own or resolved
- * conflicts, or has more than two parents (0); <0 on error.  Content
- * merges write blobs: they go to an in-memory store that is added to the
- * repository's object database on first use and kept in *scratch (owned
- * by that database; start with NULL), so nothing is written to disk.
- * The separation rule counts a merge's own writers only when it is not
- * clean.
+ * Whether merge commit id is exactly what git computes for its parents
+ * (1): git's default merge for two, git's octopus strategy (folded
+ * pairwise, no rename detection) for more; or hides changes of its own or
+ * resolved conflicts (0); <0 on error.  When it is not clean because
+ * twokey may not reproduce git there (a .gitattributes merge driver, a
+ * directory rename, a submodule changed on both sides, several merge
+ * bases in an octopus), *why (may be NULL) is set to a constant saying
+ * so, else to NULL.  Content merges write blobs and trees: they go to an
+ * in-memory store that is added to the repository's object database on
+ * first use and kept in *scratch (owned by that database; start with
+ * NULL), so nothing is written to disk.  The separation rule counts a
+ * merge's own writers only when it is not clean.
  */
-int tk_merge_clean(
-    git_repository *repo, git_odb_backend **scratch, const git_oid *id);
+int tk_merge_clean(git_repository *repo, git_odb_backend **scratch,
+    const git_oid *id, const char **why);
 
 /*
  * Prints the findings, one a line, each starting with prefix, then a

@@ -247,7 +247,8 @@ expect_push accept "clean rename merge: carol's approval counts" dave "$w" \
 	HEAD:refs/heads/main refs/heads/main "$h" "$ACC"
 tip=$h
 
-# --- an octopus merge cannot be recomputed: the merger is a writer ----------
+# --- a clean octopus merge is recomputed as git's octopus folds it ----------
+# (t0017 has octopus merges with changes of their own)
 git -C "$w" checkout -q --detach "$tip"
 commit_as "$w" alice@example.com "octo one"
 o1=$(head_of "$w")
@@ -262,10 +263,10 @@ mg=$(head_of "$w")
 check "a three-parent merge" test "$(git -C "$w" rev-list --parents -n1 "$mg" | wc -w)" -eq 4
 add_trailers "$w" carol@example.com "$(approve_tk bob bob "$mg")" "$(approve_tk carol carol "$mg")"
 h=$(head_of "$w")
-expect_push refuse "octopus merge: carol's approval is void" dave "$w" \
-	HEAD:refs/heads/main refs/heads/main "$tip" \
-	"$ERR refs/heads/main: $(short "$h") \"Octopus\": $NOT 1 more approval; counted: bob \([a-z, ]*\); 1 approvals? not counted" \
-	"^remote: twokey: note: refs/heads/main: $(short "$h") \"Octopus\": approval by <carol@example.com> not counted: carol is a writer of this change"
+expect_push accept "clean octopus merge: carol's approval counts" dave "$w" \
+	HEAD:refs/heads/main refs/heads/main "$h" "$ACC"
+check "no note on the clean octopus" no_out "not counted|cannot reproduce"
+tip=$h
 
 # --- a merge made on the feature side: its first parents are on the chain ----
 git -C "$w" checkout -q --detach "$tip"

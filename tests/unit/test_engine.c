@@ -736,6 +736,14 @@ v_merge_clean(struct fx *f, const struct tk_report *r)
 }
 
 static void
+v_merge_octopus(struct fx *f, const struct tk_report *r)
+{
+	assert_approvers(r, &g_c3, "carol,bob");
+	assert_false(record_of(r, &g_c2)->chain);
+	assert_int_equal(r->verdicts[0].nentering, 4);
+}
+
+static void
 b_merge_evil(struct fx *f)
 {
 	merge_setup(f, "alice", false);
@@ -809,6 +817,7 @@ v_merge_owns_branch(struct fx *f, const struct tk_report *r)
 	assert_approvers(r, &g_c3, "erin");
 }
 
+/* A clean octopus, as git's octopus strategy folds it: nothing own. */
 static void
 b_merge_octopus(struct fx *f)
 {
@@ -819,6 +828,22 @@ b_merge_octopus(struct fx *f)
 	    .files = {"side2.txt", "side2\n"});
 	FX_COMMIT(f, &g_c3, .author = "carol", .parents = {&g_c1, &g_c2, &s2},
 	    .files = {"side.txt", "side\n", "side2.txt", "side2\n"},
+	    .msg = "Merge sides\n", .approve = {{"carol"}, {"bob"}});
+	merge_push(f);
+}
+
+/* The same octopus with a file of its own: the merger wrote code. */
+static void
+b_merge_octopus_evil(struct fx *f)
+{
+	git_oid s2;
+
+	merge_setup(f, "alice", false);
+	FX_COMMIT(f, &s2, .author = "alice", .parents = {&f->base},
+	    .files = {"side2.txt", "side2\n"});
+	FX_COMMIT(f, &g_c3, .author = "carol", .parents = {&g_c1, &g_c2, &s2},
+	    .files = {"side.txt", "side\n", "side2.txt", "side2\n", "own.txt",
+	        "own\n"},
 	    .msg = "Merge sides\n", .approve = {{"carol"}, {"bob"}});
 	merge_push(f);
 }
@@ -1265,10 +1290,14 @@ static const struct ecase cases[] = {
          "commit it brings in)",
             NEEDS_ONE "; counted: erin"},
         {NULL}, v_merge_owns_branch},
-    {"octopus merge: the merger is a writer", NULL, b_merge_octopus, REF, false,
+    {"clean octopus merge: the merger's approval counts", NULL, b_merge_octopus,
+        ACC, false, {NULL}, {"not counted", "cannot reproduce"},
+        v_merge_octopus},
+    {"octopus merge with a change of its own: the merger is a writer", NULL,
+        b_merge_octopus_evil, REF, false,
         {"NOTE:approval by <carol@example.com> not counted: carol is a "
          "writer"},
-        {NULL}, NULL},
+        {"cannot reproduce"}, NULL},
 
     /* signed commits */
     {"unsigned commit", R_SIGNED, b_unsigned, REF, false,
