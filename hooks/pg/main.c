@@ -2,6 +2,8 @@
  * twokey-pg append CONNFILE NODE|- LENGTH [KEYFILE]  (the body on stdin)
  * twokey-pg read CONNFILE
  * twokey-pg init CONNFILE
+ * twokey-pg freeze-read CONNFILE
+ * twokey-pg freeze-write CONNFILE VERSION  (the freeze text on stdin)
  *
  * The helper the -static twokey programs run for audit.postgres
  * (lib/audit/pgclient.c; docs/postgres.md).  Exit 0, or 1 with one line
@@ -56,12 +58,17 @@ main(int argc, char **argv)
 		rc = pgd_dump(stdout, argv[2]);
 	else if (argc == 3 && strcmp(argv[1], "init") == 0)
 		rc = pgd_init(argv[2]);
+	else if (argc == 3 && strcmp(argv[1], "freeze-read") == 0)
+		rc = pgd_freeze_read(stdout, argv[2]);
+	else if (argc == 4 && strcmp(argv[1], "freeze-write") == 0)
+		rc = pgd_freeze_write(argv[2], argv[3], 0);
 	else if ((argc == 5 || argc == 6) && strcmp(argv[1], "append") == 0)
 		rc = append(argv[2], strcmp(argv[3], "-") == 0 ? NULL : argv[3],
 		    argv[4], argc == 6 ? argv[5] : NULL);
 	else {
 		fprintf(stderr,
-		    "usage: twokey-pg append|read|init CONNFILE "
+		    "usage: twokey-pg append|read|init|freeze-read|"
+		    "freeze-write CONNFILE "
 		    "...\n");
 		return 2;
 	}

@@ -22,4 +22,13 @@ int pgd_init(const char *conninfo_file);
  */
 int pgd_dump(FILE *out, const char *conninfo_file);
 
+/* Writes "VERSION\n" and the ad hoc freezes' text (lib/freeze/pg.c). */
+int pgd_freeze_read(FILE *out, const char *conninfo_file);
+/*
+ * Replaces the freeze text with what fd in holds (parsed first) if the
+ * stored version is still ver; "changed meanwhile" in the message when
+ * it is not.
+ */
+int pgd_freeze_write(const char *conninfo_file, const char *ver, int in);
+
 #endif

@@ -19,6 +19,7 @@
 
 #include "pg.h"
 #include "store.h"
+#include "twokey/freeze.h"
 #include "banned.h" /* last: after every system header */
 
 #define PG_MAX_CONNINFO 4096
@@ -417,6 +418,12 @@ static const char *const schema[] = {
     "CREATE OR REPLACE TRIGGER twokey_records_no_truncate BEFORE "
     "TRUNCATE ON twokey_records FOR EACH STATEMENT EXECUTE FUNCTION "
     "twokey_append_only()",
+    /* version 2: ad hoc freezes, the freeze file's text (pgd_freeze_*) */
+    "CREATE TABLE IF NOT EXISTS twokey_freezes (id integer PRIMARY KEY "
+    "CHECK (id = 1), version bigint NOT NULL, body text NOT NULL)",
+    "INSERT INTO twokey_freezes (id, version, body) VALUES (1, 0, "
+    "'twokey-freeze 1' || chr(10)) ON CONFLICT (id) DO NOTHING",
+    "UPDATE twokey_schema SET version = 2 WHERE version < 2",
 };
 
 int
@@ -466,4 +473,92 @@ pgd_dump(FILE *out, const char *conninfo_file)
 	if (rc == 0 && fflush(out) != 0)
 		rc = tk_error_set(TK_EIO, "cannot write: %s", strerror(errno));
 	return rc < 0 ? rc : 0;
+}
+
+/* ---- ad hoc freezes (lib/freeze/pg.c) ---- */
+
+int
+pgd_freeze_read(FILE *out, const char *conninfo_file)
+{
+	struct pg_store *s = NULL;
+	PGresult *r = NULL;
+	int rc;
+
+	if ((rc = pg_open(&s, conninfo_file)) < 0)
+		return rc;
+	if ((rc = pg_run(s->conn, &r, "read the freezes",
+	         "SELECT version, body FROM twokey_freezes WHERE id = 1", 0,
+	         NULL)) == 0 &&
+	    pq.ntuples(r) != 1)
+		rc = tk_error_set(TK_EIO,
+		    "the audit database holds no freeze state: run 'twokey "
+		    "audit init-db'");
+	if (rc == 0) {
+		fprintf(out, "%s\n", pq.getvalue(r, 0, 0));
+		fwrite(pq.getvalue(r, 0, 1), 1, (size_t)pq.getlength(r, 0, 1),
+		    out);
+		if (fflush(out) != 0)
+			rc = tk_error_set(
+			    TK_EIO, "cannot write: %s", strerror(errno));
+	}
+	if (r != NULL)
+		pq.clear(r);
+	pg_free(&s->base);
+	return rc;
+}
+
+/*
+ * Replaces the freeze text if its version is still ver (compare and
+ * swap: lib/freeze/pg.c reads, edits and retries).  The text is parsed
+ * first, so nothing this program stores can fail the hooks.
+ */
+static int
+freeze_swap(struct pg_store *s, const char *ver, const struct tk_buf *body)
+{
+	const char *p[2] = {ver, body->ptr ? body->ptr : ""};
+	PGresult *r = NULL;
+	int rc;
+
+	rc = pg_run(s->conn, &r, "store the freezes",
+	    "UPDATE twokey_freezes SET version = version + 1, body = $2 "
+	    "WHERE id = 1 AND version = $1::bigint RETURNING version",
+	    2, p);
+	if (rc < 0 && strstr(tk_error_last(), "42501") != NULL)
+		return tk_error_set(TK_EIO,
+		    "this database role may not change freezes (SQLSTATE "
+		    "42501): run twokey freeze with a policy whose "
+		    "audit.postgres names a connection allowed to "
+		    "(docs/postgres.md)");
+	if (rc == 0 && pq.ntuples(r) != 1)
+		rc = tk_error_set(
+		    TK_EIO, "the freeze state changed meanwhile; try again");
+	if (r != NULL)
+		pq.clear(r);
+	return rc;
+}
+
+int
+pgd_freeze_write(const char *conninfo_file, const char *ver, int in)
+{
+	struct tk_buf body = TK_BUF_INIT(TK_FREEZE_FILE_MAX);
+	struct pg_store *s = NULL;
+	struct tk_freeze_list l;
+	char chunk[8192];
+	ssize_t n;
+	int rc = 0;
+
+	while (rc == 0 && (n = read(in, chunk, sizeof(chunk))) > 0)
+		rc = tk_buf_put(&body, chunk, (size_t)n);
+	if (rc < 0 || strspn(ver, "0123456789") != strlen(ver) || !*ver)
+		rc = tk_error_set(TK_EINVAL, "the freeze text arrived cut");
+	else if ((rc = tk_freeze_parse(
+	              &l, body.ptr ? body.ptr : "", body.len)) == 0) {
+		tk_freeze_list_release(&l);
+		if ((rc = pg_open(&s, conninfo_file)) == 0)
+			rc = freeze_swap(s, ver, &body);
+	}
+	if (s != NULL)
+		pg_free(&s->base);
+	tk_buf_release(&body);
+	return rc;
 }

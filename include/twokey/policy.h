@@ -190,6 +190,7 @@ struct tk_policy {
 	struct tk_freeze *freezes;
 	size_t nfreezes;
 	char *freeze_file; /* freeze-file:; NULL: the built-in default */
+	struct tk_pos freeze_file_pos;
 };
 
 /*

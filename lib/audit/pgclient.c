@@ -165,6 +165,15 @@ run_helper(char **argv, struct run *r)
 	return rc;
 }
 
+int
+tk_audit_pg_run(
+    char **argv, const char *input, size_t inlen, struct tk_buf *out)
+{
+	struct run r = {input, inlen, out};
+
+	return run_helper(argv, &r);
+}
+
 struct pgc_store {
 	struct tk_audit_store base;
 	const struct tk_audit_dest *dest;

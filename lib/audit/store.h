@@ -89,6 +89,15 @@ int tk_audit_pg_store_reader(
     struct tk_audit_store **out, const char *conninfo_file);
 
 /*
+ * Runs the twokey-pg helper (pgclient.c) with argv[1..] (argv[0] is
+ * filled in), input on its stdin and its stdout into out (NULL: dropped):
+ * for the freeze and emergency state kept beside the chain.  0, or
+ * TK_EIO with the first line of its stderr (sanitized) as the message.
+ */
+int tk_audit_pg_run(
+    char **argv, const char *input, size_t inlen, struct tk_buf *out);
+
+/*
  * Opens the store a destination names, for appending (the one place that
  * chooses between kinds of store).
  */

@@ -11,6 +11,9 @@
 int
 tk_freeze_store_open(struct tk_freeze_store **out, const struct tk_policy *p)
 {
+	/* Every node must see the same freezes: they live with the chain. */
+	if (p->audit_postgres != NULL)
+		return tk_freeze_pg_open(out, p->audit_postgres);
 	return tk_freeze_file_open(
 	    out, p->freeze_file != NULL ? p->freeze_file : TWOKEY_FREEZE_FILE);
 }

@@ -33,5 +33,7 @@ struct tk_freeze_store {
 
 /* The file backend on path (file.c). */
 int tk_freeze_file_open(struct tk_freeze_store **out, const char *path);
+/* The database backend, through twokey-pg (pg.c). */
+int tk_freeze_pg_open(struct tk_freeze_store **out, const char *conninfo_file);
 
 #endif

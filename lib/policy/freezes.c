@@ -161,6 +161,7 @@ tk_load_freezes(struct tk_load *c, const struct ynode *root)
 	    (rc = load_list(c, v)) == TK_ENOMEM)
 		return rc;
 	if ((v = tk_load_get(root, "freeze-file")) != NULL) {
+		c->p->freeze_file_pos = (struct tk_pos){v->line, v->col};
 		if ((r = tk_load_str(
 		         c, v, "freeze-file", &c->p->freeze_file)) == TK_ENOMEM)
 			return r;

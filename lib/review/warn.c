@@ -610,6 +610,10 @@ tk_policy_warn(struct tk_warnings *w, const struct tk_policy *p,
 	warn_roles(&c);
 	for (i = 0; i < p->nfreezes; i++)
 		warn_freeze(&c, &p->freezes[i]);
+	if (p->freeze_file != NULL && p->audit_postgres != NULL)
+		add(&c, p->freeze_file_pos,
+		    "freeze-file is not used: with audit.postgres the ad hoc "
+		    "freezes live in the audit database");
 	for (i = 0; i < p->nidentities; i++) {
 		warn_expiry(&c, p->identities[i]);
 		warn_keyless(&c, p->identities[i]);
