@@ -113,6 +113,10 @@ check_text(const char *text, size_t n, bool email, const char *what)
 			return tk_error_set(TK_EUNSUPPORTED,
 			    "the %s holds a bidirectional control (U+%04X)",
 			    what, (unsigned)u);
+		/* git never writes one; " alice@example.com" reads as hers */
+		if (email && u == ' ')
+			return tk_error_set(
+			    TK_EUNSUPPORTED, "the %s holds a space", what);
 		if (email && is_invisible(u))
 			return tk_error_set(TK_EUNSUPPORTED,
 			    "the %s holds an invisible character (U+%04X)",

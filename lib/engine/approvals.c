@@ -365,17 +365,27 @@ count_list(struct tk_check *c, const struct tk_rule *rule,
 	return rc;
 }
 
-/* An "Approved-by:" line at the start of some line of msg. */
+/*
+ * An "Approved-by:" line at the start of some line of msg, also with
+ * spaces or tabs before the ':' (git takes "Approved-by : x" for a
+ * trailer, docs/spec.md does not).
+ */
 static bool
 mentions_approval(const char *msg, size_t len)
 {
-	static const char key[] = "approved-by:";
-	size_t i, k = sizeof(key) - 1;
+	static const char key[] = "approved-by";
+	size_t i, j, k = sizeof(key) - 1;
 
-	for (i = 0; i + k <= len; i++)
-		if ((i == 0 || msg[i - 1] == '\n') &&
-		    tk_ascii_ieq(msg + i, k, key, k))
+	for (i = 0; i + k <= len; i++) {
+		if ((i > 0 && msg[i - 1] != '\n') ||
+		    !tk_ascii_ieq(msg + i, k, key, k))
+			continue;
+		for (j = i + k; j < len && (msg[j] == ' ' || msg[j] == '\t');
+		     j++)
+			;
+		if (j < len && msg[j] == ':')
 			return true;
+	}
 	return false;
 }
 

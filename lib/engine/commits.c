@@ -340,6 +340,38 @@ load_hint(int status)
 	return "rewrite the commit with a standard git client";
 }
 
+/*
+ * An author or committer email outside ASCII that no identity lists could
+ * show in git log as one the policy knows (a Cyrillic 'а' in
+ * "аlice@example.com"), and that person's own approval would count:
+ * refused like an encoded one (docs/spec.md, "Identity fields").
+ */
+static int
+check_lookalike(struct tk_check *c, const struct tk_rec *r)
+{
+	const struct tk_person *pp[2] = {&r->c->author, &r->c->committer};
+	const struct tk_identity *id[2] = {r->author, r->committer};
+	char what[256];
+	size_t k, i;
+
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < pp[k]->email_len &&
+		     (unsigned char)pp[k]->email[i] < 0x80;
+		     i++)
+			;
+		if (id[k] != NULL || i == pp[k]->email_len)
+			continue;
+		snprintf(what, sizeof(what),
+		    "the %s email is not ASCII and no identity lists it: git "
+		    "log could show it as someone else's (a look-alike letter)",
+		    k == 0 ? "author" : "committer");
+		return deny_commit(c, r,
+		    "commit with an ASCII email, or one your identity lists",
+		    what);
+	}
+	return 0;
+}
+
 /* The serial half of loading: findings, identities, signatures. */
 static int
 load_all(struct tk_check *c, const struct tk_rule *rule, struct tk_rec *recs,
@@ -372,7 +404,8 @@ load_all(struct tk_check *c, const struct tk_rule *rule, struct tk_rec *recs,
 		r->committer = tk_policy_by_email(
 		    c->p, r->c->committer.email, r->c->committer.email_len);
 		if ((rc = tk_check_signature(c, r, rule->signed_commits)) < 0 ||
-		    (rc = tk_check_record(c, r)) < 0)
+		    (rc = tk_check_record(c, r)) < 0 ||
+		    (rc = check_lookalike(c, r)) < 0)
 			break;
 		rc = check_pusher_wrote(c, rule, r);
 	}

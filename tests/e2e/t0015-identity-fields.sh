@@ -25,6 +25,10 @@ identities:
     logins: [alice]
     keys: ["$(pub alice)"]
     roles: [developer, reviewer]
+  zoe:
+    emails: ["$(printf 'zo\303\253@example.com')"]
+    logins: [zoe]
+    roles: [developer]
   bob:
     emails: [bob@example.com]
     logins: [bob]
@@ -161,6 +165,12 @@ for hook in hooks update; do
 		alice "$w" "$c:refs/heads/main" refs/heads/main "$base" \
 		"$ERR $(short "$c"): the author email holds an invisible character \(U\+200B\)"
 
+	SUBJ="leading space"
+	approved_by alice alice alice@example.com "Alice < alice@example.com>"
+	expect_push refuse "$H a space before alice's email, self-approved" \
+		alice "$w" "$c:refs/heads/main" refs/heads/main "$base" \
+		"$ERR $(short "$c"): the author email holds a space"
+
 	SUBJ="right-to-left override"
 	approved_by bob bob bob@example.com "Mallory $RLO<moc.elpmaxe@ecila> <alice@example.com>"
 	# git fsck refuses '<' in a name, so that one is malformed; the override
@@ -179,6 +189,19 @@ for hook in hooks update; do
 		alice "$w" "$c:refs/heads/main" refs/heads/main "$base" \
 		"$ERR $(short "$c"): the committer name holds a control character \(0x1b\)"
 	check "$H no raw escape reaches the pusher" sh -c "! grep -q '$ESC' '$TRASH/out'"
+
+	# A look-alike letter: a Cyrillic a (U+0430) in "alice@example.com".
+	SUBJ="cyrillic a"
+	approved_by alice alice alice@example.com "Alice <$(printf '\320\260')lice@example.com>"
+	expect_push refuse "$H alice's commit under a Cyrillic look-alike of her email, self-approved" \
+		alice "$w" "$c:refs/heads/main" refs/heads/main "$base" \
+		"$ERR $(short "$c") \"cyrillic a\": the author email is not ASCII and no identity lists it: git log could show it as someone else's"
+	# its twin: a non-ASCII email the policy lists (zoe's)
+	SUBJ="zoe's own email"
+	approved_by bob bob bob@example.com "Zoe <$(printf 'zo\303\253@example.com')>"
+	expect_push accept "$H a non-ASCII email an identity lists, approved by bob" \
+		zoe "$w" "$c:refs/heads/main" refs/heads/main "$c"
+	git -C "$srv" update-ref refs/heads/main "$base"
 
 	# the legitimate twin of all of these
 	SUBJ="plain"

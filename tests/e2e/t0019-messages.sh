@@ -93,6 +93,17 @@ for hook in hooks update; do
 		alice "$w" "$fixed:refs/heads/main" refs/heads/main "$fixed"
 	git -C "$srv" update-ref refs/heads/main "$base"
 
+	# "Approved-by :" is a trailer for git, not for twokey: said, not silent
+	git -C "$w" reset -q --hard "$base"
+	commit_as "$w" alice@example.com "spaced key"
+	c=$(head_of "$w")
+	t=$(approve_raw bob bob bob@example.com "$w" "$c" | sed 's/^Approved-by:/Approved-by :/')
+	amend_as "$w" alice@example.com -m "spaced key" -m "$t"
+	c=$(head_of "$w")
+	expect_push refuse "$H an approval written 'Approved-by :'" \
+		alice "$w" "$c:refs/heads/main" refs/heads/main "$base" \
+		"$NOTE $(short "$c") \"spaced key\": Approved-by lines outside the trailer block are ignored"
+
 	# --- display names ------------------------------------------------------------
 	git -C "$w" reset -q --hard "$base"
 	commit_as "$w" alice@example.com "named as someone else"

@@ -421,6 +421,10 @@ test_commit__identity_fields(void **state)
 	expect_identity_refused(AUTH("A <\xe2\x81\xa6"
 	                             "a@example.com>") "\nm\n",
 	    "bidirectional control (U+2066)");
+	expect_identity_refused(AUTH("A < alice@example.com>") "\nm\n",
+	    "author email holds a space");
+	expect_identity_refused(AUTH("A <alice@example.com >") "\nm\n",
+	    "author email holds a space");
 	/* The committer is checked like the author. */
 	expect_identity_refused(TREE AUTHOR
 	    "committer C <c@example.com\x08> 1 +0000\n\nm\n",
