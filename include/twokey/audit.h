@@ -29,6 +29,7 @@
 struct tk_policy;
 struct tk_updates;
 struct tk_report;
+struct tk_emergency_state;
 
 #define TK_AUDIT_MAX_RECORD (64u * 1024 * 1024)
 #define TK_AUDIT_MAX_KEY 4096
@@ -47,6 +48,11 @@ struct tk_audit_push {
 	 */
 	const char *policy;
 	bool dry_run; /* -o twokey.dry-run: decided, recorded, refused */
+	/*
+	 * The emergency state the decision saw (the report's ratified index
+	 * into it); NULL when none.
+	 */
+	const struct tk_emergency_state *emergencies;
 };
 
 /*

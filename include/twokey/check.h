@@ -102,6 +102,10 @@ struct tk_verdict {
 	bool warned; /* warn mode let refusals through */
 	size_t nentering;
 	bool guarded; /* the notes ref: its guard decided (see notes.h) */
+	/* An emergency push (docs/spec.md, "Emergency changes") */
+	bool emergency; /* it was granted for this ref */
+	unsigned waived; /* tk_waive bits it lifted */
+	int64_t ratify_by; /* the deadline for its ratification */
 };
 
 #define TK_VIA_TRAILER 1u /* an Approved-by trailer of the commit */
@@ -146,6 +150,16 @@ struct tk_note_record {
 	char key[64]; /* "SHA256:..." of the signing key */
 };
 
+/*
+ * An emergency of the state (opts.emergencies) that this push found
+ * ratified: the hook records it in the state and in the audit log.
+ */
+struct tk_ratification {
+	size_t entry; /* index into opts.emergencies->items */
+	char *ratifiers; /* "alice, bob" */
+	bool by_this_push; /* it counts notes this push brings */
+};
+
 struct tk_report {
 	struct tk_verdict *verdicts; /* one per update */
 	size_t nverdicts;
@@ -159,9 +173,13 @@ struct tk_report {
 	size_t ncommits, commits_cap;
 	struct tk_note_record *notes; /* approvals added to the notes ref */
 	size_t nnotes, notes_cap;
+	struct tk_ratification *ratified;
+	size_t nratified, ratified_cap;
+	char *emergency; /* the reason of a granted emergency, sanitized */
 };
 
 struct tk_freeze_state;
+struct tk_emergency_state;
 
 struct tk_check_opts {
 	const char *pusher_login; /* overrides the environment when set */
@@ -171,11 +189,29 @@ struct tk_check_opts {
 	 * always pass them; a store read error in them refuses every ref.
 	 */
 	const struct tk_freeze_state *freezes;
+	/*
+	 * -o twokey.emergency=<reason>: the reason as pushed (NULL: none).
+	 * Each pushed ref must then be under a rule with emergency:, by a
+	 * pusher holding a role of its by:, with a reason that passes
+	 * tk_emergency_reason_invalid and the rule's reason pattern; else
+	 * the ref is refused, saying why.
+	 */
+	const char *emergency;
+	/*
+	 * The emergencies recorded so far (NULL: none known).  Those of this
+	 * repository whose ref is pushed and that are past their deadline
+	 * unratified refuse the push (overdue: block) or warn; any found
+	 * ratified by the notes as they are after the push is listed in the
+	 * report's ratified.  Not modified.
+	 */
+	const struct tk_emergency_state *emergencies;
+	/* Emergencies are unavailable (why), e.g. in the update hook. */
+	const char *no_emergency;
 };
 
 #define TK_CHECK_OPTS_INIT                                                     \
 	{                                                                      \
-		NULL, 0, NULL                                                  \
+		NULL, 0, NULL, NULL, NULL, NULL                                \
 	}
 
 /*

@@ -92,6 +92,42 @@ enum tk_waive {
 	TK_WAIVE_PROMOTE_FROM = 1u << 3,
 	TK_WAIVE_FREEZE = 1u << 4,
 };
+#define TK_WAIVE_ALL 0x1fu
+
+enum tk_overdue { TK_OVERDUE_WARN = 0, TK_OVERDUE_BLOCK };
+
+/*
+ * A rule's "emergency:" block (docs/spec.md, "Emergency changes"): who may
+ * push with -o twokey.emergency=<reason>, which reasons, which checks it
+ * lifts, and the ratification that must follow within a deadline.
+ */
+struct tk_emergency {
+	struct tk_roleset by; /* never empty */
+	char *reason_src; /* NULL: any reason that passes the bounds */
+	struct tk_pattern *reason;
+	unsigned waive; /* tk_waive bits, never 0 */
+	int64_t within; /* seconds */
+	/* ratification: the rule's approvals unless ratify: names min/from */
+	unsigned min;
+	struct tk_roleset from;
+	struct tk_role_min *require;
+	size_t nrequire;
+	enum tk_overdue overdue;
+	struct tk_pos pos, by_pos, waive_pos, within_pos, min_pos;
+};
+
+/* Bounds on the emergency reason a pusher gives (bytes). */
+#define TK_EMERGENCY_MAX_REASON 200
+#define TK_EMERGENCY_MAX_WITHIN (366 * 86400)
+
+/*
+ * The policy name of one waive bit ("approvals", "signed-commits",
+ * "pusher-may-write", "promote-from", "freeze"), NULL for anything else.
+ */
+const char *tk_waive_name(unsigned bit);
+
+/* Appends "approvals, signed-commits" for the bits set; 0 or an error. */
+int tk_waive_format(struct tk_buf *out, unsigned bits, const char *sep);
 
 struct tk_rule {
 	char *name;
@@ -128,6 +164,7 @@ struct tk_rule {
 	struct tk_pos refs_pos;
 	bool refs_exact;
 	struct tk_pos approvals_pos; /* approvals.min, else approvals: */
+	struct tk_emergency *emergency; /* NULL: no emergency path */
 };
 
 /*

@@ -110,7 +110,7 @@ struct tk_rule_access {
 	size_t ngoverns;
 	struct tk_path_access *paths; /* one per paths: entry, in order */
 	size_t npaths;
-	/* emergency: (who may invoke it) joins here once the policy has it */
+	struct tk_people emergency; /* holders of an emergency.by role */
 };
 
 struct tk_access {

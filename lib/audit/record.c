@@ -10,6 +10,7 @@
 #include "internal.h"
 #include "twokey/audit.h"
 #include "twokey/check.h"
+#include "twokey/emergency.h"
 #include "twokey/policy.h"
 
 static int
@@ -275,6 +276,70 @@ sev_name(enum tk_severity s)
 	                        : "note";
 }
 
+/*
+ * docs/spec.md, "Emergency changes": the record of a push that landed
+ * with an emergency carries its reason, what it waived (every ref's, for
+ * a push of several) and the earliest deadline for its ratification.
+ */
+static void
+emergency(struct tk_buf *b, const struct tk_updates *u,
+    const struct tk_report *r, const struct tk_audit_push *push)
+{
+	unsigned waived = 0;
+	int64_t by = 0;
+	char when[32];
+	size_t i;
+
+	if (r->emergency == NULL || r->refused || push->error || push->dry_run)
+		return;
+	for (i = 0; i < u->n && i < r->nverdicts; i++)
+		if (r->verdicts[i].emergency) {
+			waived |= r->verdicts[i].waived;
+			if (by == 0 || r->verdicts[i].ratify_by < by)
+				by = r->verdicts[i].ratify_by;
+		}
+	if (by == 0)
+		return;
+	(void)tk_buf_puts(b, ",\"emergency\":{\"reason\":");
+	(void)jstr(b, r->emergency);
+	(void)tk_buf_puts(b, ",\"waived\":[\"");
+	(void)tk_waive_format(b, waived, "\",\"");
+	tk_audit_time_str(when, sizeof(when), by);
+	(void)tk_buf_printf(b, "\"],\"ratify_by\":\"%s\"}", when);
+}
+
+/* Emergencies this push found ratified (and the hook records so). */
+static void
+ratified(struct tk_buf *b, const struct tk_report *r,
+    const struct tk_audit_push *push)
+{
+	const struct tk_emergency_state *st = push->emergencies;
+	char when[32];
+	size_t i, n = 0;
+
+	for (i = 0; st != NULL && i < r->nratified; i++) {
+		const struct tk_ratification *ra = &r->ratified[i];
+		const struct tk_emergency_entry *e = &st->items[ra->entry];
+
+		if (ra->by_this_push &&
+		    (r->refused || push->error || push->dry_run))
+			continue; /* its notes did not land */
+		(void)tk_buf_puts(b, n++ ? ",{" : ",\"ratified\":[{");
+		tk_audit_time_str(when, sizeof(when), e->time);
+		(void)tk_buf_printf(b, "\"emergency\":\"%s\",\"ref\":", when);
+		(void)jstr(b, e->ref);
+		(void)tk_buf_puts(b, ",\"new\":");
+		(void)jstr(b, e->new_);
+		(void)tk_buf_puts(b, ",\"pusher\":");
+		(void)jstr(b, e->pusher);
+		(void)tk_buf_puts(b, ",\"by\":");
+		(void)jstr(b, ra->ratifiers);
+		(void)tk_buf_putc(b, '}');
+	}
+	if (n > 0)
+		(void)tk_buf_putc(b, ']');
+}
+
 int
 tk_audit_format(struct tk_buf *b, const struct tk_policy *p,
     const struct tk_updates *u, const struct tk_report *r,
@@ -310,6 +375,8 @@ tk_audit_format(struct tk_buf *b, const struct tk_policy *p,
 		(void)tk_buf_putc(b, '}');
 	}
 	(void)tk_buf_putc(b, ']');
+	emergency(b, u, r, push);
+	ratified(b, r, push);
 	(void)tk_buf_puts(b, ",\"policy\":");
 	(void)jstr(b, p != NULL && p->sha256[0] ? p->sha256 : push->policy);
 	/* ref names above are as seen inside this namespace */

@@ -6,6 +6,7 @@
 
 #include "engine.h"
 #include "commits.h"
+#include "emergency.h"
 #include "frozen.h"
 #include "notes.h"
 #include "pusher.h"
@@ -176,6 +177,7 @@ check_update(struct tk_check *c)
 	bool stop;
 	int rc;
 
+	c->waived = 0;
 	if ((rc = match_rule(c, up, &rule, &stop)) < 0)
 		return rc;
 	if (stop) {
@@ -183,11 +185,20 @@ check_update(struct tk_check *c)
 		return 0;
 	}
 	c->r->verdicts[c->cur].rule = rule;
+	/* the notes guard is never waived: no emergency there */
 	if (tk_is_notes_ref(TK_UPDATE_NAME(up)))
-		return check_notes(c, rule, up, first);
-	if (rule == NULL)
+		return (rc = tk_check_emergency(c, NULL, up)) < 0
+		    ? rc
+		    : check_notes(c, rule, up, first);
+	if (rule == NULL) {
+		if ((rc = tk_check_emergency(c, NULL, up)) < 0)
+			return rc;
+		settle(c, first, NULL);
 		return check_freeze(c, up);
-	if ((rc = check_roles(c, rule, up)) < 0)
+	}
+	/* roles first: an emergency never lifts them */
+	if ((rc = check_roles(c, rule, up)) < 0 ||
+	    (rc = tk_check_emergency(c, rule, up)) < 0)
 		return rc;
 	if (tk_rule_inspects_commits(rule) && up->kind != TK_KIND_DELETE &&
 	    (rc = tk_check_commits(c, rule)) < 0)
@@ -212,6 +223,7 @@ tk_check_run(struct tk_report *report, git_repository *repo,
 	c.r = report;
 	c.now = opts && opts->now ? opts->now : (int64_t)time(NULL);
 	c.adhoc = opts ? opts->freezes : NULL;
+	c.opts = opts;
 	if ((report->verdicts =
 	            tk_calloc(u->n + 1, sizeof(*report->verdicts))) == NULL)
 		return TK_ENOMEM;
@@ -220,13 +232,17 @@ tk_check_run(struct tk_report *report, git_repository *repo,
 	    (rc = tk_check_namespace(&c)) < 0 ||
 	    (rc = tk_check_resolve(&c)) < 0 ||
 	    (rc = tk_updates_classify(u, repo)) < 0 ||
-	    (rc = tk_check_notes_init(&c)) < 0)
+	    (rc = tk_check_notes_init(&c)) < 0 ||
+	    (rc = tk_check_emergency_init(&c)) < 0)
 		goto out;
 	for (i = 0; i < u->n; i++) {
 		c.cur = i;
 		if ((rc = check_update(&c)) < 0)
 			goto out;
 	}
+	if (opts != NULL && opts->emergency != NULL &&
+	    (report->emergency = tk_strdup(opts->emergency)) == NULL)
+		rc = TK_ENOMEM;
 out:
 	tk_check_notes_release(&c);
 	free(c.vouched[0]);
@@ -257,6 +273,10 @@ tk_report_release(struct tk_report *r)
 	}
 	for (i = 0; i < r->nnotes; i++)
 		free(r->notes[i].email);
+	for (i = 0; i < r->nratified; i++)
+		free(r->ratified[i].ratifiers);
+	free(r->ratified);
+	free(r->emergency);
 	free(r->notes);
 	free(r->commits);
 	free(r->findings);

@@ -403,11 +403,15 @@ load_all(struct tk_check *c, const struct tk_rule *rule, struct tk_rec *recs,
 		    c->p, r->c->author.email, r->c->author.email_len);
 		r->committer = tk_policy_by_email(
 		    c->p, r->c->committer.email, r->c->committer.email_len);
-		if ((rc = tk_check_signature(c, r, rule->signed_commits)) < 0 ||
-		    (rc = tk_check_record(c, r)) < 0 ||
+		c->checking = TK_WAIVE_SIGNED_COMMITS;
+		rc = tk_check_signature(c, r, rule->signed_commits);
+		c->checking = 0;
+		if (rc < 0 || (rc = tk_check_record(c, r)) < 0 ||
 		    (rc = check_lookalike(c, r)) < 0)
 			break;
+		c->checking = TK_WAIVE_PUSHER_MAY_WRITE;
 		rc = check_pusher_wrote(c, rule, r);
+		c->checking = 0;
 	}
 	return rc;
 }
@@ -607,7 +611,9 @@ separation(struct tk_check *c, const struct tk_rule *rule, struct tk_rec *recs,
 		    (rc = keep_change(c, recs, chain[i], &w[chain[i]], clean,
 		         brings[chain[i]])) < 0)
 			break;
+		c->checking = TK_WAIVE_APPROVALS;
 		rc = tk_check_approvals(c, rule, r, &w[chain[i]]);
+		c->checking = 0;
 	}
 	for (i = 0; i < n; i++)
 		tk_idset_release(&w[i]);
@@ -662,8 +668,11 @@ tk_check_commits(struct tk_check *c, const struct tk_rule *rule)
 		recs[i].id = ids[i];
 	if ((rc = load_all(c, rule, recs, n)) < 0)
 		goto out;
-	if (rule->promote_from != NULL && n > 0 &&
-	    (rc = check_promote(c, rule, &sp.tip, sp.hide, sp.nhide)) < 0)
+	c->checking = TK_WAIVE_PROMOTE_FROM;
+	if (rule->promote_from != NULL && n > 0)
+		rc = check_promote(c, rule, &sp.tip, sp.hide, sp.nhide);
+	c->checking = 0;
+	if (rc < 0)
 		goto out;
 	/* The chain answers for approvals and required trailers. */
 	if ((tk_rule_may_need_approvals(rule) || rule->ntrailers > 0) &&

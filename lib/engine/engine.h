@@ -41,6 +41,13 @@ struct tk_check {
 	unsigned waived;
 	/* ad hoc freezes as the hook read them (frozen.c); NULL: none */
 	const struct tk_freeze_state *adhoc;
+	/*
+	 * The tk_waive bit of the check running now (0: one that is never
+	 * waived): tk_check_add() turns its refusals into warnings when the
+	 * emergency waives it.
+	 */
+	unsigned checking;
+	const struct tk_check_opts *opts; /* may be NULL */
 	git_odb_backend *mempack; /* scratch store for merge checks */
 	char *ns; /* $GIT_NAMESPACE's ref prefix, "" without one */
 	size_t nslen;

@@ -22,6 +22,11 @@ tk_check_add(struct tk_check *c, enum tk_severity sev, const git_oid *commit,
 		return rc;
 	f = &r->findings[r->nfindings];
 	memset(f, 0, sizeof(*f));
+	/* docs/spec.md, "Emergency changes": a waived check only warns */
+	if (sev == TK_SEV_DENY && (c->checking & c->waived) != 0) {
+		sev = TK_SEV_WARN;
+		(void)tk_buf_puts(&raw, "waived by the emergency: ");
+	}
 	f->sev = sev;
 	f->update = c->cur;
 	if (commit != NULL)

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "emergency.h"
 #include "internal.h"
 #include "twokey/audit.h"
 #include "twokey/check.h"
@@ -184,9 +185,34 @@ dry_run_option(void)
 	return dry;
 }
 
+/* The audit record, then the emergency state's lock released. */
+static int
+record(git_repository *repo, struct tk_hook_em *em, struct tk_policy *p,
+    struct tk_updates *u, struct tk_report *report, struct tk_audit_push *push,
+    char *err, size_t errlen)
+{
+	int rc;
+
+	if (push->error == NULL &&
+	    (rc = tk_hook_em_commit(em, u, report, push->repo, push->now,
+	         !report->refused && !push->dry_run)) < 0) {
+		/* the state's path is the server's business */
+		tell_admin(repo, "the emergency state", tk_error_last());
+		snprintf(err, errlen, "%s",
+		    rc == TK_ETOOBIG ? tk_error_last()
+		                     : "the emergency could not be recorded in "
+		                       "the server's emergency state (the "
+		                       "details are in the server's log)");
+		push->error = err;
+	}
+	rc = tk_audit_write(p, u, report, push);
+	tk_hook_em_finish(em, rc == 0);
+	return rc;
+}
+
 static int
 decide(enum tk_hook_kind kind, git_repository *repo, struct tk_policy *p,
-    struct tk_updates *u, bool dry_run)
+    struct tk_updates *u, bool dry_run, struct tk_hook_em *em)
 {
 	struct tk_check_opts opts = TK_CHECK_OPTS_INIT;
 	struct tk_freeze_state freezes;
@@ -209,7 +235,16 @@ decide(enum tk_hook_kind kind, git_repository *repo, struct tk_policy *p,
 	push.repo = git_repository_path(repo);
 	push.now = opts.now;
 	push.dry_run = dry_run;
-	rc = tk_check_run(&report, repo, p, u, &opts);
+	if ((rc = tk_hook_em_prepare(em, p, kind, &opts)) < 0) {
+		tell_admin(repo, "the emergency state cannot be used",
+		    tk_error_last());
+		rc = tk_error_set(rc,
+		    "the server's emergency state cannot be used, so no push "
+		    "is decided until an admin repairs it (the details are in "
+		    "the server's log)");
+	} else
+		rc = tk_check_run(&report, repo, p, u, &opts);
+	push.emergencies = opts.emergencies;
 	if (rc < 0) {
 		snprintf(err, sizeof(err), "%s", tk_error_last());
 		push.error = err;
@@ -219,7 +254,7 @@ decide(enum tk_hook_kind kind, git_repository *repo, struct tk_policy *p,
 	 * nothing, so the pusher must never read "accepted" for a push that
 	 * the missing record then refuses.
 	 */
-	if (tk_audit_write(p, u, &report, &push) < 0) {
+	if (record(repo, em, p, u, &report, &push, err, sizeof(err)) < 0) {
 		snprintf(err, sizeof(err), "%s", tk_error_last());
 		if (rc == 0)
 			(void)tk_report_print_findings(
@@ -234,9 +269,12 @@ decide(enum tk_hook_kind kind, git_repository *repo, struct tk_policy *p,
 		    "%srefusing the push: nothing is accepted unrecorded\n",
 		    prefix());
 		status = 1;
-	} else if (rc < 0)
+	} else if (push.error != NULL) {
+		if (rc == 0)
+			(void)tk_report_print_findings(
+			    stderr, &report, u, prefix());
 		status = refuse(err);
-	else if (dry_run)
+	} else if (dry_run)
 		status =
 		    tk_report_print_dry_run(stderr, &report, u, prefix()) < 0
 		    ? refuse(tk_error_last())
@@ -246,6 +284,8 @@ decide(enum tk_hook_kind kind, git_repository *repo, struct tk_policy *p,
 		status = refuse(tk_error_last());
 	else
 		status = report.refused ? 1 : 0;
+	if (status != 0)
+		tk_hook_em_hint(stderr, em, &report, repo, kind, prefix());
 	tk_report_release(&report);
 	tk_freeze_state_release(&freezes);
 	return status;
@@ -311,10 +351,12 @@ tk_hook_main(enum tk_hook_kind kind, int argc, char **argv)
 {
 	git_repository *repo = NULL;
 	struct tk_policy *p = NULL;
+	struct tk_hook_em em;
 	struct tk_updates u;
 	int status, dry = 0;
 
 	memset(&u, 0, sizeof(u));
+	memset(&em, 0, sizeof(em));
 	if (argc == 2 &&
 	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	        strcmp(argv[1], "--version") == 0))
@@ -342,15 +384,16 @@ tk_hook_main(enum tk_hook_kind kind, int argc, char **argv)
 		status = refuse(tk_error_last());
 	else if (tk_repo_open(&repo, NULL) < 0)
 		status = refuse(tk_error_last());
-	else if ((dry = dry_run_option()) < 0)
+	else if ((dry = dry_run_option()) < 0 || tk_hook_em_option(&em) < 0)
 		status = refuse(tk_error_last());
 	else if ((status = load_policy(&p, repo)) != 0)
 		record_unloadable(kind, repo, &u);
 	else {
 		/* Where to record should the policy break later. */
 		(void)tk_audit_remember(p, git_repository_path(repo));
-		status = decide(kind, repo, p, &u, dry == 1);
+		status = decide(kind, repo, p, &u, dry == 1, &em);
 	}
+	tk_hook_em_release(&em);
 	tk_policy_free(p);
 	tk_updates_release(&u);
 	git_repository_free(repo);

@@ -71,6 +71,14 @@ void tk_policy_freezes_free(struct tk_policy *p);
 int tk_load_change(struct tk_load *c, struct tk_rule *r, const struct ynode *rn,
     const char *path);
 
+/*
+ * A rule's emergency: block (emergency.c), after its approvals: were
+ * loaded (the ratification defaults to them).
+ */
+int tk_load_emergency(struct tk_load *c, struct tk_rule *r,
+    const struct ynode *rn, const char *path);
+void tk_emergency_free(struct tk_emergency *e);
+
 /* Destructors shared with lookup.c. */
 void tk_rule_change_free(struct tk_rule *r);
 void tk_identity_free(struct tk_identity *id);

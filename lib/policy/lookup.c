@@ -20,6 +20,7 @@ rule_free(struct tk_rule *r)
 	free(r->require);
 	free(r->promote_from);
 	tk_rule_change_free(r);
+	tk_emergency_free(r->emergency);
 	free(r);
 }
 

@@ -8,7 +8,7 @@
 static const char *const rule_keys[] = {"name", "refs", "update", "create",
     "delete", "force-push", "signed-commits", "approvals", "pusher-may-approve",
     "pusher-may-write", "promote-from", "mode", "paths", "require-trailers",
-    "emails", NULL};
+    "emails", "emergency", NULL};
 static const char *const approval_keys[] = {"min", "from", "require", NULL};
 
 static int
@@ -219,6 +219,10 @@ load_rule(struct tk_load *c, const struct ynode *rn, size_t idx)
 	rc |= load_rolelist(c, rn, "force-push", path, &r->force_push);
 	rc |= load_flags(c, r, rn, path);
 	if ((x = tk_load_change(c, r, rn, path)) == TK_ENOMEM)
+		return x;
+	rc |= x;
+	/* after approvals: the ratification defaults to them */
+	if ((x = tk_load_emergency(c, r, rn, path)) == TK_ENOMEM)
 		return x;
 	return rc < 0 || x < 0 ? TK_ECONFIG : 0;
 }

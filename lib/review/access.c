@@ -124,6 +124,9 @@ rule_access(struct tk_rule_access *ra, const struct tk_access *a, size_t i)
 	             &ra->rule->approvals_from, ra->rule->require,
 	             ra->rule->nrequire)) < 0))
 		return rc;
+	if (ra->rule->emergency != NULL &&
+	    (rc = holders(&ra->emergency, a, &ra->rule->emergency->by)) < 0)
+		return rc;
 	return path_access(ra, a);
 }
 
@@ -208,6 +211,7 @@ tk_access_free(struct tk_access *a)
 		for (k = 0; k < TK_PERM_NPUSH; k++)
 			free(ra->push[k].ids);
 		free(ra->approve.ids);
+		free(ra->emergency.ids);
 		for (k = 0; k < ra->nby_role; k++)
 			free(ra->by_role[k].people.ids);
 		free(ra->by_role);

@@ -363,6 +363,92 @@ attributes_diff(struct dctx *d, const char *label, const struct tk_rule *a,
 		    label, a->emails_src, b->emails_src);
 }
 
+static unsigned
+ratify_required(
+    const struct tk_policy *p, const struct tk_emergency *e, const char *role)
+{
+	size_t i;
+
+	for (i = 0; i < e->nrequire; i++)
+		if (strcmp(p->roles[e->require[i].role], role) == 0)
+			return e->require[i].min;
+	return 0;
+}
+
+/* The terms of both emergency paths: each loosening widens. */
+static void
+ratify_diff(struct dctx *d, const char *label, const struct tk_emergency *a,
+    const struct tk_emergency *b)
+{
+	size_t i;
+	unsigned m;
+
+	if (a->within != b->within)
+		change(d,
+		    b->within > a->within ? TK_CHANGE_WIDENS
+		                          : TK_CHANGE_NARROWS,
+		    "%s: emergency.ratify.within: %lld -> %lld minutes", label,
+		    (long long)(a->within / 60), (long long)(b->within / 60));
+	if (a->min != b->min)
+		change(d,
+		    b->min < a->min ? TK_CHANGE_WIDENS : TK_CHANGE_NARROWS,
+		    "%s: emergency.ratify.min: %u -> %u", label, a->min,
+		    b->min);
+	for (i = 0; i < a->nrequire; i++) {
+		const char *role = d->old->roles[a->require[i].role];
+
+		if ((m = ratify_required(d->new_, b, role)) < a->require[i].min)
+			change(d, TK_CHANGE_WIDENS,
+			    "%s: emergency.ratify.require %s: %u -> %u", label,
+			    role, a->require[i].min, m);
+	}
+	if (a->overdue == TK_OVERDUE_BLOCK && b->overdue != TK_OVERDUE_BLOCK)
+		change(d, TK_CHANGE_WIDENS,
+		    "%s: emergency.ratify.overdue: block -> warn", label);
+}
+
+static void
+emergency_diff(struct dctx *d, const char *label,
+    const struct tk_rule_access *x, const struct tk_rule_access *y)
+{
+	const struct tk_emergency *a = x->rule->emergency,
+	                          *b = y->rule->emergency;
+	struct tk_buf w = TK_BUF_INIT(1024);
+
+	if (a == NULL && b == NULL)
+		return;
+	if (a == NULL || b == NULL) {
+		(void)tk_review_ids(&w, (a ? x : y)->emergency.ids,
+		    (a ? x : y)->emergency.n, 20);
+		change(d, a == NULL ? TK_CHANGE_WIDENS : TK_CHANGE_NARROWS,
+		    "%s: emergency path %s (invoked by %s)", label,
+		    a == NULL ? "added" : "removed", w.ptr ? w.ptr : "");
+		tk_buf_release(&w);
+		return;
+	}
+	people_diff(
+	    d, label, "invoke an emergency", &x->emergency, &y->emergency);
+	if ((b->waive & ~a->waive) != 0) {
+		(void)tk_waive_format(&w, b->waive & ~a->waive, ", ");
+		change(d, TK_CHANGE_WIDENS, "%s: emergency.waive gained %s",
+		    label, w.ptr);
+	}
+	if ((a->waive & ~b->waive) != 0) {
+		tk_buf_reset(&w);
+		(void)tk_waive_format(&w, a->waive & ~b->waive, ", ");
+		change(d, TK_CHANGE_NARROWS, "%s: emergency.waive lost %s",
+		    label, w.ptr);
+	}
+	if (a->reason_src != NULL &&
+	    (b->reason_src == NULL || strcmp(a->reason_src, b->reason_src)))
+		change(d, TK_CHANGE_WIDENS,
+		    "%s: emergency.reason: '%s' -> '%s' (another pattern may "
+		    "admit more)",
+		    label, a->reason_src, b->reason_src ? b->reason_src : "");
+	ratify_diff(d, label, a, b);
+	tk_buf_release(&w);
+}
+
 /* Everything rule x (old) lets people do that y (new) does, and more. */
 static void
 rule_diff(struct dctx *d, const char *label, const struct tk_rule_access *x,
@@ -377,6 +463,7 @@ rule_diff(struct dctx *d, const char *label, const struct tk_rule_access *x,
 	paths_diff(d, label, x, y);
 	checks_diff(d, label, x->rule, y->rule);
 	attributes_diff(d, label, x->rule, y->rule);
+	emergency_diff(d, label, x, y);
 }
 
 /* The empty rule: what decides a ref no rule matches (nothing is checked) */

@@ -171,6 +171,66 @@ people(struct tk_buf *b, const struct tk_people *pp)
  * "dave (at least 1 more); as dba: carol (at least 1 required)": the
  * approvals a paths: entry adds, into b.
  */
+/* "24h", "90m", "2d": a duration as the policy would spell it. */
+static void
+duration(struct tk_buf *b, int64_t s)
+{
+	if (s % 86400 == 0)
+		(void)tk_buf_printf(b, "%lldd", (long long)(s / 86400));
+	else if (s % 3600 == 0)
+		(void)tk_buf_printf(b, "%lldh", (long long)(s / 3600));
+	else
+		(void)tk_buf_printf(b, "%lldm", (long long)(s / 60));
+}
+
+/*
+ * "waives approvals, signed-commits; ratify within 24h by at least 2 of
+ * reviewer, security (security 1); overdue: block": the terms of a
+ * rule's emergency path, into b.
+ */
+static const char *
+emergency_terms(
+    struct tk_buf *b, const struct tk_policy *p, const struct tk_emergency *e)
+{
+	size_t i;
+
+	tk_buf_reset(b);
+	(void)tk_buf_puts(b, "waives ");
+	(void)tk_waive_format(b, e->waive, ", ");
+	(void)tk_buf_puts(b, "; ratify within ");
+	duration(b, e->within);
+	(void)tk_buf_printf(b, " by at least %u of ", e->min);
+	(void)tk_roleset_format(b, p, &e->from);
+	for (i = 0; i < e->nrequire; i++)
+		(void)tk_buf_printf(b, "%s%s %u%s", i ? ", " : " (",
+		    p->roles[e->require[i].role], e->require[i].min,
+		    i + 1 == e->nrequire ? ")" : "");
+	(void)tk_buf_printf(b, "; overdue: %s",
+	    e->overdue == TK_OVERDUE_BLOCK ? "block" : "warn");
+	if (e->reason_src != NULL)
+		(void)tk_buf_printf(b, "; reason: %s", e->reason_src);
+	return b->ptr ? b->ptr : "";
+}
+
+/* "olga, oscar (waives ...)" or "nobody (no emergency path)", into b. */
+static const char *
+emergency_line(struct tk_buf *b, const struct tk_policy *p,
+    const struct tk_rule_access *ra)
+{
+	struct tk_buf t = TK_BUF_INIT(1 << 16);
+
+	if (ra->rule->emergency == NULL) {
+		tk_buf_reset(b);
+		(void)tk_buf_puts(b, "nobody (no emergency path)");
+		return b->ptr;
+	}
+	(void)emergency_terms(&t, p, ra->rule->emergency);
+	(void)people(b, &ra->emergency);
+	(void)tk_buf_printf(b, " (%s)", t.ptr ? t.ptr : "");
+	tk_buf_release(&t);
+	return b->ptr ? b->ptr : "";
+}
+
 static const char *
 path_approvals(struct tk_buf *b, const struct tk_policy *p,
     const struct tk_path_access *pa)
@@ -299,11 +359,7 @@ text_rule(struct out *o, const struct tk_rule_access *ra)
 	text_approve(o, ra, &b);
 	text_paths(o, ra, &b);
 	line(o, "checks:", checks(&b, r));
-	/*
-	 * paths: (who may write which files) and emergency: (who may invoke
-	 * the emergency path) belong here, one line each, once the policy
-	 * has those keys.
-	 */
+	line(o, "emergency:", emergency_line(&b, o->a->p, ra));
 	tk_buf_release(&b);
 	tk_buf_release(&c);
 }
@@ -589,6 +645,15 @@ csv_rule(struct out *o, const struct tk_rule_access *ra, struct tk_buf *b)
 	}
 	csv_paths(o, ra, b);
 	row(o, "rule", n, "checks", checks(b, r), "");
+	if (r->emergency == NULL)
+		row(o, "rule", n, "emergency", "(no emergency path)", "");
+	else {
+		struct tk_buf t = TK_BUF_INIT(1 << 16);
+
+		csv_people(o, n, "emergency", &ra->emergency,
+		    emergency_terms(&t, o->a->p, r->emergency));
+		tk_buf_release(&t);
+	}
 }
 
 static void
@@ -741,6 +806,50 @@ json_paths(struct out *o, const struct tk_rule_access *ra)
 	fputc(']', o->f);
 }
 
+/* ,"emergency":null or its terms and who may invoke it. */
+static void
+json_emergency(struct out *o, const struct tk_rule_access *ra)
+{
+	const struct tk_emergency *e = ra->rule->emergency;
+	struct tk_buf b = TK_BUF_INIT(4096);
+	size_t i, k;
+
+	jkey(o, "emergency", false);
+	if (e == NULL) {
+		fputs("null", o->f);
+		tk_buf_release(&b);
+		return;
+	}
+	fputs("{\"by\":", o->f);
+	jpeople(o, &ra->emergency);
+	fputs(",\"waive\":[\"", o->f);
+	(void)tk_waive_format(&b, e->waive, "\",\"");
+	fputs(b.ptr ? b.ptr : "", o->f);
+	tk_buf_reset(&b);
+	duration(&b, e->within);
+	fprintf(o->f, "\"],\"within\":\"%s\",\"min\":%u,\"from\":[",
+	    b.ptr ? b.ptr : "", e->min);
+	for (i = 0, k = 0; i < o->a->p->nroles; i++)
+		if (tk_roleset_has(&e->from, (unsigned)i)) {
+			fputs(k++ ? "," : "", o->f);
+			put(o, o->a->p->roles[i]);
+		}
+	fputs("],\"require\":{", o->f);
+	for (i = 0; i < e->nrequire; i++) {
+		fputs(i ? "," : "", o->f);
+		put(o, o->a->p->roles[e->require[i].role]);
+		fprintf(o->f, ":%u", e->require[i].min);
+	}
+	fprintf(o->f, "},\"overdue\":\"%s\",\"reason\":",
+	    e->overdue == TK_OVERDUE_BLOCK ? "block" : "warn");
+	if (e->reason_src != NULL)
+		put(o, e->reason_src);
+	else
+		fputs("null", o->f);
+	fputc('}', o->f);
+	tk_buf_release(&b);
+}
+
 static void
 json_rule(struct out *o, const struct tk_rule_access *ra)
 {
@@ -776,6 +885,7 @@ json_rule(struct out *o, const struct tk_rule_access *ra)
 		put(o, r->promote_from);
 	else
 		fputs("null", o->f);
+	json_emergency(o, ra);
 	fputc('}', o->f);
 }
 
@@ -1029,6 +1139,7 @@ html_rule(struct out *o, const struct tk_rule_access *ra)
 	html_approve(o, ra, &b);
 	html_paths(o, ra, &b);
 	cell(o, NULL, checks(&b, ra->rule));
+	cell(o, NULL, emergency_line(&b, o->a->p, ra));
 	fputs("</tr>\n", o->f);
 	tk_buf_release(&b);
 }
@@ -1093,7 +1204,8 @@ html_rules(struct out *o)
 		fputs("<th>Governs</th>", o->f);
 	fputs(
 	    "<th>Update</th><th>Create</th><th>Delete</th><th>Force-push"
-	    "</th><th>Approve</th><th>By path</th><th>Checks</th></tr></thead>"
+	    "</th><th>Approve</th><th>By path</th><th>Checks</th><th>Emergency"
+	    "</th></tr></thead>"
 	    "\n<tbody>\n",
 	    o->f);
 	for (i = 0; i < o->a->nrules; i++)

@@ -410,6 +410,67 @@ warn_push_roles(struct wctx *c, const struct tk_rule *r)
 	tk_buf_release(&roles);
 }
 
+/* A waived check the rule does not make: the policy means something else. */
+static void
+warn_waive_unused(struct wctx *c, const struct tk_rule *r)
+{
+	const struct tk_emergency *e = r->emergency;
+	unsigned idle = 0;
+	struct tk_buf b = TK_BUF_INIT(1024);
+
+	if (!tk_rule_may_need_approvals(r))
+		idle |= TK_WAIVE_APPROVALS;
+	if (!r->signed_commits)
+		idle |= TK_WAIVE_SIGNED_COMMITS;
+	if (r->pusher_may_write)
+		idle |= TK_WAIVE_PUSHER_MAY_WRITE;
+	if (r->promote_from == NULL)
+		idle |= TK_WAIVE_PROMOTE_FROM;
+	if ((idle &= e->waive) == 0)
+		return;
+	(void)tk_waive_format(&b, idle, ", ");
+	add(c, e->waive_pos,
+	    "rule '%s': emergency.waive lists %s, which the rule does not "
+	    "check: waiving it lifts nothing",
+	    r->name, b.ptr);
+	tk_buf_release(&b);
+}
+
+/* Who could invoke the emergency path, and who could ratify it. */
+static void
+warn_emergency(struct wctx *c, const struct tk_rule *r)
+{
+	const struct tk_emergency *e = r->emergency;
+	struct tk_buf names = TK_BUF_INIT(4096), roles = TK_BUF_INIT(4096);
+	size_t n, holders, i;
+
+	if (e == NULL)
+		return;
+	warn_waive_unused(c, r);
+	for (i = 0; i < c->p->nidentities; i++)
+		if (c->p->identities[i]->nlogins > 0 &&
+		    tk_roleset_intersects(&c->p->identities[i]->roles, &e->by))
+			break;
+	if (i == c->p->nidentities) {
+		(void)tk_roleset_format(&roles, c->p, &e->by);
+		add(c, e->by_pos,
+		    "rule '%s': emergency.by: no identity holding %s has a "
+		    "login, so nobody can invoke the emergency path",
+		    r->name, roles.ptr);
+	}
+	tk_buf_reset(&roles);
+	(void)tk_roleset_format(&roles, c->p, &e->from);
+	if ((n = signers(c, &e->from, &names, &holders)) < e->min)
+		add(c, e->min_pos,
+		    "rule '%s': an emergency can never be ratified: it needs "
+		    "%u approvals from %s, but only %zu identit%s holding "
+		    "those roles %s a key valid now (%s)",
+		    r->name, e->min, roles.ptr, n, n == 1 ? "y" : "ies",
+		    n == 1 ? "has" : "have", names.ptr);
+	tk_buf_release(&names);
+	tk_buf_release(&roles);
+}
+
 /* The rules that use role i, into b: "'a', 'b'". */
 static void
 rules_using(struct wctx *c, unsigned role, struct tk_buf *b)
@@ -426,6 +487,9 @@ rules_using(struct wctx *c, unsigned role, struct tk_buf *b)
 
 		for (j = 0; !uses && j < r->nrequire; j++)
 			uses = r->require[j].role == role;
+		if (!uses && r->emergency != NULL)
+			uses = tk_roleset_has(&r->emergency->by, role) ||
+			    tk_roleset_has(&r->emergency->from, role);
 		for (j = 0; !uses && j < r->npaths; j++)
 			uses = tk_roleset_has(&r->paths[j].from, role) ||
 			    tk_roleset_has(&r->paths[j].writers.roles, role);
@@ -605,6 +669,7 @@ tk_policy_warn(struct tk_warnings *w, const struct tk_policy *p,
 		warn_approvals(&c, p->rules[i]);
 		warn_path_approvals(&c, p->rules[i]);
 		warn_push_roles(&c, p->rules[i]);
+		warn_emergency(&c, p->rules[i]);
 	}
 	warn_repo(&c);
 	warn_roles(&c);

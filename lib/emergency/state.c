@@ -1,0 +1,313 @@
+/*
+ * The emergency state: entries, their text form, and the store front end
+ * (include/twokey/emergency.h).
+ *
+ * The text form, one entry and its commits a few lines at a time:
+ *   twokey-emergencies 1 <next seq>
+ *   e <seq> <time> <ratify_by> <ratified> <waived> <block> <repo> <ref>
+ *     <old> <new> <pusher> <rule> <reason> <ratifiers> <ncommits>
+ *   c <id> <writer>,<writer>...
+ * (the e line is one line).  Text fields are percent-encoded: every byte
+ * outside '!'..'~', and '%', ',' and '~', becomes %XX; an empty or absent
+ * field is "~".  So no field can hold a space or a line break, and a
+ * reason or ref name an attacker chose cannot forge a field or an entry.
+ * The parser accepts exactly what the formatter writes and nothing else:
+ * a state someone edited badly fails closed.
+ */
+#include "store.h"
+#include "twokey/policy.h"
+
+static int
+enc(struct tk_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i;
+	int rc = 0;
+
+	if (s == NULL || *s == '\0')
+		return tk_buf_putc(b, '~');
+	for (i = 0; s[i] != '\0' && rc == 0; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch <= ' ' || ch >= 0x7f || ch == '%' || ch == ',' ||
+		    ch == '~')
+			rc = tk_buf_printf(
+			    b, "%%%c%c", hex[ch >> 4], hex[ch & 15]);
+		else
+			rc = tk_buf_putc(b, (char)ch);
+	}
+	return rc;
+}
+
+static int
+format_entry(struct tk_buf *b, const struct tk_emergency_entry *e)
+{
+	size_t i, k;
+	int rc;
+
+	rc = tk_buf_printf(b, "e %llu %lld %lld %lld %u %d ",
+	    (unsigned long long)e->seq, (long long)e->time,
+	    (long long)e->ratify_by, (long long)e->ratified, e->waived,
+	    e->block ? 1 : 0);
+	const char *f[] = {e->repo, e->ref, e->old, e->new_, e->pusher, e->rule,
+	    e->reason, e->ratifiers};
+	for (i = 0; i < sizeof(f) / sizeof(f[0]) && rc == 0; i++)
+		if ((rc = enc(b, f[i])) == 0)
+			rc = tk_buf_putc(b, ' ');
+	if (rc == 0)
+		rc = tk_buf_printf(b, "%zu\n", e->ncommits);
+	for (i = 0; i < e->ncommits && rc == 0; i++) {
+		rc = tk_buf_printf(b, "c %s ", e->commits[i].id);
+		for (k = 0; k < e->commits[i].nwriters && rc == 0; k++)
+			if ((rc = k ? tk_buf_putc(b, ',') : 0) == 0)
+				rc = enc(b, e->commits[i].writers[k]);
+		if (rc == 0 && e->commits[i].nwriters == 0)
+			rc = tk_buf_putc(b, '~');
+		if (rc == 0)
+			rc = tk_buf_putc(b, '\n');
+	}
+	return rc;
+}
+
+int
+tk_emergency_state_format(
+    struct tk_buf *out, const struct tk_emergency_state *st)
+{
+	size_t i;
+	int rc;
+
+	rc = tk_buf_printf(out, "twokey-emergencies 1 %llu\n",
+	    (unsigned long long)(st->next ? st->next : 1));
+	for (i = 0; i < st->n && rc == 0; i++)
+		rc = format_entry(out, &st->items[i]);
+	return rc == TK_ETOOBIG
+	    ? tk_error_set(rc, "the emergency state is too large")
+	    : rc;
+}
+
+void
+tk_emergency_entry_release(struct tk_emergency_entry *e)
+{
+	size_t i, k;
+
+	free(e->repo);
+	free(e->ref);
+	free(e->old);
+	free(e->new_);
+	free(e->pusher);
+	free(e->rule);
+	free(e->reason);
+	free(e->ratifiers);
+	for (i = 0; i < e->ncommits; i++) {
+		for (k = 0; k < e->commits[i].nwriters; k++)
+			free(e->commits[i].writers[k]);
+		free(e->commits[i].writers);
+	}
+	free(e->commits);
+	memset(e, 0, sizeof(*e));
+}
+
+void
+tk_emergency_state_release(struct tk_emergency_state *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->n; i++)
+		tk_emergency_entry_release(&st->items[i]);
+	free(st->items);
+	memset(st, 0, sizeof(*st));
+}
+
+static char *
+dup_or_null(const char *s, bool *fail)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = tk_strdup(s)) == NULL)
+		*fail = true;
+	return d;
+}
+
+static int
+copy_commits(struct tk_emergency_entry *d, const struct tk_emergency_entry *e)
+{
+	size_t i, k;
+
+	if (e->ncommits == 0)
+		return 0;
+	if ((d->commits = tk_calloc(e->ncommits, sizeof(*d->commits))) == NULL)
+		return TK_ENOMEM;
+	for (i = 0; i < e->ncommits; i++, d->ncommits++) {
+		struct tk_emergency_commit *dc = &d->commits[i];
+
+		memcpy(dc->id, e->commits[i].id, sizeof(dc->id));
+		if (e->commits[i].nwriters == 0)
+			continue;
+		if ((dc->writers = tk_calloc(
+		         e->commits[i].nwriters, sizeof(*dc->writers))) == NULL)
+			return TK_ENOMEM;
+		for (k = 0; k < e->commits[i].nwriters; k++, dc->nwriters++)
+			if ((dc->writers[k] = tk_strdup(
+			         e->commits[i].writers[k])) == NULL)
+				return TK_ENOMEM;
+	}
+	return 0;
+}
+
+int
+tk_emergency_state_add(
+    struct tk_emergency_state *st, const struct tk_emergency_entry *e)
+{
+	struct tk_emergency_entry *d;
+	bool fail = false;
+
+	if (st->n >= TK_EMERGENCY_MAX_ENTRIES)
+		return tk_error_set(TK_ETOOBIG,
+		    "the emergency state holds %d emergencies already",
+		    TK_EMERGENCY_MAX_ENTRIES);
+	if (tk_grow(&st->items, &st->cap, st->n + 1, sizeof(*st->items)) < 0)
+		return tk_error_set(TK_ENOMEM, "out of memory");
+	d = &st->items[st->n++];
+	*d = *e;
+	d->seq = st->next ? st->next : 1;
+	st->next = d->seq + 1;
+	d->repo = dup_or_null(e->repo, &fail);
+	d->ref = dup_or_null(e->ref, &fail);
+	d->old = dup_or_null(e->old, &fail);
+	d->new_ = dup_or_null(e->new_, &fail);
+	d->pusher = dup_or_null(e->pusher, &fail);
+	d->rule = dup_or_null(e->rule, &fail);
+	d->reason = dup_or_null(e->reason, &fail);
+	d->ratifiers = dup_or_null(e->ratifiers, &fail);
+	d->commits = NULL;
+	d->ncommits = 0;
+	if (fail || copy_commits(d, e) < 0)
+		return tk_error_set(TK_ENOMEM, "out of memory");
+	return 0;
+}
+
+bool
+tk_emergency_overdue(const struct tk_emergency_entry *e, int64_t now)
+{
+	return e->ratified == 0 && now > e->ratify_by;
+}
+
+const char *
+tk_emergency_reason_invalid(const char *reason)
+{
+	size_t n, i, k;
+
+	if (reason == NULL || *reason == '\0')
+		return "the reason is empty; give one, e.g. "
+		       "-o twokey.emergency=\"INC-4711 restoring the config\"";
+	if ((n = strlen(reason)) > TK_EMERGENCY_MAX_REASON)
+		return "the reason is longer than 200 bytes";
+	for (i = 0; i < n; i += k) {
+		if ((unsigned char)reason[i] < 0x20 ||
+		    (unsigned char)reason[i] == 0x7f)
+			return "the reason holds control characters";
+		if ((k = tk_utf8_len(
+		         (const unsigned char *)reason + i, n - i)) == 0)
+			return "the reason is not valid UTF-8";
+		/* C1 controls (U+0080..U+009F) are control characters too */
+		if (k == 2 && (unsigned char)reason[i] == 0xc2 &&
+		    (unsigned char)reason[i + 1] < 0xa0)
+			return "the reason holds control characters";
+	}
+	return NULL;
+}
+
+/* ---- the store front end ---------------------------------------------- */
+
+int
+tk_emergency_store_open(
+    struct tk_emergency_store **out, const struct tk_policy *p)
+{
+	char path[4200];
+
+	*out = NULL;
+	if (p->audit_path == NULL && p->audit_postgres != NULL)
+		return tk_error_set(TK_EUNSUPPORTED,
+		    "emergencies are not kept in the audit database yet "
+		    "(set audit.path too)");
+	if (p->audit_path == NULL)
+		return tk_error_set(TK_ENOTFOUND,
+		    "the policy keeps no audit log (audit.path), so no "
+		    "emergency can be recorded");
+	if ((size_t)snprintf(path, sizeof(path), "%s.emergencies",
+	        p->audit_path) >= sizeof(path))
+		return tk_error_set(TK_ETOOBIG, "audit.path is too long");
+	return tk_emergency_file_store(out, path);
+}
+
+static int
+read_parse(struct tk_emergency_store *s, struct tk_emergency_state *st)
+{
+	struct tk_buf text = TK_BUF_INIT(TK_EMERGENCY_MAX_STATE);
+	int rc;
+
+	if ((rc = s->ops->read(s, &text)) == 0)
+		rc = tk_emergency_state_parse(
+		    st, text.ptr ? text.ptr : "", text.len);
+	if (rc < 0)
+		rc = tk_error_set(rc,
+		    "the emergency state %s cannot be used: %s", s->where,
+		    tk_error_last());
+	tk_buf_release(&text);
+	return rc;
+}
+
+int
+tk_emergency_store_read(
+    struct tk_emergency_store *s, struct tk_emergency_state *st)
+{
+	return read_parse(s, st);
+}
+
+int
+tk_emergency_store_lock(
+    struct tk_emergency_store *s, struct tk_emergency_state *st)
+{
+	int rc;
+
+	if ((rc = s->ops->lock(s)) < 0)
+		return rc;
+	if ((rc = read_parse(s, st)) < 0)
+		s->ops->unlock(s);
+	return rc;
+}
+
+int
+tk_emergency_store_write(
+    struct tk_emergency_store *s, const struct tk_emergency_state *st)
+{
+	struct tk_buf text = TK_BUF_INIT(TK_EMERGENCY_MAX_STATE);
+	int rc;
+
+	if ((rc = tk_emergency_state_format(&text, st)) == 0)
+		rc = s->ops->write(s, &text);
+	tk_buf_release(&text);
+	return rc;
+}
+
+void
+tk_emergency_store_unlock(struct tk_emergency_store *s)
+{
+	if (s != NULL)
+		s->ops->unlock(s);
+}
+
+const char *
+tk_emergency_store_where(const struct tk_emergency_store *s)
+{
+	return s->where;
+}
+
+void
+tk_emergency_store_free(struct tk_emergency_store *s)
+{
+	if (s != NULL)
+		s->ops->free(s);
+}

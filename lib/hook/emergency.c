@@ -1,0 +1,290 @@
+/*
+ * The emergency path around a decision: the push option, the state of
+ * emergencies pending ratification, and what the pusher is told when an
+ * emergency path exists that they could not use.  Every failure here
+ * refuses the push (fail closed): an emergency that cannot be recorded
+ * must not land, and a state that cannot be read could hide an overdue
+ * emergency that blocks the ref.
+ */
+#include <git2.h>
+
+#include "emergency.h"
+#include "twokey/audit.h"
+#include "twokey/policy.h"
+
+int
+tk_hook_em_option(struct tk_hook_em *em)
+{
+	static const char key[] = "twokey.emergency";
+	const char *cnt = getenv("GIT_PUSH_OPTION_COUNT"), *v;
+	unsigned long n = cnt ? strtoul(cnt, NULL, 10) : 0, i;
+	char name[40];
+
+	em->reason = NULL;
+	if (n > TK_AUDIT_MAX_PUSH_OPTIONS)
+		n = TK_AUDIT_MAX_PUSH_OPTIONS;
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "GIT_PUSH_OPTION_%lu", i);
+		if ((v = getenv(name)) == NULL ||
+		    strncmp(v, key, sizeof(key) - 1) != 0 ||
+		    (v[sizeof(key) - 1] != '=' && v[sizeof(key) - 1] != '\0'))
+			continue;
+		if (em->reason != NULL)
+			return tk_error_set(TK_EINVAL,
+			    "push option twokey.emergency was given twice; "
+			    "give one reason");
+		/* "-o twokey.emergency" alone: an empty reason, refused */
+		v += sizeof(key) - 1;
+		em->reason = *v == '=' ? v + 1 : v;
+	}
+	return 0;
+}
+
+static bool
+has_emergency(const struct tk_policy *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nrules; i++)
+		if (p->rules[i]->emergency != NULL)
+			return true;
+	return false;
+}
+
+int
+tk_hook_em_prepare(struct tk_hook_em *em, const struct tk_policy *p,
+    enum tk_hook_kind kind, struct tk_check_opts *opts)
+{
+	int rc;
+
+	opts->emergency = em->reason;
+	if (kind == TK_HOOK_UPDATE)
+		opts->no_emergency =
+		    "the update hook gets no push options from git, so it "
+		    "cannot grant an emergency (twokey must run as the "
+		    "pre-receive hook)";
+	if (!has_emergency(p))
+		return 0;
+	rc = tk_emergency_store_open(&em->store, p);
+	if (rc == TK_ENOTFOUND || rc == TK_EUNSUPPORTED) {
+		/* no state: no emergency can be recorded, none is pending */
+		opts->no_emergency = "the server cannot record an emergency "
+		                     "(its audit settings keep no emergency "
+		                     "state; the details are in the server's "
+		                     "log)";
+		return 0;
+	}
+	if (rc < 0 || (rc = tk_emergency_store_read(em->store, &em->seen)) < 0)
+		return rc;
+	opts->emergencies = &em->seen;
+	return 0;
+}
+
+/* The distinct known writers of commit record cr. */
+static void
+writers_of(const struct tk_commit_record *cr, struct tk_emergency_commit *c,
+    char **names)
+{
+	size_t k, j;
+
+	for (k = 0; k < 3; k++) {
+		if (cr->writers[k] == NULL)
+			continue;
+		for (j = 0; j < c->nwriters; j++)
+			if (strcmp(names[j], cr->writers[k]->id) == 0)
+				break;
+		if (j == c->nwriters) /* borrowed: copied by state_add */
+			names[c->nwriters++] = cr->writers[k]->id;
+	}
+	c->writers = names;
+}
+
+/* The entry for granted ref i; its commits point into the report. */
+static int
+add_entry(struct tk_hook_em *em, const struct tk_updates *u,
+    const struct tk_report *r, size_t i, const char *repo, int64_t now)
+{
+	const struct tk_verdict *v = &r->verdicts[i];
+	struct tk_emergency_entry e;
+	struct tk_emergency_commit *cs = NULL;
+	char old[65], new_[65], **names = NULL;
+	size_t k;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	git_oid_tostr(old, sizeof(old), &u->items[i].old_id);
+	git_oid_tostr(new_, sizeof(new_), &u->items[i].new_id);
+	for (k = 0; k < r->ncommits; k++)
+		e.ncommits += r->commits[k].update == i;
+	if (e.ncommits > TK_EMERGENCY_MAX_COMMITS)
+		return tk_error_set(TK_ETOOBIG,
+		    "an emergency may bring in at most %d commits",
+		    TK_EMERGENCY_MAX_COMMITS);
+	if ((cs = tk_calloc(e.ncommits + 1, sizeof(*cs))) == NULL ||
+	    (names = tk_calloc(3 * e.ncommits + 1, sizeof(*names))) == NULL) {
+		free(cs);
+		return tk_error_set(TK_ENOMEM, "out of memory");
+	}
+	for (k = 0, e.ncommits = 0; k < r->ncommits; k++) {
+		if (r->commits[k].update != i)
+			continue;
+		memcpy(cs[e.ncommits].id, r->commits[k].id, 65);
+		writers_of(
+		    &r->commits[k], &cs[e.ncommits], names + 3 * e.ncommits);
+		e.ncommits++;
+	}
+	e.commits = cs;
+	e.time = now;
+	e.ratify_by = v->ratify_by;
+	e.waived = v->waived;
+	e.block = v->rule->emergency->overdue == TK_OVERDUE_BLOCK;
+	e.repo = (char *)repo;
+	e.ref = (char *)TK_UPDATE_NAME(&u->items[i]);
+	e.old = old;
+	e.new_ = new_;
+	e.pusher = r->pusher ? r->pusher->id : NULL;
+	e.rule = v->rule->name;
+	e.reason = r->emergency;
+	if (e.ncommits == 0) {
+		e.ratified = now; /* nothing entered: nothing to review */
+		e.ratifiers = "(nothing entered)";
+	}
+	if ((rc = tk_emergency_state_add(&em->locked, &e)) == 0)
+		em->added++;
+	free(cs);
+	free(names);
+	return rc;
+}
+
+static int
+mark(struct tk_hook_em *em, const struct tk_ratification *ra, int64_t now)
+{
+	const struct tk_emergency_entry *was = &em->seen.items[ra->entry];
+	size_t i;
+
+	for (i = 0; i < em->locked.n; i++) {
+		struct tk_emergency_entry *e = &em->locked.items[i];
+
+		if (e->seq != was->seq || e->ratified != 0)
+			continue;
+		if ((e->ratifiers = tk_strdup(ra->ratifiers)) == NULL ||
+		    tk_grow_one(&em->marked, em->nmarked, sizeof(*em->marked)) <
+		        0)
+			return tk_error_set(TK_ENOMEM, "out of memory");
+		e->ratified = now;
+		em->marked[em->nmarked++] = e->seq;
+	}
+	return 0;
+}
+
+int
+tk_hook_em_commit(struct tk_hook_em *em, const struct tk_updates *u,
+    const struct tk_report *r, const char *repo, int64_t now, bool accepted)
+{
+	size_t i, want = 0;
+	int rc;
+
+	for (i = 0; i < r->nverdicts; i++)
+		want += accepted && r->verdicts[i].emergency;
+	for (i = 0; i < r->nratified; i++)
+		want += accepted || !r->ratified[i].by_this_push;
+	if (want == 0 || em->store == NULL)
+		return 0;
+	if ((rc = tk_emergency_store_lock(em->store, &em->locked)) < 0)
+		return rc;
+	em->holding = true;
+	for (i = 0; accepted && i < r->nverdicts && rc == 0; i++)
+		if (r->verdicts[i].emergency)
+			rc = add_entry(em, u, r, i, repo, now);
+	for (i = 0; i < r->nratified && rc == 0; i++)
+		if (accepted || !r->ratified[i].by_this_push)
+			rc = mark(em, &r->ratified[i], now);
+	if (rc == 0)
+		rc = tk_emergency_store_write(em->store, &em->locked);
+	if (rc < 0)
+		tk_hook_em_finish(em, true); /* nothing was written */
+	return rc;
+}
+
+void
+tk_hook_em_finish(struct tk_hook_em *em, bool recorded)
+{
+	size_t i, k;
+
+	if (!em->holding)
+		return;
+	if (!recorded) {
+		/* take back what the missing record would have described */
+		for (; em->added > 0; em->added--)
+			tk_emergency_entry_release(
+			    &em->locked.items[--em->locked.n]);
+		for (i = 0; i < em->locked.n; i++)
+			for (k = 0; k < em->nmarked; k++)
+				if (em->locked.items[i].seq == em->marked[k]) {
+					em->locked.items[i].ratified = 0;
+					free(em->locked.items[i].ratifiers);
+					em->locked.items[i].ratifiers = NULL;
+				}
+		(void)tk_emergency_store_write(em->store, &em->locked);
+	}
+	tk_emergency_store_unlock(em->store);
+	em->holding = false;
+}
+
+/* Whether push options reach the hooks of this repository at all. */
+static bool
+advertised(git_repository *repo)
+{
+	git_config *cfg = NULL;
+	int on = 0;
+
+	/* not GIT_PUSH_OPTION_COUNT: git sets it to 0 either way */
+	if (git_repository_config_snapshot(&cfg, repo) == 0)
+		(void)git_config_get_bool(
+		    &on, cfg, "receive.advertisepushoptions");
+	git_config_free(cfg);
+	return on != 0;
+}
+
+void
+tk_hook_em_hint(FILE *f, const struct tk_hook_em *em, const struct tk_report *r,
+    git_repository *repo, enum tk_hook_kind kind, const char *prefix)
+{
+	size_t i;
+
+	if (em->reason != NULL && kind == TK_HOOK_PRE_RECEIVE)
+		return; /* asked for, and the findings say what happened */
+	for (i = 0; i < r->nverdicts; i++)
+		if (r->verdicts[i].decision == TK_REFUSE &&
+		    r->verdicts[i].rule != NULL &&
+		    r->verdicts[i].rule->emergency != NULL)
+			break;
+	if (i == r->nverdicts)
+		return;
+	if (kind == TK_HOOK_UPDATE)
+		fprintf(f,
+		    "%snote: this ref has an emergency path, but twokey runs "
+		    "as the update hook here, which gets no push options from "
+		    "git: an admin installs twokey as the pre-receive hook "
+		    "('twokey install') to allow -o twokey.emergency\n",
+		    prefix);
+	else if (!advertised(repo))
+		fprintf(f,
+		    "%snote: this ref has an emergency path (git push -o "
+		    "twokey.emergency=\"<reason>\"), but this repository does "
+		    "not accept push options: an admin runs 'git config "
+		    "receive.advertisePushOptions true' in it (twokey install "
+		    "does)\n",
+		    prefix);
+}
+
+void
+tk_hook_em_release(struct tk_hook_em *em)
+{
+	tk_hook_em_finish(em, true);
+	tk_emergency_state_release(&em->seen);
+	tk_emergency_state_release(&em->locked);
+	tk_emergency_store_free(em->store);
+	free(em->marked);
+	memset(em, 0, sizeof(*em));
+}
