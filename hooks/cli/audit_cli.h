@@ -17,6 +17,7 @@ struct audit_opts {
 	const char *key_file, *ref, *repo, *pusher, *since, *until;
 	const char *decision, *format, *output, *sign;
 	bool rotated;
+	bool overdue; /* emergencies --overdue */
 	const char **files; /* the log files, in chain order */
 	size_t nfiles;
 	const char **args; /* reconcile: REPO [REF...] */
@@ -43,5 +44,6 @@ int audit_show(struct audit_opts *o);
 int audit_report(struct audit_opts *o);
 int audit_stats(struct audit_opts *o);
 int audit_reconcile(struct audit_opts *o);
+int audit_emergencies(struct audit_opts *o);
 
 #endif

@@ -22,19 +22,20 @@
 #include "twokey/policy.h"
 #include "banned.h" /* last: after every system header */
 
-#define USAGE                                                                  \
-	"twokey audit verify [--key-file F] [--rotated] [FILE...]\n"           \
-	"       twokey audit show [FILTERS] [--decision accepted|refused]\n"   \
-	"                         [--format text|json|csv] [FILE...]\n"        \
-	"       twokey audit report [FILTERS] [--format text|csv|json|html]\n" \
-	"                         [-o OUT [--sign KEY]] [FILE...]\n"           \
-	"       twokey audit stats [FILTERS] [--format text|csv|json] "        \
-	"[FILE...]\n"                                                          \
-	"       twokey audit reconcile [--log FILE]... [--format F] REPO "     \
-	"[REF...]\n"                                                           \
-	"       twokey audit init-db\n"                                        \
-	"       twokey audit export [--since D]\n"                             \
-	"  FILTERS: [--repo R] [--ref REF] [--pusher P] [--since D] "          \
+#define USAGE                                                                    \
+	"twokey audit verify [--key-file F] [--rotated] [FILE...]\n"             \
+	"       twokey audit show [FILTERS] [--decision accepted|refused]\n"     \
+	"                         [--format text|json|csv] [FILE...]\n"          \
+	"       twokey audit report [FILTERS] [--format text|csv|json|html]\n"   \
+	"                         [-o OUT [--sign KEY]] [FILE...]\n"             \
+	"       twokey audit stats [FILTERS] [--format text|csv|json] "          \
+	"[FILE...]\n"                                                            \
+	"       twokey audit reconcile [--log FILE]... [--format F] REPO "       \
+	"[REF...]\n"                                                             \
+	"       twokey audit emergencies [--overdue] [--format text|json|csv]\n" \
+	"       twokey audit init-db\n"                                          \
+	"       twokey audit export [--since D]\n"                               \
+	"  FILTERS: [--repo R] [--ref REF] [--pusher P] [--since D] "            \
 	"[--until D]"
 
 /* The policy's audit.path (and key) when no FILE was given. */
@@ -108,6 +109,10 @@ parse_opts(struct audit_opts *o, int argc, char **argv)
 
 		if (strcmp(a, "--rotated") == 0) {
 			o->rotated = true;
+			continue;
+		}
+		if (strcmp(a, "--overdue") == 0) {
+			o->overdue = true;
 			continue;
 		}
 		if (strcmp(a, "--log") == 0 && i + 1 < argc) {
@@ -275,6 +280,8 @@ run(const char *cmd, struct audit_opts *o)
 		return audit_stats(o);
 	if (strcmp(cmd, "init-db") == 0 || strcmp(cmd, "export") == 0)
 		return audit_pg(cmd, o);
+	if (strcmp(cmd, "emergencies") == 0)
+		return audit_emergencies(o);
 	return audit_reconcile(o);
 }
 
@@ -304,6 +311,14 @@ misplaced(const char *cmd, const struct audit_opts *o)
 	if (strcmp(cmd, "export") == 0 &&
 	    (o->ref || o->repo || o->pusher || o->until || o->format))
 		return cli_usage_error(USAGE, "export takes --since only");
+	if (strcmp(cmd, "emergencies") == 0 &&
+	    (filters || o->rotated || o->key_file || o->nargs))
+		return cli_usage_error(USAGE,
+		    "emergencies takes --overdue and --format only (it reads "
+		    "the policy's emergency state)");
+	if (strcmp(cmd, "emergencies") != 0 && o->overdue)
+		return cli_usage_error(
+		    USAGE, "--overdue is for 'emergencies' only");
 	if (strcmp(cmd, "reconcile") == 0 && filters)
 		return cli_usage_error(
 		    USAGE, "reconcile takes REPO and REF names, not filters");
@@ -338,6 +353,10 @@ help(void)
 	       "ref, refusals by rule and reason, emergencies.\n"
 	       "reconcile compares a repository's refs with the log and names "
 	       "every change that has no accepted record (exit 1).\n"
+	       "emergencies lists every emergency push of the policy's "
+	       "emergency state: when, who, reason, ref, commits, and "
+	       "ratified by whom and when, or pending or overdue; with "
+	       "--overdue only the overdue, exit 1 when there is one.\n"
 	       "init-db creates the schema of the database audit.postgres "
 	       "names; export writes its chain as JSON lines for an offline "
 	       "verify (docs/postgres.md).\n"
@@ -351,7 +370,7 @@ int
 cmd_audit(int argc, char **argv)
 {
 	static const char *const cmds[] = {"verify", "show", "report", "stats",
-	    "reconcile", "init-db", "export"};
+	    "reconcile", "init-db", "export", "emergencies"};
 	const char *files[TK_AUDIT_MAX_FILES + 1], *args[256];
 	struct tk_audit_filter f0 = TK_AUDIT_FILTER_INIT;
 	struct audit_opts o;
@@ -370,7 +389,7 @@ cmd_audit(int argc, char **argv)
 	if (argc < 2 || i == TK_ARRAY_SIZE(cmds))
 		return cli_usage_error(USAGE,
 		    "expected verify, show, report, stats, reconcile, "
-		    "init-db or export");
+		    "emergencies, init-db or export");
 	if (argc > 250)
 		return cli_usage_error(USAGE, "too many arguments");
 	if ((rc = parse_opts(&o, argc - 1, argv + 1)) != 0 ||
@@ -378,7 +397,8 @@ cmd_audit(int argc, char **argv)
 	    (strcmp(argv[1], "verify") != 0 &&
 	        (rc = parse_filters(&o, formats_of(argv[1]))) != 0))
 		goto out;
-	if (strcmp(argv[1], "reconcile") != 0) {
+	if (strcmp(argv[1], "reconcile") != 0 &&
+	    strcmp(argv[1], "emergencies") != 0) {
 		for (i = 0; i < o.nargs; i++)
 			o.files[o.nfiles++] = o.args[i];
 		o.nargs = 0;

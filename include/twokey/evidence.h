@@ -71,6 +71,19 @@ int tk_doc_render(
     struct tk_buf *out, const struct tk_doc *doc, enum tk_format fmt);
 void tk_doc_release(struct tk_doc *doc);
 
+struct tk_emergency_state;
+
+/*
+ * Every emergency of the state st (where: its location, for the header),
+ * or with only_overdue the overdue ones: time, pusher, reason,
+ * repository, ref, old, new, commits, waived checks, deadline, status
+ * (ratified, pending, overdue at now), ratified by and at.
+ * doc->status is 1 when only_overdue and any is overdue.  0 or TK_ENOMEM.
+ */
+int tk_evidence_emergencies(struct tk_doc *doc,
+    const struct tk_emergency_state *st, const char *where, bool only_overdue,
+    int64_t now);
+
 /*
  * The per-change report: one row per commit that landed in the period on
  * the filtered refs and repositories (one row per landed ref update that
