@@ -192,6 +192,13 @@ struct tk_audit_emergency {
 	int64_t ratify_by_t; /* the same; 0 when absent or unparseable */
 };
 
+/* An emergency a push found ratified ("ratified", docs/spec.md). */
+struct tk_audit_ratified {
+	const char *emergency; /* UTC time of the emergency push */
+	int64_t emergency_t; /* the same; 0 when unparseable */
+	const char *ref, *new_, *pusher, *by;
+};
+
 struct tk_audit_record {
 	size_t source; /* index of the file (or store) it came from */
 	size_t line; /* 1-based line in it */
@@ -210,6 +217,8 @@ struct tk_audit_record {
 	size_t nfindings;
 	const char *policy; /* sha256 of the policy in force, or NULL */
 	struct tk_audit_emergency emergency;
+	const struct tk_audit_ratified *ratified;
+	size_t nratified;
 	const char *namespace_; /* GIT_NAMESPACE: ref names are inside it */
 	const char *node;
 	const char *prev, *hash;

@@ -27,4 +27,25 @@ int tk_doc_chain(struct tk_doc *d, struct tk_audit_reader *r);
 int tk_doc_filters(
     struct tk_doc *d, const struct tk_audit_filter *f, int64_t now);
 
+/*
+ * Emergencies and their ratification across records (ratified.c): an
+ * emergency push's rows are tracked (table i, rows first..last, column
+ * col), a later record's "ratified" fills them in ("ratified by bob at
+ * TIME (after 2h 5m)"), and at the end the rest say pending or overdue
+ * as of now.
+ */
+struct tk_ratify_track {
+	struct tk_track_item *v;
+	size_t n, cap;
+	size_t table, col;
+};
+
+int tk_track_emergency(struct tk_ratify_track *t,
+    const struct tk_audit_record *rec, const char *ref, size_t first,
+    size_t last);
+int tk_track_ratified(struct tk_ratify_track *t, struct tk_doc *d,
+    const struct tk_audit_record *rec);
+int tk_track_finish(struct tk_ratify_track *t, struct tk_doc *d, int64_t now);
+void tk_track_release(struct tk_ratify_track *t);
+
 #endif

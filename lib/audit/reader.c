@@ -247,6 +247,35 @@ emergency(struct tk_audit_reader *r, const struct tk_jv *root)
 }
 
 static int
+ratified(struct tk_audit_reader *r, const struct tk_jv *root)
+{
+	const struct tk_jv *a = arr(root, "ratified");
+	struct tk_audit_ratified *v;
+	size_t i;
+
+	if (a == NULL || a->n == 0)
+		return 0;
+	if ((v = palloc(r, a->n, sizeof(*v))) == NULL)
+		return TK_ENOMEM;
+	for (i = 0; i < a->n; i++) {
+		const struct tk_jv *o = a->items[i];
+		struct tk_audit_ratified *x = &v[r->rec.nratified];
+
+		if (o->t != TK_J_OBJ)
+			continue;
+		x->emergency = str(o, "emergency");
+		x->emergency_t = parse_time(x->emergency);
+		x->ref = str(o, "ref");
+		x->new_ = str(o, "new");
+		x->pusher = str(o, "pusher");
+		x->by = str(o, "by");
+		r->rec.nratified++;
+	}
+	r->rec.ratified = v;
+	return 0;
+}
+
+static int
 fill(struct tk_audit_reader *r, const struct tk_jv *root)
 {
 	struct tk_audit_record *rec = &r->rec;
@@ -271,7 +300,8 @@ fill(struct tk_audit_reader *r, const struct tk_jv *root)
 	rec->hash = str(root, "hash");
 	if ((rc = strings(r, arr(root, "push_options"), &rec->push_options,
 	         &rec->npush_options)) < 0 ||
-	    (rc = refs_and_findings(r, root)) < 0)
+	    (rc = refs_and_findings(r, root)) < 0 ||
+	    (rc = ratified(r, root)) < 0)
 		return rc;
 	return emergency(r, root);
 }

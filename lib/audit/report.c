@@ -136,10 +136,6 @@ shared_cells(struct tk_doc *d, size_t row, const struct tk_audit_record *rec,
 	emergency(&b, &rec->emergency);
 	if ((rc = cell_buf(d, row, L_EMERGENCY, &b)) < 0)
 		goto out;
-	if (rec->emergency.present &&
-	    (rc = tk_doc_cell(d, 0, row, L_RATIFIED,
-	         "pending: see twokey audit emergencies")) < 0)
-		goto out;
 	if ((rc = tk_doc_cell(d, 0, row, L_TIME, rec->time)) < 0 ||
 	    (rc = tk_doc_cell(d, 0, row, L_REPO, rec->repo)) < 0 ||
 	    (rc = tk_doc_cell(d, 0, row, L_REF, f->ref)) < 0 ||
@@ -267,14 +263,17 @@ is_landed(const struct tk_audit_record *rec, const struct tk_audit_ref *f)
 
 static int
 one_record(struct tk_doc *d, const struct tk_audit_record *rec,
-    const struct tk_audit_filter *f, struct totals *t)
+    const struct tk_audit_filter *f, struct totals *t,
+    struct tk_ratify_track *tr)
 {
-	size_t i, k;
-	int rc = 0;
+	size_t i, k, first;
+	int rc;
 
 	t->records++;
-	if (!tk_audit_filter_record(f, rec))
-		return 0;
+	/* a ratification after the period still ratifies what is in it */
+	if ((rc = tk_track_ratified(tr, d, rec)) < 0 ||
+	    !tk_audit_filter_record(f, rec))
+		return rc;
 	t->matched++;
 	t->emergencies += rec->emergency.present;
 	for (i = 0; i < rec->nrefs && rc == 0; i++) {
@@ -289,12 +288,16 @@ one_record(struct tk_doc *d, const struct tk_audit_record *rec,
 		}
 		t->landed++;
 		t->warned += ref->warned;
+		first = d->tables[0].nrows;
 		for (k = 0; k < ref->ncommits && rc == 0; k++, t->commits++)
 			rc = commit_row(d, rec, ref, &ref->commits[k]);
 		if (ref->ncommits == 0 && rc == 0) {
 			t->commits++;
 			rc = ref_row(d, rec, ref);
 		}
+		if (rc == 0)
+			rc = tk_track_emergency(
+			    tr, rec, ref->ref, first, d->tables[0].nrows - 1);
 	}
 	return rc;
 }
@@ -304,6 +307,7 @@ tk_evidence_report(struct tk_doc *doc, struct tk_audit_reader *r,
     const struct tk_audit_filter *f, int64_t now)
 {
 	const struct tk_audit_record *rec;
+	struct tk_ratify_track tr = {NULL, 0, 0, 0, L_RATIFIED};
 	struct totals t;
 	int rc;
 
@@ -317,8 +321,11 @@ tk_evidence_report(struct tk_doc *doc, struct tk_audit_reader *r,
 	    (rc = tk_doc_filters(doc, f, now)) < 0)
 		return rc;
 	while ((rc = tk_audit_next(r, &rec)) > 0)
-		if ((rc = one_record(doc, rec, f, &t)) < 0)
-			return rc;
+		if ((rc = one_record(doc, rec, f, &t, &tr)) < 0)
+			break;
+	if (rc == 0)
+		rc = tk_track_finish(&tr, doc, now);
+	tk_track_release(&tr);
 	if (rc < 0 || (rc = tk_doc_sources(doc, r)) < 0 ||
 	    (rc = tk_doc_chain(doc, r)) < 0)
 		return rc;

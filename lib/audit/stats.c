@@ -125,7 +125,8 @@ count_ref(struct groups *months, struct groups *reasons,
 }
 
 static int
-emergency_row(struct tk_doc *d, const struct tk_audit_record *rec)
+emergency_row(struct tk_doc *d, const struct tk_audit_record *rec,
+    struct tk_ratify_track *tr)
 {
 	struct tk_buf refs = TK_BUF_INIT(1 << 16);
 	size_t row, i;
@@ -142,7 +143,8 @@ emergency_row(struct tk_doc *d, const struct tk_audit_record *rec)
 	    (rc = tk_doc_cell(d, 2, row, 4, rec->emergency.reason)) < 0 ||
 	    (rc = tk_doc_cell(d, 2, row, 5, rec->emergency.ratify_by)) < 0)
 		goto out;
-	rc = tk_doc_cell(d, 2, row, 6, "pending: see twokey audit emergencies");
+	for (i = 0; i < rec->nrefs && rc == 0; i++)
+		rc = tk_track_emergency(tr, rec, rec->refs[i].ref, row, row);
 out:
 	tk_buf_release(&refs);
 	return rc;
@@ -151,15 +153,16 @@ out:
 static int
 count_record(struct tk_doc *d, struct groups *months, struct groups *reasons,
     const struct tk_audit_record *rec, const struct tk_audit_filter *f,
-    struct totals *t)
+    struct totals *t, struct tk_ratify_track *tr)
 {
 	bool any = false;
 	size_t i;
-	int rc = 0;
+	int rc;
 
 	t->records++;
-	if (!tk_audit_filter_record(f, rec))
-		return 0;
+	if ((rc = tk_track_ratified(tr, d, rec)) < 0 ||
+	    !tk_audit_filter_record(f, rec))
+		return rc;
 	for (i = 0; i < rec->nrefs && rc == 0; i++)
 		if (tk_audit_filter_ref(f, rec, &rec->refs[i])) {
 			any = true;
@@ -174,7 +177,7 @@ count_record(struct tk_doc *d, struct groups *months, struct groups *reasons,
 		t->refused++;
 	if (rec->emergency.present) {
 		t->emergencies++;
-		rc = emergency_row(d, rec);
+		rc = emergency_row(d, rec, tr);
 	}
 	return rc;
 }
@@ -243,6 +246,7 @@ tk_evidence_stats(struct tk_doc *doc, struct tk_audit_reader *r,
 {
 	const struct tk_audit_record *rec;
 	struct groups months, reasons;
+	struct tk_ratify_track tr = {NULL, 0, 0, 2, 6};
 	struct totals t;
 	int rc;
 
@@ -262,15 +266,18 @@ tk_evidence_stats(struct tk_doc *doc, struct tk_audit_reader *r,
 	    (rc = tk_doc_filters(doc, f, now)) < 0)
 		goto out;
 	while ((rc = tk_audit_next(r, &rec)) > 0)
-		if ((rc = count_record(doc, &months, &reasons, rec, f, &t)) < 0)
+		if ((rc = count_record(
+		         doc, &months, &reasons, rec, f, &t, &tr)) < 0)
 			goto out;
-	if (rc < 0 || (rc = emit(doc, 0, &months, 3, 5)) < 0 ||
+	if (rc < 0 || (rc = tk_track_finish(&tr, doc, now)) < 0 ||
+	    (rc = emit(doc, 0, &months, 3, 5)) < 0 ||
 	    (rc = emit(doc, 1, &reasons, 2, 1)) < 0 ||
 	    (rc = tk_doc_sources(doc, r)) < 0 ||
 	    (rc = tk_doc_chain(doc, r)) < 0)
 		goto out;
 	rc = totals(doc, &t);
 out:
+	tk_track_release(&tr);
 	groups_release(&months);
 	groups_release(&reasons);
 	return rc;

@@ -82,34 +82,35 @@ static int
 decode(const struct cursor *c, const char *s, size_t n, char **out)
 {
 	struct tk_buf b = TK_BUF_INIT(TK_EMERGENCY_MAX_FIELD);
+	const char *why = NULL;
 	size_t i;
 	int hi, lo, rc = 0;
 
 	*out = NULL;
 	if (n == 1 && s[0] == '~')
 		return 0;
-	for (i = 0; i < n && rc == 0; i++) {
+	for (i = 0; i < n && rc == 0 && why == NULL; i++) {
 		if (s[i] == '%') {
-			if (i + 2 >= n)
-				return bad(c, "a field is cut");
-			if ((hi = hexval(s[i + 1])) < 0 ||
+			if (i + 2 >= n || (hi = hexval(s[i + 1])) < 0 ||
 			    (lo = hexval(s[i + 2])) < 0 || (hi == 0 && lo == 0))
-				return bad(c, "a field is badly encoded");
-			rc = tk_buf_putc(&b, (char)(hi << 4 | lo));
+				why = "a field is badly encoded";
+			else
+				rc = tk_buf_putc(&b, (char)(hi << 4 | lo));
 			i += 2;
 		} else if (s[i] == ',' || s[i] == '~' ||
 		    (unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
-			return bad(c, "a field is badly encoded");
+			why = "a field is badly encoded";
 		else
 			rc = tk_buf_putc(&b, s[i]);
 	}
-	if (rc < 0 || (*out = tk_buf_detach(&b, NULL)) == NULL) {
-		tk_buf_release(&b);
-		return rc == TK_ETOOBIG
-		    ? bad(c, "a field is too long")
-		    : tk_error_set(TK_ENOMEM, "out of memory");
-	}
-	return 0;
+	if (rc == TK_ETOOBIG)
+		why = "a field is too long";
+	if (why == NULL && (rc < 0 || (*out = tk_buf_detach(&b, NULL)) == NULL))
+		rc = tk_error_set(TK_ENOMEM, "out of memory");
+	else if (why != NULL)
+		rc = bad(c, why);
+	tk_buf_release(&b);
+	return rc;
 }
 
 static int

@@ -188,6 +188,7 @@ tk_check_emergency(
 	struct tk_verdict *v = &c->r->verdicts[c->cur];
 	const char *reason = c->opts ? c->opts->emergency : NULL, *why;
 	struct tk_buf b = TK_BUF_INIT(8192);
+	char by[32];
 	int rc = 0;
 
 	c->waived = 0;
@@ -202,10 +203,13 @@ tk_check_emergency(
 			v->waived = c->waived = rule->emergency->waive;
 			v->ratify_by = c->now + rule->emergency->within;
 			(void)tk_waive_format(&b, v->waived, ", ");
-			rc = tk_check_add(c, TK_SEV_NOTE, NULL, NULL, 0, NULL,
-			    "emergency granted: %s waived; ratify by notes "
-			    "approvals within the rule's deadline",
-			    b.ptr ? b.ptr : "");
+			tk_audit_time_str(by, sizeof(by), v->ratify_by);
+			rc = tk_check_add(c, TK_SEV_NOTE, NULL, NULL, 0,
+			    "reviewers ratify its commits with 'twokey approve "
+			    "OLD..NEW --push'; see 'twokey audit emergencies'",
+			    "emergency granted: %s waived; its commits must be "
+			    "ratified by detached approvals by %s",
+			    b.ptr ? b.ptr : "", by);
 		}
 	}
 	tk_buf_release(&b);

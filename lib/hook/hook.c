@@ -185,6 +185,43 @@ dry_run_option(void)
 	return dry;
 }
 
+/* The emergency state: unusable, it refuses (details for the admin). */
+static int
+em_prepare(git_repository *repo, struct tk_hook_em *em, struct tk_policy *p,
+    enum tk_hook_kind kind, struct tk_check_opts *opts)
+{
+	int rc;
+
+	if ((rc = tk_hook_em_prepare(em, p, kind, opts)) == 0)
+		return 0;
+	tell_admin(repo, "the emergency state cannot be used", tk_error_last());
+	return tk_error_set(rc,
+	    "the server's emergency state cannot be used, so no push is "
+	    "decided until an admin repairs it (the details are in the "
+	    "server's log)");
+}
+
+/* The record could not be written: the decision stands for nothing. */
+static int
+unrecorded(git_repository *repo, const struct tk_report *report,
+    const struct tk_updates *u)
+{
+	char err[1024];
+
+	snprintf(err, sizeof(err), "%s", tk_error_last());
+	if (report != NULL)
+		(void)tk_report_print_findings(stderr, report, u, prefix());
+	tell_admin(repo, "the audit log is unavailable", err);
+	fprintf(stderr,
+	    "%serror: the server's audit log is unavailable, so the "
+	    "decision could not be recorded (the details are in the "
+	    "server's log)\n",
+	    prefix());
+	fprintf(stderr, "%srefusing the push: nothing is accepted unrecorded\n",
+	    prefix());
+	return 1;
+}
+
 /* The audit record, then the emergency state's lock released. */
 static int
 record(git_repository *repo, struct tk_hook_em *em, struct tk_policy *p,
@@ -235,14 +272,7 @@ decide(enum tk_hook_kind kind, git_repository *repo, struct tk_policy *p,
 	push.repo = git_repository_path(repo);
 	push.now = opts.now;
 	push.dry_run = dry_run;
-	if ((rc = tk_hook_em_prepare(em, p, kind, &opts)) < 0) {
-		tell_admin(repo, "the emergency state cannot be used",
-		    tk_error_last());
-		rc = tk_error_set(rc,
-		    "the server's emergency state cannot be used, so no push "
-		    "is decided until an admin repairs it (the details are in "
-		    "the server's log)");
-	} else
+	if ((rc = em_prepare(repo, em, p, kind, &opts)) == 0)
 		rc = tk_check_run(&report, repo, p, u, &opts);
 	push.emergencies = opts.emergencies;
 	if (rc < 0) {
@@ -254,22 +284,9 @@ decide(enum tk_hook_kind kind, git_repository *repo, struct tk_policy *p,
 	 * nothing, so the pusher must never read "accepted" for a push that
 	 * the missing record then refuses.
 	 */
-	if (record(repo, em, p, u, &report, &push, err, sizeof(err)) < 0) {
-		snprintf(err, sizeof(err), "%s", tk_error_last());
-		if (rc == 0)
-			(void)tk_report_print_findings(
-			    stderr, &report, u, prefix());
-		tell_admin(repo, "the audit log is unavailable", err);
-		fprintf(stderr,
-		    "%serror: the server's audit log is unavailable, so the "
-		    "decision could not be recorded (the details are in the "
-		    "server's log)\n",
-		    prefix());
-		fprintf(stderr,
-		    "%srefusing the push: nothing is accepted unrecorded\n",
-		    prefix());
-		status = 1;
-	} else if (push.error != NULL) {
+	if (record(repo, em, p, u, &report, &push, err, sizeof(err)) < 0)
+		status = unrecorded(repo, rc == 0 ? &report : NULL, u);
+	else if (push.error != NULL) {
 		if (rc == 0)
 			(void)tk_report_print_findings(
 			    stderr, &report, u, prefix());

@@ -5,7 +5,7 @@
 out=$TRASH/demo.out
 check "scripts/demo exits 0" sh -c "TK_BIN='$TK_BIN' '$TK_SRC/scripts/demo' >'$out' 2>&1"
 n_ok=$(grep -c -- '-> accepted, as expected\|-> refused, as expected' "$out")
-check "every demo push ended as expected (9)" test "$n_ok" -eq 9
+check "every demo push ended as expected (10)" test "$n_ok" -eq 10
 check "no push ended otherwise" sh -c "! grep -q 'but the demo expected' '$out'"
 check "shows the role refusal" grep -q "pusher 'alice' may not create this ref" "$out"
 check "shows the missing approvals" grep -q 'not approved: needs 2 more approvals' "$out"
@@ -16,6 +16,9 @@ check "shows a branch approved in notes, with one command per reviewer" \
 	grep -q 'twokey: 2 approvals added to refs/notes/twokey' "$out"
 check "shows the dry run" grep -q 'dry run: refs/heads/main would be accepted' "$out"
 check "shows the branch landing unrewritten" grep -q 'nothing was rewritten' "$out"
+check "shows the emergency push, granted" grep -q 'emergency granted: approvals waived' "$out"
+check "shows its ratification by notes" grep -q '^    status      ratified$' "$out"
+check "...by bob and carol" grep -Eq '^    ratified_by (bob, carol|carol, bob)$' "$out"
 check "ends saying so" grep -q 'demo: every push ended as expected' "$out"
 [ "$tk_failed" -eq 0 ] || sed 's/^/# /' "$out"
 done_testing

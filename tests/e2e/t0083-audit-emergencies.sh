@@ -119,6 +119,31 @@ want = json.load(open(sys.argv[2]))
 rows = list(csv.reader(open(sys.argv[1], newline='')))
 assert len(rows) == 2 and rows[1][1] == want[0]['time'] and rows[1][11] == 'overdue', rows
 EOF
+# --- the evidence report and the statistics say the same ------------------------------
+"$TK_BIN/twokey" audit report --format json >"$TRASH/report.json"
+"$TK_BIN/twokey" audit stats --format json >"$TRASH/stats.json"
+check "audit report and stats: the ratified column, exactly" python3 - "$TRASH/report.json" \
+	"$TRASH/stats.json" "$TRASH/expected.json" "$LOG" <<'EOF'
+import calendar, json, sys, time
+rep = json.load(open(sys.argv[1]))
+st = json.load(open(sys.argv[2]))
+want = json.load(open(sys.argv[3]))
+def t(s): return calendar.timegm(time.strptime(s, '%Y-%m-%dT%H:%M:%SZ'))
+def after(s):
+    return '%ds' % s if s < 60 else '%dh %dm' % (s // 3600, s % 3600 // 60)
+exp = {want[0]['new']: 'overdue since ' + want[0]['ratify_by'],
+       want[1]['new']: 'ratified by bob at %s (after %s)' % (want[1]['ratified_at'],
+           after(t(want[1]['ratified_at']) - t(want[1]['time']))),
+       want[2]['new']: 'pending (ratify by %s)' % want[2]['ratify_by']}
+rows = {r['commit']: r for r in rep['landed'] if r['emergency']}
+assert {c: r['ratified'] for c, r in rows.items()} == exp, rows
+assert rows[want[1]['new']]['emergency'] == 'INC-2 "cache" (waived: approvals; ratify by %s)' % want[1]['ratify_by']
+assert all(r['ratified'] == '' for r in rep['landed'] if not r['emergency'])
+assert rep['header']['totals'].endswith('; 3 emergencies'), rep['header']
+em = st['emergencies']
+assert [(e['ref'], e['ratified']) for e in em] == [('refs/heads/main', exp[want[0]['new']]),
+    ('refs/heads/staging', exp[want[1]['new']]), ('refs/heads/hotfix', exp[want[2]['new']])], em
+EOF
 note_approve bob bob bob@example.com "$w" "$ca"
 accepted "bob ratifies A" bob "$w" origin "$NOTES"
 "$TK_BIN/twokey" audit emergencies --overdue >"$TRASH/over.txt"
