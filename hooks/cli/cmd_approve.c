@@ -160,6 +160,12 @@ show_target(const struct approve_target *t)
 	show_text(stderr, t->c->author.email, t->c->author.email_len, 80);
 	fprintf(stderr, ">)%s\n",
 	    t->skip ? " (already approved with this key; skipped)" : "");
+	/* What git shows may not be who wrote it (docs/spec.md) */
+	if (tk_commit_check_identity(t->c) < 0)
+		fprintf(stderr,
+		    "twokey: warning: %.7s: %s; the hooks refuse this commit "
+		    "under rules that inspect commits\n",
+		    git_oid_tostr_s(&t->id), tk_error_last());
 }
 
 /* ---- who wrote what the commit brings in ----------------------------- */

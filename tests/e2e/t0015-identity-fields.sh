@@ -217,4 +217,16 @@ for hook in hooks update; do
 		alice "$w" "$c:refs/heads/topic" refs/heads/topic "$c"
 done
 
+# twokey approve warns the reviewer before signing such a commit
+reviewer bob bob@example.com "$w"
+SUBJ="utf-7 for the reviewer"
+c=$(craft "Alice <+AGE-lice@example.com>" "encoding UTF-7")
+approve_tk bob bob "$c" >/dev/null
+check "twokey approve warns about a UTF-7 commit" grep -q \
+	"^twokey: warning: $(short "$c"): encoding 'UTF-7' is not UTF-8: .*; the hooks refuse this commit" \
+	"$TRASH/approve.err"
+c=$(craft "Alice <alice@example.com>")
+approve_tk bob bob "$c" >/dev/null
+check "... and not about its clean twin" sh -c "! grep -q warning '$TRASH/approve.err'"
+
 done_testing
