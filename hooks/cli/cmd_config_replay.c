@@ -215,6 +215,31 @@ report_changes(struct replay *r, const struct tk_jv *rec,
 	tk_buf_release(&safe);
 }
 
+/*
+ * The reason of -o twokey.emergency=<reason> in the record's push options
+ * (NULL: none), so that an emergency push is decided again as one; the
+ * emergency state of the time is not replayed (docs/emergency.md).
+ */
+static const char *
+recorded_emergency(const struct tk_jv *rec)
+{
+	static const char key[] = "twokey.emergency";
+	const struct tk_jv *opts = tk_json_get(rec, "push_options");
+	const char *v;
+	size_t i;
+
+	/* the update hook never gets push options: no emergency there */
+	if (strcmp(tk_json_str(tk_json_get(rec, "hook"), ""), "pre-receive"))
+		return NULL;
+	for (i = 0; opts && opts->t == TK_J_ARR && i < opts->n; i++) {
+		v = tk_json_str(opts->items[i], "");
+		if (strncmp(v, key, sizeof(key) - 1) == 0 &&
+		    (v[sizeof(key) - 1] == '=' || v[sizeof(key) - 1] == '\0'))
+			return v[sizeof(key) - 1] == '=' ? v + sizeof(key) : "";
+	}
+	return NULL;
+}
+
 static int
 decide(struct replay *r, const struct tk_jv *rec, const struct tk_jv *refs)
 {
@@ -236,6 +261,7 @@ decide(struct replay *r, const struct tk_jv *rec, const struct tk_jv *refs)
 	push_env(rec);
 	opts.pusher_login = login;
 	opts.now = parse_time(tk_json_str(tk_json_get(rec, "time"), ""));
+	opts.emergency = recorded_emergency(rec);
 	if (tk_check_run(&rep, r->repo, r->p, &u, &opts) < 0) {
 		fprintf(stderr,
 		    "twokey: warning: %s: cannot decide it again: "

@@ -77,6 +77,12 @@ hexval(char ch)
 	return -1;
 }
 
+static bool
+needs_escape(unsigned char ch)
+{
+	return ch <= ' ' || ch >= 0x7f || ch == '%' || ch == ',' || ch == '~';
+}
+
 /* Decodes s[0..n) (percent-encoded, "~" empty) into a new string. */
 static int
 decode(const struct cursor *c, const char *s, size_t n, char **out)
@@ -91,8 +97,11 @@ decode(const struct cursor *c, const char *s, size_t n, char **out)
 		return 0;
 	for (i = 0; i < n && rc == 0 && why == NULL; i++) {
 		if (s[i] == '%') {
+			/* only what the formatter encodes: one spelling each */
 			if (i + 2 >= n || (hi = hexval(s[i + 1])) < 0 ||
-			    (lo = hexval(s[i + 2])) < 0 || (hi == 0 && lo == 0))
+			    (lo = hexval(s[i + 2])) < 0 ||
+			    (hi == 0 && lo == 0) ||
+			    !needs_escape((unsigned char)(hi << 4 | lo)))
 				why = "a field is badly encoded";
 			else
 				rc = tk_buf_putc(&b, (char)(hi << 4 | lo));

@@ -177,6 +177,11 @@ commit_as "$w" olga@example.com "another fix"
 refused "push options not advertised: an unapproved push is refused" olga "$w" origin HEAD:refs/heads/main
 check "...and told how to enable the emergency path" expect_out \
 	"note: this ref has an emergency path .* an admin runs 'git config receive.advertisePushOptions true'"
+# --- config replay decides a recorded emergency push as one ------------------------------
+"$TK_BIN/twokey" config replay --policy "$TRASH/policy.yaml" "$LOG" >"$TRASH/replay.out" 2>&1
+check "config replay: the same policy changes no decision, emergencies included" \
+	grep -q "^twokey: 0 of [0-9]* recorded decisions would change" "$TRASH/replay.out"
+
 # --- the policy tools see the emergency path -----------------------------------------
 "$TK_BIN/twokey" config report >"$TRASH/report.txt" 2>&1
 check "config report: who may invoke it, and on what terms" grep -qxF \

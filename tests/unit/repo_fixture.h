@@ -95,6 +95,7 @@ struct fx {
 	int64_t now;
 	const char *pusher;
 	const struct tk_freeze_state *freezes; /* ad hoc; NULL: none */
+	const char *emergency; /* -o twokey.emergency=; NULL: none */
 	unsigned serial; /* for default messages and dates */
 	unsigned nrepo;
 };
@@ -568,6 +569,7 @@ fx_repo(struct fx *f)
 	tk_buf_reset(&f->updates);
 	f->now = FX_NOW;
 	f->freezes = NULL;
+	f->emergency = NULL;
 	f->pusher = "dave";
 	f->serial = 0;
 	FX_COMMIT(f, &f->base, .author = "alice", .msg = "base\n",
@@ -592,6 +594,7 @@ fx_check(struct fx *f, struct tk_report *r)
 	o.pusher_login = f->pusher;
 	o.now = f->now;
 	o.freezes = f->freezes;
+	o.emergency = f->emergency;
 	rc = tk_check_run(r, f->repo, f->p, &u, &o);
 	tk_updates_release(&u);
 	return rc;

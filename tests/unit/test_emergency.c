@@ -331,6 +331,9 @@ test_state_corrupt(void **state)
 	    "twokey-emergencies 1 2\ne 01 1 2 0 1 1 r refs/x o n p rule why ~ "
 	    "0\n",
 	    "twokey-emergencies 1 2\nx\n",
+	    /* %41 is 'A': the formatter never escapes it */
+	    "twokey-emergencies 1 2\ne 1 1 2 0 1 1 r refs/x o n p rule w%41 ~ "
+	    "0\n",
 	};
 	static const char good[] = "twokey-emergencies 1 2\ne 1 1 2 0 1 1 r "
 	                           "refs/x o n p rule why ~ 0\n";

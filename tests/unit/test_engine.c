@@ -93,6 +93,13 @@ static const char R_FREEZE[] =
               "  - {name: other, refs: refs/heads/other, from: 2025-12-01, "
               "until: 2026-02-01, reason: elsewhere}\n";
 
+/* An emergency path on main: operations, an incident number, approvals. */
+static const char R_EMERGENCY[] =
+    MAIN_RULE "    approvals: {min: 2, from: [reviewer]}\n"
+              "    pusher-may-write: false\n"
+              "    emergency: {by: [operations], reason: 'INC-[0-9]+ .+', "
+              "waive: [approvals], ratify: {within: 1h}}\n";
+
 /* ---- the table ---- */
 
 struct ecase {
@@ -1071,6 +1078,36 @@ b_freeze_unreadable(struct fx *f)
 	f->freezes = &broken_freezes;
 }
 
+/* alice's unapproved commit on main, pushed with an emergency */
+static void
+b_emergency(struct fx *f)
+{
+	push_ref_at_base(f, "refs/heads/main", "dave");
+	f->emergency = "INC-7 db down";
+}
+
+static void
+b_emergency_by_bob(struct fx *f)
+{
+	b_emergency(f);
+	f->pusher = "bob";
+}
+
+static void
+b_emergency_bad_reason(struct fx *f)
+{
+	b_emergency(f);
+	f->emergency = "db down";
+}
+
+static void
+b_emergency_dave_wrote(struct fx *f)
+{
+	FX_COMMIT(f, &g_c1, .author = "dave", .parents = {&f->base});
+	fx_update(f, "refs/heads/main", &f->base, &g_c1);
+	f->emergency = "INC-7 db down";
+}
+
 static const struct ecase cases[] = {
     /* the separation rule */
     {"two reviewers approve alice's commit", NULL, b_two_reviewers, ACC, false,
@@ -1351,6 +1388,32 @@ static const struct ecase cases[] = {
     {"warn mode: approved, no warning", R_WARN, b_two_reviewers, ACC, false,
         {NULL}, {NULL}, NULL},
 
+    /* emergencies (docs/spec.md, "Emergency changes") */
+    {"emergency: granted, the waived approvals only warn", R_EMERGENCY,
+        b_emergency, ACC, false,
+        {"NOTE:emergency granted: approvals waived",
+            "WARN:waived by the emergency: not approved"},
+        {NULL}, NULL},
+    {"emergency: pusher-may-write is not waived", R_EMERGENCY,
+        b_emergency_dave_wrote, REF, false,
+        {"DENY:pusher 'dave' wrote this commit",
+            "WARN:waived by the emergency: not approved"},
+        {NULL}, NULL},
+    {"emergency: by a role not in by", R_EMERGENCY, b_emergency_by_bob, REF,
+        false,
+        {"DENY:emergency refused: pusher 'bob' may not invoke it",
+            "DENY:not approved"},
+        {"waived by the emergency"}, NULL},
+    {"emergency: a reason the pattern refuses", R_EMERGENCY,
+        b_emergency_bad_reason, REF, false,
+        {"DENY:emergency refused: the reason does not match",
+            "DENY:not approved"},
+        {"waived by the emergency"}, NULL},
+    {"emergency: a rule without an emergency path", R_DEFAULT, b_emergency, REF,
+        false,
+        {"DENY:emergency refused: this ref has no emergency path",
+            "DENY:not approved"},
+        {NULL}, NULL},
     /* freezes */
     {"freeze: an approved push to main during a freeze", R_FREEZE,
         b_two_reviewers, REF, false,
