@@ -106,6 +106,8 @@ struct tk_verdict {
 	bool emergency; /* it was granted for this ref */
 	unsigned waived; /* tk_waive bits it lifted */
 	int64_t ratify_by; /* the deadline for its ratification */
+	/* trusted-history kept commits from entering (docs/spec.md) */
+	bool trusted_hid;
 };
 
 #define TK_VIA_TRAILER 1u /* an Approved-by trailer of the commit */

@@ -23,6 +23,12 @@ int tk_crypto_init(bool error_strings);
 
 /* Returns 0 or TK_ECRYPTO. */
 int tk_sha256(unsigned char out[TK_SHA256_LEN], const void *data, size_t len);
+/*
+ * SHA-1, for the checksum git writes at the end of a commit-graph file
+ * (lib/commit/cgraph.c), and nothing else.  0 or TK_ECRYPTO.
+ */
+#define TK_SHA1_LEN 20
+int tk_sha1(unsigned char out[TK_SHA1_LEN], const void *data, size_t len);
 int tk_hmac_sha256(unsigned char out[TK_SHA256_LEN], const void *key,
     size_t keylen, const void *data, size_t len);
 

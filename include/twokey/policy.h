@@ -228,7 +228,18 @@ struct tk_policy {
 	size_t nfreezes;
 	char *freeze_file; /* freeze-file:; NULL: the built-in default */
 	struct tk_pos freeze_file_pos;
+	/*
+	 * trusted-history: commits (full ids, raw bytes) that with everything
+	 * they reach are never entering (docs/spec.md, "Entering commits");
+	 * each must exist at push time.
+	 */
+	unsigned char (*trusted)[20];
+	size_t ntrusted;
+	struct tk_pos *trusted_pos;
 };
+
+/* Most trusted-history entries a policy may list. */
+#define TK_POLICY_MAX_TRUSTED 1000
 
 /*
  * Loads and validates the policy at path.  Returns 0 with *out set, or
@@ -311,6 +322,18 @@ bool tk_rule_may_need_approvals(const struct tk_rule *r);
  * vouched for by refs under a (docs/spec.md, "Entering commits").
  */
 bool tk_rule_change_covers(const struct tk_rule *a, const struct tk_rule *b);
+
+/*
+ * True when a ref under rule a may vouch for the commits a ref created
+ * under rule b brings in (docs/spec.md, "Entering commits"): a is b, or a
+ * is at least as strict: every requirement b makes, a makes too, with at
+ * least the same numbers (approvals min, from no wider, each require at
+ * least as high; signed-commits; pusher-may-approve and pusher-may-write
+ * false; the same promote-from; the change requirements, as
+ * tk_rule_change_covers; enforce mode when b enforces).  a NULL (a ref no
+ * rule governs) vouches only for a rule that inspects no commits.
+ */
+bool tk_rule_vouches_for(const struct tk_rule *a, const struct tk_rule *b);
 
 /*
  * Finds the policy file: $TWOKEY_CONFIG when set and non-empty, else the

@@ -259,6 +259,9 @@ ref_record(struct tk_buf *b, const struct tk_policy *p,
 			commit_record(b, p, r, &r->commits[k]);
 		}
 	(void)tk_buf_putc(b, ']');
+	/* trusted-history kept commits from entering (docs/spec.md) */
+	if (v->trusted_hid)
+		(void)tk_buf_puts(b, ",\"trusted_history\":true");
 	/* the pushed name was a symbolic ref: the ref git wrote */
 	if (u->items[i].target != NULL) {
 		(void)tk_buf_puts(b, ",\"target\":");

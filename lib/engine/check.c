@@ -8,6 +8,7 @@
 #include "commits.h"
 #include "emergency.h"
 #include "frozen.h"
+#include "history.h"
 #include "notes.h"
 #include "pusher.h"
 #include "refnames.h"
@@ -245,8 +246,7 @@ tk_check_run(struct tk_report *report, git_repository *repo,
 		rc = TK_ENOMEM;
 out:
 	tk_check_notes_release(&c);
-	free(c.vouched[0]);
-	free(c.vouched[1]);
+	tk_history_release(&c);
 	free(c.ns);
 	if (rc < 0)
 		report->refused = true;

@@ -3,14 +3,15 @@
  *
  * Entering commits (docs/spec.md, "Entering commits and the separation
  * rule"): reachable from the new value and not from the old one; for a
- * created ref, not from any existing ref that an enforced
- * approval-requiring rule protects.  Never "--not --all":
+ * created ref, not from any existing ref that vouches for them
+ * (history.c); never from a trusted-history commit.  Never "--not --all":
  * that would let an unapproved commit already pushed to a feature branch be
  * fast-forwarded onto a protected one.
  */
 #include "commits.h"
 #include "approvals.h"
 #include "change.h"
+#include "history.h"
 #include "merge.h"
 #include "notes.h"
 #include "prepare.h"
@@ -19,167 +20,6 @@
 #include "signatures.h"
 #include "twokey/commit.h"
 #include "twokey/repo.h"
-
-/*
- * A ref vouches for the commits it holds when its own rule enforced
- * approvals on them (and signatures too, when the rule being checked asks
- * for signatures).  Rules in warn mode vouch for nothing.
- */
-static bool
-vouches(const struct tk_rule *r, bool need_signed)
-{
-	return r->mode == TK_MODE_ENFORCE && r->approvals &&
-	    (!need_signed || r->signed_commits);
-}
-
-/*
- * The rule governing an existing ref, by its name inside the namespace
- * (refs outside it are other repositories); NULL for none, for a ref of
- * another namespace, and for a name its rule does not name explicitly.
- */
-static const struct tk_rule *
-governing_rule(const struct tk_check *c, const char *stored)
-{
-	const struct tk_rule *rule = NULL;
-
-	/* Notes commits vouch for nothing: they are no code. */
-	if (strncmp(stored, c->ns, c->nslen) != 0 ||
-	    tk_is_notes_ref(stored + c->nslen) ||
-	    tk_policy_match(&rule, c->p, stored + c->nslen) != 1 ||
-	    !tk_rule_names_explicitly(rule, stored + c->nslen))
-		return NULL;
-	return rule;
-}
-
-/*
- * The names a push updates, sorted, for held_before().  A sorted array and
- * not a hash table: pushers choose the names, and could choose colliding
- * ones.
- */
-struct pushed {
-	const struct tk_update **up;
-	size_t n;
-};
-
-static int
-by_ref(const void *a, const void *b)
-{
-	return strcmp((*(const struct tk_update *const *)a)->ref,
-	    (*(const struct tk_update *const *)b)->ref);
-}
-
-static int
-pushed_names(struct pushed *pn, const struct tk_check *c)
-{
-	size_t i;
-
-	if ((pn->up = tk_calloc(c->u->n + 1, sizeof(*pn->up))) == NULL)
-		return TK_ENOMEM;
-	for (i = 0; i < c->u->n; i++)
-		pn->up[i] = &c->u->items[i];
-	pn->n = c->u->n;
-	qsort(pn->up, pn->n, sizeof(*pn->up), by_ref);
-	return 0;
-}
-
-/*
- * The value a ref of this very push held before it: its old value, or the
- * zero id for a ref it creates.  Returns false for a ref the push does not
- * name.  In a hook this is the ref's current value anyway (git moves refs
- * after the hooks decide); "twokey config replay" decides recorded pushes
- * after the fact, when those refs have moved on, and a ref created by the
- * replayed push must not vouch for the commits it brought.
- */
-static bool
-held_before(const struct tk_check *c, const struct pushed *pn,
-    const char *stored, git_oid *old)
-{
-	struct tk_update key;
-	const struct tk_update *kp = &key, *const * hit;
-
-	if (strncmp(stored, c->ns, c->nslen) != 0)
-		return false;
-	key.ref = (char *)(uintptr_t)(stored + c->nslen);
-	if ((hit = bsearch(&kp, pn->up, pn->n, sizeof(*pn->up), by_ref)) ==
-	    NULL)
-		return false;
-	git_oid_cpy(old, &(*hit)->old_id);
-	return true;
-}
-
-/* The commit a ref vouches with: its value, or what it held before. */
-static int
-vouching_tip(const struct tk_check *c, const struct pushed *pn,
-    git_reference *ref, git_object **obj)
-{
-	git_object *o = NULL;
-	git_oid old;
-	int rc;
-
-	if (!held_before(c, pn, git_reference_name(ref), &old))
-		return git_reference_peel(obj, ref, GIT_OBJECT_COMMIT);
-	if (git_oid_is_zero(&old) ||
-	    git_object_lookup(&o, c->repo, &old, GIT_OBJECT_ANY) < 0)
-		return -1;
-	rc = git_object_peel(obj, o, GIT_OBJECT_COMMIT);
-	git_object_free(o);
-	return rc;
-}
-
-/*
- * The tips of refs vouching for commits entering a ref created under
- * rule: their rule enforced approvals (and signatures when needed) and
- * makes every change requirement (paths, trailers, emails) rule makes
- * (docs/paths.md): an "infra/" change on main, approved without
- * operations, must not become a release branch's unreviewed history.
- */
-static int
-collect_vouched(
-    struct tk_check *c, bool need_signed, const struct tk_rule *created)
-{
-	git_reference_iterator *it = NULL;
-	git_reference *ref = NULL;
-	git_object *obj = NULL;
-	struct pushed pn = {NULL, 0};
-	const struct tk_rule *rule;
-	size_t cap = 0, k = need_signed;
-	int rc = 0, r;
-
-	c->nvouched[k] = 0;
-	c->vouched_for[k] = created;
-	if ((rc = pushed_names(&pn, c)) < 0)
-		return rc;
-	if (git_reference_iterator_new(&it, c->repo) < 0) {
-		free(pn.up);
-		return tk_error_set(TK_EGIT, "cannot list refs");
-	}
-	while ((r = git_reference_next(&ref, it)) == 0) {
-		if (git_reference_type(ref) == GIT_REFERENCE_DIRECT &&
-		    (rule = governing_rule(c, git_reference_name(ref))) !=
-		        NULL &&
-		    vouches(rule, need_signed) &&
-		    (created == NULL || tk_rule_change_covers(rule, created)) &&
-		    vouching_tip(c, &pn, ref, &obj) == 0) {
-			if ((rc = tk_grow(&c->vouched[k], &cap,
-			         c->nvouched[k] + 1, sizeof(git_oid))) < 0)
-				break;
-			git_oid_cpy(&c->vouched[k][c->nvouched[k]++],
-			    git_object_id(obj));
-		}
-		git_object_free(obj);
-		obj = NULL;
-		git_reference_free(ref);
-		ref = NULL;
-	}
-	git_object_free(obj);
-	git_reference_free(ref);
-	git_reference_iterator_free(it);
-	free(pn.up);
-	if (rc == 0 && r != GIT_ITEROVER)
-		rc = tk_error_set(TK_EGIT, "cannot list refs");
-	c->vouched_ready[k] = rc == 0;
-	return rc;
-}
 
 /*
  * libgit2 refused to parse the new value: say why in twokey's own terms
@@ -246,46 +86,62 @@ tip_commit(struct tk_check *c, const git_oid *id, git_oid *out, bool *ok)
 	return rc;
 }
 
-/* What an update brings in: walk from tip, hiding hide[0..nhide). */
+/*
+ * What an update brings in: walk from tip, hiding hide[0..nhide): the old
+ * value (an update) or the vouching tips (a created ref), then the
+ * trusted-history commits, from hide[nothers] on.
+ */
 struct span {
 	git_oid tip;
-	git_oid old;
-	const git_oid *hide;
-	size_t nhide;
+	git_oid *hide;
+	size_t nhide, nothers;
 };
+
+/* hide = first[0..n), then the trusted commits. */
+static int
+span_hide(struct tk_check *c, struct span *sp, const git_oid *first, size_t n)
+{
+	if ((sp->hide = tk_calloc(n + c->ntrusted + 1, sizeof(git_oid))) ==
+	    NULL)
+		return TK_ENOMEM;
+	if (n > 0)
+		memcpy(sp->hide, first, n * sizeof(git_oid));
+	if (c->ntrusted > 0)
+		memcpy(sp->hide + n, c->trusted, c->ntrusted * sizeof(git_oid));
+	sp->nothers = n;
+	sp->nhide = n + c->ntrusted;
+	return 0;
+}
 
 static int
 span_of(
     struct tk_check *c, const struct tk_rule *rule, struct span *sp, bool *ok)
 {
 	const struct tk_update *up = &c->u->items[c->cur];
-	size_t k = rule->signed_commits;
-	const struct tk_rule *key =
-	    rule->npaths || rule->ntrailers || rule->emails ? rule : NULL;
+	const git_oid *tips = NULL;
 	git_object *o = NULL, *pc = NULL;
+	git_oid old;
+	size_t ntips = 0;
 	int rc;
 
 	memset(sp, 0, sizeof(*sp));
-	if ((rc = tip_commit(c, &up->new_id, &sp->tip, ok)) < 0 || !*ok)
+	if ((rc = tk_history_trusted(c, ok)) < 0 || !*ok ||
+	    (rc = tip_commit(c, &up->new_id, &sp->tip, ok)) < 0 || !*ok)
 		return rc;
 	if (up->kind == TK_KIND_CREATE) {
-		if ((!c->vouched_ready[k] || c->vouched_for[k] != key) &&
-		    (rc = collect_vouched(c, k, key)) < 0)
+		if ((rc = tk_history_vouched(c, rule, &tips, &ntips)) < 0)
 			return rc;
-		sp->hide = c->vouched[k];
-		sp->nhide = c->nvouched[k];
-		return 0;
+		return span_hide(c, sp, tips, ntips);
 	}
 	/* An old value that names no commit hides nothing: check it all. */
 	if (git_object_lookup(&o, c->repo, &up->old_id, GIT_OBJECT_ANY) == 0 &&
 	    git_object_peel(&pc, o, GIT_OBJECT_COMMIT) == 0) {
-		git_oid_cpy(&sp->old, git_object_id(pc));
-		sp->hide = &sp->old;
-		sp->nhide = 1;
+		git_oid_cpy(&old, git_object_id(pc));
+		ntips = 1;
 	}
 	git_object_free(pc);
 	git_object_free(o);
-	return 0;
+	return span_hide(c, sp, &old, ntips);
 }
 
 static int
@@ -638,6 +494,143 @@ needs_pusher(struct tk_check *c, const struct tk_rule *rule)
 	return 0;
 }
 
+/* The tip was found on a first-parent chain: nothing enters. */
+static void
+proved(
+    struct tk_check *c, const struct span *sp, const struct tk_chain_proof *pr)
+{
+	/* for the audit: the chain was a trusted commit's */
+	if (pr->by >= sp->nothers)
+		c->r->verdicts[c->cur].trusted_hid = true;
+}
+
+static int
+chain_failed(struct tk_check *c, const struct span *sp, int rc)
+{
+	if (rc != TK_ETOOBIG)
+		return rc;
+	return tk_check_add(c, TK_SEV_DENY, &sp->tip, NULL, 0,
+	    "an admin should write a commit-graph on the server (git "
+	    "commit-graph write --reachable)",
+	    "%s", tk_error_last());
+}
+
+/*
+ * A created ref's tip must enter (and be checked) or lie on the
+ * first-parent chain of a vouching ref or trusted commit: found there,
+ * nothing enters and no walk is needed.  A tip that is hidden yet on no
+ * such chain only ever arrived inside a merge: refused.
+ */
+static int
+entering(
+    struct tk_check *c, struct span *sp, git_oid **ids, size_t *n, bool *ok)
+{
+	bool create = c->u->items[c->cur].kind == TK_KIND_CREATE;
+	struct tk_chain_proof pr = {false, 0, false};
+	int rc;
+
+	*ok = false;
+	if (create &&
+	    (rc = tk_history_on_chain(
+	         c, &sp->tip, sp->hide, sp->nhide, false, &pr)) < 0)
+		return chain_failed(c, sp, rc);
+	if (pr.found) {
+		proved(c, sp, &pr);
+		*ok = true;
+		return 0;
+	}
+	rc = tk_walk_entering(
+	    ids, n, c->repo, &sp->tip, sp->hide, sp->nhide, TK_MAX_ENTERING);
+	if (rc == TK_ETOOBIG)
+		return tk_check_add(c, TK_SEV_DENY, &sp->tip, NULL, 0,
+		    "push the history in smaller steps", "%s", tk_error_last());
+	if (rc < 0 || *n > 0 || !create) {
+		*ok = rc == 0;
+		return rc;
+	}
+	/* hidden, yet not found: prove it without giving up early */
+	if (pr.bounded &&
+	    (rc = tk_history_on_chain(
+	         c, &sp->tip, sp->hide, sp->nhide, true, &pr)) < 0)
+		return chain_failed(c, sp, rc);
+	if (pr.found) {
+		proved(c, sp, &pr);
+		*ok = true;
+		return 0;
+	}
+	return tk_check_add(c, TK_SEV_DENY, &sp->tip, NULL, 0,
+	    "create the ref at a commit on a protected branch's first-parent "
+	    "chain, or at a new commit that is approved",
+	    "the new tip is not on the first-parent chain of any ref that "
+	    "vouches for it: it only arrived inside a merge, so it was never "
+	    "approved as a tip of its own");
+}
+
+/*
+ * pusher-may-write: false on a created ref's tip when nothing enters:
+ * whoever wrote the tip, or what it brings in as a merge, may not make it
+ * a tip of this ref.  Reads the tip and the commits its other parents
+ * bring in (not reachable from its first parent).
+ */
+static int
+tip_writers(struct tk_check *c, const struct tk_rule *rule, const git_oid *tip)
+{
+	git_commit *tc = NULL;
+	git_oid *ids = NULL;
+	struct tk_rec *recs = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	if (rule->pusher_may_write || c->r->pusher == NULL)
+		return 0;
+	if (git_commit_lookup(&tc, c->repo, tip) < 0)
+		return tk_error_set(TK_EGIT, "cannot read commit");
+	rc = tk_walk_entering(&ids, &n, c->repo, tip,
+	    git_commit_parentcount(tc) > 0 ? git_commit_parent_id(tc, 0) : NULL,
+	    git_commit_parentcount(tc) > 0, TK_MAX_ENTERING);
+	git_commit_free(tc);
+	if (rc < 0 || (recs = tk_calloc(n + 1, sizeof(*recs))) == NULL) {
+		free(ids);
+		return rc < 0 ? rc : TK_ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		recs[i].id = ids[i];
+	if ((rc = tk_prepare_commits(c, recs, n)) == 0)
+		for (i = 0; i < n && rc == 0; i++) {
+			struct tk_rec *r = &recs[i];
+
+			if (r->c == NULL)
+				continue; /* it was checked where it entered */
+			r->author = tk_policy_by_email(
+			    c->p, r->c->author.email, r->c->author.email_len);
+			r->committer = tk_policy_by_email(c->p,
+			    r->c->committer.email, r->c->committer.email_len);
+			if ((rc = tk_check_signature(c, r, false)) == 0)
+				rc = check_pusher_wrote(c, rule, r);
+		}
+	for (i = 0; i < n; i++)
+		tk_rec_release(&recs[i]);
+	free(recs);
+	free(ids);
+	return rc;
+}
+
+/* For the audit record: did trusted-history hide any of this update? */
+static int
+note_trusted(struct tk_check *c, const struct span *sp,
+    const struct tk_rec *recs, size_t n)
+{
+	bool hid = false;
+	int rc;
+
+	if (c->ntrusted == 0 || c->r->verdicts[c->cur].trusted_hid)
+		return 0;
+	rc = tk_history_trusted_hid(
+	    c, recs, n, &sp->tip, sp->hide, sp->nothers, &hid);
+	c->r->verdicts[c->cur].trusted_hid = hid;
+	return rc;
+}
+
 int
 tk_check_commits(struct tk_check *c, const struct tk_rule *rule)
 {
@@ -649,16 +642,11 @@ tk_check_commits(struct tk_check *c, const struct tk_rule *rule)
 	bool ok;
 	int rc;
 
+	memset(&sp, 0, sizeof(sp));
 	if ((rc = needs_pusher(c, rule)) < 0 ||
-	    (rc = span_of(c, rule, &sp, &ok)) < 0 || !ok)
-		return rc;
-	rc = tk_walk_entering(
-	    &ids, &n, c->repo, &sp.tip, sp.hide, sp.nhide, TK_MAX_ENTERING);
-	if (rc == TK_ETOOBIG)
-		return tk_check_add(c, TK_SEV_DENY, &sp.tip, NULL, 0,
-		    "push the history in smaller steps", "%s", tk_error_last());
-	if (rc < 0)
-		return rc;
+	    (rc = span_of(c, rule, &sp, &ok)) < 0 || !ok ||
+	    (rc = entering(c, &sp, &ids, &n, &ok)) < 0 || !ok)
+		goto out;
 	c->r->verdicts[c->cur].nentering = n;
 	if ((recs = tk_calloc(n + 1, sizeof(*recs))) == NULL) {
 		rc = TK_ENOMEM;
@@ -666,7 +654,11 @@ tk_check_commits(struct tk_check *c, const struct tk_rule *rule)
 	}
 	for (i = 0; i < n; i++)
 		recs[i].id = ids[i];
-	if ((rc = load_all(c, rule, recs, n)) < 0)
+	if ((rc = load_all(c, rule, recs, n)) < 0 ||
+	    (rc = note_trusted(c, &sp, recs, n)) < 0)
+		goto out;
+	if (n == 0 && c->u->items[c->cur].kind == TK_KIND_CREATE &&
+	    (rc = tip_writers(c, rule, &sp.tip)) < 0)
 		goto out;
 	c->checking = TK_WAIVE_PROMOTE_FROM;
 	if (rule->promote_from != NULL && n > 0)
@@ -696,5 +688,6 @@ out:
 	free(chain);
 	tk_map_free(m);
 	free(ids);
+	free(sp.hide);
 	return rc;
 }

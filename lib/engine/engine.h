@@ -6,6 +6,7 @@
  * the layers below it:
  *   check.c        rule matching, roles, verdicts (tk_check_run)
  *   commits.c      entering commits, chain, owners, promote-from
+ *   history.c      vouching refs, trusted history, first-parent proofs
  *   notes.c        refs/notes/twokey: its guard, the notes of a push
  *   pusher.c       who pushes
  *   approvals.c    the separation rule for one chain commit
@@ -32,10 +33,20 @@ struct tk_check {
 	struct tk_report *r;
 	int64_t now;
 	const char *pusher_why; /* why the pusher is unknown */
-	/* Tips of existing refs that vouch for their commits (see vouched) */
-	git_oid *vouched[2];
-	size_t nvouched[2];
-	bool vouched_ready[2];
+	/*
+	 * history.c: the tips of the refs that vouch for the commits a ref
+	 * created under vouched_for brings in; collected once per rule.
+	 */
+	git_oid *vouched;
+	size_t nvouched;
+	git_oid *trusted; /* the policy's trusted-history, once all found */
+	size_t ntrusted;
+	bool vouched_ready;
+	const struct tk_rule *vouched_for;
+	/* trusted-history: 0 not yet looked up, 1 all there, <0 one missing */
+	int trusted_status;
+	struct tk_cgraph *graph; /* the commit-graph, when usable */
+	int graph_status; /* 0: not opened yet; 1: open; <0: none usable */
 	size_t cur; /* the update being decided */
 	/* tk_waive bits an emergency lifts for update cur; 0 if none */
 	unsigned waived;
@@ -51,8 +62,6 @@ struct tk_check {
 	git_odb_backend *mempack; /* scratch store for merge checks */
 	char *ns; /* $GIT_NAMESPACE's ref prefix, "" without one */
 	size_t nslen;
-	/* the rule with change attributes vouched[k] was collected for */
-	const struct tk_rule *vouched_for[2];
 	/* refs/notes/twokey as it will be after the push (notes.c) */
 	git_oid notes_after;
 	bool have_notes_after;

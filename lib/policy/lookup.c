@@ -52,6 +52,8 @@ tk_policy_free(struct tk_policy *p)
 	free(p->audit_postgres);
 	free(p->audit_node);
 	tk_policy_freezes_free(p);
+	free(p->trusted);
+	free(p->trusted_pos);
 	tk_map_free(p->by_email);
 	tk_map_free(p->by_login);
 	tk_map_free(p->by_key);

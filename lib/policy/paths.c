@@ -463,3 +463,45 @@ tk_rule_change_covers(const struct tk_rule *a, const struct tk_rule *b)
 	return b->emails == NULL ||
 	    (a->emails != NULL && strcmp(a->emails_src, b->emails_src) == 0);
 }
+
+/* a's rule-level approvals ask at least what b's ask. */
+static bool
+approvals_cover(const struct tk_rule *a, const struct tk_rule *b)
+{
+	size_t i, k;
+
+	if (!b->approvals)
+		return true;
+	if (!a->approvals || a->approvals_min < b->approvals_min ||
+	    !subset(&a->approvals_from, &b->approvals_from))
+		return false;
+	for (i = 0; i < b->nrequire; i++) {
+		for (k = 0; k < a->nrequire; k++)
+			if (a->require[k].role == b->require[i].role &&
+			    a->require[k].min >= b->require[i].min)
+				break;
+		if (k == a->nrequire)
+			return false;
+	}
+	return true;
+}
+
+bool
+tk_rule_vouches_for(const struct tk_rule *a, const struct tk_rule *b)
+{
+	if (a == b)
+		return true;
+	if (a == NULL)
+		return !tk_rule_inspects_commits(b);
+	if (b->mode == TK_MODE_ENFORCE && a->mode != TK_MODE_ENFORCE)
+		return false;
+	if ((b->signed_commits && !a->signed_commits) ||
+	    (!b->pusher_may_approve && a->pusher_may_approve) ||
+	    (!b->pusher_may_write && a->pusher_may_write))
+		return false;
+	if (b->promote_from != NULL &&
+	    (a->promote_from == NULL ||
+	        strcmp(a->promote_from, b->promote_from) != 0))
+		return false;
+	return approvals_cover(a, b) && tk_rule_change_covers(a, b);
+}

@@ -19,7 +19,8 @@
 #include "twokey/sshsig.h"
 
 static const char *const top_keys[] = {"version", "roles", "identities",
-    "revoked-keys", "pusher", "rules", "audit", "freezes", "freeze-file", NULL};
+    "revoked-keys", "pusher", "rules", "audit", "freezes", "freeze-file",
+    "trusted-history", NULL};
 static const char *const pusher_keys[] = {"env", NULL};
 static const char *const audit_keys[] = {
     "path", "key-file", "syslog", "postgres", "node", NULL};
@@ -170,6 +171,80 @@ load_audit(struct tk_load *c, const struct ynode *n)
 }
 
 static int
+hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/*
+ * One trusted-history entry: a full 40-digit commit id.  Abbreviations are
+ * refused: a prefix names whatever object comes to share it, and an
+ * attacker can make one (a few hours of hashing for 7 digits).
+ */
+static int
+add_trusted(
+    struct tk_load *c, const struct ynode *n, const char *path, void *arg)
+{
+	struct tk_policy *p = c->p;
+	size_t i;
+
+	(void)arg;
+	if (n->type != YN_SCALAR || n->len != 40) {
+		tk_load_err(c, n, path,
+		    n->type == YN_SCALAR && n->len == 64
+		        ? "SHA-256 commit ids are not supported"
+		        : "expected a full 40-digit commit id (abbreviated "
+		          "ids are refused)");
+		return TK_ECONFIG;
+	}
+	for (i = 0; i < 40; i++)
+		if (hexval(n->str[i]) < 0) {
+			tk_load_err(c, n, path,
+			    "expected a full 40-digit commit id (hex digits "
+			    "only)");
+			return TK_ECONFIG;
+		}
+	if (p->ntrusted >= TK_POLICY_MAX_TRUSTED) {
+		tk_load_err(
+		    c, n, path, "more than %d entries", TK_POLICY_MAX_TRUSTED);
+		return TK_ECONFIG;
+	}
+	for (i = 0; i < 20; i++)
+		p->trusted[p->ntrusted][i] =
+		    (unsigned char)(hexval(n->str[2 * i]) << 4 |
+		        hexval(n->str[2 * i + 1]));
+	p->trusted_pos[p->ntrusted++] = (struct tk_pos){n->line, n->col};
+	return 0;
+}
+
+static int
+load_trusted(struct tk_load *c, const struct ynode *n)
+{
+	struct tk_policy *p = c->p;
+	size_t cap;
+
+	if (tk_load_is_null(n))
+		return 0; /* "trusted-history:" with nothing: none */
+	if (n->type != YN_SEQ) {
+		tk_load_err(
+		    c, n, "trusted-history", "expected a list of commit ids");
+		return TK_ECONFIG;
+	}
+	cap = n->n < TK_POLICY_MAX_TRUSTED ? n->n : TK_POLICY_MAX_TRUSTED;
+	if ((p->trusted = tk_calloc(cap + 1, sizeof(*p->trusted))) == NULL ||
+	    (p->trusted_pos = tk_calloc(cap + 1, sizeof(*p->trusted_pos))) ==
+	        NULL)
+		return TK_ENOMEM;
+	return tk_load_each(c, n, "trusted-history", add_trusted, NULL);
+}
+
+static int
 load_sections(struct tk_load *c, const struct ynode *root)
 {
 	const struct ynode *v;
@@ -204,6 +279,8 @@ load_sections(struct tk_load *c, const struct ynode *root)
 	if ((v = tk_load_get(root, "audit")) != NULL)
 		rc |= load_audit(c, v);
 	rc |= tk_load_freezes(c, root);
+	if ((v = tk_load_get(root, "trusted-history")) != NULL)
+		rc |= load_trusted(c, v);
 	return rc < 0 || c->nerr > 0 ? TK_ECONFIG : 0;
 }
 

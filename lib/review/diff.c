@@ -15,6 +15,7 @@
 
 #include "review.h"
 #include "twokey/freeze.h"
+#include "twokey/digest.h"
 #include "twokey/sshsig.h"
 
 #define DAY INT64_C(86400)
@@ -857,6 +858,41 @@ expiring(struct dctx *d)
 		}
 }
 
+static bool
+has_trusted(const struct tk_policy *p, const unsigned char *id)
+{
+	size_t i;
+
+	for (i = 0; i < p->ntrusted; i++)
+		if (memcmp(p->trusted[i], id, sizeof(p->trusted[i])) == 0)
+			return true;
+	return false;
+}
+
+/* A commit added to trusted-history lets its whole history in unchecked. */
+static void
+trusted_diff(struct dctx *d)
+{
+	const struct tk_policy *a = d->old, *b = d->new_;
+	char hex[41];
+	size_t i;
+
+	for (i = 0; i < b->ntrusted; i++)
+		if (!has_trusted(a, b->trusted[i])) {
+			tk_hex(hex, b->trusted[i], 20);
+			change(d, TK_CHANGE_WIDENS,
+			    "trusted-history: %s added: it and every commit it "
+			    "reaches are never checked",
+			    hex);
+		}
+	for (i = 0; i < a->ntrusted; i++)
+		if (!has_trusted(b, a->trusted[i])) {
+			tk_hex(hex, a->trusted[i], 20);
+			change(d, TK_CHANGE_NARROWS,
+			    "trusted-history: %s removed", hex);
+		}
+}
+
 static void
 global_diff(struct dctx *d)
 {
@@ -969,6 +1005,7 @@ tk_policy_diff(struct tk_changes *c, const struct tk_policy *old,
 	revoked_diff(&d);
 	global_diff(&d);
 	freezes_diff(&d);
+	trusted_diff(&d);
 	expiring(&d);
 	rc = d.err;
 out:

@@ -34,6 +34,17 @@ tk_sha256(unsigned char out[TK_SHA256_LEN], const void *data, size_t len)
 }
 
 int
+tk_sha1(unsigned char out[TK_SHA1_LEN], const void *data, size_t len)
+{
+	unsigned int n = 0;
+
+	if (EVP_Digest(data, len, out, &n, EVP_sha1(), NULL) != 1 ||
+	    n != TK_SHA1_LEN)
+		return tk_error_set(TK_ECRYPTO, "SHA-1 failed");
+	return 0;
+}
+
+int
 tk_hmac_sha256(unsigned char out[TK_SHA256_LEN], const void *key, size_t keylen,
     const void *data, size_t len)
 {

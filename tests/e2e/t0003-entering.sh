@@ -142,11 +142,13 @@ check "main still at b2" ref_is "$srv" refs/heads/main "$b2"
 accepted "dave fast-forwards main onto it" dave "$w" origin main
 check "main at f1" ref_is "$srv" refs/heads/main "$f1"
 
-# --- created protected ref: whole history, as no approvals rule vouches ----
-refused "alice may not create release/1 over history she wrote" \
+# --- created protected ref: main (same rule) vouches, nothing enters, but
+# pusher-may-write still applies to the new tip itself ----------------------
+refused "alice may not create release/1 at a tip she wrote" \
 	alice "$w" origin "$f1:refs/heads/release/1"
-check "her old commit a1 is counted as entering" expect_out \
-	"refs/heads/release/1: $(short "$a1") \"alice's change\": pusher 'alice' wrote this commit \\(as author\\)"
+check "her tip f1 is named, not the history main vouches for" expect_out \
+	"refs/heads/release/1: $(short "$f1") \"feature work\": pusher 'alice' wrote this commit \\(as author\\)"
+check "her old commit a1 is not named" no_out "$(short "$a1")"
 check "release/1 not created" ref_is "$srv" refs/heads/release/1 ""
 # unknown pusher: the rule cannot be applied
 refused "no GL_USER: refused" "" "$w" origin "$f1:refs/heads/release/1"
@@ -194,8 +196,10 @@ refused "a warn-mode approvals ref vouches for nothing: alice still refused" \
 	alice "$w" origin "$f1:refs/heads/release/2"
 check "release/2 not created" ref_is "$srv" refs/heads/release/2 ""
 git -C "$srv" update-ref refs/heads/audited "$f1"
-accepted "history held by an enforce-mode approvals ref is not entering: alice creates release/2" \
+refused "audited's rule is not as strict as mainline's (pusher-may-write): alice's tip refused" \
 	alice "$w" origin "$f1:refs/heads/release/2"
+accepted "main vouches (same rule): dave creates release/2 at f1" \
+	dave "$w" origin "$f1:refs/heads/release/2"
 check "release/2 at f1" ref_is "$srv" refs/heads/release/2 "$f1"
 commit_as "$w" alice@example.com "on top of audited"
 f2=$(head_of "$w")

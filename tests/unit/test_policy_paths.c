@@ -317,6 +317,150 @@ test_paths__covers(void **state)
 	tk_policy_free(p);
 }
 
+/* tk_rule_vouches_for: the created ref's rule b, vouching rule a. */
+static void
+test_paths__vouches_for(void **state)
+{
+	struct tk_policy *p = accept_yaml(
+	    "version: 1\n"
+	    "roles: {dev: d, rev: r, sec: s}\n"
+	    "rules:\n"
+	    "  - refs: 'refs/heads/b'\n" /* 0: the created ref's rule */
+	    "    approvals: {min: 2, from: [rev, sec], require: {sec: 1}}\n"
+	    "    signed-commits: true\n"
+	    "    pusher-may-approve: false\n"
+	    "    pusher-may-write: false\n"
+	    "    promote-from: refs/heads/staging\n"
+	    "  - refs: 'refs/heads/same'\n" /* 1: equal */
+	    "    approvals: {min: 2, from: [rev, sec], require: {sec: 1}}\n"
+	    "    signed-commits: true\n"
+	    "    pusher-may-approve: false\n"
+	    "    pusher-may-write: false\n"
+	    "    promote-from: refs/heads/staging\n"
+	    "  - refs: 'refs/heads/stricter'\n" /* 2 */
+	    "    approvals: {min: 3, from: [sec], require: {sec: 2}}\n"
+	    "    signed-commits: true\n"
+	    "    pusher-may-approve: false\n"
+	    "    pusher-may-write: false\n"
+	    "    promote-from: refs/heads/staging\n"
+	    "  - refs: 'refs/heads/min1'\n" /* 3: min lower */
+	    "    approvals: {min: 1, from: [rev, sec], require: {sec: 1}}\n"
+	    "    signed-commits: true\n"
+	    "    pusher-may-approve: false\n"
+	    "    pusher-may-write: false\n"
+	    "    promote-from: refs/heads/staging\n"
+	    "  - refs: 'refs/heads/wide'\n" /* 4: from wider */
+	    "    approvals: {min: 2, from: [rev, sec, dev], require: {sec: 1}}\n"
+	    "    signed-commits: true\n"
+	    "    pusher-may-approve: false\n"
+	    "    pusher-may-write: false\n"
+	    "    promote-from: refs/heads/staging\n"
+	    "  - refs: 'refs/heads/noreq'\n" /* 5: no require */
+	    "    approvals: {min: 2, from: [rev, sec]}\n"
+	    "    signed-commits: true\n"
+	    "    pusher-may-approve: false\n"
+	    "    pusher-may-write: false\n"
+	    "    promote-from: refs/heads/staging\n"
+	    "  - refs: 'refs/heads/unsigned'\n" /* 6 */
+	    "    approvals: {min: 2, from: [rev, sec], require: {sec: 1}}\n"
+	    "    pusher-may-approve: false\n"
+	    "    pusher-may-write: false\n"
+	    "    promote-from: refs/heads/staging\n"
+	    "  - refs: 'refs/heads/pma'\n" /* 7: pusher may approve */
+	    "    approvals: {min: 2, from: [rev, sec], require: {sec: 1}}\n"
+	    "    signed-commits: true\n"
+	    "    pusher-may-write: false\n"
+	    "    promote-from: refs/heads/staging\n"
+	    "  - refs: 'refs/heads/pmw'\n" /* 8: pusher may write */
+	    "    approvals: {min: 2, from: [rev, sec], require: {sec: 1}}\n"
+	    "    signed-commits: true\n"
+	    "    pusher-may-approve: false\n"
+	    "    promote-from: refs/heads/staging\n"
+	    "  - refs: 'refs/heads/promo'\n" /* 9: another promote-from */
+	    "    approvals: {min: 2, from: [rev, sec], require: {sec: 1}}\n"
+	    "    signed-commits: true\n"
+	    "    pusher-may-approve: false\n"
+	    "    pusher-may-write: false\n"
+	    "    promote-from: refs/heads/qa\n"
+	    "  - refs: 'refs/heads/warn'\n" /* 10: warn mode */
+	    "    approvals: {min: 2, from: [rev, sec], require: {sec: 1}}\n"
+	    "    signed-commits: true\n"
+	    "    pusher-may-approve: false\n"
+	    "    pusher-may-write: false\n"
+	    "    promote-from: refs/heads/staging\n"
+	    "    mode: warn\n"
+	    "  - refs: 'refs/heads/roles'\n" /* 11: asks nothing of commits */
+	    "    update: [dev]\n"
+	    "  - refs: 'refs/heads/paths'\n" /* 12: equal but paths */
+	    "    approvals: {min: 2, from: [rev, sec], require: {sec: 1}}\n"
+	    "    signed-commits: true\n"
+	    "    pusher-may-approve: false\n"
+	    "    pusher-may-write: false\n"
+	    "    promote-from: refs/heads/staging\n"
+	    "    paths: [{match: 'infra/**', approvals: {min: 1, from: [sec]}}]\n");
+	struct tk_rule **r = p->rules;
+	size_t i;
+
+	assert_true(tk_rule_vouches_for(r[0], r[0]));
+	assert_true(tk_rule_vouches_for(r[1], r[0]));
+	assert_true(tk_rule_vouches_for(r[2], r[0]));
+	assert_false(tk_rule_vouches_for(r[0], r[2])); /* weaker */
+	for (i = 3; i <= 10; i++)
+		if (tk_rule_vouches_for(r[i], r[0]))
+			fail_msg("rule %zu vouches for rule 0", i);
+	/* warn-mode refs vouch for themselves and for weaker warn rules */
+	assert_true(tk_rule_vouches_for(r[10], r[10]));
+	assert_true(tk_rule_vouches_for(r[0], r[10]));
+	/* paths: rule 12 asks more than rule 0 (it vouches), not less */
+	assert_true(tk_rule_vouches_for(r[12], r[0]));
+	assert_false(tk_rule_vouches_for(r[0], r[12]));
+	/* no rule: only for rules that ask nothing of commits */
+	assert_false(tk_rule_vouches_for(NULL, r[0]));
+	assert_true(tk_rule_vouches_for(NULL, r[11]));
+	assert_true(tk_rule_vouches_for(r[0], r[11]));
+	tk_policy_free(p);
+}
+
+#define TRUSTED_HDR "version: 1\nroles: {dev: d}\n"
+
+static void
+test_paths__trusted_history(void **state)
+{
+	struct tk_policy *p = accept_yaml(
+	    TRUSTED_HDR "trusted-history:\n"
+	                "  - 0123456789abcdef0123456789ABCDEF01234567\n"
+	                "  - 'ffffffffffffffffffffffffffffffffffffffff'\n");
+
+	assert_int_equal(p->ntrusted, 2);
+	assert_int_equal(p->trusted[0][0], 0x01);
+	assert_int_equal(p->trusted[0][19], 0x67);
+	assert_int_equal(p->trusted[0][13], 0xab); /* upper case read */
+	assert_int_equal(p->trusted[1][5], 0xff);
+	assert_int_equal(p->trusted_pos[1].line, 5);
+	tk_policy_free(p);
+	p = accept_yaml(TRUSTED_HDR "trusted-history:\n");
+	assert_int_equal(p->ntrusted, 0);
+	tk_policy_free(p);
+	refuse(TRUSTED_HDR "trusted-history: 0123456789abcdef\n",
+	    "p.yaml:3:18: key 'trusted-history': expected a list of commit "
+	    "ids");
+	refuse(TRUSTED_HDR "trusted-history: [0123456]\n",
+	    "p.yaml:3:19: key 'trusted-history[0]': expected a full 40-digit "
+	    "commit id (abbreviated ids are refused)");
+	refuse(TRUSTED_HDR
+	    "trusted-history:\n"
+	    "  - 0123456789abcdef0123456789abcdef0123456g\n"
+	    "  - [x]\n"
+	    "  - "
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n",
+	    "p.yaml:4:5: key 'trusted-history[0]': expected a full 40-digit "
+	    "commit id (hex digits only)",
+	    "p.yaml:5:5: key 'trusted-history[1]': expected a full 40-digit "
+	    "commit id (abbreviated ids are refused)",
+	    "p.yaml:6:5: key 'trusted-history[2]': SHA-256 commit ids are not "
+	    "supported");
+}
+
 int
 main(void)
 {
@@ -327,6 +471,8 @@ main(void)
 	    cmocka_unit_test(test_paths__bad_entries),
 	    cmocka_unit_test(test_paths__bad_trailers),
 	    cmocka_unit_test(test_paths__covers),
+	    cmocka_unit_test(test_paths__vouches_for),
+	    cmocka_unit_test(test_paths__trusted_history),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

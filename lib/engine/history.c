@@ -1,0 +1,523 @@
+/*
+ * What a created ref may stand on (docs/spec.md, "Entering commits").
+ *
+ * An existing ref vouches for the commits it reaches only when its rule
+ * is the created ref's own or one at least as strict: otherwise a branch
+ * under a weaker rule launders its commits into a release branch.  The
+ * new tip itself must be entering (and so checked) or lie on the
+ * first-parent chain of a vouching ref or of a trusted-history commit:
+ * a commit that only ever arrived inside a merge was never approved as a
+ * tip of its own, and must not become one unreviewed.
+ */
+#include "history.h"
+#include "notes.h"
+#include "refnames.h"
+#include "twokey/cgraph.h"
+#include "twokey/commit.h"
+#include "twokey/repo.h"
+
+/* How much older than the tip a commit may be and still be walked. */
+#define DATE_SLOP (24 * 3600)
+
+/*
+ * The rule governing an existing ref, by its name inside the namespace
+ * (refs outside it are other repositories); NULL for none, for a ref of
+ * another namespace, and for a name its rule does not name explicitly.
+ */
+static const struct tk_rule *
+governing_rule(const struct tk_check *c, const char *stored, bool *other)
+{
+	const struct tk_rule *rule = NULL;
+
+	*other = true;
+	/* Notes commits vouch for nothing: they are no code. */
+	if (strncmp(stored, c->ns, c->nslen) != 0 ||
+	    tk_is_notes_ref(stored + c->nslen))
+		return NULL;
+	*other = false;
+	if (tk_policy_match(&rule, c->p, stored + c->nslen) != 1 ||
+	    !tk_rule_names_explicitly(rule, stored + c->nslen))
+		return NULL;
+	return rule;
+}
+
+/*
+ * The names a push updates, sorted, for held_before().  A sorted array and
+ * not a hash table: pushers choose the names, and could choose colliding
+ * ones.
+ */
+struct pushed {
+	const struct tk_update **up;
+	size_t n;
+};
+
+static int
+by_ref(const void *a, const void *b)
+{
+	return strcmp((*(const struct tk_update *const *)a)->ref,
+	    (*(const struct tk_update *const *)b)->ref);
+}
+
+static int
+pushed_names(struct pushed *pn, const struct tk_check *c)
+{
+	size_t i;
+
+	if ((pn->up = tk_calloc(c->u->n + 1, sizeof(*pn->up))) == NULL)
+		return TK_ENOMEM;
+	for (i = 0; i < c->u->n; i++)
+		pn->up[i] = &c->u->items[i];
+	pn->n = c->u->n;
+	qsort(pn->up, pn->n, sizeof(*pn->up), by_ref);
+	return 0;
+}
+
+/*
+ * The value a ref of this very push held before it: its old value, or the
+ * zero id for a ref it creates.  Returns false for a ref the push does not
+ * name.  In a hook this is the ref's current value anyway (git moves refs
+ * after the hooks decide); "twokey config replay" decides recorded pushes
+ * after the fact, when those refs have moved on, and a ref created by the
+ * replayed push must not vouch for the commits it brought.
+ */
+static bool
+held_before(const struct tk_check *c, const struct pushed *pn,
+    const char *stored, git_oid *old)
+{
+	struct tk_update key;
+	const struct tk_update *kp = &key, *const * hit;
+
+	if (strncmp(stored, c->ns, c->nslen) != 0)
+		return false;
+	key.ref = (char *)(uintptr_t)(stored + c->nslen);
+	if ((hit = bsearch(&kp, pn->up, pn->n, sizeof(*pn->up), by_ref)) ==
+	    NULL)
+		return false;
+	git_oid_cpy(old, &(*hit)->old_id);
+	return true;
+}
+
+/* The commit a ref vouches with: its value, or what it held before. */
+static int
+vouching_tip(const struct tk_check *c, const struct pushed *pn,
+    git_reference *ref, git_object **obj)
+{
+	git_object *o = NULL;
+	git_oid old;
+	int rc;
+
+	if (!held_before(c, pn, git_reference_name(ref), &old))
+		return git_reference_peel(obj, ref, GIT_OBJECT_COMMIT);
+	if (git_oid_is_zero(&old) ||
+	    git_object_lookup(&o, c->repo, &old, GIT_OBJECT_ANY) < 0)
+		return -1;
+	rc = git_object_peel(obj, o, GIT_OBJECT_COMMIT);
+	git_object_free(o);
+	return rc;
+}
+
+/* Does the ref vouch for a ref created under created? */
+static bool
+ref_vouches(
+    const struct tk_check *c, git_reference *ref, const struct tk_rule *created)
+{
+	const struct tk_rule *rule;
+	bool other;
+
+	if (git_reference_type(ref) != GIT_REFERENCE_DIRECT)
+		return false;
+	rule = governing_rule(c, git_reference_name(ref), &other);
+	/* refs no rule governs vouch only for rules that ask nothing */
+	return !other && tk_rule_vouches_for(rule, created);
+}
+
+static int
+collect(struct tk_check *c, const struct tk_rule *created,
+    git_reference_iterator *it, const struct pushed *pn)
+{
+	git_reference *ref = NULL;
+	git_object *obj = NULL;
+	size_t cap = 0;
+	int rc = 0, r;
+
+	while ((r = git_reference_next(&ref, it)) == 0) {
+		if (ref_vouches(c, ref, created) &&
+		    vouching_tip(c, pn, ref, &obj) == 0) {
+			if ((rc = tk_grow(&c->vouched, &cap, c->nvouched + 1,
+			         sizeof(git_oid))) < 0)
+				break;
+			git_oid_cpy(
+			    &c->vouched[c->nvouched++], git_object_id(obj));
+		}
+		git_object_free(obj);
+		obj = NULL;
+		git_reference_free(ref);
+		ref = NULL;
+	}
+	git_object_free(obj);
+	git_reference_free(ref);
+	if (rc == 0 && r != GIT_ITEROVER)
+		rc = tk_error_set(TK_EGIT, "cannot list refs");
+	return rc;
+}
+
+int
+tk_history_vouched(struct tk_check *c, const struct tk_rule *rule,
+    const git_oid **tips, size_t *n)
+{
+	git_reference_iterator *it = NULL;
+	struct pushed pn = {NULL, 0};
+	int rc;
+
+	if (!c->vouched_ready || c->vouched_for != rule) {
+		c->nvouched = 0;
+		c->vouched_ready = false;
+		c->vouched_for = rule;
+		if ((rc = pushed_names(&pn, c)) < 0)
+			return rc;
+		if (git_reference_iterator_new(&it, c->repo) < 0) {
+			free(pn.up);
+			return tk_error_set(TK_EGIT, "cannot list refs");
+		}
+		rc = collect(c, rule, it, &pn);
+		git_reference_iterator_free(it);
+		free(pn.up);
+		if (rc < 0)
+			return rc;
+		c->vouched_ready = true;
+	}
+	*tips = c->vouched;
+	*n = c->nvouched;
+	return 0;
+}
+
+/* Finds the first trusted commit the repository lacks; *missing. */
+static int
+find_trusted(struct tk_check *c, size_t *missing)
+{
+	git_odb *odb = NULL;
+	git_object_t type;
+	size_t i, len;
+
+	*missing = c->p->ntrusted;
+	if (git_repository_odb(&odb, c->repo) < 0)
+		return tk_error_set(TK_EGIT, "cannot open object database");
+	if ((c->trusted = tk_calloc(c->p->ntrusted + 1, sizeof(git_oid))) ==
+	    NULL) {
+		git_odb_free(odb);
+		return TK_ENOMEM;
+	}
+	for (i = 0; i < c->p->ntrusted; i++) {
+		git_oid_fromraw(&c->trusted[i], c->p->trusted[i]);
+		if (git_odb_read_header(&len, &type, odb, &c->trusted[i]) < 0 ||
+		    type != GIT_OBJECT_COMMIT) {
+			*missing = i;
+			break;
+		}
+	}
+	git_odb_free(odb);
+	return 0;
+}
+
+int
+tk_history_trusted(struct tk_check *c, bool *ok)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	size_t missing;
+	int rc;
+
+	*ok = false;
+	if (c->trusted_status == 0) {
+		if ((rc = find_trusted(c, &missing)) < 0)
+			return rc;
+		c->trusted_status = missing == c->p->ntrusted ? 1 : -1;
+		c->ntrusted = c->trusted_status > 0 ? c->p->ntrusted : 0;
+		if (c->trusted_status < 0) /* kept for the message */
+			git_oid_cpy(&c->trusted[0], &c->trusted[missing]);
+	}
+	if (c->trusted_status > 0) {
+		*ok = true;
+		return 0;
+	}
+	git_oid_tostr(hex, sizeof(hex), &c->trusted[0]);
+	return tk_check_add(c, TK_SEV_DENY, NULL, NULL, 0,
+	    "an admin must fix trusted-history in the policy",
+	    "the policy's trusted-history names %s, which is not a commit "
+	    "of this repository, so no commit can be decided",
+	    hex);
+}
+
+/* One search for tip along first-parent chains (tk_history_on_chain). */
+struct fpwalk {
+	struct tk_check *c;
+	const struct tk_cgraph *g; /* NULL: objects only */
+	git_oid tip;
+	bool tip_in; /* tip is in the graph, at tip_pos */
+	uint32_t tip_pos, tip_gen;
+	int64_t cutoff; /* commit date below which to give up; INT64_MIN */
+	unsigned char *seen; /* graph positions walked, a bit each */
+	struct tk_map *seen_odb; /* ids walked outside the graph */
+	size_t reads;
+	bool bounded;
+};
+
+/*
+ * Along the graph from pos.  Generation numbers strictly decrease towards
+ * the roots: below tip's generation, tip cannot be reached any more.
+ * Returns 1 found, 0 not, TK_EINVAL for a graph that contradicts itself.
+ */
+static int
+graph_walk(struct fpwalk *w, uint32_t pos)
+{
+	uint32_t gen = tk_cgraph_generation(w->g, pos), p, pg;
+	int rc;
+
+	/* the graph holds the ancestors of all it holds: tip is newer */
+	if (!w->tip_in)
+		return 0;
+	for (;;) {
+		if (w->seen[pos / 8] & (1u << (pos % 8)))
+			return 0; /* an earlier walk went on from here */
+		w->seen[pos / 8] |= (unsigned char)(1u << (pos % 8));
+		if (pos == w->tip_pos)
+			return 1;
+		if (gen != 0 && w->tip_gen != 0 && gen <= w->tip_gen)
+			return 0;
+		if ((rc = tk_cgraph_first_parent(w->g, pos, &p)) < 0)
+			return rc;
+		if (p == TK_CGRAPH_NONE)
+			return 0;
+		pg = tk_cgraph_generation(w->g, p);
+		if (gen != 0 && pg >= gen)
+			return tk_error_set(TK_EINVAL,
+			    "commit-graph not used: generations do not "
+			    "decrease");
+		pos = p;
+		gen = pg;
+	}
+}
+
+/* Along the objects from start until the graph takes over. */
+static int
+odb_walk(struct fpwalk *w, const git_oid *start)
+{
+	git_commit *cm = NULL;
+	git_oid cur = *start;
+	uint32_t pos;
+	int rc;
+
+	for (;;) {
+		if (w->g != NULL && tk_cgraph_find(w->g, &cur, &pos))
+			return graph_walk(w, pos);
+		if (git_oid_equal(&cur, &w->tip))
+			return 1;
+		if (tk_map_get(w->seen_odb, (const char *)cur.id,
+		        GIT_OID_RAWSZ) != NULL)
+			return 0;
+		if ((rc = tk_map_put(w->seen_odb, (const char *)cur.id,
+		         GIT_OID_RAWSZ, (void *)(uintptr_t)1, NULL)) ==
+		    TK_ENOMEM)
+			return rc;
+		if (++w->reads > TK_MAX_ENTERING)
+			return tk_error_set(TK_ETOOBIG,
+			    "more than %d commits on the first-parent chains "
+			    "of the refs that vouch for a created ref",
+			    TK_MAX_ENTERING);
+		if (git_commit_lookup(&cm, w->c->repo, &cur) < 0)
+			return tk_error_set(TK_EGIT, "cannot read commit: %s",
+			    git_error_last() ? git_error_last()->message : "?");
+		if (git_commit_time(cm) < w->cutoff) {
+			w->bounded = true;
+			git_commit_free(cm);
+			return 0;
+		}
+		if (git_commit_parentcount(cm) == 0) {
+			git_commit_free(cm);
+			return 0;
+		}
+		git_oid_cpy(&cur, git_commit_parent_id(cm, 0));
+		git_commit_free(cm);
+	}
+}
+
+/* The graph, opened on first use; NULL when none is usable. */
+static const struct tk_cgraph *
+graph(struct tk_check *c)
+{
+	if (c->graph_status == 0)
+		c->graph_status =
+		    tk_cgraph_open(&c->graph, c->repo) == 0 ? 1 : -1;
+	return c->graph_status > 0 ? c->graph : NULL;
+}
+
+static void
+drop_graph(struct tk_check *c)
+{
+	tk_cgraph_free(c->graph);
+	c->graph = NULL;
+	c->graph_status = -1;
+}
+
+/*
+ * Where tip stands in the graph, checked against the object itself: a
+ * graph that disagrees with the objects about the tip's tree or first
+ * parent is not used.  TK_EINVAL for such a graph.
+ */
+static int
+place_tip(struct fpwalk *w, const git_commit *tip)
+{
+	uint32_t p;
+	int rc;
+
+	if (w->g == NULL || !tk_cgraph_find(w->g, &w->tip, &w->tip_pos))
+		return 0;
+	w->tip_in = true;
+	w->tip_gen = tk_cgraph_generation(w->g, w->tip_pos);
+	if ((rc = tk_cgraph_first_parent(w->g, w->tip_pos, &p)) < 0)
+		return rc;
+	if (memcmp(tk_cgraph_tree(w->g, w->tip_pos),
+	        git_commit_tree_id(tip)->id, GIT_OID_RAWSZ) != 0 ||
+	    (p == TK_CGRAPH_NONE) != (git_commit_parentcount(tip) == 0) ||
+	    (p != TK_CGRAPH_NONE &&
+	        memcmp(tk_cgraph_oid(w->g, p), git_commit_parent_id(tip, 0)->id,
+	            GIT_OID_RAWSZ) != 0))
+		return tk_error_set(TK_EINVAL,
+		    "commit-graph not used: it disagrees with the objects");
+	return 0;
+}
+
+static int
+walk_all(struct fpwalk *w, const git_commit *tip, const git_oid *starts,
+    size_t n, struct tk_chain_proof *pr)
+{
+	size_t i;
+	int rc;
+
+	if ((rc = place_tip(w, tip)) < 0)
+		return rc;
+	if (w->g != NULL &&
+	    (w->seen = tk_calloc(tk_cgraph_count(w->g) / 8 + 1, 1)) == NULL)
+		return TK_ENOMEM;
+	if ((rc = tk_map_new(&w->seen_odb)) < 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if ((rc = odb_walk(w, &starts[i])) < 0)
+			return rc;
+		if (rc == 1) {
+			pr->found = true;
+			pr->by = i;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+int
+tk_history_on_chain(struct tk_check *c, const git_oid *tip,
+    const git_oid *starts, size_t n, bool exact, struct tk_chain_proof *pr)
+{
+	git_commit *tc = NULL;
+	struct fpwalk w;
+	int rc;
+
+	memset(pr, 0, sizeof(*pr));
+	if (git_commit_lookup(&tc, c->repo, tip) < 0)
+		return tk_error_set(TK_EGIT, "cannot read commit: %s",
+		    git_error_last() ? git_error_last()->message : "?");
+	for (;;) {
+		memset(&w, 0, sizeof(w));
+		w.c = c;
+		w.g = graph(c);
+		git_oid_cpy(&w.tip, tip);
+		w.cutoff = exact || git_commit_time(tc) < INT64_MIN + DATE_SLOP
+		    ? INT64_MIN
+		    : git_commit_time(tc) - DATE_SLOP;
+		rc = walk_all(&w, tc, starts, n, pr);
+		pr->bounded = w.bounded && !pr->found;
+		free(w.seen);
+		tk_map_free(w.seen_odb);
+		/* a damaged graph: never decide by it, walk the objects */
+		if (rc != TK_EINVAL || w.g == NULL)
+			break;
+		drop_graph(c);
+		memset(pr, 0, sizeof(*pr));
+	}
+	git_commit_free(tc);
+	return rc;
+}
+
+/* Is b (not entering) hidden by others alone? */
+static int
+hidden_by_others(struct tk_check *c, const git_oid *b, const git_oid *others,
+    size_t nothers, bool *yes)
+{
+	size_t i;
+	int r;
+
+	*yes = true;
+	for (i = 0; i < nothers; i++)
+		if (git_oid_equal(b, &others[i]))
+			return 0;
+	if (nothers == 0) {
+		*yes = false;
+		return 0;
+	}
+	if ((r = git_graph_reachable_from_any(c->repo, b, others, nothers)) < 0)
+		return tk_error_set(TK_EGIT, "cannot walk commits: %s",
+		    git_error_last() ? git_error_last()->message : "?");
+	*yes = r == 1;
+	return 0;
+}
+
+int
+tk_history_trusted_hid(struct tk_check *c, const struct tk_rec *recs, size_t n,
+    const git_oid *tip, const git_oid *others, size_t nothers, bool *hid)
+{
+	struct tk_map *in = NULL;
+	git_oid b;
+	size_t i, k;
+	bool yes;
+	int rc = 0;
+
+	*hid = false;
+	if (c->ntrusted == 0)
+		return 0;
+	if (n == 0) { /* the tip itself was hidden */
+		if ((rc = hidden_by_others(c, tip, others, nothers, &yes)) == 0)
+			*hid = !yes;
+		return rc;
+	}
+	if ((rc = tk_map_new(&in)) < 0)
+		return rc;
+	for (i = 0; i < n && rc == 0; i++)
+		if (tk_map_put(in, (const char *)recs[i].id.id, GIT_OID_RAWSZ,
+		        (void *)(uintptr_t)1, NULL) == TK_ENOMEM)
+			rc = TK_ENOMEM;
+	/* the boundary: parents of entering commits that do not enter */
+	for (i = 0; i < n && rc == 0 && !*hid; i++)
+		for (k = 0; recs[i].c != NULL && k < recs[i].c->nparents &&
+		     rc == 0 && !*hid;
+		     k++) {
+			if (git_oid_fromstrn(
+			        &b, recs[i].c->parents[k], GIT_OID_HEXSZ) < 0 ||
+			    tk_map_get(in, (const char *)b.id, GIT_OID_RAWSZ) !=
+			        NULL)
+				continue;
+			if ((rc = hidden_by_others(
+			         c, &b, others, nothers, &yes)) == 0)
+				*hid = !yes;
+		}
+	tk_map_free(in);
+	return rc;
+}
+
+void
+tk_history_release(struct tk_check *c)
+{
+	free(c->vouched);
+	free(c->trusted);
+	tk_cgraph_free(c->graph);
+	c->vouched = NULL;
+	c->trusted = NULL;
+	c->graph = NULL;
+}

@@ -1,0 +1,233 @@
+/*
+ * Unit tests of the commit-graph reader (lib/commit/cgraph.c): a graph
+ * written by the real git is read back commit by commit (first parents
+ * and generation numbers checked against the objects through libgit2),
+ * and damaged files are refused: a bad checksum, truncation, a wrong
+ * header, and files with a valid checksum whose chunks or parents point
+ * outside themselves.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "twokey/cgraph.h"
+#include "twokey/digest.h"
+
+static char dir[] = "/tmp/twokey-cgraph.XXXXXX";
+static char graph[256], copy[256];
+
+static void
+sh(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (system(cmd) != 0)
+		fail_msg("command failed: %s", cmd);
+}
+
+/* A history with a merge and a root of its own, and its graph. */
+static int
+setup(void **state)
+{
+	(void)state;
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	sh("cd %s && git init -q r && cd r && "
+	   "export GIT_CONFIG_NOSYSTEM=1 HOME=%s GIT_AUTHOR_NAME=a "
+	   "GIT_AUTHOR_EMAIL=a@x GIT_COMMITTER_NAME=a GIT_COMMITTER_EMAIL=a@x "
+	   "&& for i in 1 2 3 4 5; do git commit -q --allow-empty -m m$i; "
+	   "done && git checkout -q -b side HEAD~3 && for i in 1 2 3; do "
+	   "git commit -q --allow-empty -m s$i; done && git checkout -q - "
+	   "&& git merge -q --no-ff -m merge side && git checkout -q "
+	   "--orphan lone && git commit -q --allow-empty -m lone && "
+	   "git commit-graph write --reachable",
+	    dir, dir);
+	snprintf(
+	    graph, sizeof(graph), "%s/r/.git/objects/info/commit-graph", dir);
+	snprintf(copy, sizeof(copy), "%s/copy", dir);
+	return git_libgit2_init() < 0 ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	sh("rm -rf %s", dir);
+	git_libgit2_shutdown();
+	return 0;
+}
+
+/* Level of id: 1 for a root, else 1 + the highest parent's. */
+static uint32_t
+level(git_repository *repo, const git_oid *id)
+{
+	git_commit *c = NULL;
+	uint32_t best = 0, l;
+	unsigned i;
+
+	assert_int_equal(git_commit_lookup(&c, repo, id), 0);
+	for (i = 0; i < git_commit_parentcount(c); i++)
+		if ((l = level(repo, git_commit_parent_id(c, i))) > best)
+			best = l;
+	git_commit_free(c);
+	return best + 1;
+}
+
+static void
+test_cgraph__reads_git(void **state)
+{
+	struct tk_cgraph *g = NULL;
+	git_repository *repo = NULL;
+	git_revwalk *w = NULL;
+	git_commit *c = NULL;
+	git_oid id;
+	uint32_t pos, p, n = 0;
+	char path[300];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/r", dir);
+	assert_int_equal(git_repository_open(&repo, path), 0);
+	assert_int_equal(tk_cgraph_open(&g, repo), 0);
+	assert_int_equal(tk_cgraph_count(g), 10);
+	assert_int_equal(git_revwalk_new(&w, repo), 0);
+	assert_int_equal(git_revwalk_push_glob(w, "refs/heads/*"), 0);
+	while (git_revwalk_next(&id, w) == 0) {
+		n++;
+		assert_true(tk_cgraph_find(g, &id, &pos));
+		assert_memory_equal(tk_cgraph_oid(g, pos), id.id, 20);
+		assert_int_equal(git_commit_lookup(&c, repo, &id), 0);
+		assert_memory_equal(
+		    tk_cgraph_tree(g, pos), git_commit_tree_id(c)->id, 20);
+		assert_int_equal(tk_cgraph_first_parent(g, pos, &p), 0);
+		if (git_commit_parentcount(c) == 0)
+			assert_int_equal(p, TK_CGRAPH_NONE);
+		else
+			assert_memory_equal(tk_cgraph_oid(g, p),
+			    git_commit_parent_id(c, 0)->id, 20);
+		assert_int_equal(
+		    tk_cgraph_generation(g, pos), level(repo, &id));
+		git_commit_free(c);
+	}
+	assert_int_equal(n, 10);
+	memset(id.id, 0xee, sizeof(id.id));
+	assert_false(tk_cgraph_find(g, &id, &pos));
+	git_revwalk_free(w);
+	tk_cgraph_free(g);
+	git_repository_free(repo);
+}
+
+static unsigned char *
+slurp(size_t *len)
+{
+	FILE *f = fopen(graph, "rb");
+	unsigned char *b = malloc(1 << 20);
+
+	assert_non_null(f);
+	assert_non_null(b);
+	*len = fread(b, 1, 1 << 20, f);
+	fclose(f);
+	return b;
+}
+
+/* Writes b (with its checksum recomputed when fix) to copy, opens it. */
+static int
+open_copy(unsigned char *b, size_t len, bool fix, struct tk_cgraph **g)
+{
+	FILE *f;
+
+	if (fix)
+		assert_int_equal(tk_sha1(b + len - 20, b, len - 20), 0);
+	assert_non_null(f = fopen(copy, "wb"));
+	assert_int_equal(fwrite(b, 1, len, f), len);
+	fclose(f);
+	return tk_cgraph_open_file(g, copy);
+}
+
+static uint64_t
+chunk_off(const unsigned char *b, const char *id)
+{
+	unsigned i, k;
+	uint64_t off = 0;
+
+	for (i = 0; i < b[6]; i++)
+		if (memcmp(b + 8 + 12 * i, id, 4) == 0) {
+			for (k = 0; k < 8; k++)
+				off = off << 8 | b[8 + 12 * i + 4 + k];
+			return off;
+		}
+	fail_msg("no chunk %s", id);
+	return 0;
+}
+
+static void
+test_cgraph__damaged(void **state)
+{
+	struct tk_cgraph *g = NULL;
+	size_t len;
+	unsigned char *b = slurp(&len), *t = malloc(len);
+	uint32_t p;
+	uint64_t cdat;
+
+	(void)state;
+	assert_non_null(t);
+	assert_int_equal(
+	    tk_cgraph_open_file(&g, "/nonexistent/x"), TK_ENOTFOUND);
+	memcpy(t, b, len);
+	assert_int_equal(open_copy(t, len, false, &g), 0); /* intact */
+	tk_cgraph_free(g);
+	g = NULL;
+	t[len - 1] ^= 1; /* checksum */
+	assert_int_equal(open_copy(t, len, false, &g), TK_EINVAL);
+	assert_non_null(strstr(tk_error_last(), "checksum"));
+	memcpy(t, b, len);
+	t[len / 2] ^= 0x40; /* any byte */
+	assert_int_equal(open_copy(t, len, false, &g), TK_EINVAL);
+	assert_int_equal(open_copy(t, len / 2, false, &g), TK_EINVAL);
+	assert_int_equal(open_copy(t, 10, false, &g), TK_EINVAL);
+	memcpy(t, b, len);
+	t[5] = 2; /* SHA-256, checksum fixed */
+	assert_int_equal(open_copy(t, len, true, &g), TK_EINVAL);
+	memcpy(t, b, len);
+	t[7] = 1; /* a split graph */
+	assert_int_equal(open_copy(t, len, true, &g), TK_EINVAL);
+	memcpy(t, b, len);
+	t[8 + 4] = 0x7f; /* first chunk's offset far outside */
+	assert_int_equal(open_copy(t, len, true, &g), TK_EINVAL);
+	assert_null(g);
+	/* a first parent outside the graph, checksum fixed: opens, but the
+	 * parent is refused when read */
+	memcpy(t, b, len);
+	cdat = chunk_off(t, "CDAT");
+	t[cdat + 20] = 0x00;
+	t[cdat + 21] = 0x00;
+	t[cdat + 22] = 0x10;
+	t[cdat + 23] = 0x00;
+	assert_int_equal(open_copy(t, len, true, &g), 0);
+	assert_int_equal(tk_cgraph_first_parent(g, 0, &p), TK_EINVAL);
+	tk_cgraph_free(g);
+	free(t);
+	free(b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_cgraph__reads_git),
+	    cmocka_unit_test(test_cgraph__damaged),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
