@@ -531,8 +531,8 @@ entering(
 
 	*ok = false;
 	if (create &&
-	    (rc = tk_history_on_chain(
-	         c, &sp->tip, sp->hide, sp->nhide, false, &pr)) < 0)
+	    (rc = tk_history_on_chain(c, &sp->tip, sp->hide, sp->nhide,
+	         sp->nothers, false, &pr)) < 0)
 		return chain_failed(c, sp, rc);
 	if (pr.found) {
 		proved(c, sp, &pr);
@@ -551,7 +551,7 @@ entering(
 	/* hidden, yet not found: prove it without giving up early */
 	if (pr.bounded &&
 	    (rc = tk_history_on_chain(
-	         c, &sp->tip, sp->hide, sp->nhide, true, &pr)) < 0)
+	         c, &sp->tip, sp->hide, sp->nhide, sp->nothers, true, &pr)) < 0)
 		return chain_failed(c, sp, rc);
 	if (pr.found) {
 		proved(c, sp, &pr);

@@ -38,6 +38,7 @@ struct tk_check {
 	 * created under vouched_for brings in; collected once per rule.
 	 */
 	git_oid *vouched;
+	int64_t *vouched_time; /* their commit dates; INT64_MIN: not read */
 	size_t nvouched;
 	git_oid *trusted; /* the policy's trusted-history, once all found */
 	size_t ntrusted;

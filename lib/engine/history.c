@@ -97,21 +97,42 @@ held_before(const struct tk_check *c, const struct pushed *pn,
 	return true;
 }
 
-/* The commit a ref vouches with: its value, or what it held before. */
+static const struct tk_cgraph *graph(struct tk_check *c);
+
+/*
+ * The commit a ref vouches with: its value, or what it held before.  A
+ * value the commit-graph holds is a commit: no object is read for it
+ * (thousands of refs would cost thousands of reads per created ref).
+ */
 static int
-vouching_tip(const struct tk_check *c, const struct pushed *pn,
-    git_reference *ref, git_object **obj)
+vouching_tip(struct tk_check *c, const struct pushed *pn, git_reference *ref,
+    git_oid *out, int64_t *when)
 {
-	git_object *o = NULL;
+	const struct tk_cgraph *g = graph(c);
+	git_object *o = NULL, *peeled = NULL;
 	git_oid old;
+	uint32_t pos;
 	int rc;
 
-	if (!held_before(c, pn, git_reference_name(ref), &old))
-		return git_reference_peel(obj, ref, GIT_OBJECT_COMMIT);
-	if (git_oid_is_zero(&old) ||
+	*when = INT64_MIN;
+	if (!held_before(c, pn, git_reference_name(ref), &old)) {
+		if (g != NULL &&
+		    tk_cgraph_find(g, git_reference_target(ref), &pos)) {
+			git_oid_cpy(out, git_reference_target(ref));
+			return 0;
+		}
+		rc = git_reference_peel(&peeled, ref, GIT_OBJECT_COMMIT);
+	} else if (git_oid_is_zero(&old) ||
 	    git_object_lookup(&o, c->repo, &old, GIT_OBJECT_ANY) < 0)
 		return -1;
-	rc = git_object_peel(obj, o, GIT_OBJECT_COMMIT);
+	else
+		rc = git_object_peel(&peeled, o, GIT_OBJECT_COMMIT);
+	if (rc == 0) {
+		git_oid_cpy(out, git_object_id(peeled));
+		/* kept for ordering the walks (start_key): saves a read */
+		*when = git_commit_time((const git_commit *)peeled);
+	}
+	git_object_free(peeled);
 	git_object_free(o);
 	return rc;
 }
@@ -136,25 +157,25 @@ collect(struct tk_check *c, const struct tk_rule *created,
     git_reference_iterator *it, const struct pushed *pn)
 {
 	git_reference *ref = NULL;
-	git_object *obj = NULL;
-	size_t cap = 0;
-	int rc = 0, r;
+	git_oid tip;
+	int64_t when;
+	size_t cap = 0, tcap = 0;
+	int rc = 0, r = GIT_ITEROVER;
 
 	while ((r = git_reference_next(&ref, it)) == 0) {
 		if (ref_vouches(c, ref, created) &&
-		    vouching_tip(c, pn, ref, &obj) == 0) {
+		    vouching_tip(c, pn, ref, &tip, &when) == 0) {
 			if ((rc = tk_grow(&c->vouched, &cap, c->nvouched + 1,
-			         sizeof(git_oid))) < 0)
+			         sizeof(git_oid))) < 0 ||
+			    (rc = tk_grow(&c->vouched_time, &tcap,
+			         c->nvouched + 1, sizeof(int64_t))) < 0)
 				break;
-			git_oid_cpy(
-			    &c->vouched[c->nvouched++], git_object_id(obj));
+			c->vouched_time[c->nvouched] = when;
+			git_oid_cpy(&c->vouched[c->nvouched++], &tip);
 		}
-		git_object_free(obj);
-		obj = NULL;
 		git_reference_free(ref);
 		ref = NULL;
 	}
-	git_object_free(obj);
 	git_reference_free(ref);
 	if (rc == 0 && r != GIT_ITEROVER)
 		rc = tk_error_set(TK_EGIT, "cannot list refs");
@@ -257,6 +278,7 @@ struct fpwalk {
 	int64_t cutoff; /* commit date below which to give up; INT64_MIN */
 	unsigned char *seen; /* graph positions walked, a bit each */
 	struct tk_map *seen_odb; /* ids walked outside the graph */
+	git_odb *odb;
 	size_t reads;
 	bool bounded;
 };
@@ -297,13 +319,70 @@ graph_walk(struct fpwalk *w, uint32_t pos)
 	}
 }
 
+/*
+ * The first parent and committer date of a commit object, read from its
+ * header as git does ("parent" lines follow "tree"; the date is the
+ * committer line's field after the email): no full parse, no cache.
+ * *has_parent false for a root.  TK_EINVAL when a parent id does not read.
+ */
+static int
+quick_parse(
+    const char *d, size_t len, git_oid *parent, bool *has_parent, int64_t *when)
+{
+	const char *end = d + len, *nl, *p;
+	long long t;
+
+	*has_parent = false;
+	*when = 0;
+	while (d < end && *d != '\n') {
+		if ((nl = memchr(d, '\n', (size_t)(end - d))) == NULL)
+			break;
+		if (!*has_parent && (size_t)(nl - d) == 7 + GIT_OID_HEXSZ &&
+		    memcmp(d, "parent ", 7) == 0) {
+			if (git_oid_fromstrn(parent, d + 7, GIT_OID_HEXSZ) < 0)
+				return TK_EINVAL;
+			*has_parent = true;
+		} else if (nl - d > 10 && memcmp(d, "committer ", 10) == 0) {
+			/* "... <email> 1767225600 +0000" */
+			for (p = nl - 1; p > d && *p != '>'; p--)
+				;
+			if (sscanf(p + 1, " %lld", &t) == 1)
+				*when = (int64_t)t;
+		}
+		d = nl + 1;
+	}
+	return 0;
+}
+
+/* One step down the first-parent chain through the object store. */
+static int
+odb_step(struct fpwalk *w, git_oid *cur, bool *root, int64_t *when)
+{
+	git_odb_object *o = NULL;
+	bool has_parent = false;
+	int rc;
+
+	if (git_odb_read(&o, w->odb, cur) < 0)
+		return tk_error_set(TK_EGIT, "cannot read commit: %s",
+		    git_error_last() ? git_error_last()->message : "?");
+	if (git_odb_object_type(o) != GIT_OBJECT_COMMIT)
+		rc = tk_error_set(TK_EGIT, "a first parent is not a commit");
+	else
+		rc = quick_parse(git_odb_object_data(o), git_odb_object_size(o),
+		    cur, &has_parent, when);
+	*root = !has_parent;
+	git_odb_object_free(o);
+	return rc;
+}
+
 /* Along the objects from start until the graph takes over. */
 static int
 odb_walk(struct fpwalk *w, const git_oid *start)
 {
-	git_commit *cm = NULL;
 	git_oid cur = *start;
 	uint32_t pos;
+	int64_t when = 0;
+	bool root = true;
 	int rc;
 
 	for (;;) {
@@ -323,20 +402,14 @@ odb_walk(struct fpwalk *w, const git_oid *start)
 			    "more than %d commits on the first-parent chains "
 			    "of the refs that vouch for a created ref",
 			    TK_MAX_ENTERING);
-		if (git_commit_lookup(&cm, w->c->repo, &cur) < 0)
-			return tk_error_set(TK_EGIT, "cannot read commit: %s",
-			    git_error_last() ? git_error_last()->message : "?");
-		if (git_commit_time(cm) < w->cutoff) {
+		if ((rc = odb_step(w, &cur, &root, &when)) < 0)
+			return rc == TK_EINVAL ? TK_EGIT : rc;
+		if (when < w->cutoff) {
 			w->bounded = true;
-			git_commit_free(cm);
 			return 0;
 		}
-		if (git_commit_parentcount(cm) == 0) {
-			git_commit_free(cm);
+		if (root)
 			return 0;
-		}
-		git_oid_cpy(&cur, git_commit_parent_id(cm, 0));
-		git_commit_free(cm);
 	}
 }
 
@@ -386,10 +459,92 @@ place_tip(struct fpwalk *w, const git_commit *tip)
 	return 0;
 }
 
+/* A start, in the order the walks take them (by_order). */
+struct start {
+	bool later; /* a trusted commit: after every vouching ref */
+	uint32_t key; /* generation; higher for what the graph cannot place */
+	size_t idx;
+};
+
+static int
+by_order(const void *a, const void *b)
+{
+	const struct start *x = a, *y = b;
+
+	if (x->later != y->later)
+		return x->later ? 1 : -1;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/*
+ * Where a start stands: its generation in the graph; without a graph, how
+ * many seconds newer than the tip it is (one object read), a start older
+ * than the tip last, and one older than the date bound skipped (key
+ * UINT32_MAX, w->bounded).
+ */
+static int
+start_key(struct fpwalk *w, const git_oid *id, size_t i, int64_t tip_time,
+    uint32_t *key)
+{
+	git_oid cur = *id;
+	uint32_t pos;
+	int64_t when = INT64_MIN;
+	bool root = true;
+	int rc;
+
+	*key = UINT32_MAX - 1;
+	if (i < w->c->nvouched && git_oid_equal(id, &w->c->vouched[i]))
+		when = w->c->vouched_time[i];
+	if (w->g != NULL) {
+		if (tk_cgraph_find(w->g, id, &pos))
+			*key = tk_cgraph_generation(w->g, pos) == 0
+			    ? UINT32_MAX - 2
+			    : tk_cgraph_generation(w->g, pos);
+		return 0;
+	}
+	if (when == INT64_MIN && (rc = odb_step(w, &cur, &root, &when)) < 0)
+		return rc;
+	if (when < w->cutoff) {
+		*key = UINT32_MAX;
+		w->bounded = true;
+	} else if (when >= tip_time && when - tip_time < UINT32_MAX - 2)
+		*key = (uint32_t)(when - tip_time);
+	/* older than the tip: it reaches the tip only if clocks lied; last */
+	return 0;
+}
+
+/*
+ * The starts nearest above the tip first: with many refs on one history
+ * (release branches), the one just above the tip proves it in a few steps
+ * and the walks from the others stop at once on commits already seen.
+ */
+static int
+order_starts(struct start **out, struct fpwalk *w, const git_oid *starts,
+    size_t n, size_t nfirst, int64_t tip_time)
+{
+	struct start *o;
+	size_t i;
+	int rc;
+
+	if ((*out = o = tk_calloc(n + 1, sizeof(*o))) == NULL)
+		return TK_ENOMEM;
+	for (i = 0; i < n; i++) {
+		o[i].idx = i;
+		o[i].later = i >= nfirst;
+		if ((rc = start_key(w, &starts[i], i, tip_time, &o[i].key)) < 0)
+			return rc;
+	}
+	qsort(o, n, sizeof(*o), by_order);
+	return 0;
+}
+
 static int
 walk_all(struct fpwalk *w, const git_commit *tip, const git_oid *starts,
-    size_t n, struct tk_chain_proof *pr)
+    size_t n, size_t nfirst, struct tk_chain_proof *pr)
 {
+	struct start *o = NULL;
 	size_t i;
 	int rc;
 
@@ -400,21 +555,33 @@ walk_all(struct fpwalk *w, const git_commit *tip, const git_oid *starts,
 		return TK_ENOMEM;
 	if ((rc = tk_map_new(&w->seen_odb)) < 0)
 		return rc;
-	for (i = 0; i < n; i++) {
-		if ((rc = odb_walk(w, &starts[i])) < 0)
-			return rc;
-		if (rc == 1) {
+	if (git_repository_odb(&w->odb, w->c->repo) < 0)
+		return tk_error_set(TK_EGIT, "cannot open object database");
+	if ((rc = order_starts(
+	         &o, w, starts, n, nfirst, git_commit_time(tip))) < 0) {
+		free(o);
+		return rc;
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		/* below the tip's generation, a start cannot reach it */
+		if ((w->tip_in && w->tip_gen != 0 && o[i].key < w->tip_gen) ||
+		    (w->g == NULL && o[i].key == UINT32_MAX))
+			continue;
+		if ((rc = odb_walk(w, &starts[o[i].idx])) == 1) {
 			pr->found = true;
-			pr->by = i;
-			return 0;
+			pr->by = o[i].idx;
+			rc = 0;
+			break;
 		}
 	}
-	return 0;
+	free(o);
+	return rc;
 }
 
 int
 tk_history_on_chain(struct tk_check *c, const git_oid *tip,
-    const git_oid *starts, size_t n, bool exact, struct tk_chain_proof *pr)
+    const git_oid *starts, size_t n, size_t nfirst, bool exact,
+    struct tk_chain_proof *pr)
 {
 	git_commit *tc = NULL;
 	struct fpwalk w;
@@ -432,10 +599,11 @@ tk_history_on_chain(struct tk_check *c, const git_oid *tip,
 		w.cutoff = exact || git_commit_time(tc) < INT64_MIN + DATE_SLOP
 		    ? INT64_MIN
 		    : git_commit_time(tc) - DATE_SLOP;
-		rc = walk_all(&w, tc, starts, n, pr);
+		rc = walk_all(&w, tc, starts, n, nfirst, pr);
 		pr->bounded = w.bounded && !pr->found;
 		free(w.seen);
 		tk_map_free(w.seen_odb);
+		git_odb_free(w.odb);
 		/* a damaged graph: never decide by it, walk the objects */
 		if (rc != TK_EINVAL || w.g == NULL)
 			break;
@@ -515,9 +683,11 @@ void
 tk_history_release(struct tk_check *c)
 {
 	free(c->vouched);
+	free(c->vouched_time);
 	free(c->trusted);
 	tk_cgraph_free(c->graph);
 	c->vouched = NULL;
+	c->vouched_time = NULL;
 	c->trusted = NULL;
 	c->graph = NULL;
 }

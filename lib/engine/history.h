@@ -36,15 +36,17 @@ struct tk_chain_proof {
 
 /*
  * Whether tip lies on the first-parent chain of one of starts[0..n) (a
- * start itself included).  Uses the commit-graph's generation numbers to
- * stop each walk once it is below tip; without a usable graph, walks the
- * objects, and unless exact gives up past a day older than tip's commit
+ * start itself included); starts[0..nfirst) are tried before the others,
+ * so pr->by names one of them when it can.  Uses the commit-graph's generation
+ * numbers to stop each walk once it is below tip; without a usable graph, walks
+ * the objects, and unless exact gives up past a day older than tip's commit
  * date (then pr->bounded: "not found" is not a proof).  A damaged graph
  * is dropped and the walk redone without it.  0 or an error (TK_ETOOBIG
  * past TK_MAX_ENTERING object reads).
  */
 int tk_history_on_chain(struct tk_check *c, const git_oid *tip,
-    const git_oid *starts, size_t n, bool exact, struct tk_chain_proof *pr);
+    const git_oid *starts, size_t n, size_t nfirst, bool exact,
+    struct tk_chain_proof *pr);
 
 /*
  * For the audit record: whether hiding the trusted commits kept any commit

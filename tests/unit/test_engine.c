@@ -100,6 +100,14 @@ static const char R_EMERGENCY[] =
               "    emergency: {by: [operations], reason: 'INC-[0-9]+ .+', "
               "waive: [approvals], ratify: {within: 1h}}\n";
 
+static const char R_VOUCH_PMW[] =
+    MAIN_RULE "    approvals: {min: 2, from: [reviewer]}\n"
+              "    pusher-may-write: false\n"
+              "  - name: release\n"
+              "    refs: refs/heads/release/.*\n"
+              "    approvals: {min: 2, from: [reviewer]}\n"
+              "    pusher-may-write: false\n";
+
 /* ---- the table ---- */
 
 struct ecase {
@@ -1007,6 +1015,69 @@ b_create_from_release(struct fx *f)
 	fx_update(f, "refs/heads/release/2", NULL, &g_c2);
 }
 
+/* main is a merge (c3) of c1 and a side commit c2; c2 only behind it. */
+static void
+vouch_merge_setup(struct fx *f)
+{
+	merge_setup(f, "alice", false);
+	FX_COMMIT(f, &g_c3, .author = "carol", .parents = {&g_c1, &g_c2},
+	    .merge_tree = true, .msg = "Merge side\n",
+	    .approve = {{"bob"}, {"erin"}});
+	fx_ref(f, "refs/heads/main", &g_c3);
+}
+
+static void
+b_create_at_first_parent(struct fx *f)
+{
+	vouch_merge_setup(f);
+	fx_update(f, "refs/heads/release/1", NULL, &g_c1);
+}
+
+static void
+b_create_at_second_parent(struct fx *f)
+{
+	vouch_merge_setup(f);
+	fx_update(f, "refs/heads/release/1", NULL, &g_c2);
+}
+
+/* pusher-may-write: false, nothing enters: the tip's writer may not. */
+static void
+b_create_tip_by_writer(struct fx *f)
+{
+	vouch_setup(f);
+	f->pusher = "alice";
+	fx_update(f, "refs/heads/release/1", NULL, &g_c1);
+}
+
+static void
+b_create_tip_by_other(struct fx *f)
+{
+	vouch_setup(f);
+	f->pusher = "dave";
+	fx_update(f, "refs/heads/release/1", NULL, &g_c1);
+}
+
+/* Only the tip is the pusher's concern: alice wrote base, not c1. */
+static void
+b_create_tip_over_own_history(struct fx *f)
+{
+	FX_COMMIT(f, &g_c1, .author = "carol", .parents = {&f->base},
+	    .approve = {{"bob"}, {"erin"}});
+	fx_ref(f, "refs/heads/main", &g_c1);
+	f->pusher = "alice";
+	fx_update(f, "refs/heads/release/1", NULL, &g_c1);
+}
+
+/* The merge tip brings alice's c2 in. */
+static void
+b_create_merge_tip_by_side_writer(struct fx *f)
+{
+	vouch_merge_setup(f);
+	f->pusher = "alice";
+	fx_ref(f, "refs/heads/release/0", &g_c3);
+	fx_update(f, "refs/heads/release/1", NULL, &g_c3);
+}
+
 /* ---- warn mode, promote-from ---- */
 
 static void
@@ -1376,6 +1447,25 @@ static const struct ecase cases[] = {
         {"DENY:not approved: needs 2 more approvals"}, {NULL}, NULL},
     {"created at a commit of another protected release", R_VOUCH,
         b_create_from_release, ACC, false, {NULL}, {NULL}, v_nothing_enters},
+    {"created at main's first parent", R_VOUCH, b_create_at_first_parent, ACC,
+        false, {NULL}, {NULL}, v_nothing_enters},
+    {"created at a commit only behind main's merge", R_VOUCH,
+        b_create_at_second_parent, REF, false,
+        {"DENY:it only arrived inside a merge"}, {"DENY:not approved"}, NULL},
+    {"created by the tip's writer, nothing entering", R_VOUCH_PMW,
+        b_create_tip_by_writer, REF, false,
+        {"DENY:pusher 'alice' wrote this commit (as author)"}, {NULL},
+        v_nothing_enters},
+    {"created by someone else, nothing entering", R_VOUCH_PMW,
+        b_create_tip_by_other, ACC, false, {NULL}, {NULL}, v_nothing_enters},
+    {"created by a writer of older history only, nothing entering", R_VOUCH_PMW,
+        b_create_tip_over_own_history, ACC, false, {NULL}, {NULL},
+        v_nothing_enters},
+    {"created at a merge that brings the pusher's commit in", R_VOUCH_PMW,
+        b_create_merge_tip_by_side_writer, REF, false,
+        {"DENY:pusher 'alice' wrote this commit (as author)"},
+        {"DENY:pusher 'alice' wrote this commit (as committer)"},
+        v_nothing_enters},
 
     /* warn mode */
     {"warn mode: unapproved, accepted with a warning", R_WARN, b_one_reviewer,
