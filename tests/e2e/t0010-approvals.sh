@@ -115,6 +115,12 @@ base=$(head_of "$w")
 expect_push accept "seed" dave "$w" "$base:refs/heads/scratch" \
 	refs/heads/scratch "$base"
 git -C "$srv" update-ref refs/heads/main "$base"
+# A ref vouches for a created ref's history only under a rule at least as
+# strict (main's admits security approvals, so it vouches for none of
+# these): each family gets base from a ref under its own rule.
+for r in dual pair solo strict; do
+	git -C "$srv" update-ref "refs/heads/$r/base" "$base"
+done
 tip=$base
 
 # fresh SUBJECT: a new commit by alice on main's tip; its id in $c.
