@@ -38,6 +38,13 @@ struct tk_cgraph;
 int tk_cgraph_open_file(struct tk_cgraph **out, const char *path);
 
 /*
+ * The same checks on a commit-graph held in memory (data[0..len), which
+ * the caller keeps alive and unchanged until tk_cgraph_free).  Returns 0
+ * with *out set, or TK_EINVAL, TK_ETOOBIG, TK_ECRYPTO, TK_ENOMEM.
+ */
+int tk_cgraph_parse(struct tk_cgraph **out, const void *data, size_t len);
+
+/*
  * The graph of repo's own object store (<gitdir>/objects/info/
  * commit-graph), unless core.commitGraph is false; same returns as
  * tk_cgraph_open_file (TK_ENOTFOUND also when disabled).

@@ -30,6 +30,7 @@
 struct tk_cgraph {
 	const unsigned char *map;
 	size_t size;
+	bool mapped; /* map is ours to unmap (not a caller's buffer) */
 	uint32_t n;
 	const unsigned char *fanout, *oids, *cdat;
 };
@@ -159,6 +160,30 @@ map_file(struct tk_cgraph *g, const char *path)
 		return tk_error_set(
 		    TK_EIO, "cannot map '%s': %s", path, strerror(errno));
 	g->map = m;
+	g->mapped = true;
+	return 0;
+}
+
+int
+tk_cgraph_parse(struct tk_cgraph **out, const void *data, size_t len)
+{
+	struct tk_cgraph *g;
+	int rc;
+
+	*out = NULL;
+	if (len > TK_CGRAPH_MAX_SIZE)
+		return tk_error_set(TK_ETOOBIG,
+		    "commit-graph not used: larger than %zu bytes",
+		    TK_CGRAPH_MAX_SIZE);
+	if ((g = tk_calloc(1, sizeof(*g))) == NULL)
+		return TK_ENOMEM;
+	g->map = data;
+	g->size = len;
+	if ((rc = check_layout(g)) < 0 || (rc = check_sum(g)) < 0) {
+		tk_cgraph_free(g);
+		return rc;
+	}
+	*out = g;
 	return 0;
 }
 
@@ -213,7 +238,7 @@ tk_cgraph_free(struct tk_cgraph *g)
 {
 	if (g == NULL)
 		return;
-	if (g->map != NULL)
+	if (g->mapped)
 		munmap((void *)(uintptr_t)g->map, g->size);
 	free(g);
 }
