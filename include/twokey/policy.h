@@ -330,7 +330,8 @@ bool tk_rule_change_covers(const struct tk_rule *a, const struct tk_rule *b);
  * least the same numbers (approvals min, from no wider, each require at
  * least as high; signed-commits; pusher-may-approve and pusher-may-write
  * false; the same promote-from; the change requirements, as
- * tk_rule_change_covers; enforce mode when b enforces).  a NULL (a ref no
+ * tk_rule_change_covers; enforce mode when b enforces; no emergency path
+ * lifting a check b's cannot lift).  a NULL (a ref no
  * rule governs) vouches only for a rule that inspects no commits.
  */
 bool tk_rule_vouches_for(const struct tk_rule *a, const struct tk_rule *b);

@@ -558,12 +558,17 @@ entering(
 		*ok = true;
 		return 0;
 	}
-	return tk_check_add(c, TK_SEV_DENY, &sp->tip, NULL, 0,
+	/* the tip was never approved as a tip: an approvals waiver lifts it */
+	c->checking = TK_WAIVE_APPROVALS;
+	rc = tk_check_add(c, TK_SEV_DENY, &sp->tip, NULL, 0,
 	    "create the ref at a commit on a protected branch's first-parent "
 	    "chain, or at a new commit that is approved",
 	    "the new tip is not on the first-parent chain of any ref that "
 	    "vouches for it: it only arrived inside a merge, so it was never "
 	    "approved as a tip of its own");
+	c->checking = 0;
+	*ok = rc == 0;
+	return rc;
 }
 
 /*
@@ -605,8 +610,11 @@ tip_writers(struct tk_check *c, const struct tk_rule *rule, const git_oid *tip)
 			    c->p, r->c->author.email, r->c->author.email_len);
 			r->committer = tk_policy_by_email(c->p,
 			    r->c->committer.email, r->c->committer.email_len);
-			if ((rc = tk_check_signature(c, r, false)) == 0)
+			if ((rc = tk_check_signature(c, r, false)) == 0) {
+				c->checking = TK_WAIVE_PUSHER_MAY_WRITE;
 				rc = check_pusher_wrote(c, rule, r);
+				c->checking = 0;
+			}
 		}
 	for (i = 0; i < n; i++)
 		tk_rec_release(&recs[i]);

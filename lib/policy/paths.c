@@ -503,5 +503,10 @@ tk_rule_vouches_for(const struct tk_rule *a, const struct tk_rule *b)
 	    (a->promote_from == NULL ||
 	        strcmp(a->promote_from, b->promote_from) != 0))
 		return false;
+	/* an emergency path lifting checks b never lifts: commits landed so */
+	if (a->emergency != NULL &&
+	    (b->emergency == NULL ||
+	        (a->emergency->waive & ~b->emergency->waive) != 0))
+		return false;
 	return approvals_cover(a, b) && tk_rule_change_covers(a, b);
 }

@@ -397,7 +397,14 @@ test_paths__vouches_for(void **state)
 	    "    pusher-may-approve: false\n"
 	    "    pusher-may-write: false\n"
 	    "    promote-from: refs/heads/staging\n"
-	    "    paths: [{match: 'infra/**', approvals: {min: 1, from: [sec]}}]\n");
+	    "    paths: [{match: 'infra/**', approvals: {min: 1, from: [sec]}}]\n"
+	    "  - refs: 'refs/heads/emergency'\n" /* 13: equal, an emergency */
+	    "    approvals: {min: 2, from: [rev, sec], require: {sec: 1}}\n"
+	    "    signed-commits: true\n"
+	    "    pusher-may-approve: false\n"
+	    "    pusher-may-write: false\n"
+	    "    promote-from: refs/heads/staging\n"
+	    "    emergency: {by: [sec], waive: [approvals], ratify: {within: 1d}}\n");
 	struct tk_rule **r = p->rules;
 	size_t i;
 
@@ -414,6 +421,10 @@ test_paths__vouches_for(void **state)
 	/* paths: rule 12 asks more than rule 0 (it vouches), not less */
 	assert_true(tk_rule_vouches_for(r[12], r[0]));
 	assert_false(tk_rule_vouches_for(r[0], r[12]));
+	/* an emergency path lets commits land unapproved */
+	assert_false(tk_rule_vouches_for(r[13], r[0]));
+	assert_true(tk_rule_vouches_for(r[0], r[13]));
+	assert_true(tk_rule_vouches_for(r[13], r[13]));
 	/* no rule: only for rules that ask nothing of commits */
 	assert_false(tk_rule_vouches_for(NULL, r[0]));
 	assert_true(tk_rule_vouches_for(NULL, r[11]));
