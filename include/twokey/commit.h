@@ -109,8 +109,8 @@ void tk_commit_free(struct tk_commit *c);
  * bidirectional control (U+061C, U+200E, U+200F, U+202A..U+202E,
  * U+2066..U+2069); or an email holds a space or an invisible character
  * (U+00AD, U+034F, U+115F, U+1160, U+180E, U+200B..U+200D,
- * U+2060..U+2064, U+3164, U+FEFF, U+FFA0).  The message holds no commit bytes but a
- * sanitized, bounded encoding name.
+ * U+2060..U+2064, U+3164, U+FEFF, U+FFA0).  The message holds no commit bytes
+ * but a sanitized, bounded encoding name.
  */
 int tk_commit_check_identity(const struct tk_commit *c);
 
