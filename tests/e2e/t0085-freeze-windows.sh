@@ -4,7 +4,9 @@
 # overlapping freezes all named; a freeze whose end passed; a freeze on
 # refs no rule matches (its own pattern decides); a rule in warn mode does
 # not soften a freeze; approvals in refs/notes/twokey stay possible during
-# a freeze; the refusal is in the audit record.  Through pre-receive.
+# a freeze; an emergency lands during a freeze only where its rule waives
+# freeze (and only for a role in its by:); the refusal is in the audit
+# record.  Through pre-receive.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-approvals.sh"
 . "$(dirname "$0")/lib-notes.sh"
@@ -15,20 +17,34 @@ now=$(date -u +%s)
 # to wait out
 soon=$((now + 45))
 mkkey bob ed25519
+mkkey olga ed25519
 LOG=$TRASH/audit.jsonl
 write_policy "$TRASH/policy.yaml" <<EOF
 version: 1
-roles: {developer: writes, reviewer: approves}
+roles: {developer: writes, reviewer: approves, operations: on call}
 identities:
   alice: {emails: [alice@example.com], logins: [alice], roles: [developer]}
   bob: {name: Bob, emails: [bob@example.com], logins: [bob], keys: ["$(pub bob)"], roles: [reviewer]}
+  olga: {emails: [olga@example.com], logins: [olga], keys: ["$(pub olga)"], roles: [developer, operations]}
 pusher: {env: [GL_USER]}
 audit: {path: $LOG}
 freeze-file: $TRASH/freeze
 rules:
   - name: mainline
-    refs: 'refs/heads/(main|release/.+)'
-    update: [developer]
+    refs: refs/heads/main
+    update: [developer, operations]
+    emergency:
+      by: [operations]
+      reason: 'INC-[0-9]+ .+'
+      waive: [freeze]
+      ratify: {within: 24h, min: 1, from: [reviewer]}
+  - name: releases
+    refs: 'refs/heads/release/.+'
+    update: [developer, operations]
+    emergency:
+      by: [operations]
+      waive: [approvals]
+      ratify: {within: 24h, min: 1, from: [reviewer]}
   - name: legacy
     refs: refs/heads/legacy
     update: [reviewer]
@@ -62,6 +78,7 @@ freezes:
 EOF
 
 srv=$(new_server srv)
+git -C "$srv" config receive.advertisePushOptions true
 w=$(new_work w)
 git -C "$w" remote add origin "$srv"
 commit_as "$w" alice@example.com "first"
@@ -86,8 +103,30 @@ refused "a rule in warn mode does not soften a freeze" bob "$w" origin HEAD:refs
 check "legacy refused by the freeze" expect_out "^remote: twokey: error: refs/heads/legacy: this ref is frozen: freeze 'sandbox'"
 check "legacy not created" ref_is "$srv" refs/heads/legacy ""
 
+# --- an emergency during a freeze ----------------------------------------
+refused "an emergency by a role not in by: is frozen like any push" alice "$w" origin \
+	-o "twokey.emergency=INC-9 fix" HEAD:refs/heads/main
+check "...the emergency is refused" expect_out "emergency refused: pusher 'alice' may not invoke it"
+check "...and the freeze still named" expect_out "refs/heads/main: this ref is frozen: freeze 'migration'"
+check "...main not created" ref_is "$srv" refs/heads/main ""
+refused "an emergency whose rule does not waive freeze: refused" olga "$w" origin \
+	-o "twokey.emergency=INC-9 fix" HEAD:refs/heads/release/2
+check "...by both freezes" expect_out "error: refs/heads/release/2: this ref is frozen: freeze 'release-cut'"
+check "...release/2 not created" ref_is "$srv" refs/heads/release/2 ""
+n_before=$(wc -l <"$LOG")
+accepted "an emergency whose rule waives freeze lands during the freeze" olga "$w" origin \
+	-o "twokey.emergency=INC-9 restore the database" HEAD:refs/heads/main
+check "...main created at c1" ref_is "$srv" refs/heads/main "$c1"
+check "...the freeze it lifted is named" expect_out \
+	"note: refs/heads/main: planned freeze 'migration' .*waived by the emergency"
+check "...one record, accepted, with the emergency waiving freeze" audit_last "$LOG" \
+	"r['decision'] == 'accepted'" \
+	"r['emergency']['reason'] == 'INC-9 restore the database'" \
+	"r['emergency']['waived'] == ['freeze']"
+check "...exactly one more record" test "$(wc -l <"$LOG")" -eq $((n_before + 1))
+check "...pending ratification" sh -c "'$TK_BIN/twokey' audit emergencies --format csv | grep -q 'INC-9 restore the database'"
+
 # approvals stay possible: the notes ref is never frozen
-git -C "$srv" update-ref refs/heads/main "$c1"
 commit_as "$w" alice@example.com "second"
 c2=$(head_of "$w")
 accepted "c2 onto an unfrozen branch" alice "$w" origin HEAD:refs/heads/feature
