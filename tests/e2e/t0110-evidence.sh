@@ -1,7 +1,8 @@
 #!/bin/sh
 # Evidence for auditors (docs/audit.md), end to end: a month of real pushes
-# (direct, through a clean merge, warn mode, refused, refused because the
-# policy could not be loaded), then `twokey audit report` in every format
+# (direct, through a clean merge, warn mode, refused, approved by detached
+# approvals in refs/notes/twokey, an emergency and its ratification by
+# notes, refused because the policy could not be loaded), then `twokey audit report` in every format
 # with the exact rows expected, the HTML page opened in a real headless
 # chromium and its table read back, --sign checked by ssh-keygen -Y
 # verify, `audit reconcile` on the untouched repository (exit 0) and after
@@ -14,6 +15,7 @@
 # byte is what the hooks wrote.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-approvals.sh"
+. "$(dirname "$0")/lib-notes.sh"
 
 unset SSH_CONNECTION SSH_CLIENT REMOTE_ADDR GITHUB_USER_IP GL_PROTOCOL \
 	GITHUB_VIA GIT_PUSH_OPTION_COUNT
@@ -65,10 +67,18 @@ rules:
     create: [operations]
     approvals: {min: 2, from: [reviewer]}
     pusher-may-approve: false
+    emergency:
+      by: [operations]
+      reason: 'INC-[0-9]+ .+'
+      waive: [approvals]
+      ratify: {within: 24h}
   - name: soft
     refs: 'refs/heads/soft/.+'
     approvals: {min: 1, from: [reviewer]}
     mode: warn
+    # the same emergency path as main's, or main (whose path lifts
+    # approvals) would no longer vouch for what soft/x is created at
+    emergency: {by: [operations], waive: [approvals], ratify: {within: 24h}}
   - name: features
     refs: 'refs/heads/feature/.+'
 audit:
@@ -78,6 +88,7 @@ POLICY_SHA=$(sha256sum "$TWOKEY_CONFIG" | cut -d' ' -f1)
 check "the policy is valid" sh -c '"$TK_BIN/twokey" config check "$TWOKEY_CONFIG" >/dev/null'
 
 srv=$(new_server srv)
+git -C "$srv" config receive.advertisePushOptions true
 w=$(new_work w)
 git -C "$w" remote add origin "$srv"
 for r in bob carol rita; do reviewer $r $r@example.com "$w"; done
@@ -125,25 +136,47 @@ expect_push accept "R5: clean merge by rita" dave "$w" HEAD:refs/heads/main refs
 commit_as "$w" alice@example.com "soft change"
 s1=$(head_of "$w")
 expect_push accept "R6: warn mode" alice "$w" HEAD:refs/heads/soft/x refs/heads/soft/x "$s1"
-# R7: the policy breaks; the push is refused and recorded in the same log.
+# R7: a change approved by bob and carol in refs/notes/twokey (no rewrite),
+# the notes and main in one push.
 git -C "$w" checkout -q --detach "$m"
+commit_as "$w" alice@example.com "approved in notes"
+n1=$(head_of "$w")
+note_approve bob bob bob@example.com "$w" "$n1"
+note_approve carol carol carol@example.com "$w" "$n1"
+accepted "R7: notes approvals and main in one push" dave "$w" origin \
+	"$NOTES" HEAD:refs/heads/main
+check "R7: main at n1" ref_is "$srv" refs/heads/main "$n1"
+# R8: at night, dave lands an unapproved fix as an emergency.
+commit_as "$w" alice@example.com "hotfix: restore the config"
+e1=$(head_of "$w")
+accepted "R8: an emergency" dave "$w" origin \
+	-o "twokey.emergency=INC-42 config lost" HEAD:refs/heads/main
+check "R8: main at e1" ref_is "$srv" refs/heads/main "$e1"
+# R9: in the morning bob and carol ratify it with notes.
+note_approve bob bob bob@example.com "$w" "$e1"
+note_approve carol carol carol@example.com "$w" "$e1"
+accepted "R9: the ratifying notes" bob "$w" origin "$NOTES"
+check "R9: the record says e1 is ratified" audit_last "$LOG" \
+	"r['ratified'][0]['new'] == '$e1'" "r['ratified'][0]['by'] == 'bob, carol'"
+# R10: the policy breaks; the push is refused and recorded in the same log.
+git -C "$w" checkout -q --detach "$e1"
 approved alice@example.com "late november change"
 c4=$c
 cp "$TWOKEY_CONFIG" "$TRASH/policy.good"
 printf 'rules: [\n' >>"$TWOKEY_CONFIG"
 BROKEN_SHA=$(sha256sum "$TWOKEY_CONFIG" | cut -d' ' -f1)
-expect_push refuse "R7: policy cannot be loaded" dave "$w" HEAD:refs/heads/main refs/heads/main "$m"
+expect_push refuse "R10: policy cannot be loaded" dave "$w" HEAD:refs/heads/main refs/heads/main "$e1"
 check "the repository remembers where the last policy recorded" \
 	grep -qx "path $LOG" "$srv/twokey-audit-state"
 cp "$TRASH/policy.good" "$TWOKEY_CONFIG"
-# R8 (30 November, late): c4 lands.
-expect_push accept "R8: end of November" dave "$w" HEAD:refs/heads/main refs/heads/main "$c4"
-# R9 (December): c5 lands.
+# R11 (30 November, late): c4 lands.
+expect_push accept "R11: end of November" dave "$w" HEAD:refs/heads/main refs/heads/main "$c4"
+# R12 (December): c5 lands.
 approved alice@example.com "december change"
 c5=$c
-expect_push accept "R9: December" dave "$w" HEAD:refs/heads/main refs/heads/main "$c5"
+expect_push accept "R12: December" dave "$w" HEAD:refs/heads/main refs/heads/main "$c5"
 
-check "9 records" test "$(wc -l <"$LOG")" -eq 9
+check "12 records" test "$(wc -l <"$LOG")" -eq 12
 check "the chain verifies" sh -c "'$TK' audit verify '$LOG' >/dev/null"
 
 # --- the records themselves ----------------------------------------------
@@ -156,12 +189,22 @@ def expect(cond, what):
         print('# false: %s' % what); sys.exit(1)
 cmd = sys.argv[2]
 if cmd == 'fields':
-    good, broken, c2, m, f1, f2 = sys.argv[3:9]
+    good, broken, c2, m, f1, f2, n1, e1 = sys.argv[3:11]
     for i, r in enumerate(rs):
-        expect(r['policy'] == (broken if i == 6 else good), 'policy of R%d' % (i + 1))
-    r7 = rs[6]
-    expect(r7['decision'] == 'refused' and r7['error'].startswith('the policy cannot be used: '), 'R7 error')
-    expect(r7['refs'][0]['ref'] == 'refs/heads/main' and r7['refs'][0]['decision'] == 'refused', 'R7 ref')
+        expect(r['policy'] == (broken if i == 9 else good), 'policy of R%d' % (i + 1))
+    r10 = rs[9]
+    expect(r10['decision'] == 'refused' and r10['error'].startswith('the policy cannot be used: '), 'R10 error')
+    expect(r10['refs'][0]['ref'] == 'refs/heads/main' and r10['refs'][0]['decision'] == 'refused', 'R10 ref')
+    r7 = {u['ref']: u for u in rs[6]['refs']}
+    expect(sorted(r7) == ['refs/heads/main', 'refs/notes/twokey'], 'R7 refs')
+    cn = r7['refs/heads/main']['commits'][0]
+    expect(cn['id'] == n1 and [(a['identity'], a['via']) for a in cn['approvers']] == [('bob', 'note'), ('carol', 'note')], 'R7 via note %r' % cn)
+    r8 = rs[7]
+    expect(r8['decision'] == 'accepted' and r8['emergency']['reason'] == 'INC-42 config lost' and r8['emergency']['waived'] == ['approvals'], 'R8 emergency')
+    expect(r8['refs'][0]['commits'][0]['id'] == e1 and r8['refs'][0]['commits'][0]['approvers'] == [], 'R8 unapproved')
+    r9 = rs[8]
+    expect(r9['pusher']['identity'] == 'bob' and r9['refs'][0]['ref'] == 'refs/notes/twokey', 'R9 notes push')
+    expect(r9['ratified'][0]['new'] == e1 and r9['ratified'][0]['ref'] == 'refs/heads/main' and r9['ratified'][0]['pusher'] == 'dave', 'R9 ratified %r' % r9.get('ratified'))
     cm = rs[1]['refs'][0]['commits'][0]
     expect(cm['id'] == c2 and [a['via'] for a in cm['approvers']] == ['trailer', 'trailer'], 'R2 via')
     cs = {c['id']: c for c in rs[4]['refs'][0]['commits']}
@@ -176,11 +219,25 @@ if cmd == 'fields':
     expect(soft['mode'] == 'warn' and soft['warned'] is True and soft['decision'] == 'accepted', 'warn')
 elif cmd == 'retime':
     # Moves record i to times[i], recomputing prev and hash (no HMAC here).
+    # An emergency's ratify_by moves with it, and a later record's
+    # "ratified" names the emergency by its new time.
+    import calendar, time
     times = sys.argv[3:]
+    secs = lambda t: calendar.timegm(time.strptime(t, '%Y-%m-%dT%H:%M:%SZ'))
+    stamp = lambda x: time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(x)).encode()
+    moved = {}
     prev, out = '0' * 64, []
     for i, raw in enumerate(open(log, 'rb').read().split(b'\n')[:-1]):
-        old = json.loads(raw)['time'].encode()
+        r = json.loads(raw)
+        old = r['time'].encode()
         body = raw[:raw.rindex(b',"prev":"')].replace(b'"time":"' + old + b'"', b'"time":"' + times[i].encode() + b'"', 1)
+        if r.get('emergency'):
+            by = r['emergency']['ratify_by']
+            body = body.replace(b'"ratify_by":"' + by.encode() + b'"', b'"ratify_by":"' + stamp(secs(times[i]) + secs(by) - secs(r['time'])) + b'"', 1)
+            moved[old] = times[i].encode()
+        for x in r.get('ratified', []):
+            e = x['emergency'].encode()
+            body = body.replace(b'{"emergency":"' + e + b'"', b'{"emergency":"' + moved[e] + b'"', 1)
         body += b',"prev":"' + prev.encode() + b'"'
         h = hashlib.sha256(body + b'}').hexdigest()
         out.append(body + b',"hash":"' + h.encode() + b'"}\n')
@@ -192,12 +249,13 @@ elif cmd == 'hash':
 PY
 rec() { python3 "$TRASH/rec.py" "$LOG" "$@"; }
 check "records: policy hash, unloadable policy, via, clean merge, covered, warn" \
-	rec fields "$POLICY_SHA" "$BROKEN_SHA" "$c2" "$m" "$f1" "$f2"
+	rec fields "$POLICY_SHA" "$BROKEN_SHA" "$c2" "$m" "$f1" "$f2" "$n1" "$e1"
 rec retime 2026-10-30T09:00:00Z 2026-11-02T10:00:00Z 2026-11-03T11:00:00Z \
 	2026-11-04T12:00:00Z 2026-11-05T13:00:00Z 2026-11-06T14:00:00Z \
-	2026-11-07T15:00:00Z 2026-11-30T23:30:00Z 2026-12-01T00:00:00Z
+	2026-11-09T10:00:00Z 2026-11-12T03:00:00Z 2026-11-12T09:00:00Z \
+	2026-11-14T15:00:00Z 2026-11-30T23:30:00Z 2026-12-01T00:00:00Z
 check "the retimed chain verifies" sh -c "'$TK' audit verify '$LOG' >/dev/null"
-for i in 1 2 3 4 5 6 7 8 9; do eval "h$i=\$(rec hash $((i - 1)))"; done
+for i in 1 2 3 4 5 6 7 8 9 10 11 12; do eval "h$i=\$(rec hash $((i - 1)))"; done
 
 # --- audit report, every format, exact rows ----------------------------------
 R="$TK audit report --ref main --since 2026-11 --until 2026-11"
@@ -206,6 +264,9 @@ check "report csv: exit 0" test $? -eq 0
 S=$srv/
 AP="bob (reviewer) via trailer; carol (reviewer) via trailer"
 CV="bob (reviewer) covered by merge $m; carol (reviewer) covered by merge $m"
+NP="bob (reviewer) via note; carol (reviewer) via note"
+EM="INC-42 config lost (waived: approvals; ratify by 2026-11-13T03:00:00Z)"
+RA="ratified by bob, carol at 2026-11-12T09:00:00Z (after 6h 0m)"
 WM="alice (clean merge of 2 commits: its writers are the writers of what it brings in; merged by rita)"
 cat >"$TRASH/want.csv" <<EOF2
 "section","time","repository","ref","commit","subject","author","writers","approvers","pusher","rule","policy","mode","emergency","ratified","record","reason"
@@ -213,12 +274,14 @@ cat >"$TRASH/want.csv" <<EOF2
 "landed","2026-11-05T13:00:00Z","$S","refs/heads/main","$m","Merge feature x","rita@example.com","$WM","$AP","dave","mainline","$POLICY_SHA","enforce","","","$h5",""
 "landed","2026-11-05T13:00:00Z","$S","refs/heads/main","$f2","feature two","alice@example.com","alice","$CV","dave","mainline","$POLICY_SHA","enforce","","","$h5",""
 "landed","2026-11-05T13:00:00Z","$S","refs/heads/main","$f1","feature one","alice@example.com","alice","$CV","dave","mainline","$POLICY_SHA","enforce","","","$h5",""
-"landed","2026-11-30T23:30:00Z","$S","refs/heads/main","$c4","late november change","alice@example.com","alice","$AP","dave","mainline","$POLICY_SHA","enforce","","","$h8",""
+"landed","2026-11-09T10:00:00Z","$S","refs/heads/main","$n1","approved in notes","alice@example.com","alice","$NP","dave","mainline","$POLICY_SHA","enforce","","","$h7",""
+"landed","2026-11-12T03:00:00Z","$S","refs/heads/main","$e1","hotfix: restore the config","alice@example.com","alice","","dave","mainline","$POLICY_SHA","enforce","$EM","$RA","$h8",""
+"landed","2026-11-30T23:30:00Z","$S","refs/heads/main","$c4","late november change","alice@example.com","alice","$AP","dave","mainline","$POLICY_SHA","enforce","","","$h11",""
 "refused","2026-11-03T11:00:00Z","$S","refs/heads/main","","","","","","dave","mainline","$POLICY_SHA","","","","$h3","commit $(echo $c3 | cut -c1-12): not approved: needs 1 more approval; counted: bob (reviewer)"
-"refused","2026-11-07T15:00:00Z","$S","refs/heads/main","","","","","","unknown","","$BROKEN_SHA","","","","$h7","@@R7@@"
+"refused","2026-11-14T15:00:00Z","$S","refs/heads/main","","","","","","unknown","","$BROKEN_SHA","","","","$h10","@@R10@@"
 EOF2
-r7=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readlines()[6])["error"])' "$LOG")
-sed -i "s|@@R7@@|$r7|" "$TRASH/want.csv"
+r10=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readlines()[9])["error"])' "$LOG")
+sed -i "s|@@R10@@|$r10|" "$TRASH/want.csv"
 check "report csv: exactly the expected rows" sh -c "diff -u '$TRASH/want.csv' '$TRASH/rep.csv' | sed 's/^/#   /'; cmp -s '$TRASH/want.csv' '$TRASH/rep.csv'"
 
 $R --format json "$LOG" >"$TRASH/rep.json"
@@ -236,19 +299,21 @@ for sec in ('landed', 'refused'):
 h = j['header']
 assert h['ref'] == 'refs/heads/main', h
 assert h['period'] == 'from 2026-11-01T00:00:00Z (2026-11) to 2026-11-30T23:59:59Z (2026-11), inclusive', h
-assert h['chain'].startswith('intact: verified up to record 9 of 9'), h
-assert h['totals'] == '9 records read, 7 in the period and filters; 3 ref updates landed (5 rows, 0 warned), 2 refused; 0 emergencies', h
+assert h['chain'].startswith('intact: verified up to record 12 of 12'), h
+assert h['totals'] == '12 records read, 10 in the period and filters; 5 ref updates landed (7 rows, 0 warned), 2 refused; 1 emergencies', h
 PY
 
 $R --format text "$LOG" >"$TRASH/rep.txt"
 check "report text: the header names the period, files and chain" sh -c "
 	grep -q '^period  *from 2026-11-01T00:00:00Z (2026-11) to 2026-11-30T23:59:59Z (2026-11), inclusive$' '$TRASH/rep.txt' &&
 	grep -q '^log files  *$LOG$' '$TRASH/rep.txt' &&
-	grep -q '^chain  *intact: verified up to record 9 of 9' '$TRASH/rep.txt'"
-check "report text: 5 landed, 2 refused" sh -c "
-	grep -qx '== Changes that landed (5)' '$TRASH/rep.txt' &&
+	grep -q '^chain  *intact: verified up to record 12 of 12' '$TRASH/rep.txt'"
+check "report text: 7 landed, 2 refused" sh -c "
+	grep -qx '== Changes that landed (7)' '$TRASH/rep.txt' &&
 	grep -qx '== Refused ref updates (2)' '$TRASH/rep.txt' &&
-	[ \$(grep -c '^  commit ' '$TRASH/rep.txt') -eq 5 ]"
+	[ \$(grep -c '^  commit ' '$TRASH/rep.txt') -eq 7 ]"
+check "report text: the emergency and its ratification" sh -c "
+	grep -qxF '  emergency   $EM' '$TRASH/rep.txt' && grep -qxF '  ratified    $RA' '$TRASH/rep.txt'"
 check "report text: the clean merge explains its writers" \
 	grep -qF "  writers     $WM" "$TRASH/rep.txt"
 check "report text: covered commits name the merge" \
@@ -330,8 +395,8 @@ check "--sign without --output: exit 2" test $? -eq 2
 # --- reconcile ----------------------------------------------------------------
 "$TK" audit reconcile --log "$LOG" "$srv" >"$TRASH/rc.txt" 2>&1
 check "reconcile: untouched repository, exit 0" sh -c "[ $? -eq 0 ] || { sed 's/^/#   /' '$TRASH/rc.txt'; false; }"
-check "reconcile: main, feature/x and soft/x each ok" sh -c \
-	"[ \$(grep -c '^  status      ok: every change has an accepted record' '$TRASH/rc.txt') -eq 3 ]"
+check "reconcile: main, feature/x, soft/x and the notes ref each ok" sh -c \
+	"[ \$(grep -c '^  status      ok: every change has an accepted record' '$TRASH/rc.txt') -eq 4 ]"
 "$TK" audit reconcile --log "$LOG" "$srv" main >/dev/null 2>&1
 check "reconcile main: exit 0" test $? -eq 0
 # A commit made on the server and put on main with update-ref, outside twokey.
@@ -362,20 +427,25 @@ ups = [(r, f) for r in rs for f in r['refs']]
 landed = [(r, f) for r, f in ups if r['decision'] == f['decision'] == 'accepted']
 warned = sum(f['warned'] for r, f in landed)
 want = ('%d records read, %d in the period and filters: %d pushes accepted, %d refused; '
-        '%d ref updates: %d landed (%d warned in warn mode), %d refused; 0 emergencies'
-        % (len(rs), len(rs), acc, len(rs) - acc, len(ups), len(landed), warned, len(ups) - len(landed)))
+        '%d ref updates: %d landed (%d warned in warn mode), %d refused; %d emergencies'
+        % (len(rs), len(rs), acc, len(rs) - acc, len(ups), len(landed), warned, len(ups) - len(landed),
+           sum(bool(r.get('emergency')) for r in rs)))
 assert s['header']['totals'] == want, (s['header']['totals'], want)
 c = collections.Counter((r['time'][:7], f['ref']) for r, f in ups)
 got = {(m['month'], m['ref']): int(m['updates']) for m in s['months']}
 assert got == dict(c), (got, c)
 main_nov = [m for m in s['months'] if m['month'] == '2026-11' and m['ref'] == 'refs/heads/main'][0]
-assert (main_nov['updates'], main_nov['accepted'], main_nov['refused']) == ('5', '3', '2'), main_nov
+assert (main_nov['updates'], main_nov['accepted'], main_nov['refused'], main_nov['emergencies']) == ('7', '5', '2', '1'), main_nov
+em = s['emergencies']
+assert len(em) == 1 and em[0]['time'] == '2026-11-12T03:00:00Z' and em[0]['pusher'] == 'dave', em
+assert em[0]['reason'] == 'INC-42 config lost' and em[0]['ratify_by'] == '2026-11-13T03:00:00Z', em
+assert em[0]['ratified'] == 'ratified by bob, carol at 2026-11-12T09:00:00Z (after 6h 0m)', em
 reasons = {(x['rule'], x['reason']): x['refusals'] for x in s['refusals']}
 assert reasons == {('mainline', 'approvals'): '1', ('(no rule)', 'policy could not be loaded'): '1'}, reasons
 PY
 "$TK" audit stats --since 2026-11 --until 2026-11 --ref main --format csv "$LOG" >"$TRASH/stats.csv"
 check "stats: November on main, csv" sh -c \
-	"grep -q '^\"months\",\"2026-11\",\"$S\",\"refs/heads/main\",\"5\",\"3\",\"2\",\"0\",\"0\"' '$TRASH/stats.csv'"
+	"grep -q '^\"months\",\"2026-11\",\"$S\",\"refs/heads/main\",\"7\",\"5\",\"2\",\"0\",\"1\"' '$TRASH/stats.csv'"
 
 # --- filters: every bad value is an error naming it (exit 2) ------------------
 bad() {
