@@ -26,6 +26,9 @@
 #define TK_FREEZE_MAX_PLANNED 256 /* freezes: entries in the policy */
 #define TK_FREEZE_FILE_MAX (64u * 1024) /* bytes of the freeze file */
 #define TK_FREEZE_OPEN INT64_MAX /* until: in force until stopped */
+#ifndef TWOKEY_FREEZE_FILE
+#define TWOKEY_FREEZE_FILE "/var/lib/twokey/freeze" /* no freeze-file: */
+#endif
 
 struct tk_pattern;
 

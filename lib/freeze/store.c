@@ -4,10 +4,6 @@
  */
 #include "store.h"
 
-#ifndef TWOKEY_FREEZE_FILE
-#define TWOKEY_FREEZE_FILE "/var/lib/twokey/freeze"
-#endif
-
 int
 tk_freeze_store_open(struct tk_freeze_store **out, const struct tk_policy *p)
 {

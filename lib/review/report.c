@@ -16,6 +16,7 @@
 
 #include "review.h"
 #include "twokey/audit.h"
+#include "twokey/freeze.h"
 #include "twokey/sshsig.h"
 
 #define DAY INT64_C(86400)
@@ -264,6 +265,58 @@ line(struct out *o, const char *label, const char *value)
 	fprintf(o->f, "  %-12s", label);
 	put(o, value);
 	fputc('\n', o->f);
+}
+
+/*
+ * A planned freeze's window, "from A until B" (UTC), into b.  No "in
+ * force" status: like the rest of the report, it does not depend on the
+ * hour it was made (twokey freeze status says what is in force now).
+ */
+static const char *
+freeze_window(struct tk_buf *b, const struct tk_freeze *f)
+{
+	char from[21], until[21];
+
+	tk_freeze_time_format(from, f->from);
+	tk_freeze_time_format(until, f->until);
+	tk_buf_reset(b);
+	(void)tk_buf_printf(b, "from %s until %s", from, until);
+	return b->ptr ? b->ptr : "";
+}
+
+/* Where the ad hoc freezes are kept, into b. */
+static const char *
+adhoc_store(struct tk_buf *b, const struct tk_policy *p)
+{
+	tk_buf_reset(b);
+	if (p->audit_postgres != NULL)
+		(void)tk_buf_puts(b, "in the audit database");
+	else
+		(void)tk_buf_printf(b, "in %s",
+		    p->freeze_file ? p->freeze_file : TWOKEY_FREEZE_FILE);
+	(void)tk_buf_puts(b, " (twokey freeze status)");
+	return b->ptr ? b->ptr : "";
+}
+
+static void
+text_freezes(struct out *o, struct tk_buf *b)
+{
+	const struct tk_policy *p = o->a->p;
+	size_t i;
+
+	fputs("\nfreezes (refs a freeze in force covers are refused)\n", o->f);
+	for (i = 0; i < p->nfreezes; i++) {
+		const struct tk_freeze *f = &p->freezes[i];
+
+		tk_buf_reset(b);
+		(void)tk_buf_printf(b, "%s: refs '%s', ", f->name, f->refs_src);
+		(void)freeze_window(&o->tmp, f);
+		(void)tk_buf_printf(b, "%s: %s", o->tmp.ptr, f->reason);
+		line(o, "planned:", b->ptr);
+	}
+	if (p->nfreezes == 0)
+		line(o, "planned:", "none");
+	line(o, "ad hoc:", adhoc_store(b, p));
 }
 
 static void
@@ -527,6 +580,7 @@ text_report(struct out *o)
 		text_list(o, "refs:", (char *const *)a->ungoverned,
 		    a->nungoverned, &b);
 	}
+	text_freezes(o, &b);
 	for (i = 0; i < a->nids; i++)
 		text_identity(o, a->ids[i]);
 	fputs("\nrevoked keys\n", o->f);
@@ -701,6 +755,14 @@ csv_report(struct out *o)
 	for (i = 0; i < a->nungoverned; i++)
 		row(o, "ref", a->ungoverned[i], "rule",
 		    "(none: accepted as pushed)", "");
+	for (i = 0; i < a->p->nfreezes; i++) {
+		const struct tk_freeze *f = &a->p->freezes[i];
+
+		row(o, "freeze", f->name, "refs", f->refs_src, "");
+		row(o, "freeze", f->name, "window", freeze_window(&b, f), "");
+		row(o, "freeze", f->name, "reason", f->reason, "");
+	}
+	row(o, "freeze", "(ad hoc)", "kept", adhoc_store(&b, a->p), "");
 	for (i = 0; i < a->nids; i++)
 		csv_identity(o, a->ids[i], &b);
 	for (i = 0; rev != NULL && i < a->p->nrevoked; i++) {
@@ -994,6 +1056,39 @@ json_revoked(struct out *o)
 }
 
 static void
+json_freezes(struct out *o)
+{
+	const struct tk_policy *p = o->a->p;
+	struct tk_buf b = TK_BUF_INIT(1 << 16);
+	char t[21];
+	size_t i;
+
+	fputs(",\n\"freezes\":{\"planned\":[", o->f);
+	for (i = 0; i < p->nfreezes; i++) {
+		const struct tk_freeze *f = &p->freezes[i];
+
+		fputs(i ? ",{" : "{", o->f);
+		jkey(o, "name", true);
+		put(o, f->name);
+		jkey(o, "refs", false);
+		put(o, f->refs_src);
+		tk_freeze_time_format(t, f->from);
+		jkey(o, "from", false);
+		put(o, t);
+		tk_freeze_time_format(t, f->until);
+		jkey(o, "until", false);
+		put(o, t);
+		jkey(o, "reason", false);
+		put(o, f->reason);
+		fputc('}', o->f);
+	}
+	fputs("],\"adhoc\":", o->f);
+	put(o, adhoc_store(&b, p));
+	fputc('}', o->f);
+	tk_buf_release(&b);
+}
+
+static void
 json_report(struct out *o)
 {
 	const struct tk_access *a = o->a;
@@ -1018,6 +1113,7 @@ json_report(struct out *o)
 		jstrs(o, a->ungoverned, a->nungoverned);
 	else
 		fputs("null", o->f);
+	json_freezes(o);
 	fputs(",\"identities\":[", o->f);
 	for (i = 0; i < a->nids; i++) {
 		fputs(i ? ",\n" : "\n", o->f);
@@ -1227,6 +1323,31 @@ html_rules(struct out *o)
 }
 
 static void
+html_freezes(struct out *o, struct tk_buf *b)
+{
+	const struct tk_policy *p = o->a->p;
+	size_t i;
+
+	fputs("<h2>Freezes</h2>\n<p>Ad hoc freezes are kept ", o->f);
+	put(o, adhoc_store(b, p));
+	fputs(".</p>\n<table id=\"freezes\">\n<thead><tr><th>Planned "
+	      "freeze</th><th>Refs</th><th>Window (UTC)</th><th>Reason</th>"
+	      "</tr></thead>\n<tbody>\n",
+	    o->f);
+	for (i = 0; i < p->nfreezes; i++) {
+		const struct tk_freeze *f = &p->freezes[i];
+
+		fputs("<tr>", o->f);
+		cell(o, NULL, f->name);
+		cell(o, "code", f->refs_src);
+		cell(o, NULL, freeze_window(b, f));
+		cell(o, NULL, f->reason);
+		fputs("</tr>\n", o->f);
+	}
+	fputs("</tbody>\n</table>\n", o->f);
+}
+
+static void
 html_report(struct out *o)
 {
 	const struct tk_access *a = o->a;
@@ -1247,6 +1368,7 @@ html_report(struct out *o)
 	}
 	fprintf(o->f, ", keys as of %s.</p>\n", when);
 	html_rules(o);
+	html_freezes(o, &b);
 	fputs("<h2>Identities</h2>\n<table id=\"identities\">\n<thead><tr>"
 	      "<th>Identity</th><th>Name</th><th>Roles</th><th>Logins</th>"
 	      "<th>Emails</th><th>Keys</th></tr></thead>\n<tbody>\n",

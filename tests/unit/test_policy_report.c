@@ -183,6 +183,8 @@ test_report__csv(void **state)
 	    "\"rule\",\"rest\",\"approve\",\"(no approvals required)\",\"\"\n"
 	    "\"rule\",\"rest\",\"checks\",\"none\",\"\"\n"
 	    "\"rule\",\"rest\",\"emergency\",\"(no emergency path)\",\"\"\n"
+	    "\"freeze\",\"(ad hoc)\",\"kept\",\"in /var/lib/twokey/freeze "
+	    "(twokey freeze status)\",\"\"\n"
 	    "\"identity\",\"alice\",\"name\",\"alice\",\"\"\n"
 	    "\"identity\",\"alice\",\"roles\",\"dev\",\"\"\n"
 	    "\"identity\",\"alice\",\"login\",\"alice\",\"\"\n"
@@ -204,6 +206,59 @@ test_report__csv(void **state)
 	    "\"identity\",\"dave\",\"key\",\"" K3_FP "\",\"ssh-ed25519, "
 	    "valid, no expiry\"\n");
 	free(csv);
+}
+
+/*
+ * Planned freezes are listed with their refs, window and reason in every
+ * format, and where the ad hoc ones are kept; the reason is policy text
+ * and escaped like the rest.
+ */
+static void
+test_report__freezes(void **state)
+{
+	static const char *const refs[] = {"refs/heads/main"};
+	static const char *const y =
+	    TEAM "freeze-file: /srv/freeze\n"
+	         "freezes:\n"
+	         "  - name: year-end\n"
+	         "    refs: 'refs/heads/(main|release/.+)'\n"
+	         "    from: 2026-12-20T00:00:00Z\n"
+	         "    until: 2027-01-04T00:00:00Z\n"
+	         "    reason: 'close <b>the</b> books'\n" RULES;
+	char *t;
+
+	(void)state;
+	t = report(y, TK_REPORT_TEXT, refs, 1);
+	assert_non_null(strstr(t,
+	    "  planned:    year-end: refs 'refs/heads/(main|release/.+)', "
+	    "from 2026-12-20T00:00:00Z until 2027-01-04T00:00:00Z: close "
+	    "<b>the</b> books\n"
+	    "  ad hoc:     in /srv/freeze (twokey freeze status)\n"));
+	free(t);
+	t = report(y, TK_REPORT_CSV, refs, 1);
+	assert_non_null(strstr(t,
+	    "\"freeze\",\"year-end\",\"refs\",\"refs/heads/(main|release/.+)\","
+	    "\"\"\n\"freeze\",\"year-end\",\"window\",\"from "
+	    "2026-12-20T00:00:00Z until 2027-01-04T00:00:00Z\",\"\"\n"
+	    "\"freeze\",\"year-end\",\"reason\",\"close <b>the</b> books\",\"\"\n"
+	    "\"freeze\",\"(ad hoc)\",\"kept\",\"in /srv/freeze (twokey freeze "
+	    "status)\",\"\"\n"));
+	free(t);
+	t = report(y, TK_REPORT_JSON, refs, 1);
+	assert_non_null(strstr(t,
+	    "\"freezes\":{\"planned\":[{\"name\":\"year-end\",\"refs\":\"refs/"
+	    "heads/(main|release/.+)\",\"from\":\"2026-12-20T00:00:00Z\",\"until\":"
+	    "\"2027-01-04T00:00:00Z\",\"reason\":\"close <b>the</b> books\"}],"
+	    "\"adhoc\":\"in /srv/freeze (twokey freeze status)\"}"));
+	free(t);
+	t = report(y, TK_REPORT_HTML, refs, 1);
+	assert_non_null(strstr(t,
+	    "<tr><td>year-end</td><td class=\"code\">refs/heads/(main|"
+	    "release/.+)</td><td>from 2026-12-20T00:00:00Z until "
+	    "2027-01-04T00:00:00Z</td><td>close &lt;b&gt;the&lt;/b&gt; "
+	    "books</td></tr>"));
+	assert_null(strstr(t, "<b>the"));
+	free(t);
 }
 
 /* Ref names are the pushers' text: escaped in every format. */
@@ -605,6 +660,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_access__people),
 	    cmocka_unit_test(test_report__csv),
+	    cmocka_unit_test(test_report__freezes),
 	    cmocka_unit_test(test_report__hostile_refs),
 	    cmocka_unit_test(test_report__json_text),
 	    cmocka_unit_test(test_diff__people_and_checks),
