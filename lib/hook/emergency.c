@@ -13,30 +13,16 @@
 #include "twokey/policy.h"
 
 int
-tk_hook_em_option(struct tk_hook_em *em)
+tk_hook_em_option(struct tk_hook_em *em, const struct tk_push_opts *o)
 {
-	static const char key[] = "twokey.emergency";
-	const char *cnt = getenv("GIT_PUSH_OPTION_COUNT"), *v;
-	unsigned long n = cnt ? strtoul(cnt, NULL, 10) : 0, i;
-	char name[40];
+	bool twice;
 
-	em->reason = NULL;
-	if (n > TK_AUDIT_MAX_PUSH_OPTIONS)
-		n = TK_AUDIT_MAX_PUSH_OPTIONS;
-	for (i = 0; i < n; i++) {
-		snprintf(name, sizeof(name), "GIT_PUSH_OPTION_%lu", i);
-		if ((v = getenv(name)) == NULL ||
-		    strncmp(v, key, sizeof(key) - 1) != 0 ||
-		    (v[sizeof(key) - 1] != '=' && v[sizeof(key) - 1] != '\0'))
-			continue;
-		if (em->reason != NULL)
-			return tk_error_set(TK_EINVAL,
-			    "push option twokey.emergency was given twice; "
-			    "give one reason");
-		/* "-o twokey.emergency" alone: an empty reason, refused */
-		v += sizeof(key) - 1;
-		em->reason = *v == '=' ? v + 1 : v;
-	}
+	/* "-o twokey.emergency" alone: an empty reason, refused later */
+	em->reason = tk_hook_push_option(o, "twokey.emergency", &twice);
+	if (twice)
+		return tk_error_set(TK_EINVAL,
+		    "push option twokey.emergency was given twice; give one "
+		    "reason");
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include "twokey/check.h"
 #include "twokey/emergency.h"
 #include "twokey/hook.h"
+#include "options.h"
 
 struct tk_hook_em {
 	struct tk_emergency_store *store; /* NULL: no state for this policy */
@@ -28,7 +29,7 @@ struct tk_hook_em {
  * gets no push options from git).  0 with em->reason set or NULL;
  * TK_EINVAL when given twice.
  */
-int tk_hook_em_option(struct tk_hook_em *em);
+int tk_hook_em_option(struct tk_hook_em *em, const struct tk_push_opts *o);
 
 /*
  * Before deciding: opens and reads the emergency state when a rule of p

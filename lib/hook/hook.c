@@ -159,30 +159,19 @@ load_policy(struct tk_policy **p, git_repository *repo)
  * options reach pre-receive only (git gives the update hook none).
  */
 static int
-dry_run_option(void)
+dry_run_option(const struct tk_push_opts *o)
 {
-	const char *cnt = getenv("GIT_PUSH_OPTION_COUNT"), *v;
-	unsigned long n = cnt ? strtoul(cnt, NULL, 10) : 0, i;
-	char name[40];
-	int dry = 0;
+	bool twice;
+	const char *v = tk_hook_push_option(o, "twokey.dry-run", &twice);
 
-	if (n > TK_AUDIT_MAX_PUSH_OPTIONS)
-		n = TK_AUDIT_MAX_PUSH_OPTIONS;
-	for (i = 0; i < n; i++) {
-		snprintf(name, sizeof(name), "GIT_PUSH_OPTION_%lu", i);
-		if ((v = getenv(name)) == NULL ||
-		    strncmp(v, "twokey.dry-run", 14) != 0)
-			continue;
-		v += 14;
-		if (*v == '\0' || strcmp(v, "=true") == 0 ||
-		    strcmp(v, "=1") == 0 || strcmp(v, "=yes") == 0)
-			dry = 1;
-		else if (*v == '=')
-			return tk_error_set(TK_EINVAL,
-			    "push option twokey.dry-run takes no value (use "
-			    "-o twokey.dry-run)");
-	}
-	return dry;
+	if (v == NULL)
+		return 0;
+	if (*v == '\0' || strcmp(v, "true") == 0 || strcmp(v, "1") == 0 ||
+	    strcmp(v, "yes") == 0)
+		return 1;
+	return tk_error_set(TK_EINVAL,
+	    "push option twokey.dry-run takes no value (use "
+	    "-o twokey.dry-run)");
 }
 
 /* The emergency state: unusable, it refuses (details for the admin). */
@@ -369,6 +358,7 @@ tk_hook_main(enum tk_hook_kind kind, int argc, char **argv)
 	git_repository *repo = NULL;
 	struct tk_policy *p = NULL;
 	struct tk_hook_em em;
+	struct tk_push_opts po;
 	struct tk_updates u;
 	int status, dry = 0;
 
@@ -401,7 +391,8 @@ tk_hook_main(enum tk_hook_kind kind, int argc, char **argv)
 		status = refuse(tk_error_last());
 	else if (tk_repo_open(&repo, NULL) < 0)
 		status = refuse(tk_error_last());
-	else if ((dry = dry_run_option()) < 0 || tk_hook_em_option(&em) < 0)
+	else if (tk_hook_push_options(&po) < 0 ||
+	    (dry = dry_run_option(&po)) < 0 || tk_hook_em_option(&em, &po) < 0)
 		status = refuse(tk_error_last());
 	else if ((status = load_policy(&p, repo)) != 0)
 		record_unloadable(kind, repo, &u);

@@ -3,7 +3,9 @@
 # decides the push fully, prints every finding (what is missing and who
 # could give it), refuses it so that nothing moves, and records it as a dry
 # run; on an approved push and on an unapproved one, for a branch and for
-# the notes ref.  `twokey install` turns on receive.advertisePushOptions;
+# the notes ref.  An option in the twokey. namespace twokey does not know
+# (a typo of twokey.dry-run) refuses the push; other tools' options pass;
+# more than 100 options refuse.  `twokey install` turns on receive.advertisePushOptions;
 # without it git refuses the option on the client side.  (Push options
 # reach pre-receive only: git gives the update hook none.)
 . "$(dirname "$0")/lib.sh"
@@ -104,10 +106,42 @@ check "...main did not move" ref_is "$srv" refs/heads/main "$c"
 refused "twokey.dry-run=true is a dry run" alice "$w" origin -o twokey.dry-run=true HEAD:refs/heads/main
 check "...it is" expect_out "$DRY: refs/heads/main would be refused"
 
+# --- unknown twokey. options refuse; other tools' options pass --------------------
+c2=$(head_of "$w")
+note_approve bob bob bob@example.com "$w" "$c2"
+note_approve carol carol carol@example.com "$w" "$c2"
+notes_before=$(notes_tip "$srv")
+refused "a misspelt twokey.dry-run on an approved push does not land it" alice "$w" origin \
+	-o twokey.dryrun "$NOTES" HEAD:refs/heads/main
+check "...saying which option" expect_out \
+	"^remote: twokey: .*unknown push option 'twokey.dryrun': twokey knows -o twokey.dry-run and -o twokey.emergency=REASON"
+check "...main did not move" ref_is "$srv" refs/heads/main "$c"
+check "...nor the notes" test "$(notes_tip "$srv")" = "$notes_before"
+refused "an unknown twokey. option with a value: refused" alice "$w" origin \
+	-o twokey.emergncy=INC-1 HEAD:refs/heads/main
+check "...naming only its key" expect_out "unknown push option 'twokey.emergncy'"
+esc=$(printf '\033')
+refused "an unknown option with a terminal escape: refused" alice "$w" origin \
+	-o "twokey.x${esc}[31mred" HEAD:refs/heads/main
+check "...echoed without the escape" expect_out "unknown push option 'twokey.x\?\[31mred'"
+check "...no escape byte reaches the pusher" sh -c "! grep -q \"\$(printf '\\033')\" '$TRASH/out'"
+set --
+i=0
+while [ $i -lt 101 ]; do set -- "$@" -o "ci.note$i"; i=$((i + 1)); done
+refused "101 push options: refused (twokey reads at most 100)" alice "$w" origin \
+	"$@" HEAD:refs/heads/main
+check "...saying so" expect_out "101 push options: twokey reads at most 100"
+set --
+accepted "other tools' options (ci.skip, merge_request.create) pass" alice "$w" origin \
+	-o ci.skip -o merge_request.create "$NOTES" HEAD:refs/heads/main
+check "...main moved" ref_is "$srv" refs/heads/main "$c2"
+check "...recorded with its options" audit_last "$LOG" \
+	"r['push_options'] == ['ci.skip', 'merge_request.create']"
+
 # --- a server that does not advertise push options ---------------------------------
 git -C "$srv" config receive.advertisePushOptions false
 refused "without receive.advertisePushOptions git refuses the option" alice "$w" \
 	origin -o twokey.dry-run HEAD:refs/heads/main
 check "...on the client side" expect_out "the receiving end does not support push options"
-check "...nothing moved" ref_is "$srv" refs/heads/main "$c"
+check "...nothing moved" ref_is "$srv" refs/heads/main "$c2"
 done_testing
