@@ -238,7 +238,8 @@ record(git_repository *repo, struct tk_hook_em *em, struct tk_policy *p,
 
 static int
 decide(enum tk_hook_kind kind, git_repository *repo, struct tk_policy *p,
-    struct tk_updates *u, bool dry_run, struct tk_hook_em *em)
+    struct tk_updates *u, bool dry_run, struct tk_hook_em *em,
+    const char *opt_err)
 {
 	struct tk_check_opts opts = TK_CHECK_OPTS_INIT;
 	struct tk_freeze_state freezes;
@@ -261,7 +262,10 @@ decide(enum tk_hook_kind kind, git_repository *repo, struct tk_policy *p,
 	push.repo = git_repository_path(repo);
 	push.now = opts.now;
 	push.dry_run = dry_run;
-	if ((rc = em_prepare(repo, em, p, kind, &opts)) == 0)
+	/* push options twokey cannot read: refused, and recorded as such */
+	if (opt_err != NULL)
+		rc = tk_error_set(TK_EINVAL, "%s", opt_err);
+	else if ((rc = em_prepare(repo, em, p, kind, &opts)) == 0)
 		rc = tk_check_run(&report, repo, p, u, &opts);
 	push.emergencies = opts.emergencies;
 	if (rc < 0) {
@@ -360,6 +364,7 @@ tk_hook_main(enum tk_hook_kind kind, int argc, char **argv)
 	struct tk_hook_em em;
 	struct tk_push_opts po;
 	struct tk_updates u;
+	char opt_err[512] = "";
 	int status, dry = 0;
 
 	memset(&u, 0, sizeof(u));
@@ -391,15 +396,21 @@ tk_hook_main(enum tk_hook_kind kind, int argc, char **argv)
 		status = refuse(tk_error_last());
 	else if (tk_repo_open(&repo, NULL) < 0)
 		status = refuse(tk_error_last());
-	else if (tk_hook_push_options(&po) < 0 ||
-	    (dry = dry_run_option(&po)) < 0 || tk_hook_em_option(&em, &po) < 0)
-		status = refuse(tk_error_last());
 	else if ((status = load_policy(&p, repo)) != 0)
 		record_unloadable(kind, repo, &u);
 	else {
 		/* Where to record should the policy break later. */
 		(void)tk_audit_remember(p, git_repository_path(repo));
-		status = decide(kind, repo, p, &u, dry == 1, &em);
+		if (tk_hook_push_options(&po) < 0 ||
+		    (dry = dry_run_option(&po)) < 0 ||
+		    tk_hook_em_option(&em, &po) < 0) {
+			snprintf(
+			    opt_err, sizeof(opt_err), "%s", tk_error_last());
+			dry = 0;
+			em.reason = NULL;
+		}
+		status = decide(kind, repo, p, &u, dry == 1, &em,
+		    opt_err[0] != '\0' ? opt_err : NULL);
 	}
 	tk_hook_em_release(&em);
 	tk_policy_free(p);

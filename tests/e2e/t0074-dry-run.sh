@@ -117,6 +117,10 @@ check "...saying which option" expect_out \
 	"^remote: twokey: .*unknown push option 'twokey.dryrun': twokey knows -o twokey.dry-run and -o twokey.emergency=REASON"
 check "...main did not move" ref_is "$srv" refs/heads/main "$c"
 check "...nor the notes" test "$(notes_tip "$srv")" = "$notes_before"
+check "...recorded as a refusal with the reason" audit_last "$LOG" \
+	"r['decision'] == 'refused' and 'dry_run' not in r" \
+	"r['error'].startswith(\"unknown push option 'twokey.dryrun'\")" \
+	"r['push_options'] == ['twokey.dryrun']"
 refused "an unknown twokey. option with a value: refused" alice "$w" origin \
 	-o twokey.emergncy=INC-1 HEAD:refs/heads/main
 check "...naming only its key" expect_out "unknown push option 'twokey.emergncy'"
