@@ -121,6 +121,36 @@ check_hook(git_repository *repo)
 	bad(path, "does not run twokey-pre-receive; run 'twokey install'");
 }
 
+/*
+ * git's commit-graph file: without it, creating a ref deep in a large
+ * history makes the hook read commits one by one to prove where the new
+ * tip lies (docs/performance.md, "Created refs").  A note, not a problem.
+ */
+static void
+check_commit_graph(git_repository *repo)
+{
+	const char *gd = git_repository_path(repo);
+	char path[PATH_MAX + 64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%sobjects/info/commit-graph", gd);
+	if (stat(path, &st) == 0) {
+		ok("commit-graph", path);
+		return;
+	}
+	snprintf(path, sizeof(path),
+	    "%sobjects/info/commit-graphs/commit-graph-chain", gd);
+	if (stat(path, &st) == 0) {
+		ok("commit-graph", path);
+		return;
+	}
+	printf("note     no commit-graph file: creating a ref deep in a long "
+	       "history makes the hook read its commits one by one; write "
+	       "one with 'git -C %s commit-graph write --reachable' (git gc "
+	       "and git maintenance keep it up to date)\n",
+	    gd);
+}
+
 static void
 check_pusher(const struct tk_policy *p)
 {
@@ -397,6 +427,7 @@ cmd_doctor(int argc, char **argv)
 	}
 	ok("repository", git_repository_path(repo));
 	check_hook(repo);
+	check_commit_graph(repo);
 	if ((i = hook_user(&u, as, repo)) < 0)
 		problems++;
 	else {

@@ -87,6 +87,12 @@ check "chained: ... saying why" expect_out "remote: twokey: .*pusher unknown"
 check "chained: main unchanged" ref_is "$TRASH/c.git" refs/heads/main "$c1"
 run_out "$TK" doctor "$TRASH/c.git"
 check "chained: doctor finds twokey in pre-receive.d" expect_out "^ok       pre-receive hook: .*pre-receive.d/twokey$"
+check "doctor: no commit-graph yet, a note with the command" expect_out \
+	"^note     no commit-graph file: .*'git -C $TRASH/c.git/ commit-graph write --reachable'"
+git -C "$TRASH/c.git" commit-graph write --reachable 2>/dev/null
+run_out "$TK" doctor "$TRASH/c.git"
+check "doctor: the commit-graph once written" expect_out "^ok       commit-graph: $TRASH/c.git/objects/info/commit-graph$"
+check "...and no note about it" no_out "no commit-graph file"
 
 # --- as root, a repository owned by the git account -------------------------------------
 if [ "$(id -u)" -ne 0 ]; then
