@@ -21,7 +21,8 @@ enum tk_trailer_problem {
 	TK_TRAILER_NO_SSHSIG, /* Approved-by without "sshsig:" */
 	TK_TRAILER_MALFORMED, /* name/email/sshsig syntax wrong */
 	TK_TRAILER_BAD_BASE64, /* sshsig: text is not valid base64 */
-	TK_TRAILER_NOT_APPROVAL /* a note line that is no Approved-by line */
+	TK_TRAILER_NOT_APPROVAL, /* a note line that is no Approved-by line */
+	TK_TRAILER_GIT_CUT /* after a line where git ends the message */
 };
 
 /*
@@ -67,6 +68,15 @@ struct tk_approval_list {
  *   anywhere gives TK_TRAILER_NO_SSHSIG, other syntax errors (including a
  *   NUL byte or nothing after "sshsig:") TK_TRAILER_MALFORMED, a decoder
  *   refusal TK_TRAILER_BAD_BASE64.
+ * - The email and "sshsig:" must read the same when the value is unfolded
+ *   as git shows it (each newline and the white space after it become one
+ *   space): a fold inside either is TK_TRAILER_MALFORMED.
+ * - When a line before the block is one where git's interpret-trailers
+ *   stops reading the message (a "---" line, as find_patch_start() sees
+ *   it, or a "------------------------ >8 ------------------------"
+ *   scissors line), git shows no trailer block at all: every approval of
+ *   the block is TK_TRAILER_GIT_CUT.  The block itself (and so the
+ *   canonical message) is the same either way.
  */
 int tk_trailer_parse_approvals(
     struct tk_approval_list **out, const char *msg, size_t len);
@@ -113,7 +123,8 @@ int tk_trailer_approval_payload(struct tk_buf *out, const struct tk_commit *c);
  * (the block tk_trailer_parse_approvals reads) whose key equals key ASCII
  * case-insensitively, in order, with the value unfolded the same way
  * (NUL-terminated, may hold other bytes; line is 1-based in msg).  value
- * is NULL when the raw value is longer than TK_TRAILER_MAX_VALUE.  Returns
+ * is NULL when the raw value is longer than TK_TRAILER_MAX_VALUE.  A block
+ * git does not show (see TK_TRAILER_GIT_CUT) has no trailers here.  Returns
  * fn's first non-zero return, else 0, or TK_ENOMEM.
  */
 int tk_trailer_each(const char *msg, size_t len, const char *key,

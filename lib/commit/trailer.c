@@ -128,6 +128,56 @@ last_paragraph(struct block *b, const char *msg, size_t len)
 	return paragraphs >= 2;
 }
 
+/* C's isspace() in the C locale, the way git tests for white space. */
+static bool
+is_git_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' ||
+	    c == '\r';
+}
+
+/*
+ * A line where git stops reading a message for trailers: "---" followed
+ * by white space (git's find_patch_start(), which also ends the message a
+ * commit's %(trailers) shows nothing after), at its end here too, or one
+ * holding git's scissors (wt_status_locate_end(): "# " and the cut line;
+ * any line holding it, whatever the comment character).
+ */
+static bool
+is_git_cut(const char *p, const char *e)
+{
+	static const char cut[] =
+	    "------------------------ >8 ------------------------";
+	size_t n = (size_t)(e - p);
+
+	if (n >= 3 && memcmp(p, "---", 3) == 0 &&
+	    (n == 3 || is_git_space(p[3])))
+		return true;
+	return memmem(p, n, cut, sizeof(cut) - 1) != NULL;
+}
+
+/* The first line of [msg, end) git stops at, or NULL. */
+static const char *
+git_cut(const char *msg, const char *end)
+{
+	struct line l;
+
+	for (get_line(&l, msg, end); l.p < end; get_line(&l, l.next, end))
+		if (is_git_cut(l.p, l.e))
+			return l.p;
+	return NULL;
+}
+
+/*
+ * Whether git shows the trailer block b of msg: not when a line before
+ * it is one where git stops reading.
+ */
+static bool
+git_shows(const struct block *b, const char *msg)
+{
+	return git_cut(msg, b->start) == NULL;
+}
+
 /*
  * The trailer block: the last paragraph, when it is not the first and
  * consists of trailers only.  Returns false when there is none.
@@ -279,6 +329,37 @@ parse_value(struct tk_approval_trailer *t, const char *s, size_t n)
 	return decode_sig(t, s + after + 7, n - after - 7);
 }
 
+/* A problem found after parsing: the signature is not kept. */
+static void
+set_problem(struct tk_approval_trailer *t, enum tk_trailer_problem p)
+{
+	t->problem = p;
+	tk_approval_drop_signature(t);
+}
+
+/*
+ * Whether the raw value (folds included) reads as the same email and
+ * "sshsig:" when git unfolds it: git makes each newline and the white
+ * space after it one space, twokey deletes them, so a fold may fall only
+ * where a space changes nothing (in the name, before "sshsig:", in the
+ * base64).  The first '<' and the first '>' after it are the same bytes
+ * in both readings.
+ */
+static bool
+git_reads_alike(const char *v, size_t n)
+{
+	const char *e = v + n, *lt, *gt;
+
+	if ((lt = memchr(v, '<', n)) == NULL ||
+	    (gt = memchr(lt, '>', (size_t)(e - lt))) == NULL)
+		return false;
+	if (memchr(lt, '\n', (size_t)(gt - lt)) != NULL)
+		return false;
+	for (gt++; gt < e && is_git_space(*gt); gt++)
+		;
+	return e - gt >= 7 && memcmp(gt, "sshsig:", 7) == 0;
+}
+
 /* name and email are never NULL, so reports need no special case. */
 static int
 fill_defaults(struct tk_approval_trailer *t)
@@ -312,6 +393,8 @@ tk_approval_parse_value(
 	}
 	if ((rc = parse_value(t, t->text, tlen)) < 0)
 		goto out;
+	if (t->problem == TK_TRAILER_OK && !git_reads_alike(value, len))
+		set_problem(t, TK_TRAILER_MALFORMED);
 	rc = fill_defaults(t);
 out:
 	tk_buf_release(&b);
@@ -352,17 +435,23 @@ tk_trailer_parse_approvals(
 	struct unit u;
 	size_t cap = 0, lineno;
 	const char *p;
+	bool shown;
 	int rc = 0;
 
 	*out = NULL;
 	if ((l = tk_calloc(1, sizeof(*l))) == NULL)
 		return TK_ENOMEM;
 	if (len > 0 && find_block(&b, msg, len)) {
+		shown = git_shows(&b, msg);
 		for (p = b.start, lineno = b.line; p < b.end; p = u.end) {
 			next_unit(&u, p, b.end, &lineno);
-			if (is_approval(&u) &&
-			    (rc = add_approval(l, &cap, &u)) < 0)
+			if (!is_approval(&u))
+				continue;
+			if ((rc = add_approval(l, &cap, &u)) < 0)
 				goto out;
+			if (!shown)
+				set_problem(&l->items[l->count - 1],
+				    TK_TRAILER_GIT_CUT);
 		}
 	}
 	*out = l;
@@ -493,7 +582,7 @@ tk_trailer_each(const char *msg, size_t len, const char *key,
 	size_t lineno, klen = strlen(key);
 	int rc = 0;
 
-	if (len == 0 || !find_block(&blk, msg, len))
+	if (len == 0 || !find_block(&blk, msg, len) || !git_shows(&blk, msg))
 		return 0;
 	for (p = blk.start, lineno = blk.line; p < blk.end && rc == 0;
 	     p = u.end) {
@@ -509,19 +598,6 @@ tk_trailer_each(const char *msg, size_t len, const char *key,
 	}
 	tk_buf_release(&b);
 	return rc;
-}
-
-/* git's find_patch_start(): a line "---" followed by white space or end. */
-static const char *
-git_divider(const char *msg, const char *end)
-{
-	struct line l;
-
-	for (get_line(&l, msg, end); l.p < end; get_line(&l, l.next, end))
-		if (l.e - l.p >= 3 && memcmp(l.p, "---", 3) == 0 &&
-		    (l.e - l.p == 3 || is_hspace(l.p[3]) || l.p[3] == '\r'))
-			return l.p;
-	return NULL;
 }
 
 /* git's find_separator() with ':' : the token may end in white space. */
@@ -588,7 +664,7 @@ tk_trailer_git_would_hide(const char *msg, size_t len)
 	if (len > 0 && find_block(&b, msg, len))
 		return false;
 	/* git adds before the divider; twokey reads the last paragraph. */
-	if (git_divider(msg, end) != NULL)
+	if (git_cut(msg, end) != NULL)
 		return true;
 	if (len == 0 || !last_paragraph(&b, msg, len))
 		return false;

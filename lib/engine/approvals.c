@@ -34,6 +34,10 @@ problem_text(enum tk_trailer_problem p)
 		       "approval";
 	case TK_TRAILER_BAD_BASE64:
 		return "its sshsig: value is not valid base64";
+	case TK_TRAILER_GIT_CUT:
+		return "it follows a '---' or scissors line, where git's "
+		       "interpret-trailers stops reading, so git shows no "
+		       "trailer there (approve in refs/notes/twokey instead)";
 	case TK_TRAILER_NOT_APPROVAL:
 		return "it is not an 'Approved-by: Name <email> sshsig:BASE64' "
 		       "line";

@@ -39,6 +39,7 @@ struct approvals_case {
 #define NOSIG TK_TRAILER_NO_SSHSIG
 #define BAD TK_TRAILER_MALFORMED
 #define B64 TK_TRAILER_BAD_BASE64
+#define CUT TK_TRAILER_GIT_CUT
 
 static const struct approvals_case approvals_cases[] = {
     {"no trailer block", "Subject\n\nBody text.\n", 0, {{0}}},
@@ -55,6 +56,26 @@ static const struct approvals_case approvals_cases[] = {
     {"git's 25% rule: prose plus Signed-off-by",
         "S\n\nSome text\nSigned-off-by: A <a@x>\n" BOB "\n", 0, {{0}}},
     {"git's --- divider", "S\n\nBody\n\n" BOB "\n---\nnotes\n", 0, {{0}}},
+    /*
+     * A "---" or scissors line before the block: git's interpret-trailers
+     * --parse shows no trailer, so none counts (the block stays the block).
+     */
+    {"--- line before the block", "S\n\nBody\n---\nnotes\n\n" BOB "\n", 1,
+        {{CUT, "Bob", "bob@x.org", NULL, 7}}},
+    {"--- and a tab before the block", "S\n\n---\tx\n\n" BOB "\n", 1,
+        {{CUT, "Bob", "bob@x.org", NULL, 5}}},
+    {"--- as the subject", "---\n\n" BOB "\n", 1,
+        {{CUT, "Bob", "bob@x.org", NULL, 3}}},
+    {"---- is no divider", "S\n\n----\n\n" BOB "\n", 1,
+        {{OK, "Bob", "bob@x.org", "SSHSIG", 5}}},
+    {"scissors before the block",
+        "S\n\n# ------------------------ >8 ------------------------\n"
+        "diff\n\n" BOB "\n",
+        1, {{CUT, "Bob", "bob@x.org", NULL, 6}}},
+    {"scissors with another comment character",
+        "S\n\n; ------------------------ >8 ------------------------\n\n" BOB
+        "\n",
+        1, {{CUT, "Bob", "bob@x.org", NULL, 5}}},
     {"approval not in the last paragraph", "S\n\n" BOB "\n\nThe end.\n", 0,
         {{0}}},
     {"CR-only blank lines", "S\r\n\r\n" BOB "\r\n", 1,
@@ -87,6 +108,15 @@ static const struct approvals_case approvals_cases[] = {
         {{OK, "Bob", "bob@x.org", "SSHSIG", 3}}},
     {"folded before sshsig", "S\n\nApproved-by: Bob <bob@x.org>\n " OKSIG "\n",
         1, {{OK, "Bob", "bob@x.org", "SSHSIG", 3}}},
+    /* git unfolds to one space: "<bob@x. org>" is another email */
+    {"folded inside the email",
+        "S\n\nApproved-by: Bob <bob@x.\n org> " OKSIG "\n", 1,
+        {{BAD, "Bob", "bob@x.org", NULL, 3}}},
+    {"folded after the '<'", "S\n\nApproved-by: Bob <\n bob@x.org> " OKSIG "\n",
+        1, {{BAD, "Bob", "bob@x.org", NULL, 3}}},
+    {"folded inside sshsig:",
+        "S\n\nApproved-by: Bob <bob@x.org> sshsig\n :U1NIU0lH\n", 1,
+        {{BAD, "Bob", "bob@x.org", NULL, 3}}},
     {"folded inside the name",
         "S\n\nApproved-by: Bob \n Reviewer <bob@x.org> " OKSIG "\n", 1,
         {{OK, "Bob Reviewer", "bob@x.org", "SSHSIG", 3}}},
@@ -629,6 +659,46 @@ test_trailer__git_fixtures(void **state)
 	free(blob);
 }
 
+static int
+count_each(void *arg, const char *value, size_t vlen, size_t line)
+{
+	(void)value;
+	(void)vlen;
+	(void)line;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+/* require-trailers reads no trailer git does not show either. */
+static void
+test_trailer__each_git_cut(void **state)
+{
+	static const struct {
+		const char *msg;
+		size_t n;
+	} cases[] = {
+	    {"S\n\nBody\n\nChange: CHG1\nchange: CHG2\n", 2},
+	    {"S\n\nBody\n---\n\nChange: CHG1\n", 0},
+	    {"S\n\n# ------------------------ >8 ------------------------\n\n"
+	     "Change: CHG1\n",
+	        0},
+	    {"S\n\nBody\n----\n\nChange: CHG1\n", 1},
+	};
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < TK_ARRAY_SIZE(cases); i++) {
+		n = 0;
+		assert_int_equal(
+		    tk_trailer_each(cases[i].msg, strlen(cases[i].msg),
+		        "Change", count_each, &n),
+		    0);
+		if (n != cases[i].n)
+			fail_msg("case %zu: %zu trailers, want %zu", i, n,
+			    cases[i].n);
+	}
+}
+
 /* "twokey approve --trailer" warns when git would hide the approval. */
 static void
 test_trailer__git_would_hide(void **state)
@@ -656,6 +726,9 @@ test_trailer__git_would_hide(void **state)
 	    /* a "---" line: git adds before it, we read after it */
 	    {"subj\n\nbody\n---\nnotes\n", true},
 	    {"subj\n\nbody\n--- \n", true},
+	    {"subj\n\nbody\n# ------------------------ >8 "
+	     "------------------------\n",
+	        true},
 	    /* fine: a trailer block we read, or a paragraph git leaves */
 	    {"subj\n\nbody\n\nChange-Id: I1\nSigned-off-by: A <a@x>\n", false},
 	    {"subj\n\nbody text\n", false},
@@ -690,6 +763,7 @@ main(void)
 	    cmocka_unit_test(test_trailer__payload),
 	    cmocka_unit_test(test_trailer__git_fixtures),
 	    cmocka_unit_test(test_trailer__git_would_hide),
+	    cmocka_unit_test(test_trailer__each_git_cut),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
