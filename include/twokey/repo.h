@@ -78,4 +78,22 @@ int tk_repo_ref_name(char **out, const char *name);
  */
 int tk_repo_resolve_ref(char **out, git_repository *repo, const char *name);
 
+/*
+ * Whether git-receive-pack writes a pushed name at all: it starts with
+ * "refs/" and the rest passes git's check_refname_format() without
+ * flags (two components at least; none empty, starting with '.' or
+ * ending in ".lock"; no "..", "@{", control, space, ':', '?', '[', '\\',
+ * '^', '~' or '*'; not ending in '.'; not "@").  git refuses any other
+ * name after pre-receive ("funny refname"), whatever the hook says.
+ */
+bool tk_repo_refname_pushable(const char *name);
+
+/*
+ * Whether the repository ignores case in ref names: core.ignoreCase, as
+ * git sets it on a case-insensitive file system (where "refs/heads/MAIN"
+ * is the file of "refs/heads/main").  *out is true when the setting
+ * cannot be read (TK_EINVAL with a message), else 0.
+ */
+int tk_repo_ignores_case(git_repository *repo, bool *out);
+
 #endif

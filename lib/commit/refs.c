@@ -155,3 +155,85 @@ tk_repo_resolve_ref(char **out, git_repository *repo, const char *name)
 		free(seen[k]);
 	return rc;
 }
+
+/*
+ * git's refname_disposition[] for one byte of a component: 0 fine, 1 the
+ * component ends ('/' or NUL), 2 '.', 3 '{', 4 refused (controls, DEL,
+ * space, ':', '?', '[', '\\', '^', '~', and '*' outside refspecs).
+ */
+static int
+disposition(unsigned char ch)
+{
+	if (ch == '/' || ch == '\0')
+		return 1;
+	if (ch == '.')
+		return 2;
+	if (ch == '{')
+		return 3;
+	if (ch < 0x20 || ch == 0x7f || strchr(" :?[\\^~*", ch) != NULL)
+		return 4;
+	return 0;
+}
+
+/* git's check_refname_component(): its length, or 0 when refused. */
+static size_t
+component(const char *s)
+{
+	const char *cp;
+	char last = '\0';
+	int d;
+
+	for (cp = s; (d = disposition((unsigned char)*cp)) != 1; cp++) {
+		if (d == 4 || (d == 2 && last == '.') ||
+		    (d == 3 && last == '@'))
+			return 0;
+		last = *cp;
+	}
+	if (cp == s || s[0] == '.' ||
+	    (cp - s >= 5 && memcmp(cp - 5, ".lock", 5) == 0))
+		return 0;
+	return (size_t)(cp - s);
+}
+
+bool
+tk_repo_refname_pushable(const char *name)
+{
+	size_t n = 0, parts = 0;
+	const char *s;
+
+	if (strncmp(name, "refs/", 5) != 0)
+		return false;
+	s = name + 5;
+	if (strcmp(s, "@") == 0)
+		return false;
+	for (;;) {
+		if ((n = component(s)) == 0)
+			return false;
+		parts++;
+		if (s[n] == '\0')
+			break;
+		s += n + 1;
+	}
+	return s[n - 1] != '.' && parts >= 2;
+}
+
+int
+tk_repo_ignores_case(git_repository *repo, bool *out)
+{
+	git_config *cfg = NULL;
+	int v = 0, r;
+
+	*out = true; /* unreadable: as if it did */
+	if (git_repository_config_snapshot(&cfg, repo) < 0)
+		return tk_error_set(
+		    TK_EINVAL, "cannot read the repository's configuration");
+	r = git_config_get_bool(&v, cfg, "core.ignorecase");
+	git_config_free(cfg);
+	if (r == GIT_ENOTFOUND)
+		v = 0;
+	else if (r < 0)
+		return tk_error_set(
+		    TK_EINVAL, "core.ignoreCase is not a boolean");
+	*out = v != 0;
+	return 0;
+}

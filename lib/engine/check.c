@@ -109,6 +109,9 @@ match_rule(struct tk_check *c, const struct tk_update *up,
 
 	*stop = true;
 	*rule = NULL;
+	if ((rc = tk_check_pushable(c, up->ref, stop)) < 0 || *stop)
+		return rc;
+	*stop = true;
 	if (up->broken != NULL)
 		return tk_check_add(c, TK_SEV_DENY, NULL, NULL, 0,
 		    "an admin should repair or remove the symbolic ref",
@@ -117,7 +120,8 @@ match_rule(struct tk_check *c, const struct tk_update *up,
 		return tk_check_add(c, TK_SEV_DENY, NULL, NULL, 0,
 		    "fix the rule's pattern in the policy", "policy error: %s",
 		    tk_error_last());
-	if ((rc = tk_check_special(c, *rule, name, stop)) < 0 || *stop) {
+	if ((rc = tk_check_special(c, *rule, name, stop)) < 0 || *stop ||
+	    (rc = tk_check_case(c, *rule, name, stop)) < 0 || *stop) {
 		*rule = NULL;
 		return rc;
 	}

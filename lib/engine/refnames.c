@@ -192,3 +192,60 @@ tk_check_special(struct tk_check *c, const struct tk_rule *rule,
 	    rule ? rule->name : "",
 	    rule ? "' matches by a broader pattern)" : "");
 }
+
+int
+tk_check_pushable(struct tk_check *c, const char *name, bool *refused)
+{
+	*refused = !tk_repo_refname_pushable(name);
+	if (!*refused)
+		return 0;
+	return tk_check_add(c, TK_SEV_DENY, NULL, NULL, 0,
+	    "push to a name 'git check-ref-format' accepts, under refs/",
+	    "refused: '%s' is no ref name git writes (git-receive-pack "
+	    "refuses it as a funny refname)",
+	    name);
+}
+
+int
+tk_check_case(struct tk_check *c, const struct tk_rule *rule, const char *name,
+    bool *refused)
+{
+	const struct tk_rule *other = NULL;
+	bool folds = false;
+	char *low;
+	size_t i;
+	int rc;
+
+	*refused = false;
+	for (i = 0; name[i] != '\0' && !(name[i] >= 'A' && name[i] <= 'Z'); i++)
+		;
+	if (name[i] == '\0')
+		return 0;
+	if ((low = tk_strdup(name)) == NULL)
+		return TK_ENOMEM;
+	for (; low[i] != '\0'; i++)
+		if (low[i] >= 'A' && low[i] <= 'Z')
+			low[i] = (char)(low[i] - 'A' + 'a');
+	/* 1 matched, 0 none: other says which; < 0 refuses */
+	if ((rc = tk_policy_match(&other, c->p, low)) >= 0 && other == rule) {
+		free(low);
+		return 0;
+	}
+	if (rc >= 0 && (rc = tk_repo_ignores_case(c->repo, &folds)) == 0 &&
+	    !folds) {
+		free(low);
+		return 0;
+	}
+	*refused = true;
+	rc = tk_check_add(c, TK_SEV_DENY, NULL, NULL, 0,
+	    "on such a repository, write rule patterns in lower case and "
+	    "push names as they spell them",
+	    "refused: the repository ignores case in ref names "
+	    "(core.ignoreCase, or %s), so '%s' may be written as '%s', which "
+	    "%s%s%s decides",
+	    rc < 0 ? tk_error_last() : "set", name, low,
+	    other != NULL ? "rule '" : "no rule",
+	    other != NULL ? other->name : "", other != NULL ? "'" : "");
+	free(low);
+	return rc;
+}

@@ -42,4 +42,19 @@ bool tk_rule_names_explicitly(const struct tk_rule *r, const char *name);
 int tk_check_special(struct tk_check *c, const struct tk_rule *rule,
     const char *name, bool *refused);
 
+/*
+ * Refuses (a finding; *refused set) a pushed name git-receive-pack does
+ * not write (tk_repo_refname_pushable()).  Returns 0 or TK_ENOMEM.
+ */
+int tk_check_pushable(struct tk_check *c, const char *name, bool *refused);
+
+/*
+ * Refuses (a finding; *refused set) name, decided under rule, when its
+ * ASCII lower-case spelling falls under another rule (or none) and the
+ * repository ignores case in ref names (or its setting cannot be read).
+ * Returns 0 or TK_ENOMEM.
+ */
+int tk_check_case(struct tk_check *c, const struct tk_rule *rule,
+    const char *name, bool *refused);
+
 #endif

@@ -63,6 +63,7 @@ git -C "$w" config gpg.ssh.allowedSignersFile "$TRASH/allowed"
 ERR="^remote: twokey: error: refs/heads/[a-z]*:"
 NOTE="^remote: twokey: note: refs/heads/main:"
 MALFORMED="malformed commit:"
+ZERO=0000000000000000000000000000000000000000
 
 # --- building objects by hand ---------------------------------------------------
 # The person lines as git writes them, at the current tick.
@@ -578,6 +579,81 @@ gpgsig-sha256 x" "kept sha256 header" | obj)
 $(sed "2i author $(who "$BOB")" "$TRASH/sighdr")" "author in signature" | obj)
 	try refuse "an author line among the signature lines" signed \
 		"$ERR $(short "$c"): $MALFORMED misplaced or repeated 'author' header"
+	# === 4. ref names =======================================================================
+	# rawpush REF NEW: REF set to NEW (from $base's absence: a creation)
+	# by alice, sent to git-receive-pack as any client may send it (git
+	# push itself refuses to send names git check-ref-format refuses).
+	# The hook's lines and receive-pack's report ("ok REF", "ng REF why")
+	# in $TRASH/out.
+	rawpush() {
+		rp_line="$ZERO $2 $1"
+		{
+			printf '%04x%s\0report-status\n' $((${#rp_line} + 19)) "$rp_line"
+			printf 0000
+			printf '%s\n^%s\n' "$2" "$base" | git -C "$w" pack-objects -q --stdout --revs
+		} >"$TRASH/rp.in"
+		GL_USER=alice git receive-pack "$srv" <"$TRASH/rp.in" >"$TRASH/rp.out" 2>"$TRASH/out"
+		tr -d '\0' <"$TRASH/rp.out" | grep -ao 'ok .*\|ng .*' >>"$TRASH/out"
+	}
+	mk "author $(who "$BOB")
+committer $(who "$BOB")" "for odd names"
+	rawpush refs/heads/topic "$c"
+	check "$H a raw push to refs/heads/topic lands (the twin)" expect_out "^ok refs/heads/topic"
+	git -C "$srv" update-ref -d refs/heads/topic
+	for r in refs/heads/a..b refs/heads/x.lock 'refs/heads/a@{b}' refs/heads/main/ \
+		refs/heads//main refs/heads/.hidden refs/heads/main. refs/foo HEAD; do
+		rawpush "$r" "$c"
+		if [ "$hook" = hooks ]; then
+			check "$H $r: twokey refuses a name git does not write" expect_out \
+				"^twokey: error: $(ere "$r"): refused: '$(ere "$r")' is no ref name git writes \(git-receive-pack refuses it as a funny refname\)"
+			check "$H $r: refused by the hook" expect_out "^ng $(ere "$r") pre-receive hook declined"
+		else
+			check "$H $r: git refuses it before the update hook" expect_out "^ng $(ere "$r") funny refname"
+		fi
+		check "$H $r: not written" sh -c "! git -C '$srv' for-each-ref | grep -q '$c'"
+	done
+
+	# core.ignoreCase (a case-insensitive file system): refs/heads/MAIN
+	# is main's file, so it is decided as main or refused
+	mk "$(std)" "case"
+	expect_push accept "$H refs/heads/MAIN, a ref of its own on this file system" alice "$w" \
+		"$c:refs/heads/MAIN" refs/heads/MAIN "$c"
+	git -C "$srv" update-ref -d refs/heads/MAIN
+	git -C "$srv" config core.ignoreCase true
+	expect_push refuse "$H refs/heads/MAIN under core.ignoreCase" alice "$w" \
+		"$c:refs/heads/MAIN" refs/heads/MAIN "" \
+		"^remote: twokey: error: refs/heads/MAIN: refused: the repository ignores case in ref names \(core.ignoreCase, or set\), so 'refs/heads/MAIN' may be written as 'refs/heads/main', which rule 'mainline' decides"
+	expect_push accept "$H refs/heads/Topic under core.ignoreCase (no rule either way)" alice "$w" \
+		"$c:refs/heads/Topic" refs/heads/Topic "$c"
+	git -C "$srv" update-ref -d refs/heads/Topic
+	git -C "$srv" config --unset core.ignoreCase
+
+	# a note in refs/notes/commits: git log shows it, twokey reads only
+	# refs/notes/twokey
+	mk "$(std)" "other notes"
+	approve_raw bob bob bob@example.com "$w" "$c" >"$TRASH/note"
+	git -C "$w" notes add -f -F "$TRASH/note" "$c"
+	accepted "$H a note in refs/notes/commits (no rule)" alice "$w" origin \
+		"$c:refs/heads/tmp2" refs/notes/commits:refs/notes/commits
+	check "$H git log shows the approval in refs/notes/commits" sh -c \
+		"git -C '$srv' log -1 $c | grep -q '^    Approved-by: bob <bob@example.com> sshsig:'"
+	expect_push refuse "$H main with an approval only in refs/notes/commits" alice "$w" \
+		"+$c:refs/heads/main" refs/heads/main "$base" \
+		"$ERR $(short "$c") \"other notes\": not approved: needs 1 more approval; counted: none"
+	git -C "$w" update-ref -d refs/notes/commits
+
+	# --atomic or not: one refused ref and one accepted
+	mk "$(std)" "atomic"
+	for mode in "" --atomic; do
+		push_as alice "$w" $mode origin "+$c:refs/heads/main" "$c:refs/heads/free"
+		check "$H ${mode:-non-atomic}: main refused" ref_is "$srv" refs/heads/main "$base"
+		if [ "$hook" = update ] && [ -z "$mode" ]; then
+			check "$H non-atomic, update hook: the free ref lands alone" ref_is "$srv" refs/heads/free "$c"
+		else
+			check "$H ${mode:-non-atomic}: the free ref does not land either" ref_is "$srv" refs/heads/free ""
+		fi
+		git -C "$srv" update-ref -d refs/heads/free 2>/dev/null
+	done
 done
 
 done_testing
