@@ -512,11 +512,55 @@ test_commit__bad_structure(void **state)
 	    "Tree " HEX1 "\n" AUTHOR COMMITTER "\ncapital\n",
 	    "tree\t" HEX1 "\n" AUTHOR COMMITTER "\ntab\n",
 	    TREE "parent " HEX2 "\r\n" AUTHOR COMMITTER "\nCR\n",
+	    /* where git log's %ae would take another author line (t0016) */
+	    TREE "author B <b@x> 1 +0000\n" AUTHOR COMMITTER "\ntwo authors\n",
+	    HEAD "mergetag object " HEX2 "\n" AUTHOR
+	         " tag v1\n\nclosed early\n",
+	    HEAD "gpgsig -----BEGIN SSH SIGNATURE-----\n" AUTHOR
+	         " -----END SSH SIGNATURE-----\n\nunindented\n",
+	    TREE AUTHOR " more author\n" COMMITTER "\ncontinued author\n",
+	    TREE "author\tA <a@x> 1 +0000\n" COMMITTER "\nauthor and a tab\n",
+	    TREE "author A <a@x> 1 +0000\r\n" COMMITTER "\nCR LF author\n",
+	    TREE "author A <a@x> 1 +0000 x\n" COMMITTER "\ngarbage\n",
+	    TREE "author A <a<b@x> 1 +0000\n" COMMITTER "\nlt in email\n",
+	    TREE "author A <a>b@x> 1 +0000\n" COMMITTER "\ngt in email\n",
 	};
 	size_t i;
 
 	for (i = 0; i < TK_ARRAY_SIZE(cases); i++)
 		expect_einval(cases[i]);
+}
+
+/*
+ * Continuation lines of an extra header that read like an author or
+ * committer line are no header, for git (pretty.c) as for twokey.
+ */
+static void
+test_commit__hidden_person(void **state)
+{
+	static const char *hdr[] = {
+	    "mergetag", "gpgsig", "gpgsig-sha256", "x-other"};
+	struct tk_commit *c;
+	char raw[1024];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < TK_ARRAY_SIZE(hdr); i++) {
+		snprintf(raw, sizeof(raw),
+		    "%s%s object " HEX2 "\n author B <b@x> 1 +0000\n"
+		    " committer B <b@x> 1 +0000\n\nm\n",
+		    HEAD, hdr[i]);
+		c = parse_str(raw);
+		assert_int_equal(c->author.email_len, 18);
+		assert_memory_equal(c->author.email, "author@example.com", 18);
+		assert_int_equal(c->committer.email_len, 13);
+		assert_memory_equal(c->committer.email, "c@example.com", 13);
+		tk_commit_free(c);
+	}
+	/* an empty email is one git shows empty: parsed, matching no one */
+	c = parse_str(TREE "author A <> 1 +0000\n" COMMITTER "\nm\n");
+	assert_int_equal(c->author.email_len, 0);
+	tk_commit_free(c);
 }
 
 static void
@@ -703,6 +747,7 @@ main(void)
 	    cmocka_unit_test(test_commit__identity_fields),
 	    cmocka_unit_test(test_commit__bad_person),
 	    cmocka_unit_test(test_commit__bad_structure),
+	    cmocka_unit_test(test_commit__hidden_person),
 	    cmocka_unit_test(test_commit__nul),
 	    cmocka_unit_test(test_commit__parents_bound),
 	    cmocka_unit_test(test_commit__size_bound),

@@ -272,10 +272,41 @@ test_symref__namespace(void **state)
 	assert_int_equal(unsetenv("GIT_NAMESPACE"), 0);
 }
 
+/* The names git-receive-pack writes: check_refname_format(name + 5, 0). */
+static void
+test_symref__pushable(void **state)
+{
+	static const char *good[] = {"refs/heads/main", "refs/heads/a/b/c",
+	    "refs/tags/v1.0", "refs/heads/x@y", "refs/heads/@",
+	    "refs/heads/a.b", "refs/heads/-dash", "refs/heads/#x",
+	    "refs/heads/\xc3\xbc", "refs/heads/\xc2\x9b", "refs/notes/twokey",
+	    "refs/heads/a.locks", "refs/heads/lock", "refs/heads/{x}",
+	    "refs/heads/a@b{c}"};
+	static const char *bad[] = {"HEAD", "main", "refs", "refs/", "refs/foo",
+	    "refs/@", "refs/heads/a..b", "refs/heads/x.lock",
+	    "refs/heads/x.lock/y", "refs/heads/a@{b}", "refs/heads/main/",
+	    "refs/heads//main", "refs/heads/.hidden", "refs/heads/main.",
+	    "refs/heads/a b", "refs/heads/a\tb", "refs/heads/a:b",
+	    "refs/heads/a?b", "refs/heads/a[b", "refs/heads/a\\b",
+	    "refs/heads/a^b", "refs/heads/a~b", "refs/heads/a*b",
+	    "refs/heads/a\x01b", "refs/heads/a\x7f", "/refs/heads/main",
+	    "refs/heads/", "refs/heads/.", "refs/heads/.."};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < TK_ARRAY_SIZE(good); i++)
+		if (!tk_repo_refname_pushable(good[i]))
+			fail_msg("refused: %s", good[i]);
+	for (i = 0; i < TK_ARRAY_SIZE(bad); i++)
+		if (tk_repo_refname_pushable(bad[i]))
+			fail_msg("accepted: %s", bad[i]);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_symref__pushable),
 	    cmocka_unit_test_setup_teardown(
 	        test_symref__direct_and_missing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
