@@ -656,4 +656,49 @@ committer $(who "$BOB")" "for odd names"
 	done
 done
 
+# === 5. differential: every seed of the fuzz corpora =========================
+# tests/tools/tk_read prints what twokey reads; git must show the same
+# people for every commit object twokey accepts, and every approval twokey
+# reads as well formed must be one git's interpret-trailers --parse shows.
+RD="$TK_BIN/tests/tools/tk_read"
+check "tk_read is built" test -x "$RD"
+# (git show reads the parents: they are pointed at objects that exist
+# first, which changes no person line)
+et=$(git -C "$w" hash-object -t tree -w /dev/null)
+n=0 bad=0
+for f in "$TK_SRC"/tests/fuzz/corpus/commit/*; do
+	sed -E "1,/^\$/{s/^tree [0-9a-f]{40}\$/tree $et/;s/^parent [0-9a-f]{40}\$/parent $base/}" \
+		"$f" >"$TRASH/obj.in"
+	"$RD" commit "$TRASH/obj.in" >"$TRASH/tk.out" 2>/dev/null || continue
+	o=$(git -C "$w" hash-object -t commit -w --literally "$TRASH/obj.in") || exit 1
+	g=$(git -C "$w" show -s --no-show-signature --format='%ae|%ce|%an' "$o" 2>"$TRASH/git.err")
+	n=$((n + 1))
+	if [ "$g" != "$(cat "$TRASH/tk.out")" ]; then
+		bad=$((bad + 1))
+		echo "# $(basename "$f"): git shows '$g', twokey read '$(cat "$TRASH/tk.out")'"
+	fi
+done
+check "people: git shows what twokey read in each of $n accepted corpus objects" \
+	test "$bad" -eq 0 -a "$n" -ge 100
+n=0 bad=0
+for f in "$TK_SRC"/tests/fuzz/corpus/trailer/* "$TK_SRC"/tests/fuzz/corpus/commit/*; do
+	case $f in */commit/*)
+		sed '1,/^$/d' "$f" >"$TRASH/msg.in" ;;
+	*) cp "$f" "$TRASH/msg.in" ;;
+	esac
+	# (git's tools stop at a NUL; twokey refuses the commit)
+	tr -d '\000' <"$TRASH/msg.in" | cmp -s - "$TRASH/msg.in" || continue
+	"$RD" approvals "$TRASH/msg.in" 2>/dev/null | sort >"$TRASH/tk.out" || continue
+	git -C "$w" interpret-trailers --parse <"$TRASH/msg.in" 2>/dev/null |
+		sed -n 's/^[Aa][Pp][Pp][Rr][Oo][Vv][Ee][Dd]-[Bb][Yy]: [^<]*<\([^>]*\)>.*/\1/p' |
+		sort >"$TRASH/git.out"
+	[ -s "$TRASH/tk.out" ] && n=$((n + 1))
+	if [ -n "$(comm -23 "$TRASH/tk.out" "$TRASH/git.out")" ]; then
+		bad=$((bad + 1))
+		echo "# $(basename "$f"): twokey reads approvals git does not show: $(comm -23 "$TRASH/tk.out" "$TRASH/git.out" | tr '\n' ' ')"
+	fi
+done
+check "approvals: git shows each one twokey reads, in $n corpus messages" \
+	test "$bad" -eq 0 -a "$n" -ge 50
+
 done_testing
