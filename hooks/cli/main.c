@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "twokey/audit.h"
 #include "twokey/digest.h"
 #include "twokey/error.h"
 #include "twokey/hook.h"
@@ -100,6 +101,7 @@ main(int argc, char **argv)
 		}
 		git_libgit2_init();
 		status = commands[i].fn(argc - 1, argv + 1);
+		tk_audit_pg_end();
 		git_libgit2_shutdown();
 		return status;
 	}

@@ -29,6 +29,27 @@ int pgd_freeze_read(FILE *out, const char *conninfo_file);
  * stored version is still ver; "changed meanwhile" in the message when
  * it is not.
  */
-int pgd_freeze_write(const char *conninfo_file, const char *ver, int in);
+int pgd_freeze_write(
+    const char *conninfo_file, const char *ver, const struct tk_buf *body);
+
+/*
+ * A session: every request for conninfo_file shares one connection
+ * until pgd_session_end (which closes it, rolling back an open
+ * transaction).  pgd_session_busy: em-lock's transaction is open.
+ */
+void pgd_session_begin(const char *conninfo_file);
+bool pgd_session_busy(void);
+void pgd_session_end(void);
+
+/*
+ * The emergency state (lib/emergency/pg.c): writes its text to out;
+ * with lock (a session only), first begins the transaction that holds
+ * its row's lock until the next append commits it or pgd_em_unlock.
+ */
+int pgd_em_read(FILE *out, const char *conninfo_file, bool lock);
+/* Replaces the text (parsed first) under pgd_em_read's lock. */
+int pgd_em_write(const char *conninfo_file, const struct tk_buf *body);
+/* Rolls back the lock's transaction, if any. */
+int pgd_em_unlock(void);
 
 #endif

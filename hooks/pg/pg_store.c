@@ -19,6 +19,7 @@
 
 #include "pg.h"
 #include "store.h"
+#include "twokey/emergency.h"
 #include "twokey/freeze.h"
 #include "banned.h" /* last: after every system header */
 
@@ -41,6 +42,8 @@ void PQclear(PGresult *);
 int PQntuples(const PGresult *);
 char *PQgetvalue(const PGresult *, int, int);
 int PQgetlength(const PGresult *, int, int);
+int PQtransactionStatus(const PGconn *);
+enum { PG_TRANS_IDLE = 0, PG_TRANS_INTRANS = 2 };
 
 static const struct {
 	PGconn *(*connectdb_params)(
@@ -56,8 +59,10 @@ static const struct {
 	int (*ntuples)(const PGresult *);
 	char *(*getvalue)(const PGresult *, int, int);
 	int (*getlength)(const PGresult *, int, int);
+	int (*tx_status)(const PGconn *);
 } pq = {PQconnectdbParams, PQstatus, PQfinish, PQexecParams, PQresultStatus,
-    PQresultErrorField, PQclear, PQntuples, PQgetvalue, PQgetlength};
+    PQresultErrorField, PQclear, PQntuples, PQgetvalue, PQgetlength,
+    PQtransactionStatus};
 
 /* The connection string: a regular file only its owner may read. */
 static int
@@ -145,19 +150,36 @@ pg_run(PGconn *c, PGresult **res, const char *what, const char *sql, int n,
 	tk_error_set(TK_EIO,
 	    "the audit database failed to %s (SQLSTATE %.5s)%s", what,
 	    state != NULL ? state : "none",
-	    state != NULL && strcmp(state, "42P01") == 0
-	        ? ": no schema, run 'twokey audit init-db'"
-	        : "");
+	    state == NULL ? ""
+	        : strcmp(state, "42P01") == 0
+	        ? ": no schema, run 'twokey audit "
+	          "init-db'"
+	        : strcmp(state, "42501") == 0 ? ": permission denied, see the "
+	                                        "grants in docs/postgres.md"
+	                                      : "");
 	if (r != NULL)
 		pq.clear(r);
 	return TK_EIO;
 }
+
+/*
+ * A session (twokey-pg session, main.c) keeps one connection for every
+ * request of one program run; em-lock leaves a transaction open on it
+ * that the next append commits (the emergency state and the record that
+ * describes it become durable together) and em-unlock rolls back.
+ */
+static struct {
+	const char *file; /* NULL: not a session */
+	PGconn *conn; /* NULL until the first request, or after a failure */
+	bool tx; /* em-lock's transaction is open */
+} sess;
 
 /* ---- writer ---- */
 
 struct pg_store {
 	struct tk_audit_store base;
 	PGconn *conn;
+	bool shared; /* the session's connection: not closed by pg_free */
 	const struct tk_audit_dest *dest;
 	PGresult *rows; /* reader: seq, line in chain order */
 	int nrows, at;
@@ -185,6 +207,21 @@ node_name(char *out, size_t size, const char *node)
 		        (out[i] >= '0' && out[i] <= '9') || out[i] == '.' ||
 		        out[i] == '-' || out[i] == '_'))
 			out[i] = '_';
+}
+
+/*
+ * After a failure inside a transaction: closing the connection rolls it
+ * back, whatever state it is in (a session connects again on its next
+ * request).
+ */
+static void
+pg_drop(struct pg_store *s)
+{
+	if (s->conn != NULL)
+		pq.finish(s->conn);
+	if (s->shared)
+		sess.conn = NULL, sess.tx = false;
+	s->conn = NULL;
 }
 
 /* Under the head row's lock: prev and seq are read inside the transaction. */
@@ -238,16 +275,20 @@ pg_append(struct tk_audit_store *base, struct tk_buf *body,
 	int rc;
 
 	node_name(node, sizeof(node), s->dest->node);
-	if ((rc = pg_run(s->conn, NULL, "begin", "BEGIN", 0, NULL)) < 0)
+	/* In a session em-lock may have begun it (the emergency state). */
+	if (!(s->shared && sess.tx) &&
+	    (rc = pg_run(s->conn, NULL, "begin", "BEGIN", 0, NULL)) < 0) {
+		pg_drop(s);
 		return rc;
+	}
 	if ((rc = pg_append_tx(s, body, key, keylen, node)) < 0 ||
 	    (rc = pg_run(
 	         s->conn, NULL, "commit the record", "COMMIT", 0, NULL)) < 0) {
-		/* Closing the connection rolls the transaction back. */
-		pq.finish(s->conn);
-		s->conn = NULL;
+		pg_drop(s);
 		return rc;
 	}
+	if (s->shared)
+		sess.tx = false;
 	return 0;
 }
 
@@ -306,7 +347,15 @@ pg_free(struct tk_audit_store *base)
 		return;
 	if (s->rows != NULL)
 		pq.clear(s->rows);
-	if (s->conn != NULL)
+	/*
+	 * The session's connection outlives the request, but never in a
+	 * transaction that failed half-way: only em-lock's stays open.
+	 */
+	if (s->shared && s->conn != NULL &&
+	    pq.tx_status(s->conn) != PG_TRANS_IDLE &&
+	    !(sess.tx && pq.tx_status(s->conn) == PG_TRANS_INTRANS))
+		pg_drop(s);
+	if (s->conn != NULL && !s->shared)
 		pq.finish(s->conn);
 	free(s);
 }
@@ -325,12 +374,43 @@ pg_open(struct pg_store **out, const char *file)
 		return TK_ENOMEM;
 	s->base.ops = &pg_ops;
 	snprintf(s->source, sizeof(s->source), "postgres:twokey_records");
-	if ((rc = pg_connect(&s->conn, file)) < 0) {
+	if (sess.file != NULL && strcmp(sess.file, file) == 0) {
+		s->shared = true;
+		if (sess.conn != NULL &&
+		    pq.status(sess.conn) != PG_CONNECTION_OK)
+			pq.finish(sess.conn), sess.conn = NULL, sess.tx = false;
+		if (sess.conn == NULL &&
+		    (rc = pg_connect(&sess.conn, file)) < 0) {
+			free(s);
+			return rc;
+		}
+		s->conn = sess.conn;
+	} else if ((rc = pg_connect(&s->conn, file)) < 0) {
 		free(s);
 		return rc;
 	}
 	*out = s;
 	return 0;
+}
+
+void
+pgd_session_begin(const char *conninfo_file)
+{
+	sess.file = conninfo_file;
+}
+
+bool
+pgd_session_busy(void)
+{
+	return sess.tx;
+}
+
+void
+pgd_session_end(void)
+{
+	if (sess.conn != NULL)
+		pq.finish(sess.conn); /* rolls back an open transaction */
+	memset(&sess, 0, sizeof(sess));
 }
 
 int
@@ -424,6 +504,15 @@ static const char *const schema[] = {
     "INSERT INTO twokey_freezes (id, version, body) VALUES (1, 0, "
     "'twokey-freeze 1' || chr(10)) ON CONFLICT (id) DO NOTHING",
     "UPDATE twokey_schema SET version = 2 WHERE version < 2",
+    /*
+     * version 3: emergencies pending ratification, the emergency state's
+     * text (pgd_em_*), header only when there is none
+     */
+    "CREATE TABLE IF NOT EXISTS twokey_emergencies (id integer PRIMARY "
+    "KEY CHECK (id = 1), version bigint NOT NULL, body text NOT NULL)",
+    "INSERT INTO twokey_emergencies (id, version, body) VALUES (1, 0, "
+    "'twokey-emergencies 1 1' || chr(10)) ON CONFLICT (id) DO NOTHING",
+    "UPDATE twokey_schema SET version = 3 WHERE version < 3",
 };
 
 int
@@ -538,27 +627,137 @@ freeze_swap(struct pg_store *s, const char *ver, const struct tk_buf *body)
 }
 
 int
-pgd_freeze_write(const char *conninfo_file, const char *ver, int in)
+pgd_freeze_write(
+    const char *conninfo_file, const char *ver, const struct tk_buf *body)
 {
-	struct tk_buf body = TK_BUF_INIT(TK_FREEZE_FILE_MAX);
 	struct pg_store *s = NULL;
 	struct tk_freeze_list l;
-	char chunk[8192];
-	ssize_t n;
-	int rc = 0;
+	int rc;
 
-	while (rc == 0 && (n = read(in, chunk, sizeof(chunk))) > 0)
-		rc = tk_buf_put(&body, chunk, (size_t)n);
-	if (rc < 0 || strspn(ver, "0123456789") != strlen(ver) || !*ver)
+	if (body->len > TK_FREEZE_FILE_MAX ||
+	    strspn(ver, "0123456789") != strlen(ver) || !*ver)
 		rc = tk_error_set(TK_EINVAL, "the freeze text arrived cut");
 	else if ((rc = tk_freeze_parse(
-	              &l, body.ptr ? body.ptr : "", body.len)) == 0) {
+	              &l, body->ptr ? body->ptr : "", body->len)) == 0) {
 		tk_freeze_list_release(&l);
 		if ((rc = pg_open(&s, conninfo_file)) == 0)
-			rc = freeze_swap(s, ver, &body);
+			rc = freeze_swap(s, ver, body);
 	}
 	if (s != NULL)
 		pg_free(&s->base);
-	tk_buf_release(&body);
+	return rc;
+}
+
+/* ---- emergencies pending ratification (lib/emergency/pg.c) ---- */
+
+/* The one row's body: never empty (init-db writes the header). */
+static int
+em_print(FILE *out, PGresult *r)
+{
+	if (pq.ntuples(r) != 1)
+		return tk_error_set(TK_EIO,
+		    "the audit database holds no emergency state: run "
+		    "'twokey audit init-db'");
+	if (pq.getlength(r, 0, 0) == 0)
+		return tk_error_set(TK_EIO,
+		    "the emergency state in the audit database is empty (not "
+		    "even its header line)");
+	fwrite(pq.getvalue(r, 0, 0), 1, (size_t)pq.getlength(r, 0, 0), out);
+	if (fflush(out) != 0)
+		return tk_error_set(
+		    TK_EIO, "cannot write: %s", strerror(errno));
+	return 0;
+}
+
+/*
+ * em-read prints the state; em-lock (sessions only) begins the
+ * transaction that holds the row's lock until the next append commits
+ * it or em-unlock rolls it back, and prints the state read under it.
+ */
+int
+pgd_em_read(FILE *out, const char *conninfo_file, bool lock)
+{
+	struct pg_store *s = NULL;
+	PGresult *r = NULL;
+	int rc;
+
+	if (lock && (sess.file == NULL || sess.tx))
+		return tk_error_set(TK_EINVAL,
+		    sess.tx ? "the emergency state is locked already"
+		            : "em-lock needs a twokey-pg session");
+	if ((rc = pg_open(&s, conninfo_file)) < 0)
+		return rc;
+	if (lock && (rc = pg_run(s->conn, NULL, "begin", "BEGIN", 0, NULL)) < 0)
+		goto out;
+	if ((rc = pg_run(s->conn, &r,
+	         lock ? "lock the emergency state" : "read the emergency state",
+	         lock ? "SELECT body FROM twokey_emergencies WHERE id = 1 FOR "
+	                "UPDATE"
+	              : "SELECT body FROM twokey_emergencies WHERE id = 1",
+	         0, NULL)) == 0 &&
+	    (rc = em_print(out, r)) == 0 && lock)
+		sess.tx = true;
+out:
+	if (r != NULL)
+		pq.clear(r);
+	pg_free(&s->base); /* a failed lock's transaction is rolled back */
+	return rc;
+}
+
+/*
+ * Replaces the state inside em-lock's transaction.  The text is parsed
+ * first, exactly as the hooks parse it: nothing this program stores can
+ * fail them.
+ */
+int
+pgd_em_write(const char *conninfo_file, const struct tk_buf *body)
+{
+	const char *p[1] = {body->ptr ? body->ptr : ""};
+	struct tk_emergency_state st;
+	struct pg_store *s = NULL;
+	PGresult *r = NULL;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	if (sess.file == NULL || strcmp(sess.file, conninfo_file) != 0 ||
+	    !sess.tx || sess.conn == NULL)
+		return tk_error_set(TK_EINVAL,
+		    "the emergency state is written only under its lock "
+		    "(em-lock in a twokey-pg session)");
+	rc = body->len == 0 || memchr(body->ptr, '\0', body->len) != NULL
+	    ? tk_error_set(TK_EINVAL, "the emergency state arrived empty")
+	    : tk_emergency_state_parse(&st, body->ptr, body->len);
+	tk_emergency_state_release(&st);
+	if (rc < 0 || (rc = pg_open(&s, conninfo_file)) < 0)
+		return rc;
+	if ((rc = pg_run(s->conn, &r, "store the emergency state",
+	         "UPDATE twokey_emergencies SET version = version + 1, body = "
+	         "$1 WHERE id = 1 RETURNING version",
+	         1, p)) == 0 &&
+	    pq.ntuples(r) != 1)
+		rc = tk_error_set(TK_EIO,
+		    "the audit database holds no emergency state: run "
+		    "'twokey audit init-db'");
+	if (r != NULL)
+		pq.clear(r);
+	if (rc < 0)
+		pg_drop(s); /* nothing of the transaction stays */
+	pg_free(&s->base);
+	return rc;
+}
+
+/* Rolls back what em-lock began and no append committed. */
+int
+pgd_em_unlock(void)
+{
+	int rc = 0;
+
+	if (sess.tx && sess.conn != NULL &&
+	    (rc = pg_run(sess.conn, NULL, "roll back", "ROLLBACK", 0, NULL)) <
+	        0) {
+		pq.finish(sess.conn);
+		sess.conn = NULL;
+	}
+	sess.tx = false;
 	return rc;
 }

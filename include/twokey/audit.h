@@ -285,6 +285,14 @@ int tk_audit_pg_export(
     FILE *out, const char *conninfo_file, int64_t since, size_t *n);
 
 /*
+ * Ends this program's twokey-pg session (one helper process and one
+ * connection serve every database operation of a run; the first starts
+ * it): waits for the helper to close its connection, which rolls back
+ * anything left uncommitted.  Harmless when none was started.
+ */
+void tk_audit_pg_end(void);
+
+/*
  * The next record in chain order: returns 1 with *rec borrowed until the
  * next call, 0 at the end, or a negative code (the store cannot be read).
  * The chain is checked as records go by; a break does not stop reading

@@ -10,11 +10,13 @@
  *
  * The state is kept behind a small storage interface (struct
  * tk_emergency_store, its operations in lib/emergency/store.h): the file
- * store now (<audit.path>.emergencies, beside the audit log, so that one
+ * store (<audit.path>.emergencies, beside the audit log, so that one
  * policy's repositories share it as they share the log; it is NOT part of
- * the log and is never rotated with it), a database store for several
- * server nodes later.  Every operation fails closed: a state that cannot
- * be read or does not parse is an error, and the hooks then refuse.
+ * the log and is never rotated with it), or with audit.postgres the
+ * database store (table twokey_emergencies, shared by every node, its
+ * writes committed with the audit record that follows them).  Every
+ * operation fails closed: a state that cannot be read or does not parse
+ * is an error, and the hooks then refuse.
  *
  * Use:
  *   tk_emergency_store_open(&s, policy)       which store, from the policy
@@ -106,9 +108,9 @@ struct tk_emergency_store;
 
 /*
  * The store for policy p: the file <audit.path>.emergencies when the
- * policy records to a file.  TK_ENOTFOUND when the policy records
- * nowhere (no emergency can then be recorded), TK_EUNSUPPORTED for a
- * store not built yet (audit.postgres without audit.path).
+ * policy records to a file, the audit database with audit.postgres.
+ * TK_ENOTFOUND when the policy records nowhere (no emergency can then be
+ * recorded).
  */
 int tk_emergency_store_open(
     struct tk_emergency_store **out, const struct tk_policy *p);
@@ -128,6 +130,8 @@ int tk_emergency_store_lock(
 /*
  * Replaces the state with st, durably (written whole, flushed, then put
  * in place atomically), under the lock taken by tk_emergency_store_lock.
+ * A store with tk_emergency_store_with_record makes it durable only with
+ * the next audit record instead.
  */
 int tk_emergency_store_write(
     struct tk_emergency_store *s, const struct tk_emergency_state *st);
@@ -136,6 +140,14 @@ void tk_emergency_store_unlock(struct tk_emergency_store *s);
 
 /* Where the store is, for messages ("/var/log/twokey/audit.jsonl..."). */
 const char *tk_emergency_store_where(const struct tk_emergency_store *s);
+
+/*
+ * Whether s's writes are committed by the audit record appended next
+ * through the same connection (the database store: one transaction), so
+ * that unlocking without one takes them back by itself.  false: each
+ * write is durable when it returns (the file store).
+ */
+bool tk_emergency_store_with_record(const struct tk_emergency_store *s);
 
 void tk_emergency_store_free(struct tk_emergency_store *s);
 

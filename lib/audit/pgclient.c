@@ -1,10 +1,19 @@
 /*
  * The PostgreSQL store as the -static programs see it: every operation
- * runs twokey-pg, the one program linked with libpq (hooks/pg), found
+ * goes to twokey-pg, the one program linked with libpq (hooks/pg), found
  * beside the running executable.  Debian ships libpq only as a shared
  * library, and static glibc's dlopen() of it crashes inside libcrypto, so
  * a file-log installation never touches libpq and a database one pays a
  * fork+exec per push (docs/postgres.md).
+ *
+ * One per run, not one per operation: the first operation starts
+ * "twokey-pg session CONNFILE" and every later one for the same
+ * connection file is a request to it (main.c there says how requests
+ * are framed), on one connection.  So a push costs one process and one
+ * login whatever it reads and writes, and the emergency state's lock
+ * (em-lock) can be held across requests until the audit record commits
+ * it in the same transaction.  tk_audit_pg_end, or the program's exit,
+ * ends it (its end of input; an open transaction is rolled back).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +26,13 @@
 #include "store.h"
 
 #define PG_MAX_DUMP ((size_t)1 << 30) /* the whole chain, read at once */
+#define PG_MAX_MSG 4096 /* bytes of a session's error message */
+
+static struct {
+	pid_t pid; /* 0: no session */
+	int to, from; /* its stdin and stdout */
+	char conn[PATH_MAX];
+} sess = {0, -1, -1, ""};
 
 /* <directory of this executable>/twokey-pg */
 static int
@@ -61,11 +77,16 @@ slurp(int fd, struct tk_buf *b)
 	return rc;
 }
 
-/* The child: stdin, stdout and stderr on the pipes, then exec. */
+/*
+ * The child: stdin, stdout and stderr on the pipes (err -1: /dev/null,
+ * for a session, whose messages come in its answers), then exec.
+ */
 static void
 child(const char *path, char *const *argv, int in, int out, int err)
 {
-	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+	if (err < 0)
+		err = open("/dev/null", O_WRONLY);
+	if (err < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		_exit(127);
 	execv(path, argv);
 	_exit(127);
@@ -134,9 +155,174 @@ close3(int *p)
 			close(p[i]);
 }
 
-/* Runs twokey-pg with argv[1..]; 0, or a message from its stderr. */
+static int run_once(char **argv, struct run *r);
+
+/* ---- the session ---- */
+
+void
+tk_audit_pg_end(void)
+{
+	int st;
+
+	if (sess.pid <= 0)
+		return;
+	close(sess.to);
+	close(sess.from);
+	while (waitpid(sess.pid, &st, 0) < 0 && errno == EINTR)
+		;
+	sess.pid = 0;
+	sess.to = sess.from = -1;
+	sess.conn[0] = '\0';
+}
+
+static int
+session_start(const char *path, const char *conn)
+{
+	char *argv[4] = {(char *)path, "session", (char *)conn, NULL};
+	int p[4] = {-1, -1, -1, -1}; /* in r/w, out r/w */
+	pid_t pid;
+
+	if (strlen(conn) >= sizeof(sess.conn))
+		return tk_error_set(TK_ETOOBIG, "audit.postgres is too long");
+	if (pipe2(p, O_CLOEXEC) < 0 || pipe2(p + 2, O_CLOEXEC) < 0 ||
+	    (pid = fork()) < 0) {
+		for (int i = 0; i < 4; i++)
+			if (p[i] >= 0)
+				close(p[i]);
+		return tk_error_set(
+		    TK_EIO, "cannot run twokey-pg: %s", strerror(errno));
+	}
+	if (pid == 0)
+		child(path, argv, p[0], p[3], -1);
+	close(p[0]);
+	close(p[3]);
+	sess.pid = pid;
+	sess.to = p[1];
+	sess.from = p[2];
+	snprintf(sess.conn, sizeof(sess.conn), "%s", conn);
+	return 0;
+}
+
+/*
+ * Reads exactly n bytes into b: NULL when the stream is out of step, else
+ * what went wrong.
+ */
+static const char *
+read_exact(int fd, struct tk_buf *b, size_t n)
+{
+	char chunk[65536];
+	ssize_t got;
+
+	if (n > 0 && (b == NULL || n > b->max - b->len))
+		return "twokey-pg's answer is over its bound";
+	while (n > 0) {
+		got = read(fd, chunk, n < sizeof(chunk) ? n : sizeof(chunk));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return "twokey-pg stopped answering";
+		if (tk_buf_put(b, chunk, (size_t)got) < 0)
+			return "out of memory";
+		n -= (size_t)got;
+	}
+	return NULL;
+}
+
+/* The answer's first line, "STATUS OUTLEN ERRLEN". */
+static int
+answer_head(int *status, size_t *outlen, size_t *errlen)
+{
+	char line[80];
+	size_t n = 0;
+	ssize_t got;
+	unsigned long long o, e;
+	int st;
+	char nl;
+
+	while (n + 1 < sizeof(line)) {
+		if ((got = read(sess.from, line + n, 1)) < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return -1;
+		if (line[n++] == '\n')
+			break;
+	}
+	line[n] = '\0';
+	if (sscanf(line, "%d %llu %llu%c", &st, &o, &e, &nl) != 4 ||
+	    nl != '\n' || (st != 0 && st != 1))
+		return -1;
+	*status = st, *outlen = (size_t)o, *errlen = (size_t)e;
+	return 0;
+}
+
+/* Sends argv[1..] and r's input; reads the answer into r. */
+static int
+session_call(char **argv, struct run *r)
+{
+	struct tk_buf req = TK_BUF_INIT(64 * 1024),
+	              err = TK_BUF_INIT(PG_MAX_MSG);
+	struct tk_buf msg = TK_BUF_INIT(400);
+	size_t argc, i, outlen = 0, errlen = 0;
+	const char *why = NULL;
+	int status = 1, rc = 0;
+
+	for (argc = 0; argv[argc + 1] != NULL; argc++)
+		;
+	rc = tk_buf_printf(&req, "%zu", argc);
+	for (i = 1; i <= argc && rc == 0; i++)
+		rc = tk_buf_printf(&req, " %zu", strlen(argv[i]));
+	if (rc == 0)
+		rc = tk_buf_printf(&req, " %zu\n", r->inlen);
+	for (i = 1; i <= argc && rc == 0; i++)
+		rc = tk_buf_puts(&req, argv[i]);
+	if (rc < 0)
+		why = "out of memory";
+	else if (feed(sess.to, req.ptr, req.len) < 0 ||
+	    feed(sess.to, r->input ? r->input : "", r->inlen) < 0 ||
+	    answer_head(&status, &outlen, &errlen) < 0)
+		why = "twokey-pg stopped answering";
+	else if ((why = read_exact(sess.from, r->out, outlen)) == NULL)
+		why = read_exact(sess.from, &err, errlen);
+	if (why != NULL) {
+		/* The stream is out of step or the helper died: start over. */
+		tk_audit_pg_end();
+		rc = tk_error_set(TK_EIO, "%s", why);
+	} else if (status != 0) {
+		(void)tk_sanitize(&msg, err.ptr ? err.ptr : "", err.len, 300);
+		rc = tk_error_set(TK_EIO, "%s",
+		    msg.len > 0 ? msg.ptr
+		                : "twokey-pg failed without a message");
+	}
+	tk_buf_release(&req);
+	tk_buf_release(&err);
+	tk_buf_release(&msg);
+	return rc;
+}
+
+/*
+ * Runs twokey-pg with argv[1..] (argv[2] is always the connection file):
+ * a request to this run's session for that file, started on first use.
+ * 0, or the helper's message.
+ */
 static int
 run_helper(char **argv, struct run *r)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	if (sess.pid > 0 && strcmp(sess.conn, argv[2]) != 0)
+		return run_once(argv, r); /* a second database: rare */
+	if (sess.pid <= 0) {
+		if ((rc = helper_path(path, sizeof(path))) < 0 ||
+		    (rc = session_start(path, argv[2])) < 0)
+			return rc;
+	}
+	return session_call(argv, r);
+}
+
+/* Runs twokey-pg with argv[1..]; 0, or a message from its stderr. */
+static int
+run_once(char **argv, struct run *r)
 {
 	char path[PATH_MAX];
 	int p[6] = {-1, -1, -1, -1, -1, -1}; /* in r/w, out r/w, err r/w */

@@ -228,10 +228,10 @@ tk_emergency_store_open(
 	char path[4200];
 
 	*out = NULL;
-	if (p->audit_path == NULL && p->audit_postgres != NULL)
-		return tk_error_set(TK_EUNSUPPORTED,
-		    "emergencies are not kept in the audit database yet "
-		    "(set audit.path too)");
+	/* Every node must see the same emergencies: they live with the chain.
+	 */
+	if (p->audit_postgres != NULL)
+		return tk_emergency_pg_store(out, p->audit_postgres);
 	if (p->audit_path == NULL)
 		return tk_error_set(TK_ENOTFOUND,
 		    "the policy keeps no audit log (audit.path), so no "
@@ -303,6 +303,12 @@ const char *
 tk_emergency_store_where(const struct tk_emergency_store *s)
 {
 	return s->where;
+}
+
+bool
+tk_emergency_store_with_record(const struct tk_emergency_store *s)
+{
+	return s->with_record;
 }
 
 void

@@ -5,9 +5,9 @@
  *
  * A store keeps one state: the whole list of emergencies, replaced as a
  * whole under an exclusive lock.  file.c is the file store
- * (<audit.path>.emergencies, its lock <audit.path>.emergencies.lock); a
- * database store (several server nodes, docs/postgres.md) implements the
- * same five operations:
+ * (<audit.path>.emergencies, its lock <audit.path>.emergencies.lock);
+ * pg.c the database store (audit.postgres: several server nodes,
+ * docs/postgres.md).  Both implement the same five operations:
  *   lock    take the exclusive lock that serializes every writer (a
  *           transaction holding a row or advisory lock, for a database);
  *           held until unlock
@@ -38,7 +38,13 @@ struct tk_emergency_store_ops {
 
 struct tk_emergency_store {
 	const struct tk_emergency_store_ops *ops;
-	char *where; /* for messages; owned by the store */
+	const char *where; /* for messages; owned by the store */
+	/*
+	 * Writes become durable only with the audit record appended next
+	 * (the database: one transaction), and unlock without one takes them
+	 * back; else (the file) write is durable at once.
+	 */
+	bool with_record;
 };
 
 /*
@@ -46,5 +52,11 @@ struct tk_emergency_store {
  * 0 with *out, or TK_ENOMEM.
  */
 int tk_emergency_file_store(struct tk_emergency_store **out, const char *path);
+
+/*
+ * The database store, through twokey-pg, for the connection file conn
+ * (audit.postgres).  0 with *out, or TK_ENOMEM.
+ */
+int tk_emergency_pg_store(struct tk_emergency_store **out, const char *conn);
 
 #endif

@@ -52,7 +52,7 @@ tk_hook_em_prepare(struct tk_hook_em *em, const struct tk_policy *p,
 	if (!has_emergency(p))
 		return 0;
 	rc = tk_emergency_store_open(&em->store, p);
-	if (rc == TK_ENOTFOUND || rc == TK_EUNSUPPORTED) {
+	if (rc == TK_ENOTFOUND) {
 		/* no state: no emergency can be recorded, none is pending */
 		opts->no_emergency = "the server cannot record an emergency "
 		                     "(its audit settings keep no emergency "
@@ -199,7 +199,8 @@ tk_hook_em_finish(struct tk_hook_em *em, bool recorded)
 
 	if (!em->holding)
 		return;
-	if (!recorded) {
+	/* A database store's unlock rolls back what no record committed. */
+	if (!recorded && !tk_emergency_store_with_record(em->store)) {
 		/* take back what the missing record would have described */
 		for (; em->added > 0; em->added--)
 			tk_emergency_entry_release(

@@ -52,7 +52,8 @@ int tk_hook_em_commit(struct tk_hook_em *em, const struct tk_updates *u,
 
 /*
  * Releases the lock; when recorded is false (the audit record could not
- * be written), first takes back what tk_hook_em_commit wrote.
+ * be written), first takes back what tk_hook_em_commit wrote (a database
+ * store's unlock does: nothing it wrote was committed without the record).
  */
 void tk_hook_em_finish(struct tk_hook_em *em, bool recorded);
 

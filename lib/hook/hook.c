@@ -413,6 +413,7 @@ tk_hook_main(enum tk_hook_kind kind, int argc, char **argv)
 		    opt_err[0] != '\0' ? opt_err : NULL);
 	}
 	tk_hook_em_release(&em);
+	tk_audit_pg_end(); /* after em_release: its unlock is a request */
 	tk_policy_free(p);
 	tk_updates_release(&u);
 	git_repository_free(repo);

@@ -95,7 +95,7 @@ TWOKEY_CONFIG="$TRASH/admin.yaml" "$TK" audit init-db >"$TRASH/init1" 2>&1
 check "init-db creates the schema" grep -q "schema is ready" "$TRASH/init1"
 TWOKEY_CONFIG="$TRASH/admin.yaml" "$TK" audit init-db >"$TRASH/init2" 2>&1
 check "init-db again changes nothing" grep -q "schema is ready" "$TRASH/init2"
-check "schema version 2" test "$(sql 'SELECT version FROM twokey_schema')" = 2
+check "schema version 3" test "$(sql 'SELECT version FROM twokey_schema')" = 3
 sql "GRANT SELECT, INSERT ON twokey_records TO twokey_hook;
 GRANT SELECT, UPDATE ON twokey_head TO twokey_hook;
 GRANT SELECT ON twokey_schema, twokey_freezes TO twokey_hook"

@@ -41,7 +41,7 @@ adm audit init-db
 check "init-db" expect_out "schema is ready"
 adm audit init-db
 check "init-db again changes nothing" expect_out "schema is ready"
-check "schema version 2" test "$(sql 'SELECT version FROM twokey_schema')" = 2
+check "schema version 3" test "$(sql 'SELECT version FROM twokey_schema')" = 3
 check "an empty freeze state" test "$(sql 'SELECT version || body FROM twokey_freezes')" = "0twokey-freeze 1"
 sql "GRANT SELECT, INSERT ON twokey_records TO twokey_hook;
 GRANT SELECT, UPDATE ON twokey_head TO twokey_hook;
