@@ -43,6 +43,10 @@ int PQntuples(const PGresult *);
 char *PQgetvalue(const PGresult *, int, int);
 int PQgetlength(const PGresult *, int, int);
 int PQtransactionStatus(const PGconn *);
+int PQsendQueryParams(PGconn *, const char *, int, const unsigned int *,
+    const char *const *, const int *, const int *, int);
+PGresult *PQgetResult(PGconn *);
+char *PQcmdStatus(PGresult *);
 enum { PG_TRANS_IDLE = 0, PG_TRANS_INTRANS = 2 };
 
 static const struct {
@@ -60,9 +64,14 @@ static const struct {
 	char *(*getvalue)(const PGresult *, int, int);
 	int (*getlength)(const PGresult *, int, int);
 	int (*tx_status)(const PGconn *);
+	int (*send_query_params)(PGconn *, const char *, int,
+	    const unsigned int *, const char *const *, const int *, const int *,
+	    int);
+	PGresult *(*get_result)(PGconn *);
+	char *(*cmd_status)(PGresult *);
 } pq = {PQconnectdbParams, PQstatus, PQfinish, PQexecParams, PQresultStatus,
     PQresultErrorField, PQclear, PQntuples, PQgetvalue, PQgetlength,
-    PQtransactionStatus};
+    PQtransactionStatus, PQsendQueryParams, PQgetResult, PQcmdStatus};
 
 /* The connection string: a regular file only its owner may read. */
 static int
@@ -174,6 +183,49 @@ static struct {
 	bool tx; /* em-lock's transaction is open */
 } sess;
 
+/*
+ * COMMIT, judged by every answer the server sent, not the last one.  A
+ * server told to stop (a fast shutdown, a failover) ends each session at
+ * its next chance, which can be right after a COMMIT it has just made
+ * durable: the answer is then the COMMIT's success followed by
+ * "terminating connection", and PQexec() reports only the error.  Taking
+ * that for a failure refused pushes whose records were committed (the
+ * chain held one record more than the refs landed).  The server sends
+ * the COMMIT's success only once the commit is flushed, so seeing it is
+ * proof.  An error before it stays a failure: the push is refused (fail
+ * closed; were it committed after all, `twokey audit reconcile` shows
+ * the record of a push that did not land).
+ */
+static int
+pg_commit(PGconn *c, const char *what)
+{
+	const char *state;
+	char sqlstate[6] = "none";
+	bool committed = false;
+	PGresult *r;
+
+	if (!pq.send_query_params(c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0))
+		return tk_error_set(TK_EIO,
+		    "the audit database failed to %s (the connection is lost)",
+		    what);
+	while ((r = pq.get_result(c)) != NULL) {
+		if (pq.result_status(r) == PG_COMMAND_OK &&
+		    strcmp(pq.cmd_status(r), "COMMIT") == 0)
+			committed = true;
+		else if ((state = pq.error_field(r, PG_DIAG_SQLSTATE)) !=
+		        NULL &&
+		    strcmp(sqlstate, "none") == 0)
+			snprintf(sqlstate, sizeof(sqlstate), "%.5s", state);
+		pq.clear(r);
+		if (pq.status(c) != PG_CONNECTION_OK)
+			break; /* no more answers will come */
+	}
+	if (committed)
+		return 0;
+	return tk_error_set(TK_EIO,
+	    "the audit database failed to %s (SQLSTATE %s)", what, sqlstate);
+}
+
 /* ---- writer ---- */
 
 struct pg_store {
@@ -282,8 +334,7 @@ pg_append(struct tk_audit_store *base, struct tk_buf *body,
 		return rc;
 	}
 	if ((rc = pg_append_tx(s, body, key, keylen, node)) < 0 ||
-	    (rc = pg_run(
-	         s->conn, NULL, "commit the record", "COMMIT", 0, NULL)) < 0) {
+	    (rc = pg_commit(s->conn, "commit the record")) < 0) {
 		pg_drop(s);
 		return rc;
 	}
