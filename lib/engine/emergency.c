@@ -181,13 +181,38 @@ refusal(struct tk_check *c, const struct tk_rule *rule, const char *reason,
 	return why->ptr ? why->ptr : "reason refused";
 }
 
+/*
+ * What reviewers run to ratify, into h: the range this update brought in
+ * when it moved an existing ref; for a created ref, the emergency list
+ * names its commits.
+ */
+static void
+ratify_hint(struct tk_buf *h, const struct tk_update *up)
+{
+	char o[13], n[13];
+
+	if (git_oid_is_zero(&up->old_id) || git_oid_is_zero(&up->new_id)) {
+		(void)tk_buf_puts(h,
+		    "reviewers ratify its commits with 'twokey "
+		    "approve COMMIT... --push' (listed by "
+		    "'twokey audit emergencies')");
+		return;
+	}
+	git_oid_tostr(o, sizeof(o), &up->old_id);
+	git_oid_tostr(n, sizeof(n), &up->new_id);
+	(void)tk_buf_printf(h,
+	    "reviewers ratify its commits with 'twokey approve %s..%s "
+	    "--push'; see 'twokey audit emergencies'",
+	    o, n);
+}
+
 int
 tk_check_emergency(
     struct tk_check *c, const struct tk_rule *rule, const struct tk_update *up)
 {
 	struct tk_verdict *v = &c->r->verdicts[c->cur];
 	const char *reason = c->opts ? c->opts->emergency : NULL, *why;
-	struct tk_buf b = TK_BUF_INIT(8192);
+	struct tk_buf b = TK_BUF_INIT(8192), h = TK_BUF_INIT(512);
 	char by[32];
 	int rc = 0;
 
@@ -204,15 +229,16 @@ tk_check_emergency(
 			v->ratify_by = c->now + rule->emergency->within;
 			(void)tk_waive_format(&b, v->waived, ", ");
 			tk_audit_time_str(by, sizeof(by), v->ratify_by);
+			ratify_hint(&h, up);
 			rc = tk_check_add(c, TK_SEV_NOTE, NULL, NULL, 0,
-			    "reviewers ratify its commits with 'twokey approve "
-			    "OLD..NEW --push'; see 'twokey audit emergencies'",
+			    h.ptr ? h.ptr : "see 'twokey audit emergencies'",
 			    "emergency granted: %s waived; its commits must be "
 			    "ratified by detached approvals by %s",
 			    b.ptr ? b.ptr : "", by);
 		}
 	}
 	tk_buf_release(&b);
+	tk_buf_release(&h);
 	if (rc == 0 && rule != NULL)
 		rc = overdue(c, TK_UPDATE_NAME(up), v->emergency);
 	return rc;

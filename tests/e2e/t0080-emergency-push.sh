@@ -112,6 +112,8 @@ check "main moved" ref_is "$srv" refs/heads/main "$c"
 check "...the waived check is a warning" expect_out \
 	"warning: refs/heads/main: $(short "$c") .*waived by the emergency: not approved"
 check "...the grant is said" expect_out "emergency granted: approvals waived"
+check "...and what reviewers run next, with the range" expect_out \
+	"next: reviewers ratify its commits with 'twokey approve $(git -C "$w" rev-parse --short=12 "$base")\\.\\.$(git -C "$w" rev-parse --short=12 "$c") --push'"
 check "recorded with the emergency object" audit_last "$LOG" \
 	"r['decision'] == 'accepted'" \
 	"r['emergency']['reason'] == 'INC-4711 db outage, restoring config'" \
