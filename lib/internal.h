@@ -86,6 +86,14 @@ void tk_map_free(struct tk_map *m);
 /* 0, TK_ENOMEM, or TK_ERROR when the key exists (*existing set if given). */
 int tk_map_put(struct tk_map *m, const void *key, size_t keylen, void *value,
     void **existing);
+/*
+ * Same, keeping key itself (not a copy): it must outlive the map and stay
+ * unchanged (the compiled policy's arena).
+ */
+int tk_map_put_borrowed(struct tk_map *m, const void *key, size_t keylen,
+    void *value, void **existing);
+/* Room for n entries in all without growing again: 0 or TK_ENOMEM. */
+int tk_map_reserve(struct tk_map *m, size_t n);
 /* The value, or NULL when absent. */
 void *tk_map_get(const struct tk_map *m, const void *key, size_t keylen);
 size_t tk_map_count(const struct tk_map *m);

@@ -2,6 +2,7 @@
  * twokey config check [--strict] [--repo PATH] [FILE]: validate a policy
  * and warn about what is valid but probably not meant.
  * twokey config allowed-signers [FILE]: its keys for OpenSSH and git.
+ * twokey config compile [FILE]: FILE.compiled for the hooks.
  * Also dispatches config report, diff and replay (their own files).
  */
 #include <git2.h>
@@ -23,7 +24,8 @@
 	"       twokey config diff [--repo PATH] OLD NEW\n"                    \
 	"       twokey config replay --policy NEW [--since DATE] [--repo "     \
 	"PATH] [AUDITLOG...]\n"                                                \
-	"       twokey config allowed-signers [FILE]"
+	"       twokey config allowed-signers [FILE]\n"                        \
+	"       twokey config compile [FILE]"
 
 static void
 summary(const struct tk_policy *p, const char *file)
@@ -42,6 +44,73 @@ summary(const struct tk_policy *p, const char *file)
 	if (p->npusher_env == 0)
 		printf("note: pusher.env is empty: rules restricting who may "
 		       "push will refuse every push\n");
+}
+
+/*
+ * Says what the hooks will make of FILE.compiled: nothing when there is
+ * none; a warning when they will ignore it (stale, damaged, untrusted),
+ * which costs every push a parse of the YAML.
+ */
+static void
+compiled_note(const struct tk_policy *p, const char *file)
+{
+	enum tk_compiled_use use;
+	char *why = NULL;
+
+	fflush(stdout);
+	if (tk_policy_compiled_state(&use, &why, file, p) < 0)
+		fprintf(stderr, "%s%s: warning: cannot examine: %s\n", file,
+		    TK_POLICY_COMPILED_SUFFIX, tk_error_last());
+	else if (use == TK_COMPILED_USED)
+		printf("%s%s: up to date: the hooks use it\n", file,
+		    TK_POLICY_COMPILED_SUFFIX);
+	else if (use == TK_COMPILED_IGNORED)
+		fprintf(stderr,
+		    "%s%s: warning: the hooks ignore it and parse the YAML "
+		    "(%s); run 'twokey config compile %s'\n",
+		    file, TK_POLICY_COMPILED_SUFFIX, why ? why : "unusable",
+		    file);
+	free(why);
+}
+
+static int
+compile(int argc, char **argv)
+{
+	char *path = NULL, *errors = NULL, *written = NULL;
+	git_buf dir = {NULL, 0, 0};
+	int status = 1, r;
+
+	if (argc > 2)
+		return cli_usage_error(USAGE, "too many arguments");
+	if (argc == 2 && argv[1][0] == '-' && argv[1][1] != '\0')
+		return cli_usage_error(USAGE, "unknown option '%s'", argv[1]);
+	if (argc == 2)
+		path = strdup(argv[1]);
+	else {
+		r = git_repository_discover(&dir, ".", 0, NULL);
+		if (tk_policy_locate(&path, r == 0 ? dir.ptr : NULL) < 0)
+			path = NULL;
+		git_buf_dispose(&dir);
+	}
+	if (path == NULL) {
+		fprintf(stderr, "twokey: error: %s\n", tk_error_last());
+		return 1;
+	}
+	if (tk_policy_compile_file(&errors, &written, path) < 0) {
+		fprintf(stderr, "%s", errors ? errors : "");
+		fprintf(stderr,
+		    "twokey: %s: not compiled (the hooks keep using what was "
+		    "there, if it still matches the policy)\n",
+		    path);
+		goto out;
+	}
+	printf("%s: compiled to %s\n", path, written);
+	status = 0;
+out:
+	free(errors);
+	free(written);
+	free(path);
+	return status;
 }
 
 /* Prints the warnings after the counts; returns how many there were. */
@@ -104,6 +173,7 @@ check(int argc, char **argv)
 	if (cli_load_policy(&p, &path, file) < 0)
 		goto out;
 	summary(p, path);
+	compiled_note(p, path);
 	if (warnings(p, path, repo, &n) < 0)
 		goto out;
 	status = 0;
@@ -157,7 +227,11 @@ help(void)
 	       "allowed_signers file (principals: the identity's emails; "
 	       "namespaces git and twokey-approval; validity windows in UTC; "
 	       "revoked keys left out), for git's gpg.ssh.allowedSignersFile "
-	       "and ssh-keygen -Y verify.\n",
+	       "and ssh-keygen -Y verify.\n"
+	       "compile validates the policy as check does and writes "
+	       "FILE.compiled, a binary form the hooks load instead of the "
+	       "YAML while it names the policy's exact bytes (SHA-256); "
+	       "check says when it is stale.\n",
 	    USAGE);
 	return 0;
 }
@@ -178,6 +252,10 @@ cmd_config(int argc, char **argv)
 		return cmd_config_replay(argc - 1, argv + 1);
 	if (strcmp(argv[1], "allowed-signers") == 0)
 		return allowed_signers(argc - 1, argv + 1);
+	if (strcmp(argv[1], "compile") == 0)
+		return cli_wants_help(argc - 1, argv + 1)
+		    ? help()
+		    : compile(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") != 0)
 		return cli_usage_error(
 		    USAGE, "unknown subcommand '%s'", argv[1]);

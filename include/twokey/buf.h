@@ -51,6 +51,11 @@ void tk_buf_reset(struct tk_buf *b);
  */
 void tk_buf_truncate(struct tk_buf *b, size_t len);
 /* Each returns 0, TK_ETOOBIG past the maximum, or TK_ENOMEM. */
+/*
+ * Room for n more bytes and a NUL after len (ptr may move): 0, or
+ * TK_ETOOBIG past max, TK_ENOMEM.  For reading straight into ptr + len.
+ */
+int tk_buf_reserve(struct tk_buf *b, size_t n);
 int tk_buf_put(struct tk_buf *b, const void *p, size_t n);
 int tk_buf_puts(struct tk_buf *b, const char *s);
 int tk_buf_putc(struct tk_buf *b, int c);

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define TK_SHA256_LEN 32
 
@@ -23,6 +24,13 @@ int tk_crypto_init(bool error_strings);
 
 /* Returns 0 or TK_ECRYPTO. */
 int tk_sha256(unsigned char out[TK_SHA256_LEN], const void *data, size_t len);
+/*
+ * SHA-256 of what is left to read from fd, in chunks (no copy of the
+ * whole file); *len the bytes read.  0, TK_EIO, TK_ETOOBIG past max
+ * bytes, or TK_ECRYPTO.
+ */
+int tk_sha256_fd(
+    unsigned char out[TK_SHA256_LEN], int fd, uint64_t max, uint64_t *len);
 /*
  * SHA-1, for the checksum git writes at the end of a commit-graph file
  * (lib/commit/cgraph.c), and nothing else.  0 or TK_ECRYPTO.

@@ -236,6 +236,11 @@ struct tk_policy {
 	unsigned char (*trusted)[20];
 	size_t ntrusted;
 	struct tk_pos *trusted_pos;
+	/*
+	 * A policy read from its compiled form keeps its identities (all
+	 * but their struct tk_sshkey) in one arena; NULL otherwise.
+	 */
+	void *arena;
 };
 
 /* Most trusted-history entries a policy may list. */
@@ -263,6 +268,79 @@ void tk_policy_free(struct tk_policy *p);
  * loaded.  0, or a negative code with a message.
  */
 int tk_policy_hash_file(char out[65], const char *path);
+
+/*
+ * The compiled policy (lib/policy/compiled.c; docs/spec.md, "The compiled
+ * policy"): PATH.compiled, a binary form of the policy at PATH that the
+ * hooks use instead of parsing the YAML when its header names the SHA-256
+ * of exactly the bytes PATH holds.
+ */
+#define TK_POLICY_COMPILED_SUFFIX ".compiled"
+#define TK_POLICY_COMPILED_MAX (8u * TK_POLICY_MAX_SIZE) /* bytes */
+
+/* The build tag a compiled policy carries ("twokey VERSION"); static. */
+const char *tk_policy_compiled_tag(void);
+
+/*
+ * Appends the compiled form of p (loaded from YAML: p->sha256 names its
+ * bytes) to out.  0, or TK_ETOOBIG / TK_ENOMEM with a message.
+ */
+int tk_policy_compile(struct tk_buf *out, const struct tk_policy *p);
+
+/*
+ * Checks the header and the body's checksum of a compiled policy against
+ * sha, the SHA-256 of the policy bytes in force: 0, or TK_EINVAL /
+ * TK_ETOOBIG with a message saying why it cannot be used (stale, damaged,
+ * another version).
+ */
+int tk_policy_compiled_check(
+    const unsigned char *data, size_t len, const unsigned char sha[32]);
+
+/*
+ * Reads a compiled policy (hostile bytes: bounded, strict) whose header
+ * must name sha; name becomes the policy's path.  0 with *out set, or a
+ * negative code with a message; *out is NULL then.
+ */
+int tk_policy_compiled_read(struct tk_policy **out, const char *name,
+    const unsigned char *data, size_t len, const unsigned char sha[32]);
+
+/*
+ * What tk_policy_load_fast() did with PATH.compiled.
+ */
+enum tk_compiled_use {
+	TK_COMPILED_ABSENT = 0, /* no such file: the YAML was parsed */
+	TK_COMPILED_USED, /* the policy came from it */
+	TK_COMPILED_IGNORED, /* it exists but was not used: *why says why */
+};
+
+/*
+ * tk_policy_load(), using PATH.compiled when it exists, is a regular
+ * file owned by the policy's owner or root, no more writable than the
+ * policy, and names the exact bytes read from path; otherwise the YAML
+ * decides as tk_policy_load() would (a compiled file never makes a load
+ * fail).  *use says which; *why (caller frees, may be NULL) says why a
+ * compiled file present was ignored.
+ */
+int tk_policy_load_fast(struct tk_policy **out, char **errors,
+    enum tk_compiled_use *use, char **why, const char *path);
+
+/*
+ * Validates the policy at path as tk_policy_load() does and writes its
+ * compiled form to PATH.compiled (through a temporary file renamed over
+ * it; mode: the policy's without group or other write; as root, owned by
+ * the policy's owner).  0 with *written (caller frees) the file written;
+ * otherwise a negative code and *errors (caller frees) the problems.
+ */
+int tk_policy_compile_file(char **errors, char **written, const char *path);
+
+/*
+ * The state of PATH.compiled for the policy p loaded from path (its
+ * sha256 names the bytes), as tk_policy_load_fast() would judge it: the
+ * whole file is read.  0 with *use; *why (caller frees) is set for
+ * TK_COMPILED_IGNORED.  A negative code when path cannot be examined.
+ */
+int tk_policy_compiled_state(enum tk_compiled_use *use, char **why,
+    const char *path, const struct tk_policy *p);
 
 /*
  * Lookups; each returns a borrowed pointer or NULL.  Emails compare ASCII

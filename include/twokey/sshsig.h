@@ -37,6 +37,16 @@ int tk_sshkey_from_blob(
     struct tk_sshkey **out, const unsigned char *blob, size_t len);
 
 /*
+ * Same, for comparison only, as tk_sshkey_parse_line() reads policy keys:
+ * the compiled policy (lib/policy/compiled.c) rebuilds its keys with it.
+ * fp, when not NULL, is the key's fingerprint as tk_sshkey_fingerprint()
+ * gave it when the key was first read (it must have that form; TK_EINVAL
+ * otherwise): hashing 10,000 keys again is most of their cost.
+ */
+int tk_sshkey_from_blob_compare(struct tk_sshkey **out,
+    const unsigned char *blob, size_t len, const char *fp);
+
+/*
  * The public half an OpenSSH private key file ("-----BEGIN OPENSSH
  * PRIVATE KEY-----", len bytes of text) keeps in the clear, even when
  * the private half is encrypted: for showing and comparing, not

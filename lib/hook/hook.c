@@ -136,16 +136,42 @@ policy_broken(const char *path, const char *errors, git_repository *repo)
 	              "details are in the server's log)");
 }
 
+/*
+ * A compiled policy that is there but not used costs every push a parse
+ * of the YAML: one line for the admin (LOG_WARNING), the decision is the
+ * YAML's either way.
+ */
+static void
+compiled_ignored(const char *path, const char *why)
+{
+	struct tk_buf b = TK_BUF_INIT(4400);
+
+	(void)tk_sanitize(&b, path, strlen(path), 4096);
+	(void)tk_buf_puts(&b,
+	    TK_POLICY_COMPILED_SUFFIX ": ignored, the YAML "
+	                              "policy was parsed instead: ");
+	(void)tk_sanitize(&b, why ? why : "", why ? strlen(why) : 0, 300);
+	openlog("twokey", LOG_PID, LOG_AUTH);
+	syslog(LOG_WARNING, "%s", b.ptr ? b.ptr : "compiled policy ignored");
+	closelog();
+	tk_buf_release(&b);
+}
+
 static int
 load_policy(struct tk_policy **p, git_repository *repo)
 {
-	char *path = NULL, *errors = NULL;
+	char *path = NULL, *errors = NULL, *why = NULL;
+	enum tk_compiled_use use;
 	int rc;
 
 	if ((rc = tk_policy_locate(&path, git_repository_path(repo))) < 0)
 		return refuse(tk_error_last());
-	if ((rc = tk_policy_load(p, &errors, path)) < 0)
+	rc = tk_policy_load_fast(p, &errors, &use, &why, path);
+	if (use == TK_COMPILED_IGNORED)
+		compiled_ignored(path, why);
+	if (rc < 0)
 		rc = policy_broken(path, errors, repo);
+	free(why);
 	free(errors);
 	free(path);
 	return rc;

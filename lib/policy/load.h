@@ -79,6 +79,25 @@ int tk_load_emergency(struct tk_load *c, struct tk_rule *r,
     const struct ynode *rn, const char *path);
 void tk_emergency_free(struct tk_emergency *e);
 
+/* A new empty policy named name with its lookup maps (load.c). */
+int tk_policy_new_(struct tk_policy **out, const char *name);
+
+/*
+ * Reads the whole bounded regular file at path (load.c); *st its fstat.
+ * 0, or TK_EIO / TK_ETOOBIG / TK_ENOMEM with a message.
+ */
+struct stat;
+int tk_policy_read_file_(
+    char **out, size_t *len, struct stat *st, const char *path, size_t max);
+
+/* n bytes from 2n hex digits (compiled.c); 0 or TK_EINVAL. */
+int tk_unhex_(unsigned char *out, const char *hex, size_t n);
+
+/* The arena of a compiled policy's identities (compiled.c). */
+void tk_policy_arena_free_(void *arena);
+/* Only the keys' struct tk_sshkey of an identity in an arena. */
+void tk_identity_keys_free_(struct tk_identity *id);
+
 /* Destructors shared with lookup.c. */
 void tk_rule_change_free(struct tk_rule *r);
 void tk_identity_free(struct tk_identity *id);

@@ -34,7 +34,11 @@ tk_policy_free(struct tk_policy *p)
 	for (i = 0; i < p->nroles; i++)
 		free(p->roles[i]);
 	for (i = 0; i < p->nidentities; i++)
-		tk_identity_free(p->identities[i]);
+		if (p->arena == NULL)
+			tk_identity_free(p->identities[i]);
+		else
+			tk_identity_keys_free_(p->identities[i]);
+	tk_policy_arena_free_(p->arena);
 	for (i = 0; i < p->nrevoked; i++)
 		tk_key_free_(p->revoked[i]);
 	for (i = 0; i < p->npusher_env; i++)

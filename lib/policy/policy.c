@@ -284,8 +284,8 @@ load_sections(struct tk_load *c, const struct ynode *root)
 	return rc < 0 || c->nerr > 0 ? TK_ECONFIG : 0;
 }
 
-static int
-policy_new(struct tk_policy **out, const char *name)
+int
+tk_policy_new_(struct tk_policy **out, const char *name)
 {
 	struct tk_policy *p;
 
@@ -331,7 +331,7 @@ tk_policy_load_buffer(struct tk_policy **out, char **errors, const char *name,
 		goto out;
 	}
 	if ((rc = tk_yaml_parse(&root, &eb, name, data, len)) < 0 ||
-	    (rc = policy_new(&p, name)) < 0)
+	    (rc = tk_policy_new_(&p, name)) < 0)
 		goto out;
 	if ((rc = policy_hash(p->sha256, data, len)) < 0)
 		goto out;
@@ -354,13 +354,15 @@ out:
 }
 
 /* Reads the whole file, refusing anything but a bounded regular file. */
-static int
-read_file(char **out, size_t *len, const char *path)
+int
+tk_policy_read_file_(
+    char **out, size_t *len, struct stat *stp, const char *path, size_t max)
 {
-	struct tk_buf b = TK_BUF_INIT(TK_POLICY_MAX_SIZE);
-	char chunk[65536];
+	struct tk_buf b = TK_BUF_INIT(max);
 	struct stat st;
+	size_t want;
 	ssize_t n;
+	char one;
 	int fd, rc = 0;
 
 	*out = NULL;
@@ -372,20 +374,41 @@ read_file(char **out, size_t *len, const char *path)
 		close(fd);
 		return tk_error_set(TK_EIO, "'%s' is not a regular file", path);
 	}
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0 && errno == EINTR)
+	if (stp != NULL)
+		*stp = st;
+	/* Straight into the buffer, sized by fstat (a 2 MB policy). */
+	for (;;) {
+		want =
+		    b.len == 0 && st.st_size > 0 && (uint64_t)st.st_size < max
+		    ? (size_t)st.st_size + 1
+		    : 65536;
+		if (want > max - b.len)
+			want = max - b.len;
+		if (want == 0) { /* full: one byte more is too many */
+			if ((n = read(fd, &one, 1)) < 0 && errno == EINTR)
+				continue;
+			if (n > 0)
+				rc = tk_error_set(TK_ETOOBIG,
+				    "'%s' is larger than %zu bytes", path, max);
+			else if (n < 0)
+				rc =
+				    tk_error_set(TK_EIO, "cannot read '%s': %s",
+				        path, strerror(errno));
+			break;
+		}
+		if ((rc = tk_buf_reserve(&b, want)) < 0)
+			break;
+		if ((n = read(fd, b.ptr + b.len, want)) < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			rc = tk_error_set(TK_EIO, "cannot read '%s': %s", path,
 			    strerror(errno));
 			break;
 		}
-		if ((rc = tk_buf_put(&b, chunk, (size_t)n)) < 0) {
-			if (rc == TK_ETOOBIG)
-				tk_error_set(rc, "'%s' is larger than %u bytes",
-				    path, TK_POLICY_MAX_SIZE);
+		if (n == 0)
 			break;
-		}
+		b.len += (size_t)n;
+		b.ptr[b.len] = '\0';
 	}
 	close(fd);
 	if (rc == 0 && (*out = tk_buf_detach(&b, len)) == NULL)
@@ -403,7 +426,8 @@ tk_policy_load(struct tk_policy **out, char **errors, const char *path)
 
 	*out = NULL;
 	*errors = NULL;
-	if ((rc = read_file(&data, &len, path)) < 0) {
+	if ((rc = tk_policy_read_file_(
+	         &data, &len, NULL, path, TK_POLICY_MAX_SIZE)) < 0) {
 		struct tk_buf eb = TK_BUF_INIT(4096);
 
 		(void)tk_buf_printf(&eb, "%s\n", tk_error_last());
@@ -424,7 +448,8 @@ tk_policy_hash_file(char out[65], const char *path)
 	int rc;
 
 	out[0] = '\0';
-	if ((rc = read_file(&data, &len, path)) == 0)
+	if ((rc = tk_policy_read_file_(
+	         &data, &len, NULL, path, TK_POLICY_MAX_SIZE)) == 0)
 		rc = policy_hash(out, data, len);
 	free(data);
 	return rc;

@@ -13,6 +13,7 @@
 
 #include "sig/sshbuf.h"
 #include "sig/sshkey.h"
+#include "twokey/digest.h"
 
 #define RSA_MIN_BITS 2048
 #define RSA_MAX_BYTES (16384 / 8) /* OpenSSH's SSHBUF_MAX_BIGNUM */
@@ -269,9 +270,31 @@ parse_application(struct tk_sshkey *k, struct tk_sshbuf *b)
 	return 0;
 }
 
-/* Keeps a copy of the blob and derives the ssh-keygen -l fingerprint. */
+/* "SHA256:" and 43 characters of unpadded base64. */
+static bool
+fingerprint_ok(const char *fp)
+{
+	size_t i;
+
+	if (strncmp(fp, "SHA256:", 7) != 0 || strlen(fp) != 7 + 43)
+		return false;
+	for (i = 7; fp[i] != '\0'; i++)
+		if (!((fp[i] >= 'A' && fp[i] <= 'Z') ||
+		        (fp[i] >= 'a' && fp[i] <= 'z') ||
+		        (fp[i] >= '0' && fp[i] <= '9') || fp[i] == '+' ||
+		        fp[i] == '/'))
+			return false;
+	return true;
+}
+
+/*
+ * Keeps a copy of the blob and derives the ssh-keygen -l fingerprint, or
+ * takes fp, the one derived when the key was first read (a compiled
+ * policy keeps it).
+ */
 static int
-keep_blob(struct tk_sshkey *k, const unsigned char *blob, size_t len)
+keep_blob(
+    struct tk_sshkey *k, const unsigned char *blob, size_t len, const char *fp)
 {
 	struct tk_buf b64 = TK_BUF_INIT(TK_SSHKEY_FP_MAX);
 	unsigned char md[32];
@@ -281,8 +304,14 @@ keep_blob(struct tk_sshkey *k, const unsigned char *blob, size_t len)
 		return tk_error_set(TK_ENOMEM, "out of memory");
 	memcpy(k->blob, blob, len);
 	k->bloblen = len;
-	if (EVP_Digest(blob, len, md, NULL, EVP_sha256(), NULL) != 1)
-		return tk_sig_ossl_error(TK_ECRYPTO, "sha256");
+	if (fp != NULL) {
+		if (!fingerprint_ok(fp))
+			return tk_error_set(TK_EINVAL, "malformed fingerprint");
+		snprintf(k->fingerprint, sizeof(k->fingerprint), "%s", fp);
+		return 0;
+	}
+	if ((rc = tk_sha256(md, blob, len)) < 0)
+		return rc;
 	if ((rc = tk_base64_encode(&b64, md, sizeof(md))) < 0)
 		goto out;
 	while (b64.len > 0 && b64.ptr[b64.len - 1] == '=')
@@ -321,7 +350,7 @@ parse_body(struct tk_sshkey *k, struct tk_sshbuf *b, bool verifier)
 /* verifier: build what tk_sshsig_verify needs, not only check the form */
 static int
 from_blob(struct tk_sshkey **out, const unsigned char *blob, size_t len,
-    bool verifier)
+    bool verifier, const char *fp)
 {
 	struct tk_sshkey *k = NULL;
 	struct tk_sshbuf b;
@@ -343,7 +372,7 @@ from_blob(struct tk_sshkey **out, const unsigned char *blob, size_t len,
 		goto out;
 	}
 	if ((rc = parse_body(k, &b, verifier)) < 0 ||
-	    (rc = keep_blob(k, blob, len)) < 0)
+	    (rc = keep_blob(k, blob, len, fp)) < 0)
 		goto out;
 	*out = k;
 	k = NULL; /* transferred */
@@ -357,7 +386,14 @@ int
 tk_sshkey_from_blob(
     struct tk_sshkey **out, const unsigned char *blob, size_t len)
 {
-	return from_blob(out, blob, len, true);
+	return from_blob(out, blob, len, true, NULL);
+}
+
+int
+tk_sshkey_from_blob_compare(struct tk_sshkey **out, const unsigned char *blob,
+    size_t len, const char *fp)
+{
+	return from_blob(out, blob, len, false, fp);
 }
 
 static bool
@@ -415,7 +451,7 @@ tk_sshkey_parse_line(struct tk_sshkey **out, const char *line)
 		return unsupported_type(type, typelen);
 	if ((rc = tk_base64_decode(
 	         &blob, &bloblen, b64, b64len, TK_SSHKEY_MAX_BLOB)) < 0 ||
-	    (rc = from_blob(&k, blob, bloblen, false)) < 0)
+	    (rc = from_blob(&k, blob, bloblen, false, NULL)) < 0)
 		goto out;
 	/* The word is what an admin reads; it must not lie about the key. */
 	if (!tk_sshbuf_eq(type, typelen, k->type->name)) {
@@ -469,7 +505,7 @@ tk_sshkey_from_private(struct tk_sshkey **out, const char *text, size_t len)
 	    (rc = tk_sshbuf_get_string(&sb, &p, &n)) < 0)
 		rc = tk_error_set(TK_EINVAL, "malformed OpenSSH private key");
 	else
-		rc = from_blob(out, p, n, false);
+		rc = from_blob(out, p, n, false, NULL);
 	free(raw);
 	return rc;
 }

@@ -69,6 +69,12 @@ reserve(struct tk_buf *b, size_t n)
 }
 
 int
+tk_buf_reserve(struct tk_buf *b, size_t n)
+{
+	return reserve(b, n);
+}
+
+int
 tk_buf_put(struct tk_buf *b, const void *p, size_t n)
 {
 	int rc;

@@ -7,9 +7,10 @@
 
 struct entry {
 	char *key;
-	size_t keylen;
-	uint64_t hash;
 	void *value;
+	uint64_t hash;
+	uint32_t keylen; /* keys are policy values: TK_POLICY_MAX_SCALAR */
+	bool borrowed; /* key is the caller's: not freed here */
 };
 
 struct tk_map {
@@ -30,6 +31,14 @@ hash_bytes(const void *key, size_t len)
 		h ^= p[i];
 		h *= 0x100000001b3ULL;
 	}
+	/*
+	 * FNV's low bits, which pick the slot, depend only on the low bits
+	 * of each step: keys that differ in a few digits in the middle
+	 * ("id00042@example.com") pile up.  A final mix spreads them.
+	 */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
 	return h;
 }
 
@@ -58,7 +67,8 @@ tk_map_free(struct tk_map *m)
 	if (m == NULL)
 		return;
 	for (i = 0; i < m->cap; i++)
-		free(m->slots[i].key);
+		if (!m->slots[i].borrowed)
+			free(m->slots[i].key);
 	free(m->slots);
 	free(m);
 }
@@ -81,9 +91,9 @@ find_slot(
 }
 
 static int
-rehash(struct tk_map *m)
+rehash(struct tk_map *m, size_t ncap)
 {
-	size_t ncap = m->cap * 2, i;
+	size_t i;
 	struct entry *ns, *e;
 
 	if ((ns = tk_calloc(ncap, sizeof(*ns))) == NULL)
@@ -102,14 +112,28 @@ rehash(struct tk_map *m)
 }
 
 int
-tk_map_put(struct tk_map *m, const void *key, size_t keylen, void *value,
-    void **existing)
+tk_map_reserve(struct tk_map *m, size_t n)
+{
+	size_t ncap = m->cap;
+
+	if (n > SIZE_MAX / 8)
+		return TK_ENOMEM;
+	while ((n + 1) * 4 > ncap * 3)
+		ncap *= 2;
+	return ncap == m->cap ? 0 : rehash(m, ncap);
+}
+
+static int
+put(struct tk_map *m, const void *key, size_t keylen, void *value,
+    void **existing, bool borrow)
 {
 	uint64_t h = hash_bytes(key, keylen);
 	struct entry *e;
 	int rc;
 
-	if ((m->count + 1) * 4 > m->cap * 3 && (rc = rehash(m)) < 0)
+	if (keylen > UINT32_MAX)
+		return tk_error_set(TK_ETOOBIG, "map key too long");
+	if ((m->count + 1) * 4 > m->cap * 3 && (rc = rehash(m, m->cap * 2)) < 0)
 		return rc;
 	e = find_slot(m->slots, m->cap, key, keylen, h);
 	if (e->key != NULL) {
@@ -117,13 +141,30 @@ tk_map_put(struct tk_map *m, const void *key, size_t keylen, void *value,
 			*existing = e->value;
 		return TK_ERROR;
 	}
-	if ((e->key = tk_strndup(key, keylen)) == NULL)
+	if (borrow)
+		e->key = (char *)(uintptr_t)key;
+	else if ((e->key = tk_strndup(key, keylen)) == NULL)
 		return TK_ENOMEM;
-	e->keylen = keylen;
+	e->borrowed = borrow;
+	e->keylen = (uint32_t)keylen;
 	e->hash = h;
 	e->value = value;
 	m->count++;
 	return 0;
+}
+
+int
+tk_map_put(struct tk_map *m, const void *key, size_t keylen, void *value,
+    void **existing)
+{
+	return put(m, key, keylen, value, existing, false);
+}
+
+int
+tk_map_put_borrowed(struct tk_map *m, const void *key, size_t keylen,
+    void *value, void **existing)
+{
+	return put(m, key, keylen, value, existing, true);
 }
 
 void *
