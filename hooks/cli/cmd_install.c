@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "twokey/error.h"
+#include "twokey/policy.h"
 #include "banned.h" /* last: after every system header */
 
 #define USAGE                                                                  \
@@ -330,6 +332,38 @@ advertise_push_options(const char *repo_path)
  * Gitea and GitLab run every program in hooks/pre-receive.d/ from their
  * own dispatcher; twokey goes there, beside theirs.
  */
+/*
+ * Compiles the policy the hooks of gitdir (NULL: server-wide) will load,
+ * so that they need not parse its YAML on every push.  A policy that
+ * cannot be compiled (absent, invalid, in a directory this user cannot
+ * write) is a note, not a failure: the hooks then parse the YAML, and an
+ * invalid one refuses every push, as 'twokey config check' says.
+ */
+static void
+compile_policy(const char *gitdir)
+{
+	char *path = NULL, *errors = NULL, *written = NULL, *nl;
+
+	if (tk_policy_locate(&path, gitdir) < 0) {
+		fprintf(stderr, "twokey: note: policy not compiled: %s\n",
+		    tk_error_last());
+		return;
+	}
+	if (tk_policy_compile_file(&errors, &written, path) == 0)
+		printf("twokey: %s compiled to %s\n", path, written);
+	else {
+		if (errors != NULL && (nl = strchr(errors, '\n')) != NULL)
+			*nl = '\0';
+		fprintf(stderr,
+		    "twokey: note: %s not compiled (%s); the hooks parse it "
+		    "on every push; see 'twokey config check'\n",
+		    path, errors ? errors : "unknown error");
+	}
+	free(errors);
+	free(written);
+	free(path);
+}
+
 static int
 install_repo(const char *repo_path, const char *target, enum how how)
 {
@@ -363,7 +397,10 @@ install_repo(const char *repo_path, const char *target, enum how how)
 		rc = place(dotd, "twokey", target, how);
 	else
 		rc = place(hooks, "pre-receive", target, how);
-	return rc < 0 ? rc : advertise_push_options(repo_path);
+	if (rc < 0 || (rc = advertise_push_options(repo_path)) < 0)
+		return rc;
+	compile_policy(repo_path);
+	return 0;
 }
 
 int
@@ -387,7 +424,8 @@ cmd_install(int argc, char **argv)
 		    "it and twokey both, and the push is refused when "
 		    "either refuses).  It also sets "
 		    "receive.advertisePushOptions, which push options such as "
-		    "-o twokey.dry-run need.\n",
+		    "-o twokey.dry-run need, and compiles the policy the hooks "
+		    "will load (twokey config compile).\n",
 		    USAGE);
 		return 0;
 	}
@@ -414,6 +452,7 @@ cmd_install(int argc, char **argv)
 			    USAGE, "cannot create '%s'", argv[i + 1]);
 		if (place(argv[i + 1], "pre-receive", target, how) < 0)
 			return 1;
+		compile_policy(NULL);
 		printf(
 		    "note: set receive.advertisePushOptions=true where these "
 		    "hooks run (git config --system "

@@ -30,8 +30,8 @@ trusted(const struct stat *st, const struct stat *pst, char **why)
 
 	if (st->st_uid != pst->st_uid && st->st_uid != 0) {
 		snprintf(buf, sizeof(buf),
-		    "it is owned by uid %lu, the policy by uid %lu (and not "
-		    "root)",
+		    "it is owned by uid %lu, neither the policy's owner "
+		    "(uid %lu) nor root",
 		    (unsigned long)st->st_uid, (unsigned long)pst->st_uid);
 		msg = buf;
 	} else if ((st->st_mode & 022 & ~pst->st_mode) != 0)
