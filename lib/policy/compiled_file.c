@@ -139,6 +139,22 @@ hash_policy(
 	return rc;
 }
 
+/* Whether PATH.compiled may exist (anything but "no such file"). */
+static bool
+compiled_exists(const char *path)
+{
+	struct tk_buf cpath = TK_BUF_INIT(8192);
+	struct stat st;
+	bool yes;
+
+	if (tk_buf_printf(&cpath, "%s%s", path, TK_POLICY_COMPILED_SUFFIX) < 0)
+		yes = true; /* let compiled_open() say what is wrong */
+	else
+		yes = lstat(cpath.ptr, &st) == 0 || errno != ENOENT;
+	tk_buf_release(&cpath);
+	return yes;
+}
+
 int
 tk_policy_load_fast(struct tk_policy **out, char **errors,
     enum tk_compiled_use *use, char **why, const char *path)
@@ -151,6 +167,9 @@ tk_policy_load_fast(struct tk_policy **out, char **errors,
 	*errors = NULL;
 	*why = NULL;
 	*use = TK_COMPILED_ABSENT;
+	/* No compiled file (the usual small policy): one read, as before. */
+	if (!compiled_exists(path))
+		return tk_policy_load(out, errors, path);
 	/* Any failure here is the YAML loader's to report, as without. */
 	if (hash_policy(sha, &pst, path) < 0)
 		goto yaml;

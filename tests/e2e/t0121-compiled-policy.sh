@@ -143,8 +143,9 @@ check "... every one naming the YAML's SHA-256 ($sum)" sh -c \
 	- "$TRASH/rec.compiled" "$sum"
 
 # --- the hook really uses it -----------------------------------------------------
-# Used: the YAML is opened once (to hash it) and the compiled file mapped;
-# parsed: opened a second time, by the YAML loader.
+# With a compiled file beside it the hook opens the YAML once, to hash it,
+# and parses it only when the compiled form cannot be used (opening it
+# again through the YAML loader): one open means it was not parsed.
 opens() { # FILE: how many times the hooks opened the policy
 	grep -c "open.*\"$P\"" "$1" || true
 }
@@ -155,13 +156,15 @@ check "traced push accepted" ref_is "$srv" refs/heads/topic "$(head_of "$w")"
 check "with the compiled form the YAML is opened once, to hash it" \
 	test "$(opens "$TRASH/trace.used")" -eq 1
 check "... and the compiled file is opened" grep -q "open.*\"$P.compiled\"" "$TRASH/trace.used"
-mv "$P.compiled" "$TRASH/saved.compiled"
+cp "$P" "$TRASH/policy.saved"
+echo "# a comment: other bytes, the same policy" >>"$P"
 commit_as "$w" alice@example.com "traced again"
 GL_USER=alice strace -f -e trace=openat,open -o "$TRASH/trace.yaml" \
 	git -C "$w" push origin "HEAD:refs/heads/topic" >"$TRASH/out" 2>&1
-check "without it, the YAML is opened again, to parse it" \
+check "stale (a comment added), the YAML is opened again, to parse it" \
 	test "$(opens "$TRASH/trace.yaml")" -eq 2
-mv "$TRASH/saved.compiled" "$P.compiled"
+check "... and the push decided by it" ref_is "$srv" refs/heads/topic "$(head_of "$w")"
+cp "$TRASH/policy.saved" "$P"
 
 # --- twokey install compiles -----------------------------------------------------
 rm -f "$P.compiled"
