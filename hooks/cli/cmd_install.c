@@ -342,13 +342,22 @@ advertise_push_options(const char *repo_path)
 static void
 compile_policy(const char *gitdir)
 {
-	char *path = NULL, *errors = NULL, *written = NULL, *nl;
+	char *path = NULL, *errors = NULL, *written = NULL, *why = NULL, *nl;
+	enum tk_compiled_use use = TK_COMPILED_ABSENT;
+	struct tk_policy *p = NULL;
 
 	if (tk_policy_locate(&path, gitdir) < 0) {
 		fprintf(stderr, "twokey: note: policy not compiled: %s\n",
 		    tk_error_last());
 		return;
 	}
+	/* Up to date already: nothing to write (running it again changes
+	 * nothing, and the hooks' user need not write the policy's dir). */
+	if (tk_policy_load_fast(&p, &errors, &use, &why, path) == 0 &&
+	    use == TK_COMPILED_USED)
+		goto out;
+	free(errors);
+	errors = NULL;
 	if (tk_policy_compile_file(&errors, &written, path) == 0)
 		printf("twokey: %s compiled to %s\n", path, written);
 	else {
@@ -359,6 +368,9 @@ compile_policy(const char *gitdir)
 		    "on every push; see 'twokey config check'\n",
 		    path, errors ? errors : "unknown error");
 	}
+out:
+	tk_policy_free(p);
+	free(why);
 	free(errors);
 	free(written);
 	free(path);

@@ -171,8 +171,13 @@ rm -f "$P.compiled"
 isrv=$(new_server inst none)
 "$TK" install "$isrv" >"$TRASH/out" 2>&1
 check "twokey install compiles the policy it installs with" test -f "$P.compiled"
-check "... and says so" expect_out "compiled"
+check "... and says so" expect_out "compiled to $P.compiled"
 "$TK" config check "$P" >"$TRASH/out" 2>&1
 check "... up to date" expect_out "^$P.compiled: up to date"
+ino=$(stat -c %i "$P.compiled")
+"$TK" install "$isrv" >"$TRASH/out" 2>&1
+check "install again: the compiled form up to date is left alone" \
+	test "$(stat -c %i "$P.compiled")" = "$ino"
+check "... silently" no_out "compiled to|not compiled"
 
 done_testing
