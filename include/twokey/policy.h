@@ -422,4 +422,11 @@ bool tk_rule_vouches_for(const struct tk_rule *a, const struct tk_rule *b);
  */
 int tk_policy_locate(char **out, const char *gitdir);
 
+/*
+ * Same, from a repository already open (the hooks'): no second open of
+ * the repository and its configuration files on every push.
+ */
+struct git_repository;
+int tk_policy_locate_repo(char **out, struct git_repository *repo);
+
 #endif

@@ -164,7 +164,7 @@ load_policy(struct tk_policy **p, git_repository *repo)
 	enum tk_compiled_use use;
 	int rc;
 
-	if ((rc = tk_policy_locate(&path, git_repository_path(repo))) < 0)
+	if ((rc = tk_policy_locate_repo(&path, repo)) < 0)
 		return refuse(tk_error_last());
 	rc = tk_policy_load_fast(p, &errors, &use, &why, path);
 	if (use == TK_COMPILED_IGNORED)
@@ -340,7 +340,7 @@ record_unloadable(
 	struct tk_policy *p = NULL;
 	char *path = NULL, *errors = NULL, *nl, why[1024];
 
-	if (tk_policy_locate(&path, git_repository_path(repo)) < 0)
+	if (tk_policy_locate_repo(&path, repo) < 0)
 		snprintf(why, sizeof(why), "%s", tk_error_last());
 	else if (tk_policy_load(&p, &errors, path) < 0) {
 		if (errors != NULL && (nl = strchr(errors, '\n')) != NULL)

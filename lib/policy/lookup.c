@@ -203,31 +203,50 @@ tk_rule_inspects_commits(const struct tk_rule *r)
 	    r->emails != NULL;
 }
 
+/* twokey.config of repo's configuration, else the built-in default. */
+static int
+locate_in(char **out, git_repository *repo)
+{
+	git_config *cfg = NULL;
+	git_buf val = {NULL, 0, 0};
+
+	if (repo != NULL && git_repository_config_snapshot(&cfg, repo) == 0 &&
+	    git_config_get_string_buf(&val, cfg, "twokey.config") == 0 &&
+	    val.size > 0)
+		*out = tk_strndup(val.ptr, val.size);
+	else
+		*out = tk_strdup(TWOKEY_POLICY_PATH);
+	git_buf_dispose(&val);
+	git_config_free(cfg);
+	return *out != NULL ? 0 : TK_ENOMEM;
+}
+
+int
+tk_policy_locate_repo(char **out, git_repository *repo)
+{
+	const char *env = getenv("TWOKEY_CONFIG");
+
+	*out = NULL;
+	if (env != NULL && *env != '\0')
+		return (*out = tk_strdup(env)) ? 0 : TK_ENOMEM;
+	return locate_in(out, repo);
+}
+
 int
 tk_policy_locate(char **out, const char *gitdir)
 {
 	const char *env = getenv("TWOKEY_CONFIG");
 	git_repository *repo = NULL;
-	git_config *cfg = NULL;
-	git_buf val = {NULL, 0, 0};
-	int rc = 0;
+	int rc;
 
 	*out = NULL;
 	if (env != NULL && *env != '\0')
 		return (*out = tk_strdup(env)) ? 0 : TK_ENOMEM;
 	if (gitdir != NULL &&
 	    git_repository_open_ext(
-	        &repo, gitdir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0 &&
-	    git_repository_config_snapshot(&cfg, repo) == 0 &&
-	    git_config_get_string_buf(&val, cfg, "twokey.config") == 0 &&
-	    val.size > 0)
-		*out = tk_strndup(val.ptr, val.size);
-	else
-		*out = tk_strdup(TWOKEY_POLICY_PATH);
-	if (*out == NULL)
-		rc = TK_ENOMEM;
-	git_buf_dispose(&val);
-	git_config_free(cfg);
+	        &repo, gitdir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) != 0)
+		repo = NULL;
+	rc = locate_in(out, repo);
 	git_repository_free(repo);
 	return rc;
 }
