@@ -36,6 +36,8 @@ trusted(const struct stat *st, const struct stat *pst, char **why)
 		msg = buf;
 	} else if ((st->st_mode & 022 & ~pst->st_mode) != 0)
 		msg = "it is writable by group or others and the policy is not";
+	else if ((st->st_mode & 020) != 0 && st->st_gid != pst->st_gid)
+		msg = "it is writable by a group that may not write the policy";
 	if (msg == NULL)
 		return 0;
 	if ((*why = tk_strdup(msg)) == NULL)

@@ -531,6 +531,18 @@ test_compiled__files(void **state)
 	assert_int_equal(load_fast(path, &rules), TK_COMPILED_IGNORED);
 	assert_int_equal(chmod(cpath, 0644), 0);
 	assert_int_equal(load_fast(path, &rules), TK_COMPILED_USED);
+	/* group-writable as the policy is, but by another group: ignored */
+	if (geteuid() == 0) {
+		assert_int_equal(chmod(path, 0664), 0);
+		assert_int_equal(chmod(cpath, 0664), 0);
+		assert_int_equal(chown(path, 0, 0), 0);
+		assert_int_equal(chown(cpath, 0, 1), 0);
+		assert_int_equal(load_fast(path, &rules), TK_COMPILED_IGNORED);
+		assert_int_equal(chown(cpath, 0, 0), 0);
+		assert_int_equal(load_fast(path, &rules), TK_COMPILED_USED);
+		assert_int_equal(chmod(path, 0644), 0);
+		assert_int_equal(chmod(cpath, 0644), 0);
+	}
 	/* the policy edited after compiling: stale, the edit decides */
 	bin = slurp(cpath, &len);
 	assert_non_null(bin);
