@@ -228,46 +228,68 @@ check_lookalike(struct tk_check *c, const struct tk_rec *r)
 	return 0;
 }
 
-/* The serial half of loading: findings, identities, signatures. */
+/*
+ * Entering commits are read, verified and decided this many at a time;
+ * then what later checks need of them is kept small (tk_rec_shrink), so
+ * that a push of 100,000 commits holds a batch of parsed commits, not all.
+ */
+#define BATCH 1024
+
+/* The serial half of loading one commit: findings, identities, signature. */
 static int
-load_all(struct tk_check *c, const struct tk_rule *rule, struct tk_rec *recs,
-    size_t n)
+load_one(struct tk_check *c, const struct tk_rule *rule, struct tk_rec *r)
 {
-	size_t i;
 	int rc;
 
-	if ((rc = tk_prepare_commits(c, recs, n)) < 0)
+	r->owner = TK_NO_OWNER;
+	if (r->c == NULL) {
+		if (r->load_status == TK_ENOMEM)
+			return tk_error_set(TK_ENOMEM, "out of memory");
+		if ((rc = tk_check_add(c, TK_SEV_DENY, &r->id, NULL, 0,
+		         load_hint(r->load_status), "%s%s",
+		         r->load_status == TK_EGIT ||
+		                 r->load_status == TK_EUNSUPPORTED
+		             ? ""
+		             : "malformed commit: ",
+		         r->load_error ? r->load_error : "?")) == 0)
+			rc = tk_check_record(c, r);
 		return rc;
-	for (i = 0; i < n && rc == 0; i++) {
-		struct tk_rec *r = &recs[i];
+	}
+	r->author = tk_policy_by_email(
+	    c->p, r->c->author.email, r->c->author.email_len);
+	r->committer = tk_policy_by_email(
+	    c->p, r->c->committer.email, r->c->committer.email_len);
+	c->checking = TK_WAIVE_SIGNED_COMMITS;
+	rc = tk_check_signature(c, r, rule->signed_commits);
+	c->checking = 0;
+	if (rc < 0 || (rc = tk_check_record(c, r)) < 0 ||
+	    (rc = check_lookalike(c, r)) < 0)
+		return rc;
+	c->checking = TK_WAIVE_PUSHER_MAY_WRITE;
+	rc = check_pusher_wrote(c, rule, r);
+	c->checking = 0;
+	return rc;
+}
 
-		r->owner = TK_NO_OWNER;
-		if (r->c == NULL) {
-			if (r->load_status == TK_ENOMEM)
-				return tk_error_set(TK_ENOMEM, "out of memory");
-			if ((rc = tk_check_add(c, TK_SEV_DENY, &r->id, NULL, 0,
-			         load_hint(r->load_status), "%s%s",
-			         r->load_status == TK_EGIT ||
-			                 r->load_status == TK_EUNSUPPORTED
-			             ? ""
-			             : "malformed commit: ",
-			         r->load_error ? r->load_error : "?")) == 0)
-				rc = tk_check_record(c, r);
-			continue;
-		}
-		r->author = tk_policy_by_email(
-		    c->p, r->c->author.email, r->c->author.email_len);
-		r->committer = tk_policy_by_email(
-		    c->p, r->c->committer.email, r->c->committer.email_len);
-		c->checking = TK_WAIVE_SIGNED_COMMITS;
-		rc = tk_check_signature(c, r, rule->signed_commits);
-		c->checking = 0;
-		if (rc < 0 || (rc = tk_check_record(c, r)) < 0 ||
-		    (rc = check_lookalike(c, r)) < 0)
-			break;
-		c->checking = TK_WAIVE_PUSHER_MAY_WRITE;
-		rc = check_pusher_wrote(c, rule, r);
-		c->checking = 0;
+/*
+ * Reads and decides recs[0..n) a batch at a time; unless keep, each batch
+ * is shrunk once decided (later checks read the chain commits again).
+ */
+static int
+load_all(struct tk_check *c, const struct tk_rule *rule, struct tk_rec *recs,
+    size_t n, bool keep)
+{
+	size_t at, m, i;
+	int rc = 0;
+
+	for (at = 0; at < n && rc == 0; at += m) {
+		m = n - at < BATCH ? n - at : BATCH;
+		if ((rc = tk_prepare_commits(c, recs + at, m)) < 0)
+			return rc;
+		for (i = at; i < at + m && rc == 0; i++)
+			rc = load_one(c, rule, &recs[i]);
+		for (i = at; i < at + m && !keep; i++)
+			tk_rec_shrink(&recs[i]);
 	}
 	return rc;
 }
@@ -335,16 +357,13 @@ index_recs(struct tk_map **out, const struct tk_rec *recs, size_t n)
 	return 0;
 }
 
-/* Index of the entering commit named by hex, or TK_NO_OWNER. */
+/* Index of the entering commit id, or TK_NO_OWNER. */
 static size_t
-lookup(const struct tk_map *m, const char *hex)
+lookup(const struct tk_map *m, const git_oid *id)
 {
-	git_oid id;
 	uintptr_t v;
 
-	if (git_oid_fromstrn(&id, hex, GIT_OID_HEXSZ) < 0)
-		return TK_NO_OWNER;
-	v = (uintptr_t)tk_map_get(m, (const char *)id.id, GIT_OID_RAWSZ);
+	v = (uintptr_t)tk_map_get(m, (const char *)id->id, GIT_OID_RAWSZ);
 	return v == 0 ? TK_NO_OWNER : (size_t)v - 1;
 }
 
@@ -369,33 +388,31 @@ assign(struct tk_rec *recs, size_t n, const struct tk_map *m,
     const git_oid *tip, size_t **chain, size_t *nchain)
 {
 	size_t cur, i, k, top = 0, *stack = NULL;
-	char hex[GIT_OID_HEXSZ + 1];
 
 	*nchain = 0;
 	if ((*chain = tk_calloc(n + 1, sizeof(**chain))) == NULL ||
 	    (stack = tk_calloc(n + 1, sizeof(*stack))) == NULL)
 		return TK_ENOMEM;
-	git_oid_tostr(hex, sizeof(hex), tip);
-	for (cur = lookup(m, hex); cur != TK_NO_OWNER && !recs[cur].chain;) {
+	for (cur = lookup(m, tip); cur != TK_NO_OWNER && !recs[cur].chain;) {
 		recs[cur].chain = true;
 		recs[cur].owner = cur;
 		(*chain)[(*nchain)++] = cur;
-		if (recs[cur].c == NULL || recs[cur].c->nparents == 0)
+		if (!recs[cur].ok || recs[cur].nparents == 0)
 			break;
-		cur = lookup(m, recs[cur].c->parents[0]);
+		cur = lookup(m, &recs[cur].parents[0]);
 	}
 	for (i = *nchain; i-- > 0;) {
 		size_t merge = (*chain)[i];
-		const struct tk_commit *mc = recs[merge].c;
+		const struct tk_rec *mc = &recs[merge];
 
-		for (k = 1; mc != NULL && k < mc->nparents; k++)
-			visit(recs, lookup(m, mc->parents[k]), merge, stack,
+		for (k = 1; mc->ok && k < mc->nparents; k++)
+			visit(recs, lookup(m, &mc->parents[k]), merge, stack,
 			    &top);
 		while (top > 0) {
-			const struct tk_commit *pc = recs[stack[--top]].c;
+			const struct tk_rec *pc = &recs[stack[--top]];
 
-			for (k = 0; pc != NULL && k < pc->nparents; k++)
-				visit(recs, lookup(m, pc->parents[k]), merge,
+			for (k = 0; pc->ok && k < pc->nparents; k++)
+				visit(recs, lookup(m, &pc->parents[k]), merge,
 				    stack, &top);
 		}
 	}
@@ -426,14 +443,47 @@ keep_change(struct tk_check *c, const struct tk_rec *recs, size_t k,
 	    brings);
 }
 
-/* Writers of every chain commit's change, then its approvals. */
+/* Chain commits recs[chain[0..nchain)]: writers, then approvals. */
+static int
+separate_chain(struct tk_check *c, const struct tk_rule *rule,
+    struct tk_rec *recs, const size_t *chain, size_t nchain, struct tk_idset *w,
+    const size_t *brings)
+{
+	size_t i;
+	int rc = 0, clean;
+
+	for (i = 0; i < nchain && rc == 0; i++) {
+		struct tk_rec *r = &recs[chain[i]];
+
+		if (r->c == NULL)
+			continue;
+		clean = r->c->nparents > 1 ? tk_merge_is_clean(c, r) : 0;
+		if (clean < 0)
+			return clean;
+		/* An evil merge's own writers wrote code too. */
+		if ((!clean && (rc = add_writers(&w[chain[i]], r)) < 0) ||
+		    (rc = keep_change(c, recs, chain[i], &w[chain[i]], clean,
+		         brings[chain[i]])) < 0)
+			return rc;
+		c->checking = TK_WAIVE_APPROVALS;
+		rc = tk_check_approvals(c, rule, r, &w[chain[i]]);
+		c->checking = 0;
+	}
+	return rc;
+}
+
+/*
+ * Writers of every chain commit's change, then its approvals, verified
+ * and decided a batch of chain commits at a time; each batch is then
+ * shrunk again (its commits only, with keep).
+ */
 static int
 separation(struct tk_check *c, const struct tk_rule *rule, struct tk_rec *recs,
-    size_t n, const size_t *chain, size_t nchain)
+    size_t n, const size_t *chain, size_t nchain, bool keep)
 {
 	struct tk_idset *w = NULL;
-	size_t i, *brings = NULL;
-	int rc = 0, clean;
+	size_t i, at, m, *brings = NULL;
+	int rc = 0;
 
 	if ((w = tk_calloc(n + 1, sizeof(*w))) == NULL ||
 	    (brings = tk_calloc(n + 1, sizeof(*brings))) == NULL) {
@@ -452,24 +502,16 @@ separation(struct tk_check *c, const struct tk_rule *rule, struct tk_rec *recs,
 			tk_check_keep_owner(c, &recs[i], &recs[recs[i].owner]);
 		}
 	}
-	for (i = 0; i < nchain && rc == 0; i++) {
-		struct tk_rec *r = &recs[chain[i]];
-
-		if (r->c == NULL)
-			continue;
-		clean = r->c->nparents > 1 ? tk_merge_is_clean(c, r) : 0;
-		if (clean < 0) {
-			rc = clean;
-			break;
-		}
-		/* An evil merge's own writers wrote code too. */
-		if ((!clean && (rc = add_writers(&w[chain[i]], r)) < 0) ||
-		    (rc = keep_change(c, recs, chain[i], &w[chain[i]], clean,
-		         brings[chain[i]])) < 0)
-			break;
-		c->checking = TK_WAIVE_APPROVALS;
-		rc = tk_check_approvals(c, rule, r, &w[chain[i]]);
-		c->checking = 0;
+	for (at = 0; at < nchain && rc == 0; at += m) {
+		m = nchain - at < BATCH ? nchain - at : BATCH;
+		if ((rc = tk_prepare_approvals(c, recs, chain + at, m)) == 0)
+			rc = separate_chain(
+			    c, rule, recs, chain + at, m, w, brings);
+		for (i = at; i < at + m; i++)
+			if (keep)
+				tk_rec_drop_approvals(&recs[chain[i]]);
+			else
+				tk_rec_shrink(&recs[chain[i]]);
 	}
 	for (i = 0; i < n; i++)
 		tk_idset_release(&w[i]);
@@ -639,6 +681,30 @@ note_trusted(struct tk_check *c, const struct span *sp,
 	return rc;
 }
 
+/*
+ * emails:, require-trailers: and paths: (change.c).  Without emails and
+ * paths only the chain commits' trailers are read: a batch at a time,
+ * read again and shrunk.
+ */
+static int
+change(struct tk_check *c, const struct tk_rule *rule, struct tk_rec *recs,
+    size_t n, const size_t *chain, size_t nchain, bool keep)
+{
+	size_t at, m, i;
+	int rc = 0;
+
+	if (keep || rule->ntrailers == 0)
+		return tk_check_change(c, rule, recs, n, chain, nchain);
+	for (at = 0; at < nchain && rc == 0; at += m) {
+		m = nchain - at < BATCH ? nchain - at : BATCH;
+		if ((rc = tk_prepare_reload(c, recs, chain + at, m)) == 0)
+			rc = tk_check_change(c, rule, recs, n, chain + at, m);
+		for (i = at; i < at + m; i++)
+			tk_rec_shrink(&recs[chain[i]]);
+	}
+	return rc;
+}
+
 int
 tk_check_commits(struct tk_check *c, const struct tk_rule *rule)
 {
@@ -647,7 +713,7 @@ tk_check_commits(struct tk_check *c, const struct tk_rule *rule)
 	git_oid *ids = NULL;
 	size_t n = 0, i, *chain = NULL, nchain = 0;
 	struct span sp;
-	bool ok;
+	bool ok, keep;
 	int rc;
 
 	memset(&sp, 0, sizeof(sp));
@@ -662,7 +728,9 @@ tk_check_commits(struct tk_check *c, const struct tk_rule *rule)
 	}
 	for (i = 0; i < n; i++)
 		recs[i].id = ids[i];
-	if ((rc = load_all(c, rule, recs, n)) < 0 ||
+	/* emails and paths read every commit again: those rules keep them */
+	keep = rule->emails != NULL || rule->npaths > 0;
+	if ((rc = load_all(c, rule, recs, n, keep)) < 0 ||
 	    (rc = note_trusted(c, &sp, recs, n)) < 0)
 		goto out;
 	if (n == 0 && c->u->items[c->cur].kind == TK_KIND_CREATE &&
@@ -680,12 +748,11 @@ tk_check_commits(struct tk_check *c, const struct tk_rule *rule)
 	    ((rc = index_recs(&m, recs, n)) < 0 ||
 	        (rc = assign(recs, n, m, &sp.tip, &chain, &nchain)) < 0))
 		goto out;
-	if ((rc = tk_check_change(c, rule, recs, n, chain, nchain)) < 0)
+	if ((rc = change(c, rule, recs, n, chain, nchain, keep)) < 0)
 		goto out;
 	if (tk_rule_may_need_approvals(rule) && n > 0 &&
 	    ((rc = tk_check_chain_notes(c, recs, chain, nchain)) < 0 ||
-	        (rc = tk_prepare_approvals(c, recs, chain, nchain)) < 0 ||
-	        (rc = separation(c, rule, recs, n, chain, nchain)) < 0))
+	        (rc = separation(c, rule, recs, n, chain, nchain, keep)) < 0))
 		goto out;
 out:
 	for (i = 0; recs != NULL && i < n; i++) {

@@ -94,11 +94,19 @@ struct tk_approval_list;
 struct tk_need;
 struct tk_notes;
 
-/* One entering commit of the update being decided. */
+/*
+ * One entering commit of the update being decided.  A push may bring in
+ * 100,000 of them: the parsed commit (c) and its signatures are held only
+ * while a batch of them is decided (commits.c), then released; what later
+ * decisions need of every commit stays here, small.
+ */
 struct tk_rec {
 	git_oid id;
-	struct tk_commit *c; /* NULL when unreadable (a finding was made) */
-	int load_status; /* why c is NULL */
+	struct tk_commit *c; /* NULL when unreadable, or released (ok) */
+	bool ok; /* it was read and parsed: c is set or can be read again */
+	git_oid *parents; /* its parents, as c->parents (ok) */
+	size_t nparents;
+	int load_status; /* why it is unreadable */
 	char *load_error;
 	struct tk_sigres csig; /* its SSH commit signature, when it has one */
 	struct tk_approval_list *apps; /* chain commits: its approvals */

@@ -642,7 +642,7 @@ tk_history_trusted_hid(struct tk_check *c, const struct tk_rec *recs, size_t n,
     const git_oid *tip, const git_oid *others, size_t nothers, bool *hid)
 {
 	struct tk_map *in = NULL;
-	git_oid b;
+	const git_oid *b;
 	size_t i, k;
 	bool yes;
 	int rc = 0;
@@ -663,16 +663,15 @@ tk_history_trusted_hid(struct tk_check *c, const struct tk_rec *recs, size_t n,
 			rc = TK_ENOMEM;
 	/* the boundary: parents of entering commits that do not enter */
 	for (i = 0; i < n && rc == 0 && !*hid; i++)
-		for (k = 0; recs[i].c != NULL && k < recs[i].c->nparents &&
-		     rc == 0 && !*hid;
+		for (k = 0;
+		     recs[i].ok && k < recs[i].nparents && rc == 0 && !*hid;
 		     k++) {
-			if (git_oid_fromstrn(
-			        &b, recs[i].c->parents[k], GIT_OID_HEXSZ) < 0 ||
-			    tk_map_get(in, (const char *)b.id, GIT_OID_RAWSZ) !=
-			        NULL)
+			b = &recs[i].parents[k];
+			if (tk_map_get(
+			        in, (const char *)b->id, GIT_OID_RAWSZ) != NULL)
 				continue;
 			if ((rc = hidden_by_others(
-			         c, &b, others, nothers, &yes)) == 0)
+			         c, b, others, nothers, &yes)) == 0)
 				*hid = !yes;
 		}
 	tk_map_free(in);

@@ -128,7 +128,7 @@ tk_check_chain_notes(
 	if ((rc = open_after(c)) < 0)
 		return rc;
 	for (i = 0; i < n; i++)
-		if (recs[chain[i]].c != NULL &&
+		if (recs[chain[i]].ok &&
 		    (rc = read_one(c, &recs[chain[i]])) < 0)
 			return rc;
 	return 0;

@@ -68,21 +68,17 @@ verify_one(struct tk_sigres *s, int parse_rc, struct tk_sshsig *sig,
 	tk_sshsig_free(sig);
 }
 
-static void
-prepare_commit(git_odb *odb, struct tk_rec *rec)
+/* Reads and parses rec's commit into rec->c: 0, or <0 (rec->c NULL). */
+static int
+read_commit(git_odb *odb, struct tk_rec *rec)
 {
 	git_odb_object *obj = NULL;
-	struct tk_sshsig *sig = NULL;
-	struct tk_sshsig_msg m;
-	const struct tk_commit *cm;
 	int r;
 
 	if (git_odb_read(&obj, odb, &rec->id) < 0 ||
 	    git_odb_object_type(obj) != GIT_OBJECT_COMMIT) {
-		rec->load_status = TK_EGIT;
-		rec->load_error = tk_strdup("cannot read this commit");
 		git_odb_object_free(obj);
-		return;
+		return tk_error_set(TK_EGIT, "cannot read this commit");
 	}
 	r = tk_commit_parse(&rec->c, git_odb_object_data(obj),
 	    git_odb_object_size(obj), GIT_OID_HEXSZ);
@@ -92,11 +88,45 @@ prepare_commit(git_odb *odb, struct tk_rec *rec)
 		tk_commit_free(rec->c);
 		rec->c = NULL;
 	}
+	return r;
+}
+
+/* What later decisions need of every commit: its parents, as ids. */
+static int
+keep_parents(struct tk_rec *rec)
+{
+	const struct tk_commit *cm = rec->c;
+	size_t k;
+
+	if ((rec->parents =
+	            tk_calloc(cm->nparents + 1, sizeof(*rec->parents))) == NULL)
+		return TK_ENOMEM;
+	for (k = 0; k < cm->nparents; k++)
+		if (git_oid_fromstrn(
+		        &rec->parents[k], cm->parents[k], GIT_OID_HEXSZ) < 0)
+			return tk_error_set(TK_EINVAL, "malformed parent id");
+	rec->nparents = cm->nparents;
+	return 0;
+}
+
+static void
+prepare_commit(git_odb *odb, struct tk_rec *rec)
+{
+	struct tk_sshsig *sig = NULL;
+	struct tk_sshsig_msg m;
+	const struct tk_commit *cm;
+	int r;
+
+	if ((r = read_commit(odb, rec)) == 0 && (r = keep_parents(rec)) < 0) {
+		tk_commit_free(rec->c);
+		rec->c = NULL;
+	}
 	if (r < 0) {
 		rec->load_status = r;
 		rec->load_error = last_error();
 		return;
 	}
+	rec->ok = true;
 	cm = rec->c;
 	if (cm->sig_format != TK_SIG_SSH)
 		return;
@@ -171,11 +201,36 @@ out:
 	tk_buf_release(&payload);
 }
 
+/*
+ * A commit released after its batch was decided, read again for a later
+ * check: it parsed before, so a failure now (memory, a store that changed
+ * under the hook) is kept in load_status and fails the check closed.
+ */
+static void
+reload_commit(git_odb *odb, struct tk_rec *rec)
+{
+	int r;
+
+	if ((r = read_commit(odb, rec)) < 0) {
+		rec->load_status = r;
+		rec->load_error = last_error();
+		return;
+	}
+	tk_commit_drop_signature(rec->c);
+}
+
+enum pool_mode {
+	POOL_COMMITS, /* read, parse, verify the commit signature */
+	POOL_APPROVALS, /* read again when released, verify the approvals */
+	POOL_RELOAD /* read again when released */
+};
+
 struct pool {
 	struct tk_rec *recs;
 	const size_t *idx; /* NULL: every rec */
 	size_t n;
-	git_odb *odb; /* NULL: approvals phase */
+	git_odb *odb;
+	enum pool_mode mode;
 	atomic_size_t next;
 };
 
@@ -188,9 +243,13 @@ worker(void *arg)
 	while ((i = atomic_fetch_add(&p->next, 1)) < p->n) {
 		struct tk_rec *r = &p->recs[p->idx ? p->idx[i] : i];
 
-		if (p->odb != NULL)
+		if (p->mode == POOL_COMMITS) {
 			prepare_commit(p->odb, r);
-		else if (r->c != NULL)
+			continue;
+		}
+		if (r->ok && r->c == NULL)
+			reload_commit(p->odb, r);
+		if (p->mode == POOL_APPROVALS && r->c != NULL)
 			prepare_approvals(r);
 	}
 	return NULL;
@@ -229,40 +288,72 @@ run(struct pool *p)
 		pthread_join(th[i], NULL);
 }
 
-int
-tk_prepare_commits(struct tk_check *c, struct tk_rec *recs, size_t n)
+static int
+run_on(struct tk_check *c, struct tk_rec *recs, const size_t *idx, size_t n,
+    enum pool_mode mode)
 {
 	struct pool p;
 	git_odb *odb = NULL;
+	size_t i;
 
 	if (git_repository_odb(&odb, c->repo) < 0)
 		return tk_error_set(TK_EGIT, "cannot open object database");
 	memset(&p, 0, sizeof(p));
 	p.recs = recs;
+	p.idx = idx;
 	p.n = n;
 	p.odb = odb;
+	p.mode = mode;
 	run(&p);
 	git_odb_free(odb);
+	if (mode == POOL_COMMITS)
+		return 0;
+	for (i = 0; i < n; i++) {
+		const struct tk_rec *r = &recs[idx ? idx[i] : i];
+		char hex[GIT_OID_HEXSZ + 1];
+
+		if (r->ok && r->c == NULL) {
+			git_oid_tostr(hex, sizeof(hex), &r->id);
+			return tk_error_set(
+			    r->load_status < 0 ? r->load_status : TK_EGIT,
+			    "cannot read commit %s again: %s", hex,
+			    r->load_error ? r->load_error : "?");
+		}
+	}
 	return 0;
+}
+
+int
+tk_prepare_commits(struct tk_check *c, struct tk_rec *recs, size_t n)
+{
+	return run_on(c, recs, NULL, n, POOL_COMMITS);
 }
 
 int
 tk_prepare_approvals(
     struct tk_check *c, struct tk_rec *recs, const size_t *chain, size_t nchain)
 {
-	struct pool p;
+	return run_on(c, recs, chain, nchain, POOL_APPROVALS);
+}
 
-	(void)c;
-	memset(&p, 0, sizeof(p));
-	p.recs = recs;
-	p.idx = chain;
-	p.n = nchain;
-	run(&p);
-	return 0;
+int
+tk_prepare_reload(
+    struct tk_check *c, struct tk_rec *recs, const size_t *idx, size_t n)
+{
+	return run_on(c, recs, idx, n, POOL_RELOAD);
 }
 
 void
-tk_rec_release(struct tk_rec *r)
+tk_rec_shrink(struct tk_rec *r)
+{
+	tk_rec_drop_approvals(r);
+	tk_sigres_release(&r->csig);
+	tk_commit_free(r->c);
+	r->c = NULL;
+}
+
+void
+tk_rec_drop_approvals(struct tk_rec *r)
 {
 	size_t i;
 
@@ -279,8 +370,23 @@ tk_rec_release(struct tk_rec *r)
 	tk_approval_list_free(r->napps);
 	free(r->napps_error);
 	free(r->note);
-	tk_sigres_release(&r->csig);
+	r->asig = NULL;
+	r->apps = NULL;
+	r->apps_error = NULL;
+	r->apps_status = 0;
+	r->nsig = NULL;
+	r->napps = NULL;
+	r->napps_error = NULL;
+	r->napps_status = 0;
+	r->note = NULL;
+	r->note_len = 0;
+}
+
+void
+tk_rec_release(struct tk_rec *r)
+{
+	tk_rec_shrink(r);
+	free(r->parents);
 	free(r->load_error);
-	tk_commit_free(r->c);
 	memset(r, 0, sizeof(*r));
 }
