@@ -341,30 +341,57 @@ check_promote(struct tk_check *c, const struct tk_rule *rule,
 	return rc;
 }
 
+/*
+ * The entering commits by id: their indices sorted by id (8 bytes a
+ * commit, where a hash table of 100,000 ids took 10 MB).
+ */
+struct byid {
+	const struct tk_rec *recs;
+	size_t *ord;
+	size_t n;
+};
+
 static int
-index_recs(struct tk_map **out, const struct tk_rec *recs, size_t n)
+cmp_ord(const void *a, const void *b, void *arg)
+{
+	const struct tk_rec *recs = arg;
+
+	return git_oid_cmp(
+	    &recs[*(const size_t *)a].id, &recs[*(const size_t *)b].id);
+}
+
+static int
+index_recs(struct byid *m, const struct tk_rec *recs, size_t n)
 {
 	size_t i;
-	int rc;
 
-	if ((rc = tk_map_new(out)) < 0)
-		return rc;
+	m->recs = recs;
+	m->n = n;
+	if ((m->ord = tk_calloc(n + 1, sizeof(*m->ord))) == NULL)
+		return TK_ENOMEM;
 	for (i = 0; i < n; i++)
-		if ((rc = tk_map_put(*out, (const char *)recs[i].id.id,
-		         GIT_OID_RAWSZ, (void *)(uintptr_t)(i + 1), NULL)) ==
-		    TK_ENOMEM)
-			return rc;
+		m->ord[i] = i;
+	qsort_r(m->ord, n, sizeof(*m->ord), cmp_ord, (void *)recs);
 	return 0;
 }
 
 /* Index of the entering commit id, or TK_NO_OWNER. */
 static size_t
-lookup(const struct tk_map *m, const git_oid *id)
+lookup(const struct byid *m, const git_oid *id)
 {
-	uintptr_t v;
+	size_t lo = 0, hi = m->n, mid;
+	int d;
 
-	v = (uintptr_t)tk_map_get(m, (const char *)id->id, GIT_OID_RAWSZ);
-	return v == 0 ? TK_NO_OWNER : (size_t)v - 1;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((d = git_oid_cmp(&m->recs[m->ord[mid]].id, id)) == 0)
+			return m->ord[mid];
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return TK_NO_OWNER;
 }
 
 /* Each commit is pushed once, when it is assigned, so the stack holds n. */
@@ -384,8 +411,8 @@ visit(struct tk_rec *recs, size_t idx, size_t merge, size_t *stack, size_t *top)
  * earlier one.  Iterative: no recursion on attacker-shaped history.
  */
 static int
-assign(struct tk_rec *recs, size_t n, const struct tk_map *m,
-    const git_oid *tip, size_t **chain, size_t *nchain)
+assign(struct tk_rec *recs, size_t n, const struct byid *m, const git_oid *tip,
+    size_t **chain, size_t *nchain)
 {
 	size_t cur, i, k, top = 0, *stack = NULL;
 
@@ -468,6 +495,7 @@ separate_chain(struct tk_check *c, const struct tk_rule *rule,
 		c->checking = TK_WAIVE_APPROVALS;
 		rc = tk_check_approvals(c, rule, r, &w[chain[i]]);
 		c->checking = 0;
+		tk_idset_release(&w[chain[i]]); /* kept in the record */
 	}
 	return rc;
 }
@@ -682,6 +710,65 @@ note_trusted(struct tk_check *c, const struct span *sp,
 }
 
 /*
+ * Whether any check after loading looks at the entering commits again:
+ * approvals and trailers (the chain), emails and paths (keep),
+ * trusted-history (their parents).  Also promote-from, which walks
+ * again but does not need them.
+ */
+static bool
+needs_recs(const struct tk_check *c, const struct tk_rule *rule, bool keep)
+{
+	return keep || tk_rule_may_need_approvals(rule) ||
+	    rule->ntrailers > 0 || c->ntrusted > 0;
+}
+
+/*
+ * Loading when nothing after it needs the commits: ids[0..n) a batch at a
+ * time through one batch of recs, each released once decided.
+ */
+static int
+stream_all(struct tk_check *c, const struct tk_rule *rule, const git_oid *ids,
+    size_t n)
+{
+	struct tk_rec *recs;
+	size_t at, m, i;
+	int rc = 0;
+
+	if ((recs = tk_calloc(BATCH + 1, sizeof(*recs))) == NULL)
+		return TK_ENOMEM;
+	for (at = 0; at < n && rc == 0; at += m) {
+		m = n - at < BATCH ? n - at : BATCH;
+		for (i = 0; i < m; i++)
+			recs[i].id = ids[at + i];
+		rc = load_all(c, rule, recs, m, false);
+		for (i = 0; i < m; i++)
+			tk_rec_release(&recs[i]);
+	}
+	free(recs);
+	return rc;
+}
+
+/*
+ * Room for n more commit records, allocated once and no larger: doubling
+ * as they come would leave a quarter of 20 MB unused for 100,000.
+ */
+static int
+room_for_records(struct tk_report *r, size_t n)
+{
+	struct tk_commit_record *p;
+	size_t want = r->ncommits + n;
+
+	if (n == 0 || want <= r->commits_cap)
+		return 0;
+	if (want > SIZE_MAX / sizeof(*p) ||
+	    (p = realloc(r->commits, want * sizeof(*p))) == NULL)
+		return tk_error_set(TK_ENOMEM, "out of memory");
+	r->commits = p;
+	r->commits_cap = want;
+	return 0;
+}
+
+/*
  * emails:, require-trailers: and paths: (change.c).  Without emails and
  * paths only the chain commits' trailers are read: a batch at a time,
  * read again and shrunk.
@@ -709,7 +796,7 @@ int
 tk_check_commits(struct tk_check *c, const struct tk_rule *rule)
 {
 	struct tk_rec *recs = NULL;
-	struct tk_map *m = NULL;
+	struct byid m = {NULL, NULL, 0};
 	git_oid *ids = NULL;
 	size_t n = 0, i, *chain = NULL, nchain = 0;
 	struct span sp;
@@ -722,16 +809,20 @@ tk_check_commits(struct tk_check *c, const struct tk_rule *rule)
 	    (rc = entering(c, &sp, &ids, &n, &ok)) < 0 || !ok)
 		goto out;
 	c->r->verdicts[c->cur].nentering = n;
-	if ((recs = tk_calloc(n + 1, sizeof(*recs))) == NULL) {
-		rc = TK_ENOMEM;
+	if ((rc = room_for_records(c->r, n)) < 0)
 		goto out;
-	}
-	for (i = 0; i < n; i++)
-		recs[i].id = ids[i];
 	/* emails and paths read every commit again: those rules keep them */
 	keep = rule->emails != NULL || rule->npaths > 0;
-	if ((rc = load_all(c, rule, recs, n, keep)) < 0 ||
-	    (rc = note_trusted(c, &sp, recs, n)) < 0)
+	if (!needs_recs(c, rule, keep))
+		rc = stream_all(c, rule, ids, n); /* recs stays NULL */
+	else if ((recs = tk_calloc(n + 1, sizeof(*recs))) == NULL)
+		rc = TK_ENOMEM;
+	else {
+		for (i = 0; i < n; i++)
+			recs[i].id = ids[i];
+		rc = load_all(c, rule, recs, n, keep);
+	}
+	if (rc < 0 || (rc = note_trusted(c, &sp, recs, n)) < 0)
 		goto out;
 	if (n == 0 && c->u->items[c->cur].kind == TK_KIND_CREATE &&
 	    (rc = tip_writers(c, rule, &sp.tip)) < 0)
@@ -746,7 +837,7 @@ tk_check_commits(struct tk_check *c, const struct tk_rule *rule)
 	if ((tk_rule_may_need_approvals(rule) || rule->ntrailers > 0) &&
 	    n > 0 &&
 	    ((rc = index_recs(&m, recs, n)) < 0 ||
-	        (rc = assign(recs, n, m, &sp.tip, &chain, &nchain)) < 0))
+	        (rc = assign(recs, n, &m, &sp.tip, &chain, &nchain)) < 0))
 		goto out;
 	if ((rc = change(c, rule, recs, n, chain, nchain, keep)) < 0)
 		goto out;
@@ -761,7 +852,7 @@ out:
 	}
 	free(recs);
 	free(chain);
-	tk_map_free(m);
+	free(m.ord);
 	free(ids);
 	free(sp.hide);
 	return rc;

@@ -102,30 +102,31 @@ struct tk_notes;
  */
 struct tk_rec {
 	git_oid id;
-	struct tk_commit *c; /* NULL when unreadable, or released (ok) */
 	bool ok; /* it was read and parsed: c is set or can be read again */
+	bool chain; /* on the first-parent chain from the tip */
+	int load_status; /* why it is unreadable */
+	struct tk_commit *c; /* NULL when unreadable, or released (ok) */
 	git_oid *parents; /* its parents, as c->parents (ok) */
 	size_t nparents;
-	int load_status; /* why it is unreadable */
 	char *load_error;
-	struct tk_sigres csig; /* its SSH commit signature, when it has one */
-	struct tk_approval_list *apps; /* chain commits: its approvals */
-	int apps_status; /* why apps is NULL */
-	char *apps_error;
-	struct tk_sigres *asig; /* per approval */
+	/* its SSH commit signature, while c is held and it has one */
+	struct tk_sigres *csig;
 	const struct tk_identity *author, *committer, *signer;
 	size_t owner; /* the chain commit that answers for it */
-	bool chain; /* on the first-parent chain from the tip */
 	size_t audit; /* index into the report's commit records */
 	struct tk_need *need; /* chain commits: what its paths ask (change.h);
 	                         NULL: the rule's own approvals */
+	struct tk_approval_list *apps; /* chain commits: its approvals */
+	struct tk_sigres *asig; /* per approval */
+	char *apps_error;
+	int apps_status; /* why apps is NULL */
 	/* chain commits: the note on it in refs/notes/twokey, its approvals */
+	int napps_status; /* <0: the note could not be read (napps_error) */
+	char *napps_error;
 	char *note;
 	size_t note_len;
 	struct tk_approval_list *napps;
 	struct tk_sigres *nsig; /* per note approval */
-	int napps_status; /* <0: the note could not be read (napps_error) */
-	char *napps_error;
 };
 
 #define TK_NO_OWNER ((size_t)-1)

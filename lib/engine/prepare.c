@@ -130,9 +130,16 @@ prepare_commit(git_odb *odb, struct tk_rec *rec)
 	cm = rec->c;
 	if (cm->sig_format != TK_SIG_SSH)
 		return;
+	if ((rec->csig = tk_calloc(1, sizeof(*rec->csig))) == NULL) {
+		rec->load_status = TK_ENOMEM;
+		rec->ok = false;
+		tk_commit_free(rec->c);
+		rec->c = NULL;
+		return;
+	}
 	r = tk_sshsig_parse_armor(&sig, cm->signature, cm->signature_len);
 	tk_sshsig_msg_init(&m, cm->signed_payload, cm->signed_payload_len);
-	verify_one(&rec->csig, r, sig, "git", &m);
+	verify_one(rec->csig, r, sig, "git", &m);
 	tk_commit_drop_signature(rec->c);
 }
 
@@ -347,7 +354,10 @@ void
 tk_rec_shrink(struct tk_rec *r)
 {
 	tk_rec_drop_approvals(r);
-	tk_sigres_release(&r->csig);
+	if (r->csig != NULL)
+		tk_sigres_release(r->csig);
+	free(r->csig);
+	r->csig = NULL;
 	tk_commit_free(r->c);
 	r->c = NULL;
 }

@@ -103,7 +103,7 @@ int
 tk_check_signature(struct tk_check *c, struct tk_rec *rec, bool required)
 {
 	const struct tk_commit *cm = rec->c;
-	const struct tk_sigres *s = &rec->csig;
+	const struct tk_sigres *s = rec->csig; /* set when SSH-signed */
 
 	if (cm->sig_format != TK_SIG_SSH)
 		return required ? deny(c, rec, SIGN_HINT, "%s",
