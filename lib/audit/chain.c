@@ -3,6 +3,8 @@
  * record is sealed, and how a sequence of records is checked.  Storage
  * knows nothing of this, and this knows nothing of storage.
  */
+#include <openssl/evp.h>
+
 #include "store.h"
 #include "twokey/digest.h"
 
@@ -67,27 +69,121 @@ tk_audit_split(const char *line, size_t len, size_t *body, char prev[65],
 	return 0;
 }
 
+/*
+ * SHA-256 and HMAC-SHA-256 (RFC 2104, over the same SHA-256) of bytes
+ * given in pieces: a record of 40 MB is hashed as it is copied, never
+ * held twice.
+ */
+#define SHA256_BLOCK 64
+
+void
+tk_audit_hasher_free(struct tk_audit_hasher *h)
+{
+	EVP_MD_CTX_free(h->sha);
+	EVP_MD_CTX_free(h->inner);
+	explicit_bzero(h->opad, sizeof(h->opad));
+	memset(h, 0, sizeof(*h));
+}
+
+static int
+sha_start(EVP_MD_CTX **ctx)
+{
+	if ((*ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(*ctx, EVP_sha256(), NULL) != 1)
+		return tk_error_set(TK_ECRYPTO, "SHA-256 failed");
+	return 0;
+}
+
+int
+tk_audit_hasher_init(
+    struct tk_audit_hasher *h, const unsigned char *key, size_t keylen)
+{
+	unsigned char k0[SHA256_BLOCK], ipad[SHA256_BLOCK];
+	size_t i;
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	if ((rc = sha_start(&h->sha)) < 0)
+		goto fail;
+	if (key == NULL)
+		return 0;
+	h->keyed = true;
+	memset(k0, 0, sizeof(k0));
+	if (keylen > SHA256_BLOCK) {
+		if ((rc = tk_sha256(k0, key, keylen)) < 0)
+			goto fail;
+	} else if (keylen > 0)
+		memcpy(k0, key, keylen);
+	for (i = 0; i < SHA256_BLOCK; i++) {
+		ipad[i] = k0[i] ^ 0x36;
+		h->opad[i] = k0[i] ^ 0x5c;
+	}
+	if ((rc = sha_start(&h->inner)) < 0 ||
+	    EVP_DigestUpdate(h->inner, ipad, sizeof(ipad)) != 1) {
+		rc = rc < 0 ? rc : tk_error_set(TK_ECRYPTO, "SHA-256 failed");
+		goto fail;
+	}
+	explicit_bzero(k0, sizeof(k0));
+	explicit_bzero(ipad, sizeof(ipad));
+	return 0;
+fail:
+	explicit_bzero(k0, sizeof(k0));
+	explicit_bzero(ipad, sizeof(ipad));
+	tk_audit_hasher_free(h);
+	return rc;
+}
+
+int
+tk_audit_hasher_update(struct tk_audit_hasher *h, const void *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (EVP_DigestUpdate(h->sha, p, n) != 1 ||
+	    (h->keyed && EVP_DigestUpdate(h->inner, p, n) != 1))
+		return tk_error_set(TK_ECRYPTO, "SHA-256 failed");
+	return 0;
+}
+
+int
+tk_audit_hasher_final(struct tk_audit_hasher *h, char hash[65], char hmac[65])
+{
+	unsigned char d[TK_SHA256_LEN], in[TK_SHA256_LEN];
+	unsigned int n = 0;
+	EVP_MD_CTX *outer = NULL;
+	int rc = 0;
+
+	hmac[0] = '\0';
+	if (EVP_DigestFinal_ex(h->sha, d, &n) != 1 || n != TK_SHA256_LEN)
+		return tk_error_set(TK_ECRYPTO, "SHA-256 failed");
+	tk_hex(hash, d, sizeof(d));
+	if (!h->keyed)
+		return 0;
+	if (EVP_DigestFinal_ex(h->inner, in, &n) != 1 || n != TK_SHA256_LEN ||
+	    (rc = sha_start(&outer)) < 0 ||
+	    EVP_DigestUpdate(outer, h->opad, sizeof(h->opad)) != 1 ||
+	    EVP_DigestUpdate(outer, in, sizeof(in)) != 1 ||
+	    EVP_DigestFinal_ex(outer, d, &n) != 1 || n != TK_SHA256_LEN)
+		rc = rc < 0 ? rc
+		            : tk_error_set(TK_ECRYPTO, "HMAC-SHA-256 failed");
+	else
+		tk_hex(hmac, d, sizeof(d));
+	EVP_MD_CTX_free(outer);
+	return rc;
+}
+
 int
 tk_audit_digest(const char *line, size_t body, const unsigned char *key,
     size_t keylen, char hash[65], char hmac[65])
 {
-	struct tk_buf b = TK_BUF_INIT(TK_AUDIT_MAX_RECORD + 1);
-	unsigned char d[TK_SHA256_LEN];
+	struct tk_audit_hasher h;
 	int rc;
 
-	if ((rc = tk_buf_put(&b, line, body)) < 0 ||
-	    (rc = tk_buf_putc(&b, '}')) < 0 ||
-	    (rc = tk_sha256(d, b.ptr, b.len)) < 0)
-		goto out;
-	tk_hex(hash, d, sizeof(d));
-	hmac[0] = '\0';
-	if (key != NULL) {
-		if ((rc = tk_hmac_sha256(d, key, keylen, b.ptr, b.len)) < 0)
-			goto out;
-		tk_hex(hmac, d, sizeof(d));
-	}
-out:
-	tk_buf_release(&b);
+	if ((rc = tk_audit_hasher_init(&h, key, keylen)) < 0)
+		return rc;
+	if ((rc = tk_audit_hasher_update(&h, line, body)) == 0 &&
+	    (rc = tk_audit_hasher_update(&h, "}", 1)) == 0)
+		rc = tk_audit_hasher_final(&h, hash, hmac);
+	tk_audit_hasher_free(&h);
 	return rc;
 }
 
@@ -95,19 +191,32 @@ int
 tk_audit_seal(struct tk_buf *body, const char prev[65],
     const unsigned char *key, size_t keylen, char hash[65])
 {
+	struct tk_audit_hasher h;
+	int rc;
+
+	if ((rc = tk_audit_hasher_init(&h, key, keylen)) < 0)
+		return rc;
+	rc = tk_audit_seal_rest(&h, body, prev, hash);
+	tk_audit_hasher_free(&h);
+	return rc;
+}
+
+int
+tk_audit_seal_rest(struct tk_audit_hasher *h, struct tk_buf *body,
+    const char prev[65], char hash[65])
+{
 	char hmac[65];
-	size_t base;
 	int rc;
 
 	(void)tk_buf_printf(body, TAIL_PREV "%s\"", prev);
-	base = body->len;
 	if (body->err != 0)
 		return body->err;
-	if ((rc = tk_audit_digest(body->ptr, base, key, keylen, hash, hmac)) <
-	    0)
+	if ((rc = tk_audit_hasher_update(h, body->ptr, body->len)) < 0 ||
+	    (rc = tk_audit_hasher_update(h, "}", 1)) < 0 ||
+	    (rc = tk_audit_hasher_final(h, hash, hmac)) < 0)
 		return rc;
 	(void)tk_buf_printf(body, TAIL_HASH "%s\"", hash);
-	if (key != NULL)
+	if (h->keyed)
 		(void)tk_buf_printf(body, ",\"hmac\":\"%s\"", hmac);
 	(void)tk_buf_puts(body, "}\n");
 	return body->err;

@@ -6,9 +6,11 @@
  * rotation: after "mv audit.jsonl audit.jsonl.1" the new file's first
  * record still links to the old file's last one.  The previous hash is
  * read and the new record written under one exclusive lock, in one
- * write(2) on an O_APPEND descriptor, and fsync()ed before the hook
- * answers.  Anything that goes wrong is an error, and the hook then
- * refuses the push: nothing is accepted unrecorded.
+ * write(2) on an O_APPEND descriptor (a record over TK_AUDIT_SPOOL_AT
+ * comes from a temporary file in pieces, and a failure cuts the log back
+ * to where it was), and fsync()ed before the hook answers.  Anything that goes
+ * wrong is an error, and the hook then refuses the push: nothing is accepted
+ * unrecorded.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -190,6 +192,78 @@ append_locked(int hfd, int fd, struct tk_buf *body, const unsigned char *key,
 }
 
 static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * A spooled record: the spool's bytes are copied to the log and hashed in
+ * pieces, then body is sealed after them and written.  The line takes
+ * several writes: on any failure the log is cut back to where it was, so
+ * that no partial record stays in it.
+ */
+static int
+append_spooled_locked(int hfd, int fd, const struct tk_audit_spool *sp,
+    struct tk_buf *body, const unsigned char *key, size_t keylen)
+{
+	struct tk_audit_hasher h;
+	char prev[65], hash[66], chunk[65536];
+	struct stat st;
+	size_t off, n;
+	int rc;
+
+	if ((rc = chain_prev(hfd, fd, prev)) < 0)
+		return rc;
+	if (fstat(fd, &st) < 0)
+		return tk_error_set(
+		    TK_EIO, "cannot stat the audit log: %s", strerror(errno));
+	if ((rc = tk_audit_hasher_init(&h, key, keylen)) < 0)
+		return rc;
+	for (off = 0; off < sp->len && rc == 0; off += n) {
+		n = sp->len - off < sizeof(chunk) ? sp->len - off
+		                                  : sizeof(chunk);
+		if ((rc = tk_audit_spool_read(sp, off, chunk, n)) == 0 &&
+		    (rc = tk_audit_hasher_update(&h, chunk, n)) == 0 &&
+		    write_all(fd, chunk, n) < 0)
+			rc = tk_error_set(TK_EIO,
+			    "cannot write the audit log: %s", strerror(errno));
+	}
+	if (rc == 0 && (rc = tk_audit_seal_rest(&h, body, prev, hash)) == 0 &&
+	    write_all(fd, body->ptr, body->len) < 0)
+		rc = tk_error_set(
+		    TK_EIO, "cannot write the audit log: %s", strerror(errno));
+	tk_audit_hasher_free(&h);
+	explicit_bzero(chunk, sizeof(chunk));
+	if (rc == 0 && fsync(fd) < 0)
+		rc = tk_error_set(
+		    TK_EIO, "cannot flush the audit log: %s", strerror(errno));
+	if (rc < 0) {
+		if (ftruncate(fd, st.st_size) < 0) {
+			/* the error above is the one to report */
+		}
+		return rc;
+	}
+	hash[64] = '\n';
+	if (pwrite(hfd, hash, 65, 0) != 65 || ftruncate(hfd, 65) < 0 ||
+	    fsync(hfd) < 0)
+		return tk_error_set(TK_EIO,
+		    "cannot update the audit head file: %s", strerror(errno));
+	return 0;
+}
+
+static int
 open_locked(const char *path, const char *suffix, int *fd)
 {
 	char name[4096];
@@ -219,6 +293,22 @@ fs_append(struct tk_audit_store *s, struct tk_buf *body,
 	if ((rc = open_locked(fs->path, ".head", &hfd)) == 0 &&
 	    (rc = open_locked(fs->path, "", &fd)) == 0)
 		rc = append_locked(hfd, fd, body, key, keylen);
+	if (fd >= 0)
+		close(fd);
+	if (hfd >= 0)
+		close(hfd); /* releases the lock */
+	return rc;
+}
+
+int
+tk_audit_file_append_spooled(const char *path, const struct tk_audit_spool *sp,
+    struct tk_buf *body, const unsigned char *key, size_t keylen)
+{
+	int hfd = -1, fd = -1, rc;
+
+	if ((rc = open_locked(path, ".head", &hfd)) == 0 &&
+	    (rc = open_locked(path, "", &fd)) == 0)
+		rc = append_spooled_locked(hfd, fd, sp, body, key, keylen);
 	if (fd >= 0)
 		close(fd);
 	if (hfd >= 0)

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "store.h"
 #include "twokey/audit.h"
 #include "twokey/check.h"
 #include "twokey/emergency.h"
@@ -227,9 +228,9 @@ decision_name(enum tk_decision d)
 }
 
 static void
-ref_record(struct tk_buf *b, const struct tk_policy *p,
-    const struct tk_updates *u, const struct tk_report *r, size_t i,
-    bool dry_run)
+ref_record(struct tk_buf *b, struct tk_audit_spool *sp,
+    const struct tk_policy *p, const struct tk_updates *u,
+    const struct tk_report *r, size_t i, bool dry_run)
 {
 	const struct tk_verdict *v = &r->verdicts[i];
 	char old[GIT_OID_HEXSZ + 1], nw[GIT_OID_HEXSZ + 1];
@@ -257,6 +258,8 @@ ref_record(struct tk_buf *b, const struct tk_policy *p,
 		if (r->commits[k].update == i) {
 			(void)tk_buf_puts(b, m++ ? "," : "");
 			commit_record(b, p, r, &r->commits[k]);
+			if (sp != NULL && b->len >= TK_AUDIT_SPOOL_AT)
+				(void)tk_audit_spool_put(sp, b);
 		}
 	(void)tk_buf_putc(b, ']');
 	/* trusted-history kept commits from entering (docs/spec.md) */
@@ -348,6 +351,14 @@ tk_audit_format(struct tk_buf *b, const struct tk_policy *p,
     const struct tk_updates *u, const struct tk_report *r,
     const struct tk_audit_push *push)
 {
+	return tk_audit_format_spooled(b, NULL, p, u, r, push);
+}
+
+int
+tk_audit_format_spooled(struct tk_buf *b, struct tk_audit_spool *sp,
+    const struct tk_policy *p, const struct tk_updates *u,
+    const struct tk_report *r, const struct tk_audit_push *push)
+{
 	const char *ns;
 	size_t i;
 
@@ -363,7 +374,7 @@ tk_audit_format(struct tk_buf *b, const struct tk_policy *p,
 	(void)jstr(b, push->error);
 	(void)tk_buf_puts(b, ",\"refs\":[");
 	for (i = 0; i < u->n && i < r->nverdicts; i++)
-		ref_record(b, p, u, r, i, push->dry_run);
+		ref_record(b, sp, p, u, r, i, push->dry_run);
 	(void)tk_buf_puts(b, "],\"findings\":[");
 	for (i = 0; i < r->nfindings; i++) {
 		const struct tk_finding *f = &r->findings[i];

@@ -37,6 +37,28 @@ struct tk_audit_line {
 
 struct tk_audit_store;
 
+/*
+ * A large record is formatted a piece at a time into an unlinked file
+ * (tk_audit_spool_put), then copied into the log under its lock while
+ * it is hashed: the hook never holds a record of 40 MB.  fd < 0: nothing
+ * spooled (records under TK_AUDIT_SPOOL_AT never are).
+ */
+#define TK_AUDIT_SPOOL_AT (1u << 20)
+struct tk_audit_spool {
+	int fd;
+	size_t len; /* bytes in the file */
+};
+#define TK_AUDIT_SPOOL_INIT                                                    \
+	{                                                                      \
+		-1, 0                                                          \
+	}
+/* Moves b's bytes to the spool's end: 0, or b->err set and returned. */
+int tk_audit_spool_put(struct tk_audit_spool *sp, struct tk_buf *b);
+/* Reads the spool's bytes from off into p[0..n): 0 or TK_EIO. */
+int tk_audit_spool_read(
+    const struct tk_audit_spool *sp, size_t off, void *p, size_t n);
+void tk_audit_spool_close(struct tk_audit_spool *sp);
+
 struct tk_audit_store_ops {
 	/*
 	 * Appends the record whose body (every field up to, not including,
@@ -74,6 +96,13 @@ struct tk_audit_store {
  */
 int tk_audit_file_store_writer(
     struct tk_audit_store **out, const struct tk_audit_dest *dest);
+/*
+ * The file store's append for a spooled record (the other stores take
+ * whole bodies: tk_audit_append_spooled reads the spool back for them).
+ */
+int tk_audit_file_append_spooled(const char *path,
+    const struct tk_audit_spool *sp, struct tk_buf *body,
+    const unsigned char *key, size_t keylen);
 int tk_audit_file_store_reader(
     struct tk_audit_store **out, const char *const *files, size_t n);
 
@@ -107,6 +136,17 @@ int tk_audit_store_for(
 /* Appends body under dest's lock, then the syslog line when asked. */
 int tk_audit_append(
     const struct tk_audit_dest *dest, struct tk_buf *body, const char *summary);
+/* The same for a record whose first bytes are in sp (may be empty). */
+int tk_audit_append_spooled(const struct tk_audit_dest *dest,
+    const struct tk_audit_spool *sp, struct tk_buf *body, const char *summary);
+
+/*
+ * tk_audit_format, moving the body into sp whenever a commit record ends
+ * past TK_AUDIT_SPOOL_AT bytes: the body is sp's bytes, then out's.
+ */
+int tk_audit_format_spooled(struct tk_buf *out, struct tk_audit_spool *sp,
+    const struct tk_policy *p, const struct tk_updates *u,
+    const struct tk_report *r, const struct tk_audit_push *push);
 
 /* ---- chain.c ---- */
 
@@ -125,6 +165,29 @@ int tk_audit_seal(struct tk_buf *body, const char prev[65],
  */
 int tk_audit_split(const char *line, size_t len, size_t *body, char prev[65],
     char hash[65], char hmac[65]);
+
+/*
+ * The hash (and HMAC with a key) of a record's canonical bytes, fed in
+ * pieces: init, update..., final (hmac "" without a key), free.
+ */
+struct tk_audit_hasher {
+	struct evp_md_ctx_st *sha, *inner; /* EVP_MD_CTX */
+	unsigned char opad[64];
+	bool keyed;
+};
+int tk_audit_hasher_init(
+    struct tk_audit_hasher *h, const unsigned char *key, size_t keylen);
+int tk_audit_hasher_update(struct tk_audit_hasher *h, const void *p, size_t n);
+int tk_audit_hasher_final(
+    struct tk_audit_hasher *h, char hash[65], char hmac[65]);
+void tk_audit_hasher_free(struct tk_audit_hasher *h);
+
+/*
+ * tk_audit_seal when the first bytes of the body went to the log already
+ * (a spooled record): h holds them; body holds the rest.
+ */
+int tk_audit_seal_rest(struct tk_audit_hasher *h, struct tk_buf *body,
+    const char prev[65], char hash[65]);
 
 /* hash (and hmac, "" without key) of line[0..body) + "}". */
 int tk_audit_digest(const char *line, size_t body, const unsigned char *key,

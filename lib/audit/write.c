@@ -79,6 +79,158 @@ out:
 	return rc;
 }
 
+/* ---- spooling a large record ---------------------------------------- */
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* An unlinked file in $TMPDIR (else /tmp), readable by no one else. */
+static int
+spool_open(struct tk_audit_spool *sp)
+{
+	const char *dir = getenv("TMPDIR");
+	char name[4096];
+
+	if (dir == NULL || *dir != '/')
+		dir = "/tmp";
+	if ((size_t)snprintf(name, sizeof(name), "%s/twokey-audit.XXXXXX",
+	        dir) >= sizeof(name))
+		return tk_error_set(TK_EIO, "TMPDIR is too long");
+	if ((sp->fd = mkostemp(name, O_CLOEXEC)) < 0)
+		return tk_error_set(TK_EIO,
+		    "cannot create a temporary file for the audit record in "
+		    "%s: %s",
+		    dir, strerror(errno));
+	(void)unlink(name);
+	sp->len = 0;
+	return 0;
+}
+
+int
+tk_audit_spool_put(struct tk_audit_spool *sp, struct tk_buf *b)
+{
+	int rc;
+
+	if (b->err != 0)
+		return b->err;
+	if (sp->len + b->len > TK_AUDIT_MAX_RECORD)
+		rc = tk_error_set(TK_ETOOBIG,
+		    "the audit record would exceed %u bytes",
+		    TK_AUDIT_MAX_RECORD);
+	else if ((sp->fd >= 0 || (rc = spool_open(sp)) == 0) &&
+	    write_all(sp->fd, b->ptr, b->len) < 0)
+		rc = tk_error_set(TK_EIO,
+		    "cannot write the audit record's temporary file: %s",
+		    strerror(errno));
+	else
+		rc = 0;
+	if (rc < 0)
+		return b->err = rc;
+	sp->len += b->len;
+	tk_buf_reset(b);
+	/* the record as a whole stays within its bound */
+	b->max = TK_AUDIT_MAX_RECORD - sp->len;
+	return 0;
+}
+
+int
+tk_audit_spool_read(
+    const struct tk_audit_spool *sp, size_t off, void *p, size_t n)
+{
+	ssize_t r;
+
+	while (n > 0) {
+		if ((r = pread(sp->fd, p, n, (off_t)off)) < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return tk_error_set(TK_EIO,
+			    "cannot read the audit record's temporary file: %s",
+			    r < 0 ? strerror(errno) : "cut short");
+		p = (char *)p + r;
+		off += (size_t)r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+void
+tk_audit_spool_close(struct tk_audit_spool *sp)
+{
+	if (sp->fd >= 0)
+		close(sp->fd);
+	sp->fd = -1;
+	sp->len = 0;
+}
+
+/* For a store that takes whole bodies: the spool read back, then body. */
+static int
+unspool(const struct tk_audit_spool *sp, const struct tk_buf *body,
+    struct tk_buf *whole)
+{
+	char chunk[65536];
+	size_t off, n;
+	int rc;
+
+	for (off = 0; off < sp->len; off += n) {
+		n = sp->len - off < sizeof(chunk) ? sp->len - off
+		                                  : sizeof(chunk);
+		if ((rc = tk_audit_spool_read(sp, off, chunk, n)) < 0 ||
+		    (rc = tk_buf_put(whole, chunk, n)) < 0)
+			return rc;
+	}
+	return tk_buf_put(whole, body->ptr ? body->ptr : "", body->len);
+}
+
+int
+tk_audit_append_spooled(const struct tk_audit_dest *dest,
+    const struct tk_audit_spool *sp, struct tk_buf *body, const char *summary)
+{
+	struct tk_audit_store *s = NULL;
+	struct tk_buf whole = TK_BUF_INIT(TK_AUDIT_MAX_RECORD);
+	unsigned char *key = NULL;
+	size_t keylen = 0;
+	int rc;
+
+	if (sp->fd < 0)
+		return tk_audit_append(dest, body, summary);
+	if (dest->key_file != NULL &&
+	    (rc = tk_audit_read_key(&key, &keylen, dest->key_file)) < 0)
+		goto out;
+	if (dest->postgres == NULL)
+		rc = tk_audit_file_append_spooled(
+		    dest->path, sp, body, key, keylen);
+	else if ((rc = tk_audit_store_for(&s, dest)) == 0 &&
+	    (rc = unspool(sp, body, &whole)) == 0)
+		rc = s->ops->append(s, &whole, key, keylen);
+	if (rc == 0 && dest->syslog && summary != NULL) {
+		openlog("twokey", LOG_PID, LOG_AUTH);
+		syslog(LOG_NOTICE, "%s", summary);
+		closelog();
+	}
+out:
+	if (s != NULL)
+		s->ops->free(s);
+	if (key != NULL)
+		explicit_bzero(key, keylen);
+	free(key);
+	tk_buf_release(&whole);
+	return rc;
+}
+
 static void
 summary(struct tk_buf *out, const struct tk_updates *u,
     const struct tk_report *r, const struct tk_audit_push *push)
@@ -104,17 +256,19 @@ tk_audit_write(const struct tk_policy *p, const struct tk_updates *u,
 {
 	struct tk_buf body = TK_BUF_INIT(TK_AUDIT_MAX_RECORD);
 	struct tk_buf line = TK_BUF_INIT(8192);
+	struct tk_audit_spool sp = TK_AUDIT_SPOOL_INIT;
 	struct tk_audit_dest d = {p->audit_path, p->audit_key_file,
 	    p->audit_syslog, p->audit_postgres, p->audit_node};
 	int rc;
 
 	if (p->audit_path == NULL && p->audit_postgres == NULL)
 		return 0;
-	if ((rc = tk_audit_format(&body, p, u, r, push)) == 0) {
+	if ((rc = tk_audit_format_spooled(&body, &sp, p, u, r, push)) == 0) {
 		if (d.syslog)
 			summary(&line, u, r, push);
-		rc = tk_audit_append(&d, &body, line.ptr);
+		rc = tk_audit_append_spooled(&d, &sp, &body, line.ptr);
 	}
+	tk_audit_spool_close(&sp);
 	tk_buf_release(&body);
 	tk_buf_release(&line);
 	return rc;
