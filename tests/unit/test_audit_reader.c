@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -17,6 +19,7 @@
 #include "internal.h"
 #include "twokey/audit.h"
 #include "twokey/check.h"
+#include "twokey/digest.h"
 #include "twokey/policy.h"
 
 #define H40A "1111111111111111111111111111111111111111"
@@ -521,6 +524,121 @@ test_reader__time_str(void **state)
 	assert_string_equal(b, "2026-11-30T23:59:59Z");
 }
 
+/* The whole of a file, NUL-terminated (the caller frees). */
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *p;
+	long n;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	rewind(f);
+	assert_non_null(p = malloc((size_t)n + 1));
+	assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
+	p[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return p;
+}
+
+/*
+ * A large record is spooled to a temporary file and hashed in pieces
+ * (lib/audit/write.c, file.c): the log must hold the very bytes, hash
+ * and HMAC that the record written in one piece gets, keys short and
+ * longer than SHA-256's block.
+ */
+static void
+test_reader__spooled_same_bytes(void **state)
+{
+	static const size_t keylens[] = {0, 16, 64, 100};
+	char plain[160], spooled[160], keyf[160], hash[65], hmac[65];
+	unsigned char key[100], want[32];
+	size_t k, rec, cut, la, lb, i;
+	struct tk_buf whole = TK_BUF_INIT(8 << 20);
+	char *a, *b;
+	int fd;
+
+	(void)state;
+	for (i = 0; i < sizeof(key); i++)
+		key[i] = (unsigned char)(i * 37 + 11);
+	/* a body of 2.5 MB, split where a record would be spooled */
+	assert_int_equal(tk_buf_puts(&whole, "{\"v\":1,\"x\":\""), 0);
+	for (i = 0; i < 2500000; i++)
+		assert_int_equal(tk_buf_putc(&whole, 'a' + (int)(i % 26)), 0);
+	assert_int_equal(tk_buf_puts(&whole, "\""), 0);
+	/* tk_audit_digest in pieces is the one-shot SHA-256 and HMAC */
+	assert_int_equal(
+	    tk_audit_digest(whole.ptr, whole.len - 1, key, 100, hash, hmac), 0);
+	{
+		char hex[65];
+
+		/* the canonical bytes: the body, then '}' */
+		whole.ptr[whole.len - 1] = '}';
+		assert_int_equal(
+		    tk_hmac_sha256(want, key, 100, whole.ptr, whole.len), 0);
+		tk_hex(hex, want, sizeof(want));
+		assert_string_equal(hmac, hex);
+		assert_int_equal(tk_sha256(want, whole.ptr, whole.len), 0);
+		tk_hex(hex, want, sizeof(want));
+		assert_string_equal(hash, hex);
+		whole.ptr[whole.len - 1] = '"';
+	}
+	for (k = 0; k < sizeof(keylens) / sizeof(keylens[0]); k++) {
+		struct tk_audit_dest d = {plain, NULL, false, NULL, NULL};
+
+		snprintf(plain, sizeof(plain), "%s/plain%zu.jsonl", dir, k);
+		snprintf(spooled, sizeof(spooled), "%s/spool%zu.jsonl", dir, k);
+		if (keylens[k] > 0) {
+			snprintf(keyf, sizeof(keyf), "%s/key%zu", dir, k);
+			assert_true(
+			    (fd = open(keyf, O_WRONLY | O_CREAT, 0600)) >= 0);
+			assert_int_equal(
+			    write(fd, key, keylens[k]), (ssize_t)keylens[k]);
+			close(fd);
+			d.key_file = keyf;
+		}
+		/* two records each: the second links to the first */
+		for (rec = 0; rec < 2; rec++) {
+			struct tk_buf one = TK_BUF_INIT(8 << 20);
+			struct tk_buf head = TK_BUF_INIT(8 << 20);
+			struct tk_buf rest = TK_BUF_INIT(8 << 20);
+			struct tk_audit_spool sp = TK_AUDIT_SPOOL_INIT;
+
+			cut = rec == 0 ? 1500000 : 3;
+			assert_int_equal(
+			    tk_buf_put(&one, whole.ptr, whole.len), 0);
+			assert_int_equal(tk_buf_put(&head, whole.ptr, cut), 0);
+			assert_int_equal(
+			    tk_buf_put(&rest, whole.ptr + cut, whole.len - cut),
+			    0);
+			d.path = plain;
+			assert_int_equal(tk_audit_append(&d, &one, NULL), 0);
+			assert_int_equal(tk_audit_spool_put(&sp, &head), 0);
+			assert_int_equal(sp.len, cut);
+			assert_int_equal(head.len, 0);
+			d.path = spooled;
+			assert_int_equal(
+			    tk_audit_append_spooled(&d, &sp, &rest, NULL), 0);
+			tk_audit_spool_close(&sp);
+			tk_buf_release(&one);
+			tk_buf_release(&head);
+			tk_buf_release(&rest);
+		}
+		a = slurp(plain, &la);
+		b = slurp(spooled, &lb);
+		assert_int_equal(la, lb);
+		assert_memory_equal(a, b, la);
+		assert_non_null(strstr(
+		    a, keylens[k] > 0 ? ",\"hmac\":\"" : ",\"hash\":\""));
+		free(a);
+		free(b);
+	}
+	tk_buf_release(&whole);
+}
+
 int
 main(void)
 {
@@ -542,6 +660,8 @@ main(void)
 	        test_reader__filter_match, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_reader__unloadable, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_reader__spooled_same_bytes, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
