@@ -820,6 +820,8 @@ tk_check_commits(struct tk_check *c, const struct tk_rule *rule)
 	else {
 		for (i = 0; i < n; i++)
 			recs[i].id = ids[i];
+		free(ids); /* the recs hold them now */
+		ids = NULL;
 		rc = load_all(c, rule, recs, n, keep);
 	}
 	if (rc < 0 || (rc = note_trusted(c, &sp, recs, n)) < 0)
