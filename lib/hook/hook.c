@@ -409,9 +409,9 @@ tk_hook_main(enum tk_hook_kind kind, int argc, char **argv)
 	 * libgit2 keeps up to 256 MiB of objects it has read, and maps pack
 	 * files in windows of 1 GiB up to 8 GiB: the pages of a large push's
 	 * pack it touched count in the hook's size.  twokey reads each commit
-	 * about twice, close together, so a small cache does as well, and a
-	 * few small windows read a pack as fast; a hook deciding 100,000
-	 * commits stays within 64 MiB (docs/performance.md).
+	 * about twice, close together, so a small cache does as well, and
+	 * small windows keep a push of 100,000 commits small
+	 * (docs/performance.md, "A push of 100,000 commits").
 	 */
 	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)(4 << 20));
 	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)(2 << 20));
