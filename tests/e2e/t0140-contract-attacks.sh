@@ -24,6 +24,7 @@ identities:
   vic: {emails: [vic@example.com], logins: [vic], keys: ["$(pub vic)"], roles: [reviewer]}
   old: {emails: [old@example.com], logins: [old], keys: [{key: "$(pub old)", valid-before: 2020-01-01T00:00:00Z}], roles: [reviewer]}
   olga: {emails: [olga@example.com], logins: [olga], keys: ["$(pub olga)", "$(pub olga2)"], roles: [operations, reviewer]}
+  dan: {emails: [dan@example.com], logins: [dan], roles: [developer]}
 revoked-keys: ["$(pub vic)"]
 pusher: {env: [GL_USER]}
 audit: {path: $LOG}
@@ -56,6 +57,9 @@ rules:
   - name: release
     refs: refs/heads/release
     approvals: {min: 1, from: [reviewer]}
+  - name: two
+    refs: refs/heads/two
+    approvals: {min: 2, from: [reviewer]}
   - name: infra
     refs: refs/heads/infra
     paths:
@@ -74,7 +78,7 @@ git -C "$w" remote add origin "$srv"
 commit_as "$w" rita@example.com "base"
 base=$(head_of "$w")
 git -C "$w" push -q origin HEAD:refs/heads/feature 2>/dev/null
-for b in main staging release infra; do git -C "$srv" update-ref refs/heads/$b "$base"; done
+for b in main staging release two infra; do git -C "$srv" update-ref refs/heads/$b "$base"; done
 
 # ============================== emergencies ===============================
 EM='twokey.emergency=INC-1 outage'
@@ -223,5 +227,119 @@ s1=$(head_of "$w")
 note_approve bob bob bob@example.com "$w" "$s1"
 accepted "overdue: warn accepts an approved push to staging" rita "$w" origin "$NOTES" HEAD:refs/heads/staging +HEAD:refs/heads/wip
 check "...with a warning naming the emergency" expect_out 'warning:.*(overdue|not ratified)'
+git -C "$w" checkout -q main
+
+# ============================== the notes guard ===============================
+git -C "$w" checkout -q -b nt "$base"
+notes_reset
+nt0=$(notes_tip "$srv")
+refused "deleting refs/notes/twokey" bob "$w" origin ":$NOTES"
+check "...still there" ref_is "$srv" "$NOTES" "$nt0"
+commit_as "$w" rita@example.com "x1"
+x1=$(head_of "$w")
+note_approve bob bob bob@example.com "$w" "$x1"
+sed '/mode: warn/d' "$TRASH/policy.yaml" >"$TRASH/policy-enforce.yaml"
+TWOKEY_CONFIG=$TRASH/policy-enforce.yaml refused "dan (no role in the notes rule's update) pushes a valid approval" dan "$w" origin HEAD:refs/heads/wip2 "$NOTES"
+check "...says who may" expect_out "pusher 'dan' may not update"
+check "...notes unmoved" ref_is "$srv" "$NOTES" "$nt0"
+accepted "with the notes rule in mode: warn, dan's valid approval lands with a warning" dan "$w" origin HEAD:refs/heads/wip2 "$NOTES"
+check "...the warning" expect_out "warning: refs/notes/twokey: pusher 'dan' may not update"
+note_approve sam sam sam@example.com "$w" "$x1"
+accepted "the twin: bob pushes a commit and its note in one push (quarantine)" bob "$w" origin HEAD:refs/heads/wip2 "$NOTES"
+nt1=$(notes_tip "$srv")
+check "...notes moved" test "$nt1" != "$nt0"
+
+# force-push to an unrelated history holding one valid approval
+git -C "$w" update-ref -d "$NOTES"
+note_approve sam sam sam@example.com "$w" "$x1"
+refused "force-pushing the notes ref to an unrelated history" sam "$w" origin "+$NOTES"
+check "...unmoved" ref_is "$srv" "$NOTES" "$nt1"
+notes_reset
+# a rewritten line: bob's approval of x1 replaced by sam's (a fast-forward)
+git -C "$w" notes --ref=twokey add -f 2>/dev/null -m "$(approve_raw sam sam sam@example.com "$w" "$x1")" "$x1"
+refused "a note whose earlier line was replaced" sam "$w" origin "$NOTES"
+check "...says a line went" expect_out 'its note loses 1 line'
+notes_reset
+# bob's approval of x1 copied onto x2's note
+commit_as "$w" rita@example.com "x2"
+x2=$(head_of "$w")
+git -C "$w" push -q origin HEAD:refs/heads/wip2 2>/dev/null
+line=$(git -C "$w" notes --ref=twokey show "$x1" | grep Approved-by | head -1)
+note_line "$w" "$x2" "$line"
+refused "an approval copied from one commit's note to another" bob "$w" origin "$NOTES"
+notes_reset
+note_line "$w" "$x2" "LGTM, ship it"
+refused "junk text in a note" bob "$w" origin "$NOTES"
+notes_reset
+note_line "$w" "$x2" "$line
+Approved-by: bob <bob@example.com> sshsig:AAAA"
+refused "a valid-looking line next to a truncated signature" bob "$w" origin "$NOTES"
+notes_reset
+blob=$(git -C "$w" rev-parse "$x1:file-$(git -C "$w" log -1 --format=%at "$x1")" 2>/dev/null || git -C "$w" rev-parse "$x1^{tree}")
+tree=$(git -C "$w" rev-parse "$x1^{tree}")
+for o in "$blob" "$tree"; do
+	note_line "$w" "$o" "$line"
+	refused "a note on a $(git -C "$w" cat-file -t "$o")" bob "$w" origin "$NOTES"
+	notes_reset
+done
+git -C "$w" tag -a -m "annotated" tagx "$x1"
+git -C "$w" push -q origin refs/tags/tagx 2>/dev/null
+note_line "$w" "$(git -C "$w" rev-parse tagx)" "$line"
+refused "a note on an annotated tag" bob "$w" origin "$NOTES"
+notes_reset
+
+# the guard through a symbolic ref on the server
+git -C "$srv" symbolic-ref refs/heads/approvals "$NOTES"
+git -C "$w" update-ref -d "$NOTES"
+note_approve sam sam sam@example.com "$w" "$x2"
+refused "an unrelated notes history through a symbolic ref (refs/heads/approvals)" sam "$w" origin "+$NOTES:refs/heads/approvals"
+check "...the notes unmoved" ref_is "$srv" "$NOTES" "$nt1"
+refused "deleting the notes through the symbolic ref" sam "$w" origin ":refs/heads/approvals"
+check "...the notes still there" ref_is "$srv" "$NOTES" "$nt1"
+git -C "$srv" symbolic-ref --delete refs/heads/approvals 2>/dev/null || rm -f "$srv/refs/heads/approvals"
+notes_reset
+# a namespaced notes ref without GIT_NAMESPACE: refused unless a rule names it
+note_approve sam sam sam@example.com "$w" "$x2"
+refused "notes pushed into refs/namespaces/x/refs/notes/twokey" sam "$w" origin "$NOTES:refs/namespaces/x/$NOTES"
+notes_reset
+
+# counting: one identity counts once
+git -C "$w" checkout -q -b tw "$base"
+commit_as "$w" rita@example.com "needs two"
+t1=$(head_of "$w")
+add_trailers "$w" rita@example.com "$(approve_raw bob bob bob@example.com "$w" "$t1")"
+t1=$(head_of "$w")
+note_approve bob bob bob@example.com "$w" "$t1"
+refused "bob in the trailer and in a note counts once (min 2)" rita "$w" origin HEAD:refs/heads/two "$NOTES"
+check "...names the shortfall" expect_out 'needs 1 more approval'
+git -C "$w" checkout -q -b tw2 "$base"
+commit_as "$w" rita@example.com "needs two, again"
+t2=$(head_of "$w")
+note_approve olga olga olga@example.com "$w" "$t2"
+note_approve olga2 olga olga@example.com "$w" "$t2"
+refused "olga's two keys count once (min 2)" rita "$w" origin HEAD:refs/heads/two "$NOTES"
+check "...names the shortfall" expect_out 'needs 1 more approval'
+git -C "$w" checkout -q tw
+notes_reset
+note_approve sam sam sam@example.com "$w" "$t1"
+accepted "the twin: bob and sam" rita "$w" origin HEAD:refs/heads/two "$NOTES"
+
+# an approval of an earlier commit written as a trailer of a later one
+git -C "$w" checkout -q -b rl "$base"
+commit_as "$w" rita@example.com "unreviewed"
+u1=$(head_of "$w")
+ap=$(approve_raw bob bob bob@example.com "$w" "$u1")
+test_tick
+git -C "$w" -c user.name=rita -c user.email=rita@example.com commit -q --allow-empty -m "carries an approval of its parent
+
+$ap"
+u2=$(head_of "$w")
+note_approve sam sam sam@example.com "$w" "$u2"
+refused "a trailer in a later commit does not approve the earlier one" rita "$w" origin HEAD:refs/heads/release "$NOTES"
+check "...names the unapproved commit" expect_out "$(git -C "$w" rev-parse --short=7 "$u1").*not approved"
+notes_reset
+note_approve sam sam sam@example.com "$w" "$u2"
+note_line "$w" "$u1" "$ap"
+accepted "the twin: the same line as a note on the commit it signs" rita "$w" origin HEAD:refs/heads/release "$NOTES"
 git -C "$w" checkout -q main
 done_testing
