@@ -16,6 +16,7 @@
 #include "internal.h"
 #include "twokey/audit.h"
 #include "twokey/freeze.h"
+#include "twokey/pattern.h"
 #include "twokey/policy.h"
 #include "banned.h" /* last: after every system header */
 
@@ -97,6 +98,19 @@ do_start(struct tk_policy *p, struct tk_freeze_store *s, const struct fopts *o)
 	if (rc < 0) {
 		tk_freeze_release(&f);
 		return cli_usage_error(USAGE, "%s", tk_error_last());
+	}
+	/*
+	 * A freeze that can match no ref freezes nothing while the admin
+	 * believes it holds (--refs main): refuse it rather than store it.
+	 */
+	if (tk_pattern_may_start_with(o->refs, strlen(o->refs), "refs/", 5) ==
+	    0) {
+		tk_freeze_release(&f);
+		return cli_usage_error(USAGE,
+		    "--refs '%s' can match no ref: git names refs in full, "
+		    "starting with refs/ (a branch is refs/heads/NAME, a tag "
+		    "refs/tags/NAME)",
+		    o->refs);
 	}
 	rc = tk_freeze_store_start(s, p, &f, now);
 	if (rc == 0) {

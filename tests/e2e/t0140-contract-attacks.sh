@@ -342,4 +342,150 @@ note_approve sam sam sam@example.com "$w" "$u2"
 note_line "$w" "$u1" "$ap"
 accepted "the twin: the same line as a note on the commit it signs" rita "$w" origin HEAD:refs/heads/release "$NOTES"
 git -C "$w" checkout -q main
+
+# ============================== freezes ===============================
+git -C "$w" checkout -q -b fr "$base"
+refused "a tag the planned freeze's pattern covers (refs/tags/v1.*)" rita "$w" origin "$base:refs/tags/v1.0"
+check "...names the freeze" expect_out "freeze 'tagfreeze'"
+accepted "the twin: a tag it does not cover (v2.0)" rita "$w" origin "$base:refs/tags/v2.0"
+accepted "the pattern is matched whole: refs/tags/xv1.0 is not covered" rita "$w" origin "$base:refs/tags/xv1.0"
+TK="$TK_BIN/twokey"
+"$TK" freeze start --refs 'refs/heads/(staging|two)' --reason 'INC-9 adhoc' --name adhoc1 >/dev/null 2>&1 ||
+	not_ok "twokey freeze start"
+commit_as "$w" rita@example.com "frozen?"
+note_approve bob bob bob@example.com "$w" "$(head_of "$w")"
+note_approve sam sam sam@example.com "$w" "$(head_of "$w")"
+git -C "$w" push -q origin HEAD:refs/heads/wip3 "$NOTES" 2>/dev/null
+refused "an approved push to two during the ad hoc freeze" rita "$w" origin "+HEAD:refs/heads/two"
+check "...names the freeze" expect_out "freeze 'adhoc1'"
+accepted "an alternation is matched whole: refs/heads/two-x is not covered" rita "$w" origin "HEAD:refs/heads/two-x"
+accepted "...nor refs/heads/x/refs/heads/staging" rita "$w" origin "HEAD:refs/heads/x/refs/heads/staging"
+accepted "notes are never frozen" rita "$w" origin "$NOTES"
+# a pattern that cannot match a ref name: the admin believes main is frozen
+# a pattern that cannot match a ref name: the admin would believe main frozen
+if "$TK" freeze start --refs 'main' --reason 'INC-9 typo' --name typo >"$TRASH/fz.out" 2>&1; then
+	not_ok "freeze start --refs main (can match no ref) is refused"
+	"$TK" freeze stop typo >/dev/null 2>&1
+else
+	check "freeze start --refs main (can match no ref) is refused, saying why" \
+		grep -q "can match no ref" "$TRASH/fz.out"
+fi
+"$TK" freeze stop adhoc1 >/dev/null 2>&1 || not_ok "twokey freeze stop"
+accepted "after the freeze, the push to two lands" rita "$w" origin "+HEAD:refs/heads/two"
+
+# the freeze file replaced: a symlink to a valid file, a dangling one, a FIFO
+"$TK" freeze start --refs 'refs/heads/staging' --reason 'INC-9 x' --name sl >/dev/null 2>&1
+mv "$FREEZE" "$TRASH/freeze.real"
+ln -s "$TRASH/freeze.real" "$FREEZE"
+refused "the freeze file as a symlink to a valid file is obeyed" rita "$w" origin "+HEAD:refs/heads/staging"
+rm "$FREEZE"
+ln -s "$TRASH/nowhere" "$FREEZE"
+# a dangling link reads as a missing file: no ad hoc freeze (as deleting it would)
+accepted "a dangling symlink reads as no ad hoc freeze" rita "$w" origin "HEAD:refs/heads/wip4"
+rm "$FREEZE"
+mkfifo "$FREEZE"
+if timeout 20 sh -c 'GL_USER=rita git -C "$1" push origin HEAD:refs/heads/wip5 >"$2" 2>&1' - "$w" "$TRASH/out"; then
+	not_ok "a FIFO as the freeze file: push accepted"
+else
+	check "a FIFO as the freeze file: refused, not hung" test $? -ne 124
+fi
+check "...says the freeze file is unusable" expect_out 'freeze'
+rm "$FREEZE"
+
+# times in the policy: strict UTC
+for t in '2026-12-20T00:00:00+01:00' '2026-12-20T00:00:00.5Z' '2026-12-20 00:00:00Z' '2026-12-20T24:00:00Z' '2026-02-30T00:00:00Z'; do
+	sed "s/from: 2020-01-01T00:00:00Z/from: $t/" "$TRASH/policy.yaml" >"$TRASH/policy-t.yaml"
+	if "$TK" config check "$TRASH/policy-t.yaml" >/dev/null 2>&1; then
+		not_ok "freeze from: $t accepted by config check"
+	else ok "freeze from: $t refused by config check"; fi
+done
+sed "s/from: 2020-01-01T00:00:00Z/from: 2020-01-01/" "$TRASH/policy.yaml" >"$TRASH/policy-t.yaml"
+quietly() { "$@" >/dev/null 2>&1; }
+check "the twin: a plain date is accepted" quietly "$TK" config check "$TRASH/policy-t.yaml"
+git -C "$w" checkout -q main
+
+# ============================== paths ===============================
+# rule infra: no approvals of its own; a change touching infra/** needs one
+# from security.  Each case starts from a base that holds infra files.
+git -C "$w" checkout -q -b pb "$base"
+mkdir -p "$w/infra" "$w/docs"
+echo conf >"$w/infra/a.conf"
+echo run >"$w/infra/run.sh"
+echo doc >"$w/docs/readme"
+git -C "$w" add infra docs
+test_tick
+git -C "$w" -c user.name=rita -c user.email=rita@example.com commit -q -m "infra base"
+pbase=$(head_of "$w")
+note_approve sam sam sam@example.com "$w" "$pbase"
+accepted "the infra base, approved by security" rita "$w" origin HEAD:refs/heads/infra "$NOTES"
+
+# pcase DESC: commit what is staged in $w as rita on pbase and try it
+# unapproved (refused), then with sam's note (accepted).
+pcase() {
+	test_tick
+	git -C "$w" -c user.name=rita -c user.email=rita@example.com commit -q --allow-empty -m "$1"
+	pc=$(head_of "$w")
+	refused "$1, unapproved" rita "$w" origin "+HEAD:refs/heads/infra"
+	check "...asks for security" expect_out "security"
+	note_approve sam sam sam@example.com "$w" "$pc"
+	accepted "...with security's approval" rita "$w" origin "+HEAD:refs/heads/infra" "$NOTES"
+}
+git -C "$w" mv infra/a.conf docs/a.conf
+pcase "a rename out of infra/"
+git -C "$w" mv docs/readme infra/readme
+pcase "a rename into infra/"
+chmod +x "$w/infra/run.sh"
+git -C "$w" add infra/run.sh
+pcase "a mode change only"
+git -C "$w" update-index --add --cacheinfo "160000,$base,infra/sub"
+pcase "a submodule (gitlink) in infra/"
+ln -s ../docs/a.conf "$w/infra/link"
+git -C "$w" add infra/link
+pcase "a symlink in infra/"
+git -C "$w" rm -q infra/run.sh
+pcase "a deletion in infra/"
+echo sp >"$w/infra/my file.conf"
+git -C "$w" add "infra/my file.conf"
+pcase "a path with a space"
+printf 'u\n' >"$w/infra/$(printf '\303\251t\303\251.conf')"
+git -C "$w" add infra
+pcase "a path in UTF-8"
+printf 't\n' >"$w/infra/$(printf 'tab\there')"
+git -C "$w" add infra
+pcase "a path with a tab"
+# a merge that brings an infra change in: the merge's change is what it
+# brings in, whoever wrote the side
+cur=$(head_of "$w")
+git -C "$w" checkout -q -b side "$cur"
+echo side >>"$w/infra/a2.conf"
+git -C "$w" add infra/a2.conf
+test_tick
+git -C "$w" -c user.name=rita -c user.email=rita@example.com commit -q -m "side infra"
+sd=$(head_of "$w")
+note_approve sam sam sam@example.com "$w" "$sd"
+git -C "$w" checkout -q pb
+echo top >"$w/docs/top"
+git -C "$w" add docs/top
+test_tick
+git -C "$w" -c user.name=rita -c user.email=rita@example.com commit -q -m "docs only"
+test_tick
+git -C "$w" -c user.name=rita -c user.email=rita@example.com merge -q --no-ff -m "merge side" side
+mg=$(head_of "$w")
+refused "a merge bringing an infra change (side approved, merge not)" rita "$w" origin HEAD:refs/heads/infra "$NOTES"
+note_approve sam sam sam@example.com "$w" "$mg"
+accepted "...with the merge approved too" rita "$w" origin HEAD:refs/heads/infra "$NOTES"
+# the twin: a change outside infra/ needs nothing
+echo d >>"$w/docs/top"
+git -C "$w" add docs/top
+test_tick
+git -C "$w" -c user.name=rita -c user.email=rita@example.com commit -q -m "docs again"
+accepted "a change outside infra/ needs no approval" rita "$w" origin HEAD:refs/heads/infra
+# case: matching is byte-wise (documented); INFRA/ is another directory
+mkdir -p "$w/INFRA"
+echo x >"$w/INFRA/a.conf"
+git -C "$w" add INFRA
+test_tick
+git -C "$w" -c user.name=rita -c user.email=rita@example.com commit -q -m "INFRA"
+accepted "INFRA/ is not infra/ (byte-wise, as documented)" rita "$w" origin HEAD:refs/heads/infra
+git -C "$w" checkout -q main
 done_testing
