@@ -488,4 +488,125 @@ test_tick
 git -C "$w" -c user.name=rita -c user.email=rita@example.com commit -q -m "INFRA"
 accepted "INFRA/ is not infra/ (byte-wise, as documented)" rita "$w" origin HEAD:refs/heads/infra
 git -C "$w" checkout -q main
+
+# ============================== symbolic refs and namespaces ===============================
+git -C "$w" checkout -q -b sy "$(git -C "$srv" rev-parse refs/heads/main)"
+notes_reset
+# main blocked again by an overdue emergency (the second one, still pending)
+overdue refs/heads/main "$n1"
+git -C "$srv" symbolic-ref refs/heads/alias refs/heads/main
+commit_as "$w" rita@example.com "via alias"
+v1=$(head_of "$w")
+note_approve bob bob bob@example.com "$w" "$v1"
+mtip=$(git -C "$srv" rev-parse refs/heads/main)
+refused "an approved push to main through a symbolic ref while main is blocked" rita "$w" origin "$NOTES" HEAD:refs/heads/alias
+check "...main unmoved" ref_is "$srv" refs/heads/main "$mtip"
+check "...names the overdue emergency" expect_out 'overdue: block'
+git -C "$srv" symbolic-ref refs/heads/alias refs/heads/release
+rtip=$(git -C "$srv" rev-parse refs/heads/release)
+refused "an emergency to release (no emergency path) through a symbolic ref" pat "$w" origin -o "$EM" HEAD:refs/heads/alias
+check "...release unmoved" ref_is "$srv" refs/heads/release "$rtip"
+git -C "$srv" symbolic-ref refs/heads/alias refs/heads/staging
+stip=$(git -C "$srv" rev-parse refs/heads/staging)
+"$TK" freeze start --refs 'refs/heads/staging' --reason 'INC-9 y' --name sy >/dev/null 2>&1
+refused "a push to staging through a symbolic ref during its freeze" rita "$w" origin "$NOTES" +HEAD:refs/heads/alias
+check "...staging unmoved" ref_is "$srv" refs/heads/staging "$stip"
+"$TK" freeze stop sy >/dev/null 2>&1
+git -C "$srv" symbolic-ref --delete refs/heads/alias
+notes_reset
+
+# writers of the emergency commit cannot ratify it: its committer, its signer
+git -C "$w" checkout -q -b wr "$(git -C "$srv" rev-parse refs/heads/staging)"
+echo w >>"$w/wfile"
+git -C "$w" add wfile
+test_tick
+GIT_COMMITTER_NAME=sam GIT_COMMITTER_EMAIL=sam@example.com \
+	git -C "$w" -c user.name=rita -c user.email=rita@example.com commit -q -m "committed by sam"
+wc1=$(head_of "$w")
+signed_commit_as "$w" rita@example.com sam "signed with sam's key"
+wc2=$(head_of "$w")
+git -C "$w" push -q origin "+HEAD:refs/heads/wip6" 2>/dev/null
+git -C "$srv" update-ref refs/heads/main "$(git -C "$srv" rev-parse refs/heads/staging)"
+# fresh state for main: ratify every earlier emergency entry of main
+python3 - "$STATE" <<'EOF'
+import sys
+ls = open(sys.argv[1]).read().splitlines()
+for i, l in enumerate(ls):
+    f = l.split(' ')
+    if f[0] == 'e' and f[8] == 'refs/heads/main' and f[4] == '0':
+        f[4] = '3000'; f[14] = 'bob'; ls[i] = ' '.join(f)
+open(sys.argv[1], 'w').write('\n'.join(ls) + '\n')
+EOF
+accepted "pat's emergency with commits sam committed and signed" pat "$w" origin -o "$EM" HEAD:refs/heads/main
+for c in "$wc1" "$wc2"; do
+	note_approve sam sam sam@example.com "$w" "$c"
+	note_approve bob bob bob@example.com "$w" "$c"
+done
+accepted "notes by sam (a writer of both) and bob" bob "$w" origin "$NOTES"
+check "...do not ratify: sam wrote them (committer, signer)" pending "$wc2"
+for c in "$wc1" "$wc2"; do note_approve olga olga olga@example.com "$w" "$c"; done
+accepted "olga's notes: min 2 met without sam" bob "$w" origin "$NOTES"
+check "...still pending: security's approval must come from a non-writer" pending "$wc2"
+git -C "$w" checkout -q main
+
+# ============================== more emergencies ===============================
+git -C "$w" checkout -q -b m2 "$(git -C "$srv" rev-parse refs/heads/staging)"
+notes_reset
+commit_as "$w" rita@example.com "more"
+m1=$(head_of "$w")
+stip=$(git -C "$srv" rev-parse refs/heads/staging)
+refused "an emergency by a pusher the server cannot name" "" "$w" origin -o "$EM" HEAD:refs/heads/staging
+check "...staging unmoved" ref_is "$srv" refs/heads/staging "$stip"
+refused "twokey.Emergency (another option name) is no emergency" pat "$w" origin -o "twokey.Emergency=INC-1 x" HEAD:refs/heads/staging
+check "...staging unmoved" ref_is "$srv" refs/heads/staging "$stip"
+refused "a reason with a C1 control (U+009B, CSI)" pat "$w" origin -o "$(printf 'twokey.emergency=INC-1 \302\2332Jx')" HEAD:refs/heads/staging
+check "...not echoed raw" no_out "$(printf '\302\233')"
+refused "a reason with DEL" pat "$w" origin -o "$(printf 'twokey.emergency=INC-1 \177x')" HEAD:refs/heads/staging
+"$TK" freeze start --refs 'refs/heads/staging' --reason 'INC-9 z' --name st >/dev/null 2>&1
+refused "an emergency that does not waive freeze, during a freeze" pat "$w" origin -o "$EM" HEAD:refs/heads/staging
+check "...names the freeze" expect_out "freeze 'st'"
+"$TK" freeze stop st >/dev/null 2>&1
+accepted "an emergency whose reason holds the state's separators" pat "$w" origin \
+	-o "twokey.emergency=INC-1 a,b %41 ~ c" HEAD:refs/heads/staging
+check "...recorded as given" audit_last "$LOG" "r['emergency']['reason'] == 'INC-1 a,b %41 ~ c'"
+check "...and the state still reads" "$TK" audit emergencies --format json >/dev/null
+check "...listed with its reason" sh -c '"$1" audit emergencies | grep -q "INC-1 a,b %41 ~ c"' - "$TK"
+commit_as "$w" rita@example.com "more 2"
+note_approve pat pat pat@example.com "$w" "$m1"
+stip=$(git -C "$srv" rev-parse refs/heads/staging)
+TWOKEY_CONFIG=$TRASH/policy-enforce.yaml refused "an emergency that carries notes too (the notes rule has no emergency path)" \
+	pat "$w" origin -o "$EM" HEAD:refs/heads/staging "$NOTES"
+check "...says so" expect_out 'refs/notes/twokey: emergency refused: this ref has no emergency path'
+check "...staging unmoved" ref_is "$srv" refs/heads/staging "$stip"
+accepted "...with the notes rule in mode: warn, a warning" pat "$w" origin -o "$EM" HEAD:refs/heads/staging "$NOTES"
+check "...says so" expect_out 'warning: refs/notes/twokey: emergency refused: this ref has no emergency path'
+notes_reset
+
+# ============================== more notes ===============================
+# notes_tree_add NAME MODE CONTENT: a fast-forward of the local notes ref
+# whose tree gains the entry NAME (mode MODE, blob CONTENT).
+notes_tree_add() {
+	b=$(printf '%s\n' "$3" | git -C "$w" hash-object -w --stdin)
+	t=$( (git -C "$w" ls-tree "$NOTES^{tree}"; printf '%s blob %s\t%s\n' "$2" "$b" "$1") | git -C "$w" mktree)
+	c=$(git -C "$w" commit-tree -p "$NOTES" -m junk "$t")
+	git -C "$w" update-ref "$NOTES" "$c"
+}
+git -C "$w" push -q origin "+HEAD:refs/heads/wip7" 2>/dev/null
+m2=$(head_of "$w")
+okline=$(approve_raw bob bob bob@example.com "$w" "$m2")
+notes_tree_add README 100644 "$okline"
+refused "a notes tree with a file that names no object" bob "$w" origin "$NOTES"
+notes_reset
+notes_tree_add "$(echo "$m2" | tr a-f A-F)" 100644 "$okline"
+refused "a note named by the upper-case id" bob "$w" origin "$NOTES"
+notes_reset
+notes_tree_add "$m2" 120000 "$okline"
+refused "a note stored as a symlink" bob "$w" origin "$NOTES"
+notes_reset
+notes_tree_add "$m2" 100755 "$okline"
+refused "a note stored as an executable file" bob "$w" origin "$NOTES"
+notes_reset
+notes_tree_add "$m2" 100644 "$okline"
+accepted "the twin: the same line as a plain note" bob "$w" origin "$NOTES"
+git -C "$w" checkout -q main
 done_testing
