@@ -609,4 +609,3 @@ notes_reset
 notes_tree_add "$m2" 100644 "$okline"
 accepted "the twin: the same line as a plain note" bob "$w" origin "$NOTES"
 git -C "$w" checkout -q main
-done_testing
