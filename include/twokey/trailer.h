@@ -121,8 +121,9 @@ int tk_trailer_approval_payload(struct tk_buf *out, const struct tk_commit *c);
 /*
  * Calls fn(arg, value, vlen, line) for each trailer of msg's trailer block
  * (the block tk_trailer_parse_approvals reads) whose key equals key ASCII
- * case-insensitively, in order, with the value unfolded the same way
- * (NUL-terminated, may hold other bytes; line is 1-based in msg).  value
+ * case-insensitively, in order, with the value unfolded as git shows it
+ * (each newline and the white space after it one space, both ends
+ * trimmed; NUL-terminated, may hold other bytes; line is 1-based in msg). value
  * is NULL when the raw value is longer than TK_TRAILER_MAX_VALUE.  A block
  * git does not show (see TK_TRAILER_GIT_CUT) has no trailers here.  Returns
  * fn's first non-zero return, else 0, or TK_ENOMEM.

@@ -239,6 +239,48 @@ unfold(struct tk_buf *b, const char *v, const char *e)
 }
 
 /*
+ * git's own isspace() (its sane_ctype table): space, tab, newline and
+ * carriage return; not vertical tab or form feed.
+ */
+static bool
+is_git_sane_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/*
+ * The value as git shows it (git log --format=%(trailers), git
+ * interpret-trailers): each newline and the white space after it become
+ * one space, white space at both ends trimmed.  require-trailers matches
+ * this, what a reader sees: "CHG12345" folded onto "  6" is "CHG12345 6"
+ * to git, not the "CHG123456" that unfold() makes for approvals.
+ */
+static int
+unfold_as_git(struct tk_buf *b, const char *v, const char *e)
+{
+	const char *p = v, *run;
+	int rc;
+
+	while (p < e && is_git_sane_space(*p))
+		p++;
+	while (p < e) {
+		for (run = p; p < e && *p != '\n'; p++)
+			;
+		if ((rc = tk_buf_put(b, run, (size_t)(p - run))) < 0)
+			return rc;
+		if (p == e)
+			break;
+		for (p++; p < e && is_git_sane_space(*p); p++)
+			;
+		if ((rc = tk_buf_put(b, " ", 1)) < 0)
+			return rc;
+	}
+	while (b->len > 0 && is_git_sane_space(b->ptr[b->len - 1]))
+		b->ptr[--b->len] = '\0';
+	return 0;
+}
+
+/*
  * "display name <email>" at the start of s.  Returns 1 when malformed, 0
  * with name, email and *after (the offset just past '>') set, or TK_ENOMEM.
  */
@@ -593,7 +635,7 @@ tk_trailer_each(const char *msg, size_t len, const char *key,
 		tk_buf_reset(&b);
 		if ((size_t)(e - u.value) > TK_TRAILER_MAX_VALUE)
 			rc = fn(arg, NULL, 0, u.line);
-		else if ((rc = unfold(&b, u.value, e)) == 0)
+		else if ((rc = unfold_as_git(&b, u.value, e)) == 0)
 			rc = fn(arg, b.ptr ? b.ptr : "", b.len, u.line);
 	}
 	tk_buf_release(&b);

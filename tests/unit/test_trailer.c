@@ -699,6 +699,47 @@ test_trailer__each_git_cut(void **state)
 	}
 }
 
+static int
+last_value(void *arg, const char *value, size_t vlen, size_t line)
+{
+	struct tk_buf *b = arg;
+
+	(void)line;
+	tk_buf_reset(b);
+	return tk_buf_put(b, value, vlen) < 0;
+}
+
+/* require-trailers reads a folded value as git shows it. */
+static void
+test_trailer__each_unfolds_as_git(void **state)
+{
+	static const struct {
+		const char *msg, *want;
+	} cases[] = {
+	    {"S\n\nChange: CHG12345\n  6\n", "CHG12345 6"},
+	    {"S\n\nChange:   CHG123456  \n", "CHG123456"},
+	    {"S\n\nChange: CHG1\n\t \t2\n 3\n", "CHG1 2 3"},
+	    {"S\n\nChange:\n CHG123456\n", "CHG123456"},
+	    {"S\n\nChange: CHG123456\r\n", "CHG123456"},
+	};
+	struct tk_buf b = TK_BUF_INIT(1024);
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < TK_ARRAY_SIZE(cases); i++) {
+		tk_buf_reset(&b);
+		assert_int_equal(
+		    tk_trailer_each(cases[i].msg, strlen(cases[i].msg),
+		        "Change", last_value, &b),
+		    0);
+		assert_non_null(b.ptr);
+		if (strcmp(b.ptr, cases[i].want) != 0)
+			fail_msg("case %zu: '%s', want '%s'", i, b.ptr,
+			    cases[i].want);
+	}
+	tk_buf_release(&b);
+}
+
 /* "twokey approve --trailer" warns when git would hide the approval. */
 static void
 test_trailer__git_would_hide(void **state)
@@ -764,6 +805,7 @@ main(void)
 	    cmocka_unit_test(test_trailer__git_fixtures),
 	    cmocka_unit_test(test_trailer__git_would_hide),
 	    cmocka_unit_test(test_trailer__each_git_cut),
+	    cmocka_unit_test(test_trailer__each_unfolds_as_git),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
