@@ -85,6 +85,15 @@ void tk_emergency_entry_release(struct tk_emergency_entry *e);
 void tk_emergency_state_release(struct tk_emergency_state *st);
 
 /*
+ * The repository an emergency belongs to, as the state keeps it: the
+ * repository's path, and under $GIT_NAMESPACE (ns, the ref prefix git
+ * puts before every name there; "" or NULL without one) " (namespace
+ * PREFIX)" after it, so that one namespace's emergencies never block or
+ * get ratified in another.  Appends to out; 0 or a buffer error.
+ */
+int tk_emergency_repo_key(struct tk_buf *out, const char *path, const char *ns);
+
+/*
  * Appends a copy of e (every string and commit copied) with the next
  * seq.  0, TK_ETOOBIG past TK_EMERGENCY_MAX_ENTRIES, or TK_ENOMEM.
  */

@@ -317,3 +317,11 @@ tk_emergency_store_free(struct tk_emergency_store *s)
 	if (s != NULL)
 		s->ops->free(s);
 }
+
+int
+tk_emergency_repo_key(struct tk_buf *out, const char *path, const char *ns)
+{
+	if (ns == NULL || *ns == '\0')
+		return tk_buf_puts(out, path);
+	return tk_buf_printf(out, "%s (namespace %s)", path, ns);
+}

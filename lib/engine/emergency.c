@@ -10,11 +10,20 @@
 #include "twokey/emergency.h"
 #include "twokey/pattern.h"
 
+/* The entry is of this repository and this push's $GIT_NAMESPACE. */
 static bool
 this_repo(const struct tk_check *c, const struct tk_emergency_entry *e)
 {
-	return e->repo != NULL &&
-	    strcmp(e->repo, git_repository_path(c->repo)) == 0;
+	const char *path = git_repository_path(c->repo), *ns = c->ns;
+	size_t n = strlen(path);
+
+	if (e->repo == NULL || strncmp(e->repo, path, n) != 0)
+		return false;
+	if (ns == NULL || *ns == '\0')
+		return e->repo[n] == '\0';
+	return strncmp(e->repo + n, " (namespace ", 12) == 0 &&
+	    strncmp(e->repo + n + 12, ns, strlen(ns)) == 0 &&
+	    strcmp(e->repo + n + 12 + strlen(ns), ")") == 0;
 }
 
 static bool

@@ -11,6 +11,7 @@
 #include "emergency.h"
 #include "twokey/audit.h"
 #include "twokey/policy.h"
+#include "twokey/repo.h"
 
 int
 tk_hook_em_option(struct tk_hook_em *em, const struct tk_push_opts *o)
@@ -167,6 +168,8 @@ int
 tk_hook_em_commit(struct tk_hook_em *em, const struct tk_updates *u,
     const struct tk_report *r, const char *repo, int64_t now, bool accepted)
 {
+	struct tk_buf key = TK_BUF_INIT(TK_REPO_NS_MAX + 8192);
+	char *ns = NULL;
 	size_t i, want = 0;
 	int rc;
 
@@ -176,12 +179,14 @@ tk_hook_em_commit(struct tk_hook_em *em, const struct tk_updates *u,
 		want += accepted || !r->ratified[i].by_this_push;
 	if (want == 0 || em->store == NULL)
 		return 0;
-	if ((rc = tk_emergency_store_lock(em->store, &em->locked)) < 0)
-		return rc;
+	if ((rc = tk_repo_ns_prefix(&ns, getenv("GIT_NAMESPACE"))) < 0 ||
+	    (rc = tk_emergency_repo_key(&key, repo, ns)) < 0 ||
+	    (rc = tk_emergency_store_lock(em->store, &em->locked)) < 0)
+		goto out;
 	em->holding = true;
 	for (i = 0; accepted && i < r->nverdicts && rc == 0; i++)
 		if (r->verdicts[i].emergency)
-			rc = add_entry(em, u, r, i, repo, now);
+			rc = add_entry(em, u, r, i, key.ptr, now);
 	for (i = 0; i < r->nratified && rc == 0; i++)
 		if (accepted || !r->ratified[i].by_this_push)
 			rc = mark(em, &r->ratified[i], now);
@@ -189,6 +194,9 @@ tk_hook_em_commit(struct tk_hook_em *em, const struct tk_updates *u,
 		rc = tk_emergency_store_write(em->store, &em->locked);
 	if (rc < 0)
 		tk_hook_em_finish(em, true); /* nothing was written */
+out:
+	free(ns);
+	tk_buf_release(&key);
 	return rc;
 }
 

@@ -728,14 +728,15 @@ note_approve bob bob bob@example.com "$w" "$ne2"
 accepted "bob's approval of the next commit, into ns" bob "$w" --receive-pack="$RP" "$srvn" HEAD:refs/heads/nswip "$NOTES"
 refused "an approved push to main in ns while its emergency is overdue" rita "$w" --receive-pack="$RP" "$srvn" HEAD:refs/heads/main
 check "...names the overdue emergency" expect_out 'overdue: block'
-# TODO(bug 1): the emergency state keys an entry by repository path and
-# ref name without the namespace, so ns's overdue emergency also blocks
-# refs/heads/main of every other namespace of the repository (and notes
-# pushed into another namespace can ratify it).  Expected: accepted.
-# git -C "$srvn" update-ref refs/namespaces/other/refs/heads/main "$base"
-# note_approve bob bob bob@example.com "$w" "$ne1"
-# accepted "main of another namespace is not blocked by ns's emergency" rita "$w" \
-#	--receive-pack="env GIT_NAMESPACE=other git-receive-pack" "$srvn" "$NOTES" HEAD:refs/heads/main
+# The emergency state keys an entry by repository and namespace: ns's
+# overdue emergency does not block refs/heads/main of another namespace
+# of the same repository.
+git -C "$srvn" update-ref refs/namespaces/other/refs/heads/main "$base"
+note_approve bob bob bob@example.com "$w" "$ne1"
+accepted "main of another namespace is not blocked by ns's emergency" rita "$w" \
+	--receive-pack="env GIT_NAMESPACE=other git-receive-pack" "$srvn" "$NOTES" HEAD:refs/heads/main
+check "...and ns's emergency is still unratified (notes in 'other' do not count there)" \
+	sh -c "'$TK' audit emergencies --format csv | grep 'namespace refs/namespaces/ns/' | grep -q ',\"overdue\",'"
 git -C "$w" checkout -q main
 
 # a freeze of every ref leaves the notes open; update: [] closes them
