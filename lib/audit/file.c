@@ -191,8 +191,8 @@ append_locked(int hfd, int fd, struct tk_buf *body, const unsigned char *key,
 	return 0;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
+int
+tk_audit_write_all(int fd, const char *p, size_t n)
 {
 	ssize_t w;
 
@@ -236,12 +236,12 @@ append_spooled_locked(int hfd, int fd, const struct tk_audit_spool *sp,
 		                                  : sizeof(chunk);
 		if ((rc = tk_audit_spool_read(sp, off, chunk, n)) == 0 &&
 		    (rc = tk_audit_hasher_update(&h, chunk, n)) == 0 &&
-		    write_all(fd, chunk, n) < 0)
+		    tk_audit_write_all(fd, chunk, n) < 0)
 			rc = tk_error_set(TK_EIO,
 			    "cannot write the audit log: %s", strerror(errno));
 	}
 	if (rc == 0 && (rc = tk_audit_seal_rest(&h, body, prev, hash)) == 0 &&
-	    write_all(fd, body->ptr, body->len) < 0)
+	    tk_audit_write_all(fd, body->ptr, body->len) < 0)
 		rc = tk_error_set(
 		    TK_EIO, "cannot write the audit log: %s", strerror(errno));
 	tk_audit_hasher_free(&h);

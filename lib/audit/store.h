@@ -218,4 +218,7 @@ void tk_chain_check_release(struct tk_chain_check *cc);
 
 bool tk_audit_is_hex64(const char *s);
 
+/* Writes all n bytes of p to fd, retrying on EINTR: 0, or -1 with errno. */
+int tk_audit_write_all(int fd, const char *p, size_t n);
+
 #endif

@@ -81,23 +81,6 @@ out:
 
 /* ---- spooling a large record ---------------------------------------- */
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* An unlinked file in $TMPDIR (else /tmp), readable by no one else. */
 static int
 spool_open(struct tk_audit_spool *sp)
@@ -132,7 +115,7 @@ tk_audit_spool_put(struct tk_audit_spool *sp, struct tk_buf *b)
 		    "the audit record would exceed %u bytes",
 		    TK_AUDIT_MAX_RECORD);
 	else if ((sp->fd >= 0 || (rc = spool_open(sp)) == 0) &&
-	    write_all(sp->fd, b->ptr, b->len) < 0)
+	    tk_audit_write_all(sp->fd, b->ptr, b->len) < 0)
 		rc = tk_error_set(TK_EIO,
 		    "cannot write the audit record's temporary file: %s",
 		    strerror(errno));
