@@ -13,6 +13,7 @@
 #include "pusher.h"
 #include "refnames.h"
 #include "twokey/commit.h"
+#include "twokey/repo.h"
 
 static const struct tk_rolelist *
 kind_roles(const struct tk_rule *rule, enum tk_kind k)
@@ -222,6 +223,7 @@ tk_check_run(struct tk_report *report, git_repository *repo,
 	int rc = 0;
 
 	memset(&c, 0, sizeof(c));
+	c.emkey = (struct tk_buf)TK_BUF_INIT(TK_REPO_NS_MAX + 8192);
 	c.repo = repo;
 	c.p = p;
 	c.u = u;
@@ -251,6 +253,7 @@ tk_check_run(struct tk_report *report, git_repository *repo,
 out:
 	tk_check_notes_release(&c);
 	tk_history_release(&c);
+	tk_buf_release(&c.emkey);
 	free(c.ns);
 	if (rc < 0)
 		report->refused = true;

@@ -14,16 +14,8 @@
 static bool
 this_repo(const struct tk_check *c, const struct tk_emergency_entry *e)
 {
-	const char *path = git_repository_path(c->repo), *ns = c->ns;
-	size_t n = strlen(path);
-
-	if (e->repo == NULL || strncmp(e->repo, path, n) != 0)
-		return false;
-	if (ns == NULL || *ns == '\0')
-		return e->repo[n] == '\0';
-	return strncmp(e->repo + n, " (namespace ", 12) == 0 &&
-	    strncmp(e->repo + n + 12, ns, strlen(ns)) == 0 &&
-	    strcmp(e->repo + n + 12 + strlen(ns), ")") == 0;
+	return e->repo != NULL && c->emkey.ptr != NULL &&
+	    strcmp(e->repo, c->emkey.ptr) == 0;
 }
 
 static bool
@@ -75,6 +67,10 @@ tk_check_emergency_init(struct tk_check *c)
 	size_t i;
 	int rc;
 
+	if (st != NULL && st->n > 0 &&
+	    tk_emergency_repo_key(
+	        &c->emkey, git_repository_path(c->repo), c->ns) < 0)
+		return tk_error_set(TK_ENOMEM, "out of memory");
 	for (i = 0; st != NULL && i < st->n; i++) {
 		const struct tk_emergency_entry *e = &st->items[i];
 

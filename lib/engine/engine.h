@@ -63,6 +63,8 @@ struct tk_check {
 	git_odb_backend *mempack; /* scratch store for merge checks */
 	char *ns; /* $GIT_NAMESPACE's ref prefix, "" without one */
 	size_t nslen;
+	/* this repository and namespace as the emergency state keys them */
+	struct tk_buf emkey;
 	/* refs/notes/twokey as it will be after the push (notes.c) */
 	git_oid notes_after;
 	bool have_notes_after;
