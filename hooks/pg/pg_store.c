@@ -650,7 +650,10 @@ pgd_freeze_read(FILE *out, const char *conninfo_file)
 /*
  * Replaces the freeze text if its version is still ver (compare and
  * swap: lib/freeze/pg.c reads, edits and retries).  The text is parsed
- * first, so nothing this program stores can fail the hooks.
+ * first, so nothing this program stores can fail the hooks.  The update
+ * runs in a transaction ended by pg_commit: in autocommit, a server
+ * stopping right after the commit answers with an error alone, and the
+ * freeze would be reported as not stored while it was.
  */
 static int
 freeze_swap(struct pg_store *s, const char *ver, const struct tk_buf *body)
@@ -659,6 +662,12 @@ freeze_swap(struct pg_store *s, const char *ver, const struct tk_buf *body)
 	PGresult *r = NULL;
 	int rc;
 
+	if (s->shared && sess.tx)
+		return tk_error_set(TK_EINVAL,
+		    "the freeze state is not written inside another "
+		    "transaction (em-lock)");
+	if ((rc = pg_run(s->conn, NULL, "begin", "BEGIN", 0, NULL)) < 0)
+		return rc;
 	rc = pg_run(s->conn, &r, "store the freezes",
 	    "UPDATE twokey_freezes SET version = version + 1, body = $2 "
 	    "WHERE id = 1 AND version = $1::bigint RETURNING version",
@@ -674,6 +683,10 @@ freeze_swap(struct pg_store *s, const char *ver, const struct tk_buf *body)
 		    TK_EIO, "the freeze state changed meanwhile; try again");
 	if (r != NULL)
 		pq.clear(r);
+	if (rc == 0)
+		rc = pg_commit(s->conn, "store the freezes");
+	if (rc < 0)
+		pg_drop(s); /* nothing of the transaction stays */
 	return rc;
 }
 
