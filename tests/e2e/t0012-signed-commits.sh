@@ -11,6 +11,12 @@
 for k in alice alice-old bob mallory grace dave outsider; do mkkey $k ed25519; done
 mkkey carol ecdsa 521
 mkkey erin rsa 3072
+# sam's key is a security key (sk-ssh-ed25519), signed in software by
+# tk_sksign: ssh-keygen signs with one only through a FIDO token.
+SKSIGN="$TK_BIN/tests/tools/tk_sksign"
+openssl genpkey -algorithm ed25519 -out "$KEYS/sam.pem" 2>/dev/null &&
+	"$SKSIGN" pub "$KEYS/sam.pem" >"$KEYS/sam.pub" ||
+	{ echo "# cannot make sam's security key" >&2; exit 1; }
 
 write_policy "$TRASH/policy.yaml" <<EOF
 version: 1
@@ -49,6 +55,10 @@ identities:
   grace:
     emails: [grace@example.com]
     keys: ["$(pub grace)"]
+    roles: [developer]
+  sam:
+    emails: [sam@example.com]
+    keys: ["$(pub sam)"]
     roles: [developer]
   dave:
     emails: [dave@example.com]
@@ -340,6 +350,33 @@ expect_push refuse "release/1 at loose's tip: its unsigned commit enters" dave "
 expect_push accept "release/2 at main's tip: nothing enters" dave "$w" \
 	"$tip:refs/heads/release/2" refs/heads/release/2 "$tip" \
 	"^remote: twokey: accepted refs/heads/release/2 under rule 'mainline'( |$)"
+
+# --- a security key that signed without being touched --------------------------
+# Its signature verifies (ssh-keygen -Y verify only logs the missing
+# user-presence flag), yet it is no proof that sam signed: refused with the
+# real reason, while its twin made with the flag is accepted.
+git -C "$w" checkout -q --detach "$tip"
+commit_as "$w" sam@example.com "security key change"
+approved_by_bob "$w" sam@example.com
+u=$(head_of "$w")
+# sk_signed FLAGS: $u with a gpgsig header by sam's security key.
+sk_signed() {
+	git -C "$w" cat-file commit "$u" |
+		"$SKSIGN" sign "$KEYS/sam.pem" "$1" git >"$TRASH/sk.sig" &&
+		sig_header "$TRASH/sk.sig" >"$TRASH/sk.hdr" &&
+		with_header "$u" "$TRASH/sk.hdr"
+}
+nt=$(sk_signed 0)
+echo "sam@example.com $(pub sam)" >"$TRASH/sam-signers"
+check "git verifies the untouched security key's signature" git_verifies "$TRASH/sam-signers" "$nt"
+expect_push refuse "a security key signature made without user presence" dave "$w" \
+	"$nt:refs/heads/main" refs/heads/main "$tip" \
+	"$ERR refs/heads/main: $(short "$nt") \"security key change\": signature refused: security key signature made without user presence \(the key was not touched\) \[rule 'mainline'\]$HINT" "$ONE"
+up=$(sk_signed 1)
+check "git verifies the touched security key's signature" git_verifies "$TRASH/sam-signers" "$up"
+expect_push accept "the same commit signed with user presence" dave "$w" \
+	"$up:refs/heads/main" refs/heads/main "$up" "$ACC"
+tip=$up
 
 check "main ends at the last accepted push" ref_is "$srv" refs/heads/main "$tip"
 done_testing
