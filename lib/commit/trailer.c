@@ -128,32 +128,37 @@ last_paragraph(struct block *b, const char *msg, size_t len)
 	return paragraphs >= 2;
 }
 
-/* C's isspace() in the C locale, the way git tests for white space. */
+/*
+ * git's own isspace() (its sane_ctype table): space, tab, newline and
+ * carriage return; not vertical tab or form feed, which C's isspace()
+ * counts.
+ */
 static bool
-is_git_space(char c)
+is_git_sane_space(char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' ||
-	    c == '\r';
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
 /*
  * A line where git stops reading a message for trailers: "---" followed
- * by white space (git's find_patch_start(), which also ends the message a
- * commit's %(trailers) shows nothing after), at its end here too, or one
- * holding git's scissors (wt_status_locate_end(): "# " and the cut line;
- * any line holding it, whatever the comment character).
+ * by git's white space (find_patch_start(), which also ends the message
+ * a commit's %(trailers) shows nothing after): "---" ending the line
+ * counts, since its newline is white space, but not "---" ending a
+ * message that has no final newline (git sees the NUL after it).  Or a
+ * line holding git's scissors (wt_status_locate_end(): "# " and the cut
+ * line; any line holding it, whatever the comment character).
  */
 static bool
-is_git_cut(const char *p, const char *e)
+is_git_cut(const struct line *l)
 {
 	static const char cut[] =
 	    "------------------------ >8 ------------------------";
-	size_t n = (size_t)(e - p);
+	size_t n = (size_t)(l->e - l->p);
 
-	if (n >= 3 && memcmp(p, "---", 3) == 0 &&
-	    (n == 3 || is_git_space(p[3])))
+	if (n >= 3 && memcmp(l->p, "---", 3) == 0 &&
+	    (n == 3 ? l->next > l->e : is_git_sane_space(l->p[3])))
 		return true;
-	return memmem(p, n, cut, sizeof(cut) - 1) != NULL;
+	return memmem(l->p, n, cut, sizeof(cut) - 1) != NULL;
 }
 
 /* The first line of [msg, end) git stops at, or NULL. */
@@ -163,7 +168,7 @@ git_cut(const char *msg, const char *end)
 	struct line l;
 
 	for (get_line(&l, msg, end); l.p < end; get_line(&l, l.next, end))
-		if (is_git_cut(l.p, l.e))
+		if (is_git_cut(&l))
 			return l.p;
 	return NULL;
 }
@@ -236,16 +241,6 @@ unfold(struct tk_buf *b, const char *v, const char *e)
 	    (is_hspace(b->ptr[b->len - 1]) || b->ptr[b->len - 1] == '\r'))
 		b->ptr[--b->len] = '\0';
 	return 0;
-}
-
-/*
- * git's own isspace() (its sane_ctype table): space, tab, newline and
- * carriage return; not vertical tab or form feed.
- */
-static bool
-is_git_sane_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
 /*
@@ -397,7 +392,7 @@ git_reads_alike(const char *v, size_t n)
 		return false;
 	if (memchr(lt, '\n', (size_t)(gt - lt)) != NULL)
 		return false;
-	for (gt++; gt < e && is_git_space(*gt); gt++)
+	for (gt++; gt < e && is_git_sane_space(*gt); gt++)
 		;
 	return e - gt >= 7 && memcmp(gt, "sshsig:", 7) == 0;
 }

@@ -405,6 +405,14 @@ body
 @A@" bob bob bob@example.com
 	check "$H git shows the approval after '----'" test "$(git_approvals "$c")" -eq 1
 	try accept "bob's approval after a '----' line" main
+	# nor "---" before a vertical tab or form feed: C's isspace() counts
+	# them, git's own does not
+	for ws in vt ff; do
+		case $ws in vt) wc='\v' ;; *) wc='\f' ;; esac
+		mk "$(std)" "$(printf "odd dashes\n\nbody\n---${wc}notes\n\n@A@")" bob bob bob@example.com
+		check "$H git shows the approval after '---' and a $ws" test "$(git_approvals "$c")" -eq 1
+		try accept "bob's approval after a line of '---' and a $ws" main
+	done
 	# after git's scissors line
 	mk "$(std)" "scissors
 
