@@ -222,6 +222,12 @@ verify(struct audit_opts *o)
 			    c->keyed ? " with HMAC" : "",
 			    c->rotated ? " (continues an earlier file)" : "",
 			    c->last_hash);
+		if (c->head_behind > 0)
+			printf("note: the head file is %zu record%s behind "
+			       "the log (not yet written to disk when the "
+			       "machine stopped); the next push brings it up "
+			       "to date\n",
+			    c->head_behind, c->head_behind == 1 ? "" : "s");
 		if (c->unchecked_hmacs > 0)
 			printf("note: %zu records carry an HMAC that was not "
 			       "checked; give --key-file to check them\n",

@@ -238,6 +238,7 @@ struct tk_audit_chain {
 	size_t unchecked_hmacs;
 	size_t unreadable; /* lines that are not readable records */
 	char last_hash[65]; /* of the last verified record */
+	size_t head_behind; /* records after the one the head file names */
 };
 
 struct tk_audit_read_opts {

@@ -11,6 +11,12 @@
  * to where it was), and fsync()ed before the hook answers.  Anything that goes
  * wrong is an error, and the hook then refuses the push: nothing is accepted
  * unrecorded.
+ *
+ * The head file is written after the log and not flushed (docs/decisions.md,
+ * "The audit head file is not flushed"): after a crash it may name a record
+ * some way before the end.  The writer accepts a head that names a record
+ * of the log's tail whose links lead to the last record, and refuses one
+ * that names no such record (records removed from the end).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +25,9 @@
 #include <unistd.h>
 
 #include "store.h"
+
+/* How far back from the end a head left behind by a crash is looked for. */
+#define HEAD_SCAN_MAX (256u << 20)
 
 struct file_store {
 	struct tk_audit_store base;
@@ -140,27 +149,151 @@ read_head_fd(int hfd, char head[65], bool *have)
 	return 0;
 }
 
+/* The log read backwards, a window at a time. */
+struct back {
+	int fd;
+	off_t from; /* buf holds [from, from + n) */
+	size_t n;
+	char buf[65536];
+};
+
+/* The offset of the last '\n' before `before`, or -1 when there is none. */
+static int
+back_newline(struct back *b, off_t before, off_t *nl)
+{
+	const char *p;
+
+	while (before > 0) {
+		if (before <= b->from || before > b->from + (off_t)b->n) {
+			off_t from = before > (off_t)sizeof(b->buf)
+			    ? before - (off_t)sizeof(b->buf)
+			    : 0;
+
+			if (pread(b->fd, b->buf, (size_t)(before - from),
+			        from) != before - from)
+				return tk_error_set(
+				    TK_EIO, "cannot read the audit log");
+			b->from = from;
+			b->n = (size_t)(before - from);
+		}
+		if ((p = memrchr(b->buf, '\n', (size_t)(before - b->from))) !=
+		    NULL) {
+			*nl = b->from + (p - b->buf);
+			return 0;
+		}
+		before = b->from;
+	}
+	*nl = -1;
+	return 0;
+}
+
+/*
+ * Whether head names a record that the log's last record links back to:
+ * walks back from the end, each record's hash equal to the prev of the one
+ * after it, at most HEAD_SCAN_MAX bytes.  `want` is the last record's
+ * prev; at the start of the file, the first record's prev names the last
+ * record of a rotated file.  Only the end of each line is read: prev and
+ * hash are the last fields of every record.  Taken only after a crash left
+ * the head file behind, never on an ordinary push.
+ */
+static int
+head_behind(int fd, const char *head, const char *want, bool *found)
+{
+	struct back *b;
+	char tail[256], prev[65], hash[65], mac[65], link[65];
+	struct stat st;
+	off_t end, start;
+	size_t body, n;
+	int rc = 0;
+
+	/* zeros: the prev of a first record, never a record's hash */
+	if ((*found = strcmp(head, want) == 0) ||
+	    strcmp(head, TK_ZERO_HASH) == 0)
+		return 0;
+	if (fstat(fd, &st) < 0)
+		return tk_error_set(
+		    TK_EIO, "cannot stat the audit log: %s", strerror(errno));
+	if ((b = tk_calloc(1, sizeof(*b))) == NULL)
+		return TK_ENOMEM;
+	b->fd = fd;
+	memcpy(link, want, 65);
+	/* the '\n' before the last record ends the one before it */
+	if ((rc = back_newline(b, st.st_size - 1, &end)) < 0)
+		goto out;
+	while (end >= 0 && !*found) {
+		if (st.st_size - end > (off_t)HEAD_SCAN_MAX) {
+			rc = tk_error_set(TK_EIO,
+			    "the audit head file names no record in the "
+			    "last %u MiB of the log; run 'twokey audit "
+			    "verify'",
+			    HEAD_SCAN_MAX >> 20);
+			goto out;
+		}
+		if ((rc = back_newline(b, end, &start)) < 0)
+			goto out;
+		start++;
+		n = end - start > (off_t)sizeof(tail) ? sizeof(tail)
+		                                      : (size_t)(end - start);
+		if (pread(fd, tail, n, end - (off_t)n) != (ssize_t)n) {
+			rc = tk_error_set(TK_EIO, "cannot read the audit log");
+			goto out;
+		}
+		if (tk_audit_split(tail, n, &body, prev, hash, mac) < 0 ||
+		    strcmp(hash, link) != 0) {
+			rc = tk_error_set(TK_EIO,
+			    "the audit log's records before its last one do "
+			    "not link to it; run 'twokey audit verify'");
+			goto out;
+		}
+		memcpy(link, prev, 65);
+		*found = strcmp(head, link) == 0;
+		end = start - 1;
+	}
+out:
+	free(b);
+	return rc;
+}
+
 /* The hash the next record links to. */
 static int
 chain_prev(int hfd, int fd, char prev[65])
 {
 	char head[65], last[65], lastprev[65];
-	bool have, empty;
+	bool have, empty, found = false;
 	int rc;
 
 	if ((rc = read_head_fd(hfd, head, &have)) < 0 ||
 	    (rc = log_tail(fd, last, lastprev, &empty)) < 0)
 		return rc;
-	if (empty)
+	if (empty) {
 		memcpy(prev, have ? head : TK_ZERO_HASH, 65);
-	else if (!have || strcmp(head, last) == 0 ||
-	    strcmp(head, lastprev) == 0) /* crashed before updating head */
-		memcpy(prev, last, 65);
-	else
+		return 0;
+	}
+	/* the head names the last record, or one before it after a crash */
+	if (have && strcmp(head, last) != 0 &&
+	    (rc = head_behind(fd, head, lastprev, &found)) < 0)
+		return rc;
+	if (have && strcmp(head, last) != 0 && !found)
 		return tk_error_set(TK_EIO,
-		    "the audit log's last record is "
-		    "not the one its head file names (edited or replaced?); "
-		    "run 'twokey audit verify'");
+		    "the audit head file names a record that is not in the "
+		    "log (records removed from its end, or the log edited "
+		    "or replaced?); run 'twokey audit verify'");
+	memcpy(prev, last, 65);
+	return 0;
+}
+
+/*
+ * The newest record's hash, once the record itself is on disk.  Not
+ * flushed: a head that a crash left behind still names a record of the
+ * log, which chain_prev() accepts.
+ */
+static int
+write_head(int hfd, char hash[66])
+{
+	hash[64] = '\n';
+	if (pwrite(hfd, hash, 65, 0) != 65 || ftruncate(hfd, 65) < 0)
+		return tk_error_set(TK_EIO,
+		    "cannot update the audit head file: %s", strerror(errno));
 	return 0;
 }
 
@@ -183,12 +316,7 @@ append_locked(int hfd, int fd, struct tk_buf *body, const unsigned char *key,
 	if (fsync(fd) < 0)
 		return tk_error_set(
 		    TK_EIO, "cannot flush the audit log: %s", strerror(errno));
-	hash[64] = '\n';
-	if (pwrite(hfd, hash, 65, 0) != 65 || ftruncate(hfd, 65) < 0 ||
-	    fsync(hfd) < 0)
-		return tk_error_set(TK_EIO,
-		    "cannot update the audit head file: %s", strerror(errno));
-	return 0;
+	return write_head(hfd, hash);
 }
 
 int
@@ -255,12 +383,7 @@ append_spooled_locked(int hfd, int fd, const struct tk_audit_spool *sp,
 		}
 		return rc;
 	}
-	hash[64] = '\n';
-	if (pwrite(hfd, hash, 65, 0) != 65 || ftruncate(hfd, 65) < 0 ||
-	    fsync(hfd) < 0)
-		return tk_error_set(TK_EIO,
-		    "cannot update the audit head file: %s", strerror(errno));
-	return 0;
+	return write_head(hfd, hash);
 }
 
 static int

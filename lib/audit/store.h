@@ -204,6 +204,8 @@ struct tk_chain_check {
 	const unsigned char *key;
 	size_t keylen;
 	char last[65]; /* hash of the last record read, verified or not */
+	char first_prev[65]; /* the first record's prev (a rotated file's last)
+	                      */
 };
 
 int tk_chain_check_init(struct tk_chain_check *cc, struct tk_audit_chain *st,
@@ -211,7 +213,10 @@ int tk_chain_check_init(struct tk_chain_check *cc, struct tk_audit_chain *st,
 /* 0 when the record continues the chain, 1 when it breaks it, <0 error. */
 int tk_chain_check_line(
     struct tk_chain_check *cc, const struct tk_audit_line *l);
-/* At the end: the store's head must name the last record. */
+/*
+ * At the end: the store's head must name the last record, or one the chain
+ * links back to (a head file a crash left behind).
+ */
 void tk_chain_check_head(
     struct tk_chain_check *cc, const char *head, size_t source, size_t lineno);
 void tk_chain_check_release(struct tk_chain_check *cc);

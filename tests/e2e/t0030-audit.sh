@@ -396,6 +396,36 @@ refs = [r["refs"][0]["ref"] for r in map(json.loads, open(sys.argv[1])) if r["re
 assert sorted(refs) == sorted("refs/heads/par/%d" % i for i in range(50)), refs' "$LOG"
 check "audit verify after concurrency" sh -c "'$TK' audit verify '$LOG' >/dev/null"
 
+# --- the head file behind the log (not flushed before a crash) -----------------------
+# hash_at N: the hash of record N (the last field of its line).
+hash_at() { sed -n "${1}p" "$LOG" | sed 's/.*"hash":"\([0-9a-f]*\)".*/\1/'; }
+n=$(nrec)
+last=$(hash_at "$n")
+hash_at $((n - 3)) >"$LOG.head"
+"$TK" audit verify "$LOG" >"$TRASH/v.out" 2>&1
+check "head 3 records behind: verify exits 0" test $? -eq 0
+check "head 3 records behind: verify says so" \
+	grep -q "^note: the head file is 3 records behind the log" "$TRASH/v.out"
+GL_USER=dave git -C "$w" push -q "$srv" "refs/heads/par/0:refs/heads/par/behind" \
+	>"$TRASH/behind.out" 2>&1
+check "head 3 records behind: the next push is accepted" test $? -eq 0
+check "head 3 records behind: the record links to the last one" \
+	sh -c "sed -n '$((n + 1))p' '$LOG' | grep -q '\"prev\":\"$last\"'"
+check "head 3 records behind: the head names the new record" \
+	test "$(cat "$LOG.head")" = "$(hash_at $((n + 1)))"
+"$TK" audit verify "$LOG" >"$TRASH/v.out" 2>&1
+check "head up to date: verify intact, no note" \
+	sh -c "grep -q '$((n + 1)) records verified' '$TRASH/v.out' && ! grep -q note '$TRASH/v.out'"
+cp "$LOG.head" "$TRASH/head.saved"
+printf '%064d\n' 7 >"$LOG.head"
+GL_USER=dave git -C "$w" push -q "$srv" "refs/heads/par/1:refs/heads/par/nohead" \
+	>"$TRASH/nohead.out" 2>&1
+check "head naming no record of the log: the push is refused" test $? -ne 0
+check "head naming no record: nothing recorded" test "$(nrec)" -eq $((n + 1))
+check "head naming no record: verify reports records removed from the end" sh -c \
+	"! '$TK' audit verify '$LOG' >'$TRASH/v.out' && grep -q 'removed from the end' '$TRASH/v.out'"
+cp "$TRASH/head.saved" "$LOG.head"
+
 # --- the log cannot be written: the push is refused ----------------------------------
 # unavailable DESCRIPTION AUDIT-PATH: a push to an unprotected ref is refused
 # with "the audit log is unavailable" and the ref stays absent.

@@ -1545,6 +1545,61 @@ test_audit__head_file(void **state)
 	lines_free(&ls);
 }
 
+/*
+ * The head file is not flushed (docs/decisions.md): after a crash it may
+ * name any record of the log's tail.  The writer accepts such a head and
+ * chains the next record to the last one, which brings the head up to
+ * date; a head that names no record of the log (records removed from the
+ * end) is still refused, the log left as it was.
+ */
+static void
+test_audit__head_behind(void **state)
+{
+	struct fx *f = *state;
+	struct lines ls;
+	struct tail t, first, last;
+	char head[400], want[66];
+	size_t len;
+	char *s;
+
+	clear_env();
+	write_n(f->p, 0, 5);
+	lines_read(&ls, f->log);
+	tail_of(&first, ls.l[0], ls.len[0]);
+	tail_of(&last, ls.l[4], ls.len[4]);
+	lines_free(&ls);
+	snprintf(head, sizeof(head), "%s.head", f->log);
+	/* Four records behind: the first record's hash. */
+	snprintf(want, sizeof(want), "%s\n", first.hash);
+	write_file(head, want, 65);
+	expect_intact((const char *const[]){f->log}, 1, NULL, false, 5,
+	    "head four records behind");
+	assert_int_equal(write_one(f->p, 5), 0);
+	lines_read(&ls, f->log);
+	assert_int_equal(ls.n, 6);
+	tail_of(&t, ls.l[5], ls.len[5]);
+	assert_string_equal(t.prev, last.hash);
+	lines_free(&ls);
+	snprintf(want, sizeof(want), "%s\n", t.hash);
+	s = slurp(head, &len);
+	assert_string_equal(s, want);
+	free(s);
+	expect_intact((const char *const[]){f->log}, 1, NULL, false, 6,
+	    "head up to date again");
+	/* A head naming a record the log does not hold: refused. */
+	memset(want, 'a', 64);
+	write_file(head, want, 65);
+	assert_true(write_one(f->p, 6) < 0);
+	assert_non_null(strstr(tk_error_last(), "not in the log"));
+	/* The prev of the first record is not a record of the log either. */
+	snprintf(want, sizeof(want), "%s\n", first.prev);
+	write_file(head, want, 65);
+	assert_true(write_one(f->p, 6) < 0);
+	lines_read(&ls, f->log);
+	assert_int_equal(ls.n, 6);
+	lines_free(&ls);
+}
+
 static void
 test_audit__hmac(void **state)
 {
@@ -1825,6 +1880,7 @@ main(void)
 	    T(test_audit__chain_rotation_split),
 	    T(test_audit__chain_rotation_by_rename),
 	    T(test_audit__head_file),
+	    T(test_audit__head_behind),
 	    T(test_audit__hmac),
 	    T(test_audit__hmac_every_byte_edit),
 	    T(test_audit__hmac_mixed),

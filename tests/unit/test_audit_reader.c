@@ -351,6 +351,37 @@ test_reader__head(void **state)
 	tk_audit_reader_free(r);
 }
 
+/*
+ * A head file a crash left behind names an earlier record: the chain is
+ * intact, and the lag is reported (the writer accepts it too).
+ */
+static void
+test_reader__head_behind(void **state)
+{
+	const struct tk_audit_record *rec;
+	struct tk_audit_reader *r;
+	char cmd[600];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 4; i++)
+		push_record("2026-11-02T10:00:00Z", "/a/", "refs/heads/main",
+		    "d", "accepted", "");
+	/* the hash of the second record, the last field of its line */
+	snprintf(cmd, sizeof(cmd),
+	    "sed -n 2p '%s' | sed 's/.*\"hash\":\"\\([0-9a-f]*\\)\".*/\\1/' "
+	    "> '%s.head'",
+	    logpath, logpath);
+	assert_int_equal(system(cmd), 0);
+	r = open_log();
+	while (tk_audit_next(r, &rec) == 1)
+		;
+	assert_false(tk_audit_reader_chain(r)->broken);
+	assert_int_equal(tk_audit_reader_chain(r)->verified, 4);
+	assert_int_equal(tk_audit_reader_chain(r)->head_behind, 2);
+	tk_audit_reader_free(r);
+}
+
 static int
 resolve(struct tk_audit_filter *f)
 {
@@ -654,6 +685,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_reader__chain_break, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reader__head, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_reader__head_behind, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_reader__resolve, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
