@@ -94,7 +94,12 @@ write_state(const char *path, const struct tk_buf *b)
 	    0)
 		return tk_error_set(
 		    TK_EIO, "cannot create '%s': %s", tmp, strerror(errno));
-	if (write(fd, b->ptr, b->len) != (ssize_t)b->len || fsync(fd) < 0)
+	/*
+	 * Not flushed: a file a crash left empty or missing names no log,
+	 * and such a refusal goes to the fallback path until the next push
+	 * under a valid policy writes it again (docs/decisions.md).
+	 */
+	if (write(fd, b->ptr, b->len) != (ssize_t)b->len)
 		rc = tk_error_set(TK_EIO, "cannot write '%s'", tmp);
 	close(fd);
 	if (rc == 0 && rename(tmp, path) < 0)
