@@ -262,19 +262,25 @@ worker(void *arg)
 	return NULL;
 }
 
-/* TWOKEY_THREADS, else the number of online processors. */
+/*
+ * TWOKEY_THREADS, else the number of online processors; one below
+ * PARALLEL_MIN items, without asking (sysconf reads a file in /sys: a
+ * 1-commit push needs no thread and no question).
+ */
 static size_t
 thread_count(size_t items)
 {
-	const char *env = getenv("TWOKEY_THREADS");
-	long n = env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+	const char *env;
+	long n;
 
+	if (items < PARALLEL_MIN)
+		return 1;
+	env = getenv("TWOKEY_THREADS");
+	n = env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 1)
 		n = 1;
 	if (n > MAX_THREADS)
 		n = MAX_THREADS;
-	if (items < PARALLEL_MIN)
-		n = 1;
 	return (size_t)n;
 }
 
