@@ -6,10 +6,11 @@
  *
  * The format is git's Documentation/gitformat-commit-graph.txt, version 1
  * with SHA-1 ids.  The file is hostile input: every offset and index is
- * checked before use, and its trailing SHA-1 checksum must match, or it is
- * not used at all (the callers then walk the objects themselves: a damaged
- * graph must never widen a decision).  Split graphs (commit-graph-chain)
- * are not read.
+ * checked before use, and its trailing SHA-1 checksum must match before
+ * anything is trusted that the caller did not confirm against the objects,
+ * or it is not used at all (the callers then walk the objects themselves:
+ * a damaged graph must never widen a decision).  Split graphs
+ * (commit-graph-chain) are not read.
  */
 #ifndef TWOKEY_CGRAPH_H
 #define TWOKEY_CGRAPH_H
@@ -50,6 +51,23 @@ int tk_cgraph_parse(struct tk_cgraph **out, const void *data, size_t len);
  * tk_cgraph_open_file (TK_ENOTFOUND also when disabled).
  */
 int tk_cgraph_open(struct tk_cgraph **out, git_repository *repo);
+
+/*
+ * The same, without reading the whole file for its checksum: every other
+ * check of tk_cgraph_open is made.  Such a graph is a search hint: what it
+ * answers is trusted only once confirmed against the objects, or after
+ * tk_cgraph_verify.
+ */
+int tk_cgraph_open_hint(struct tk_cgraph **out, git_repository *repo);
+
+/*
+ * Checks the checksum of g (once; the answer is kept): 0 when it matches,
+ * TK_EINVAL (message set) when it does not, TK_ECRYPTO.
+ */
+int tk_cgraph_verify(struct tk_cgraph *g);
+
+/* True once the checksum of g was checked and matched. */
+bool tk_cgraph_verified(const struct tk_cgraph *g);
 
 void tk_cgraph_free(struct tk_cgraph *g);
 

@@ -5,10 +5,17 @@
  * write (receive-pack stores packs and loose objects, never files under
  * objects/info), but a damaged or truncated file, or one written by
  * another git for another repository, must not make a created ref look
- * vouched for.  So the whole file is checked (structure, then its SHA-1
- * checksum) before any of it is used, every position read from it is
- * bounds-checked, and callers check what they learn against the objects
- * where that is cheap (the tip's tree and first parent).
+ * vouched for.  So its structure (header, chunk table, fanout, chunk
+ * sizes) is checked before any of it is used and every position read from
+ * it is bounds-checked.  Its SHA-1 checksum (a full read of a file of tens
+ * of megabytes) is checked either at once (tk_cgraph_open) or, for a graph
+ * opened as a hint (tk_cgraph_open_hint), only before the caller trusts
+ * it without checking its answer: a positive answer the caller confirms
+ * against the objects themselves (each commit of the first-parent path it
+ * found read, its first parent compared) needs no checksum; a long path,
+ * or a negative answer the caller wants to rest on, calls
+ * tk_cgraph_verify first.  Callers also check the tip's tree and first
+ * parent against its object.
  */
 #include <fcntl.h>
 #include <errno.h>
@@ -31,6 +38,7 @@ struct tk_cgraph {
 	const unsigned char *map;
 	size_t size;
 	bool mapped; /* map is ours to unmap (not a caller's buffer) */
+	int sum; /* the checksum: 0 not checked yet, 1 matches, -1 does not */
 	uint32_t n;
 	const unsigned char *fanout, *oids, *cdat;
 };
@@ -115,16 +123,18 @@ check_layout(struct tk_cgraph *g)
 }
 
 static int
-check_sum(const struct tk_cgraph *g)
+check_sum(struct tk_cgraph *g)
 {
 	unsigned char d[TK_SHA1_LEN];
 	int rc;
 
-	if ((rc = tk_sha1(d, g->map, g->size - OIDLEN)) < 0)
-		return rc;
-	if (memcmp(d, g->map + g->size - OIDLEN, OIDLEN) != 0)
-		return bad("its checksum does not match");
-	return 0;
+	if (g->sum == 0) {
+		if ((rc = tk_sha1(d, g->map, g->size - OIDLEN)) < 0)
+			return rc;
+		g->sum =
+		    memcmp(d, g->map + g->size - OIDLEN, OIDLEN) == 0 ? 1 : -1;
+	}
+	return g->sum > 0 ? 0 : bad("its checksum does not match");
 }
 
 static int
@@ -187,8 +197,8 @@ tk_cgraph_parse(struct tk_cgraph **out, const void *data, size_t len)
 	return 0;
 }
 
-int
-tk_cgraph_open_file(struct tk_cgraph **out, const char *path)
+static int
+open_file(struct tk_cgraph **out, const char *path, bool sum)
 {
 	struct tk_cgraph *g;
 	int rc;
@@ -197,7 +207,7 @@ tk_cgraph_open_file(struct tk_cgraph **out, const char *path)
 	if ((g = tk_calloc(1, sizeof(*g))) == NULL)
 		return TK_ENOMEM;
 	if ((rc = map_file(g, path)) < 0 || (rc = check_layout(g)) < 0 ||
-	    (rc = check_sum(g)) < 0)
+	    (sum && (rc = check_sum(g)) < 0))
 		goto out;
 	*out = g;
 	g = NULL; /* transferred */
@@ -207,7 +217,13 @@ out:
 }
 
 int
-tk_cgraph_open(struct tk_cgraph **out, git_repository *repo)
+tk_cgraph_open_file(struct tk_cgraph **out, const char *path)
+{
+	return open_file(out, path, true);
+}
+
+static int
+open_repo(struct tk_cgraph **out, git_repository *repo, bool sum)
 {
 	struct tk_buf path = TK_BUF_INIT(8192);
 	git_config *cfg = NULL;
@@ -228,9 +244,33 @@ tk_cgraph_open(struct tk_cgraph **out, git_repository *repo)
 		    ? rc
 		    : tk_error_set(TK_ETOOBIG, "repository path too long");
 	}
-	rc = tk_cgraph_open_file(out, path.ptr);
+	rc = open_file(out, path.ptr, sum);
 	tk_buf_release(&path);
 	return rc;
+}
+
+int
+tk_cgraph_open(struct tk_cgraph **out, git_repository *repo)
+{
+	return open_repo(out, repo, true);
+}
+
+int
+tk_cgraph_open_hint(struct tk_cgraph **out, git_repository *repo)
+{
+	return open_repo(out, repo, false);
+}
+
+int
+tk_cgraph_verify(struct tk_cgraph *g)
+{
+	return check_sum(g);
+}
+
+bool
+tk_cgraph_verified(const struct tk_cgraph *g)
+{
+	return g->sum > 0;
 }
 
 void

@@ -20,6 +20,15 @@
 #define DATE_SLOP (24 * 3600)
 
 /*
+ * The longest first-parent path found in the commit-graph that is
+ * confirmed commit by commit against the objects; a longer one is trusted
+ * once the graph's checksum matches (docs/decisions.md).  Reading one
+ * commit costs about what checksumming 2-3 KB of graph does, and the
+ * nearest vouching ref is usually a few commits above the tip.
+ */
+#define CONFIRM_MAX 512
+
+/*
  * The rule governing an existing ref, by its name inside the namespace
  * (refs outside it are other repositories); NULL for none, for a ref of
  * another namespace, and for a name its rule does not name explicitly.
@@ -281,6 +290,8 @@ struct fpwalk {
 	git_odb *odb;
 	size_t reads;
 	bool bounded;
+	uint32_t entry; /* where the last walk along the graph started */
+	bool via_graph; /* the tip was found along the graph, from entry */
 };
 
 /*
@@ -297,12 +308,15 @@ graph_walk(struct fpwalk *w, uint32_t pos)
 	/* the graph holds the ancestors of all it holds: tip is newer */
 	if (!w->tip_in)
 		return 0;
+	w->entry = pos;
 	for (;;) {
 		if (w->seen[pos / 8] & (1u << (pos % 8)))
 			return 0; /* an earlier walk went on from here */
 		w->seen[pos / 8] |= (unsigned char)(1u << (pos % 8));
-		if (pos == w->tip_pos)
+		if (pos == w->tip_pos) {
+			w->via_graph = true;
 			return 1;
+		}
 		if (gen != 0 && w->tip_gen != 0 && gen <= w->tip_gen)
 			return 0;
 		if ((rc = tk_cgraph_first_parent(w->g, pos, &p)) < 0)
@@ -323,7 +337,8 @@ graph_walk(struct fpwalk *w, uint32_t pos)
  * The first parent and committer date of a commit object, read from its
  * header as git does ("parent" lines follow "tree"; the date is the
  * committer line's field after the email): no full parse, no cache.
- * *has_parent false for a root.  TK_EINVAL when a parent id does not read.
+ * *has_parent false for a root.  TK_EINVAL when the header does not start
+ * with "tree" or a parent id does not read.
  */
 static int
 quick_parse(
@@ -331,13 +346,17 @@ quick_parse(
 {
 	const char *end = d + len, *nl, *p;
 	long long t;
+	size_t line;
 
 	*has_parent = false;
 	*when = 0;
-	while (d < end && *d != '\n') {
+	for (line = 0; d < end && *d != '\n'; line++) {
 		if ((nl = memchr(d, '\n', (size_t)(end - d))) == NULL)
 			break;
-		if (!*has_parent && (size_t)(nl - d) == 7 + GIT_OID_HEXSZ &&
+		if (line == 0 && (nl - d < 5 || memcmp(d, "tree ", 5) != 0))
+			return TK_EINVAL;
+		/* git reads parents only right after the "tree" line */
+		if (line == 1 && (size_t)(nl - d) == 7 + GIT_OID_HEXSZ &&
 		    memcmp(d, "parent ", 7) == 0) {
 			if (git_oid_fromstrn(parent, d + 7, GIT_OID_HEXSZ) < 0)
 				return TK_EINVAL;
@@ -419,7 +438,7 @@ graph(struct tk_check *c)
 {
 	if (c->graph_status == 0)
 		c->graph_status =
-		    tk_cgraph_open(&c->graph, c->repo) == 0 ? 1 : -1;
+		    tk_cgraph_open_hint(&c->graph, c->repo) == 0 ? 1 : -1;
 	return c->graph_status > 0 ? c->graph : NULL;
 }
 
@@ -429,6 +448,64 @@ drop_graph(struct tk_check *c)
 	tk_cgraph_free(c->graph);
 	c->graph = NULL;
 	c->graph_status = -1;
+}
+
+static int
+disagrees(void)
+{
+	return tk_error_set(
+	    TK_EINVAL, "commit-graph not used: it disagrees with the objects");
+}
+
+/*
+ * The graph is opened without its checksum (tk_cgraph_open_hint): a path
+ * it found from w->entry down to the tip is a claim, proved here against
+ * the objects.  Each commit of the path is read and its first parent must
+ * be the next commit of the path; the path starts at a commit the walk
+ * reached through real ids (a vouching ref's value, or a first parent read
+ * from an object) and ends at the tip.  A path longer than CONFIRM_MAX is
+ * not read: the graph's checksum must match instead, as when the graph was
+ * checked whole.  TK_EINVAL for a graph caught lying.
+ */
+static int
+confirm_path(struct fpwalk *w)
+{
+	git_odb_object *o = NULL;
+	git_oid parent;
+	uint32_t pos = w->entry, p, len = 0;
+	int64_t when;
+	bool has;
+	int rc;
+
+	/* the walk just went this way, each position once: it ends */
+	while (pos != w->tip_pos && len <= CONFIRM_MAX) {
+		if ((rc = tk_cgraph_first_parent(w->g, pos, &p)) < 0)
+			return rc;
+		if (p == TK_CGRAPH_NONE)
+			return disagrees();
+		pos = p;
+		len++;
+	}
+	if (len > CONFIRM_MAX)
+		return tk_cgraph_verify(w->c->graph);
+	for (pos = w->entry; pos != w->tip_pos; pos = p) {
+		if ((rc = tk_cgraph_first_parent(w->g, pos, &p)) < 0)
+			return rc;
+		if (git_odb_read(&o, w->odb,
+		        (const git_oid *)(const void *)tk_cgraph_oid(
+		            w->g, pos)) < 0)
+			return disagrees();
+		rc = git_odb_object_type(o) != GIT_OBJECT_COMMIT
+		    ? TK_EINVAL
+		    : quick_parse(git_odb_object_data(o),
+		          git_odb_object_size(o), &parent, &has, &when);
+		git_odb_object_free(o);
+		if (rc < 0 || !has ||
+		    memcmp(parent.id, tk_cgraph_oid(w->g, p), GIT_OID_RAWSZ) !=
+		        0)
+			return disagrees();
+	}
+	return 0;
 }
 
 /*
@@ -454,8 +531,7 @@ place_tip(struct fpwalk *w, const git_commit *tip)
 	    (p != TK_CGRAPH_NONE &&
 	        memcmp(tk_cgraph_oid(w->g, p), git_commit_parent_id(tip, 0)->id,
 	            GIT_OID_RAWSZ) != 0))
-		return tk_error_set(TK_EINVAL,
-		    "commit-graph not used: it disagrees with the objects");
+		return disagrees();
 	return 0;
 }
 
@@ -600,6 +676,17 @@ tk_history_on_chain(struct tk_check *c, const git_oid *tip,
 		    ? INT64_MIN
 		    : git_commit_time(tc) - DATE_SLOP;
 		rc = walk_all(&w, tc, starts, n, nfirst, pr);
+		/*
+		 * The graph is a hint (graph()): a proof through it is read
+		 * back from the objects; "not found" with the tip in the
+		 * graph rests on it, so its checksum must match.  (A graph
+		 * that lies by leaving the tip out only makes the tip look
+		 * unvouched: its commits are then checked, or it is refused.)
+		 */
+		if (rc == 0 && pr->found && w.via_graph)
+			rc = confirm_path(&w);
+		else if (rc == 0 && !pr->found && w.tip_in)
+			rc = tk_cgraph_verify(c->graph);
 		pr->bounded = w.bounded && !pr->found;
 		free(w.seen);
 		tk_map_free(w.seen_odb);

@@ -221,12 +221,69 @@ test_cgraph__damaged(void **state)
 	free(b);
 }
 
+/*
+ * A graph opened as a hint skips only the checksum: tk_cgraph_verify
+ * checks it later (once, the answer kept); every other check is made.
+ */
+static void
+test_cgraph__hint(void **state)
+{
+	struct tk_cgraph *g = NULL;
+	git_repository *repo = NULL;
+	size_t len;
+	unsigned char *b = slurp(&len);
+	char path[300];
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/r", dir);
+	assert_int_equal(git_repository_open(&repo, path), 0);
+	assert_int_equal(tk_cgraph_open_hint(&g, repo), 0);
+	assert_false(tk_cgraph_verified(g));
+	assert_int_equal(tk_cgraph_verify(g), 0);
+	assert_true(tk_cgraph_verified(g));
+	tk_cgraph_free(g);
+	g = NULL;
+	/* a bad checksum: opens as a hint, verify refuses (twice) */
+	assert_int_equal(chmod(graph, 0644), 0); /* git writes it 0444 */
+	b[len - 1] ^= 1;
+	assert_non_null(f = fopen(graph, "wb"));
+	assert_int_equal(fwrite(b, 1, len, f), len);
+	fclose(f);
+	assert_int_equal(tk_cgraph_open(&g, repo), TK_EINVAL);
+	assert_null(g);
+	assert_int_equal(tk_cgraph_open_hint(&g, repo), 0);
+	assert_int_equal(tk_cgraph_count(g), 10);
+	assert_int_equal(tk_cgraph_verify(g), TK_EINVAL);
+	assert_non_null(strstr(tk_error_last(), "checksum"));
+	assert_int_equal(tk_cgraph_verify(g), TK_EINVAL);
+	assert_false(tk_cgraph_verified(g));
+	tk_cgraph_free(g);
+	g = NULL;
+	/* structure is still checked: a bad header is refused at once */
+	b[len - 1] ^= 1;
+	b[0] = 'X';
+	assert_non_null(f = fopen(graph, "wb"));
+	assert_int_equal(fwrite(b, 1, len, f), len);
+	fclose(f);
+	assert_int_equal(tk_cgraph_open_hint(&g, repo), TK_EINVAL);
+	assert_null(g);
+	/* put the intact file back */
+	b[0] = 'C';
+	assert_non_null(f = fopen(graph, "wb"));
+	assert_int_equal(fwrite(b, 1, len, f), len);
+	fclose(f);
+	git_repository_free(repo);
+	free(b);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cgraph__reads_git),
 	    cmocka_unit_test(test_cgraph__damaged),
+	    cmocka_unit_test(test_cgraph__hint),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
