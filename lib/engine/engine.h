@@ -39,6 +39,7 @@ struct tk_check {
 	 */
 	git_oid *vouched;
 	int64_t *vouched_time; /* their commit dates; INT64_MIN: not read */
+	uint32_t *vouched_key; /* their order in the graph; 0: not placed */
 	size_t nvouched;
 	git_oid *trusted; /* the policy's trusted-history, once all found */
 	size_t ntrusted;

@@ -13,6 +13,7 @@
 #include "notes.h"
 #include "refnames.h"
 #include "twokey/cgraph.h"
+#include "twokey/reflist.h"
 #include "twokey/commit.h"
 #include "twokey/repo.h"
 
@@ -108,33 +109,39 @@ held_before(const struct tk_check *c, const struct pushed *pn,
 
 static const struct tk_cgraph *graph(struct tk_check *c);
 
+/* A start's place in the walk order: its generation (start_key). */
+static uint32_t
+graph_key(const struct tk_cgraph *g, uint32_t pos)
+{
+	uint32_t gen = tk_cgraph_generation(g, pos);
+
+	return gen == 0 ? UINT32_MAX - 2 : gen;
+}
+
 /*
  * The commit a ref vouches with: its value, or what it held before.  A
- * value the commit-graph holds is a commit: no object is read for it
- * (thousands of refs would cost thousands of reads per created ref).
+ * value the commit-graph holds (key != 0, place_all) is a commit: no
+ * object is read for it (thousands of refs would cost thousands of reads
+ * per created ref).
  */
 static int
-vouching_tip(struct tk_check *c, const struct pushed *pn, git_reference *ref,
-    git_oid *out, int64_t *when)
+vouching_tip(struct tk_check *c, const struct pushed *pn,
+    const struct tk_ref *ref, uint32_t key, git_oid *out, int64_t *when)
 {
-	const struct tk_cgraph *g = graph(c);
 	git_object *o = NULL, *peeled = NULL;
 	git_oid old;
-	uint32_t pos;
-	int rc;
+	int rc = -1;
 
 	*when = INT64_MIN;
-	if (!held_before(c, pn, git_reference_name(ref), &old)) {
-		if (g != NULL &&
-		    tk_cgraph_find(g, git_reference_target(ref), &pos)) {
-			git_oid_cpy(out, git_reference_target(ref));
+	if (!held_before(c, pn, ref->name, &old)) {
+		if (key != 0) {
+			git_oid_cpy(out, &ref->id);
 			return 0;
 		}
-		rc = git_reference_peel(&peeled, ref, GIT_OBJECT_COMMIT);
-	} else if (git_oid_is_zero(&old) ||
-	    git_object_lookup(&o, c->repo, &old, GIT_OBJECT_ANY) < 0)
+		git_oid_cpy(&old, &ref->id);
+	} else if (git_oid_is_zero(&old))
 		return -1;
-	else
+	if (git_object_lookup(&o, c->repo, &old, GIT_OBJECT_ANY) == 0)
 		rc = git_object_peel(&peeled, o, GIT_OBJECT_COMMIT);
 	if (rc == 0) {
 		git_oid_cpy(out, git_object_id(peeled));
@@ -146,56 +153,212 @@ vouching_tip(struct tk_check *c, const struct pushed *pn, git_reference *ref,
 	return rc;
 }
 
-/* Does the ref vouch for a ref created under created? */
+/* Does the (direct) ref vouch for a ref created under created? */
 static bool
-ref_vouches(
-    const struct tk_check *c, git_reference *ref, const struct tk_rule *created)
+ref_vouches(const struct tk_check *c, const struct tk_ref *ref,
+    const struct tk_rule *created)
 {
 	const struct tk_rule *rule;
 	bool other;
 
-	if (git_reference_type(ref) != GIT_REFERENCE_DIRECT)
-		return false;
-	rule = governing_rule(c, git_reference_name(ref), &other);
+	rule = governing_rule(c, ref->name, &other);
 	/* refs no rule governs vouch only for rules that ask nothing */
 	return !other && tk_rule_vouches_for(rule, created);
 }
 
+/*
+ * The graph's walk order (graph_key) of the ids of the refs that vouch
+ * (key[i] != 0 when want[i]), 0 for those it does not hold.  Looked up in
+ * the order of their first byte: each search then stays in one fanout
+ * bucket of the file, where thousands of lookups in name order would each
+ * read a random part of a file of megabytes.
+ */
+static int
+place_all(const struct tk_cgraph *g, const struct tk_reflist *refs,
+    const bool *want, uint32_t *key)
+{
+	size_t at[257], *order, i, n = 0;
+	uint32_t pos;
+
+	memset(at, 0, sizeof(at));
+	for (i = 0; i < refs->n; i++)
+		if (want[i])
+			at[refs->refs[i].id.id[0] + 1]++;
+	for (i = 1; i < 257; i++)
+		at[i] += at[i - 1];
+	if ((order = tk_calloc(at[256] + 1, sizeof(*order))) == NULL)
+		return TK_ENOMEM;
+	for (i = 0; i < refs->n; i++)
+		if (want[i])
+			order[at[refs->refs[i].id.id[0]]++] = i;
+	n = at[255];
+	for (i = 0; i < n; i++)
+		key[order[i]] =
+		    tk_cgraph_find(g, &refs->refs[order[i]].id, &pos)
+		    ? graph_key(g, pos)
+		    : 0;
+	free(order);
+	return 0;
+}
+
 static int
 collect(struct tk_check *c, const struct tk_rule *created,
-    git_reference_iterator *it, const struct pushed *pn)
+    const struct tk_reflist *refs, const struct pushed *pn)
 {
-	git_reference *ref = NULL;
+	const struct tk_cgraph *g = graph(c);
 	git_oid tip;
 	int64_t when;
-	size_t cap = 0, tcap = 0;
-	int rc = 0, r = GIT_ITEROVER;
+	size_t cap = 0, tcap = 0, kcap = 0, i;
+	uint32_t *key = NULL;
+	bool *want = NULL;
+	int rc = 0;
 
-	while ((r = git_reference_next(&ref, it)) == 0) {
-		if (ref_vouches(c, ref, created) &&
-		    vouching_tip(c, pn, ref, &tip, &when) == 0) {
-			if ((rc = tk_grow(&c->vouched, &cap, c->nvouched + 1,
-			         sizeof(git_oid))) < 0 ||
-			    (rc = tk_grow(&c->vouched_time, &tcap,
-			         c->nvouched + 1, sizeof(int64_t))) < 0)
-				break;
-			c->vouched_time[c->nvouched] = when;
-			git_oid_cpy(&c->vouched[c->nvouched++], &tip);
-		}
+	if ((want = tk_calloc(refs->n + 1, sizeof(*want))) == NULL ||
+	    (key = tk_calloc(refs->n + 1, sizeof(*key))) == NULL) {
+		free(want);
+		return TK_ENOMEM;
+	}
+	for (i = 0; i < refs->n; i++)
+		want[i] = ref_vouches(c, &refs->refs[i], created);
+	if (g != NULL && (rc = place_all(g, refs, want, key)) < 0)
+		goto out;
+	for (i = 0; i < refs->n && rc == 0; i++) {
+		if (!want[i] ||
+		    vouching_tip(c, pn, &refs->refs[i], key[i], &tip, &when) !=
+		        0)
+			continue;
+		if ((rc = tk_grow(&c->vouched, &cap, c->nvouched + 1,
+		         sizeof(git_oid))) < 0 ||
+		    (rc = tk_grow(&c->vouched_time, &tcap, c->nvouched + 1,
+		         sizeof(int64_t))) < 0 ||
+		    (rc = tk_grow(&c->vouched_key, &kcap, c->nvouched + 1,
+		         sizeof(uint32_t))) < 0)
+			break;
+		c->vouched_time[c->nvouched] = when;
+		/* a tip the ref held before was not looked up: start_key */
+		c->vouched_key[c->nvouched] =
+		    git_oid_equal(&tip, &refs->refs[i].id) ? key[i] : 0;
+		git_oid_cpy(&c->vouched[c->nvouched++], &tip);
+	}
+out:
+	free(want);
+	free(key);
+	return rc;
+}
+
+/*
+ * Every direct ref, through libgit2: for refs stored in a way
+ * tk_reflist_load does not read, and for rules whose patterns give no
+ * literal prefix.
+ */
+static int
+all_refs(struct tk_reflist *l, git_repository *repo)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	int rc = 0, r;
+
+	if (git_reference_iterator_new(&it, repo) < 0)
+		return tk_error_set(TK_EGIT, "cannot list refs");
+	while ((r = git_reference_next(&ref, it)) == 0 && rc == 0) {
+		if (git_reference_type(ref) == GIT_REFERENCE_DIRECT)
+			rc = tk_reflist_add(l, git_reference_name(ref),
+			    strlen(git_reference_name(ref)),
+			    git_reference_target(ref));
 		git_reference_free(ref);
 		ref = NULL;
 	}
-	git_reference_free(ref);
+	git_reference_iterator_free(it);
 	if (rc == 0 && r != GIT_ITEROVER)
 		rc = tk_error_set(TK_EGIT, "cannot list refs");
 	return rc;
+}
+
+/*
+ * The name prefixes every ref that may vouch for created lies under: the
+ * namespace's prefix and a literal prefix of the pattern of a rule that
+ * vouches for created (a ref that matches no such pattern is governed by
+ * no such rule).  *all when some such ref may lie anywhere: a rule
+ * without a literal prefix, or refs no rule governs vouching.
+ */
+static int
+vouching_prefixes(struct tk_check *c, const struct tk_rule *created,
+    char ***out, size_t *n, bool *all)
+{
+	char **pp = NULL, **v = NULL;
+	size_t i, k, m = 0, cap = 0;
+	int rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	*all = tk_rule_vouches_for(NULL, created);
+	for (i = 0; i < c->p->nrules && !*all && rc == 0; i++) {
+		if (!tk_rule_vouches_for(c->p->rules[i], created))
+			continue;
+		if ((rc = tk_reflist_pattern_prefixes(
+		         &pp, &m, c->p->rules[i]->refs_src)) < 0)
+			break;
+		*all = m == 0;
+		for (k = 0; k < m && rc == 0; k++) {
+			if ((rc = tk_grow(&v, &cap, *n + 1, sizeof(*v))) < 0)
+				break;
+			if ((v[*n] = malloc(c->nslen + strlen(pp[k]) + 1)) ==
+			    NULL) {
+				rc = TK_ENOMEM;
+				break;
+			}
+			memcpy(v[*n], c->ns, c->nslen);
+			memcpy(v[*n] + c->nslen, pp[k], strlen(pp[k]) + 1);
+			(*n)++;
+		}
+		tk_reflist_prefixes_free(pp, m);
+		pp = NULL;
+	}
+	if (rc < 0 || *all) {
+		tk_reflist_prefixes_free(v, *n);
+		*n = 0;
+		return rc;
+	}
+	*out = v;
+	return 0;
+}
+
+/* The refs that may vouch for created: under its prefixes, or all. */
+static int
+candidates(
+    struct tk_check *c, const struct tk_rule *created, struct tk_reflist *refs)
+{
+	char **pre = NULL, why[512];
+	size_t n = 0;
+	bool all = true;
+	int rc;
+
+	memset(refs, 0, sizeof(*refs));
+	if ((rc = vouching_prefixes(c, created, &pre, &n, &all)) < 0)
+		return rc;
+	if (!all && n == 0)
+		return 0; /* no rule vouches: no ref does */
+	rc = all ? TK_EUNSUPPORTED
+	         : tk_reflist_load(refs, c->repo, (const char *const *)pre, n);
+	tk_reflist_prefixes_free(pre, n);
+	if (rc == TK_EUNSUPPORTED)
+		rc = all_refs(refs, c->repo);
+	if (rc < 0) {
+		tk_reflist_release(refs);
+		if (rc == TK_ENOMEM)
+			return rc;
+		/* a copy: tk_error_set() writes where this points */
+		snprintf(why, sizeof(why), "%s", tk_error_last());
+		return tk_error_set(rc, "cannot list refs: %s", why);
+	}
+	return 0;
 }
 
 int
 tk_history_vouched(struct tk_check *c, const struct tk_rule *rule,
     const git_oid **tips, size_t *n)
 {
-	git_reference_iterator *it = NULL;
+	struct tk_reflist refs = {NULL, 0};
 	struct pushed pn = {NULL, 0};
 	int rc;
 
@@ -205,12 +368,9 @@ tk_history_vouched(struct tk_check *c, const struct tk_rule *rule,
 		c->vouched_for = rule;
 		if ((rc = pushed_names(&pn, c)) < 0)
 			return rc;
-		if (git_reference_iterator_new(&it, c->repo) < 0) {
-			free(pn.up);
-			return tk_error_set(TK_EGIT, "cannot list refs");
-		}
-		rc = collect(c, rule, it, &pn);
-		git_reference_iterator_free(it);
+		if ((rc = candidates(c, rule, &refs)) == 0)
+			rc = collect(c, rule, &refs, &pn);
+		tk_reflist_release(&refs);
 		free(pn.up);
 		if (rc < 0)
 			return rc;
@@ -571,13 +731,17 @@ start_key(struct fpwalk *w, const git_oid *id, size_t i, int64_t tip_time,
 	int rc;
 
 	*key = UINT32_MAX - 1;
-	if (i < w->c->nvouched && git_oid_equal(id, &w->c->vouched[i]))
+	if (i < w->c->nvouched && git_oid_equal(id, &w->c->vouched[i])) {
 		when = w->c->vouched_time[i];
+		/* placed when collected (place_all), in the same graph */
+		if (w->g != NULL && w->c->vouched_key[i] != 0) {
+			*key = w->c->vouched_key[i];
+			return 0;
+		}
+	}
 	if (w->g != NULL) {
 		if (tk_cgraph_find(w->g, id, &pos))
-			*key = tk_cgraph_generation(w->g, pos) == 0
-			    ? UINT32_MAX - 2
-			    : tk_cgraph_generation(w->g, pos);
+			*key = graph_key(w->g, pos);
 		return 0;
 	}
 	if (when == INT64_MIN && (rc = odb_step(w, &cur, &root, &when)) < 0)
@@ -770,10 +934,12 @@ tk_history_release(struct tk_check *c)
 {
 	free(c->vouched);
 	free(c->vouched_time);
+	free(c->vouched_key);
 	free(c->trusted);
 	tk_cgraph_free(c->graph);
 	c->vouched = NULL;
 	c->vouched_time = NULL;
+	c->vouched_key = NULL;
 	c->trusted = NULL;
 	c->graph = NULL;
 }
