@@ -28,7 +28,14 @@ struct tk_ref {
 struct tk_reflist {
 	struct tk_ref *refs; /* sorted by name, no name twice */
 	size_t n;
+	char **blocks; /* the names, packed in blocks of a few KB */
+	size_t nblocks, left; /* left: bytes free in the last block */
 };
+
+#define TK_REFLIST_INIT                                                        \
+	{                                                                      \
+		NULL, 0, NULL, 0, 0                                            \
+	}
 
 /* Largest packed-refs file read (bytes), and longest ref name. */
 #define TK_REFLIST_MAX_PACKED ((size_t)1 << 30)

@@ -349,3 +349,10 @@ tk_cgraph_generation(const struct tk_cgraph *g, uint32_t pos)
 
 	return v >= GEN_V1_MAX ? 0 : v;
 }
+
+void
+tk_cgraph_prefetch(const struct tk_cgraph *g, uint32_t pos)
+{
+	if (pos < g->n)
+		__builtin_prefetch(g->cdat + (size_t)pos * CDAT_W + OIDLEN + 8);
+}

@@ -216,15 +216,32 @@ tk_reflist_pattern_prefixes(char ***out, size_t *n, const char *src)
 
 /* ---- the list ---- */
 
+/* Names are copied into blocks of this size: thousands of refs, few
+ * allocations. */
+#define BLOCK (64 * 1024)
+
 int
 tk_reflist_add(
     struct tk_reflist *l, const char *name, size_t len, const git_oid *id)
 {
 	char *s;
 
-	if (tk_grow_one(&l->refs, l->n, sizeof(*l->refs)) < 0 ||
-	    (s = tk_strndup(name, len)) == NULL)
+	if (len >= BLOCK)
+		return tk_error_set(TK_ETOOBIG, "a ref name too long");
+	if (tk_grow_one(&l->refs, l->n, sizeof(*l->refs)) < 0)
 		return TK_ENOMEM;
+	if (l->left < len + 1) {
+		if (tk_grow_one(&l->blocks, l->nblocks, sizeof(*l->blocks)) <
+		        0 ||
+		    (l->blocks[l->nblocks] = malloc(BLOCK)) == NULL)
+			return tk_error_set(TK_ENOMEM, "out of memory");
+		l->nblocks++;
+		l->left = BLOCK;
+	}
+	s = l->blocks[l->nblocks - 1] + (BLOCK - l->left);
+	l->left -= len + 1;
+	memcpy(s, name, len);
+	s[len] = '\0';
 	l->refs[l->n].name = s;
 	git_oid_cpy(&l->refs[l->n].id, id);
 	l->n++;
@@ -236,11 +253,30 @@ tk_reflist_release(struct tk_reflist *l)
 {
 	size_t i;
 
-	for (i = 0; i < l->n; i++)
-		free(l->refs[i].name);
+	for (i = 0; i < l->nblocks; i++)
+		free(l->blocks[i]);
+	free(l->blocks);
 	free(l->refs);
-	l->refs = NULL;
-	l->n = 0;
+	memset(l, 0, sizeof(*l));
+}
+
+/* Moves the blocks (the names) of from to to. */
+static int
+adopt(struct tk_reflist *to, struct tk_reflist *from)
+{
+	size_t i, left = to->left;
+
+	for (i = 0; i < from->nblocks; i++) {
+		if (tk_grow_one(&to->blocks, to->nblocks, sizeof(*to->blocks)) <
+		    0)
+			return TK_ENOMEM;
+		to->blocks[to->nblocks++] = from->blocks[i];
+		from->blocks[i] = NULL;
+	}
+	from->nblocks = 0;
+	/* the last block now is one of from's: no room taken from it */
+	to->left = i > 0 ? 0 : left;
+	return 0;
 }
 
 /* name[0..len) against the NUL-terminated s, as strcmp orders them. */
@@ -712,29 +748,30 @@ sort_names(struct tk_reflist *l)
 		qsort(l->refs, l->n, sizeof(*l->refs), by_name);
 }
 
-/* Moves r to out (its name too). */
+/* Moves r to out (its name stays in its block: adopt()). */
 static int
-move(struct tk_reflist *out, struct tk_ref *r)
+move(struct tk_reflist *out, const struct tk_ref *r)
 {
 	if (tk_grow_one(&out->refs, out->n, sizeof(*out->refs)) < 0)
 		return TK_ENOMEM;
 	out->refs[out->n++] = *r;
-	r->name = NULL;
 	return 0;
 }
 
 /*
- * Packed and loose, sorted, a loose name shadowing the packed one; the
- * names are moved out of packed and loose.
+ * Packed and loose, sorted, a loose name shadowing the packed one; out
+ * takes their names (blocks).
  */
 static int
 merge(
     struct tk_reflist *out, struct tk_reflist *packed, struct tk_reflist *loose)
 {
 	size_t i = 0, k = 0;
-	struct tk_ref *r;
+	const struct tk_ref *r;
 	int c, rc = 0;
 
+	if ((rc = adopt(out, packed)) < 0 || (rc = adopt(out, loose)) < 0)
+		return rc;
 	sort_names(packed);
 	sort_names(loose);
 	for (i = 1; i < packed->n; i++)
@@ -790,7 +827,7 @@ int
 tk_reflist_load(struct tk_reflist *l, git_repository *repo,
     const char *const *prefixes, size_t np)
 {
-	struct tk_reflist packed = {NULL, 0}, loose = {NULL, 0};
+	struct tk_reflist packed = TK_REFLIST_INIT, loose = TK_REFLIST_INIT;
 	struct tk_buf dir = TK_BUF_INIT(8192);
 	size_t n;
 	int rc;

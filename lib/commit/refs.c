@@ -170,9 +170,21 @@ disposition(unsigned char ch)
 		return 2;
 	if (ch == '{')
 		return 3;
-	if (ch < 0x20 || ch == 0x7f || strchr(" :?[\\^~*", ch) != NULL)
+	if (ch < 0x20 || ch == 0x7f)
 		return 4;
-	return 0;
+	switch (ch) {
+	case ' ':
+	case ':':
+	case '?':
+	case '[':
+	case '\\':
+	case '^':
+	case '~':
+	case '*':
+		return 4;
+	default:
+		return 0;
+	}
 }
 
 /* git's check_refname_component(): its length, or 0 when refused. */

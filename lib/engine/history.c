@@ -29,6 +29,9 @@
  */
 #define CONFIRM_MAX 512
 
+/* How many graph entries ahead place_all asks the processor to fetch. */
+#define PREFETCH 8
+
 /*
  * The rule governing an existing ref, by its name inside the namespace
  * (refs outside it are other repositories); NULL for none, for a ref of
@@ -178,7 +181,7 @@ place_all(const struct tk_cgraph *g, const struct tk_reflist *refs,
     const bool *want, uint32_t *key)
 {
 	size_t at[257], *order, i, n = 0;
-	uint32_t pos;
+	uint32_t pos, *at_pos;
 
 	memset(at, 0, sizeof(at));
 	for (i = 0; i < refs->n; i++)
@@ -192,11 +195,22 @@ place_all(const struct tk_cgraph *g, const struct tk_reflist *refs,
 		if (want[i])
 			order[at[refs->refs[i].id.id[0]]++] = i;
 	n = at[255];
+	if ((at_pos = tk_calloc(n + 1, sizeof(*at_pos))) == NULL) {
+		free(order);
+		return TK_ENOMEM;
+	}
 	for (i = 0; i < n; i++)
+		at_pos[i] = tk_cgraph_find(g, &refs->refs[order[i]].id, &pos)
+		    ? pos
+		    : TK_CGRAPH_NONE;
+	/* then the generations, ascending, fetched a few ahead */
+	for (i = 0; i < n; i++) {
+		if (i + PREFETCH < n && at_pos[i + PREFETCH] != TK_CGRAPH_NONE)
+			tk_cgraph_prefetch(g, at_pos[i + PREFETCH]);
 		key[order[i]] =
-		    tk_cgraph_find(g, &refs->refs[order[i]].id, &pos)
-		    ? graph_key(g, pos)
-		    : 0;
+		    at_pos[i] != TK_CGRAPH_NONE ? graph_key(g, at_pos[i]) : 0;
+	}
+	free(at_pos);
 	free(order);
 	return 0;
 }
@@ -358,7 +372,7 @@ int
 tk_history_vouched(struct tk_check *c, const struct tk_rule *rule,
     const git_oid **tips, size_t *n)
 {
-	struct tk_reflist refs = {NULL, 0};
+	struct tk_reflist refs = TK_REFLIST_INIT;
 	struct pushed pn = {NULL, 0};
 	int rc;
 

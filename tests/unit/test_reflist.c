@@ -163,7 +163,7 @@ test_reflist__prefixes_sound(void **state)
 static int
 parse(const char *s, const char *p1, const char *p2, char *out, size_t max)
 {
-	struct tk_reflist l = {NULL, 0};
+	struct tk_reflist l = TK_REFLIST_INIT;
 	const char *pre[2] = {p1, p2};
 	size_t i;
 	int rc;
@@ -267,7 +267,7 @@ test_reflist__packed(void **state)
 static int
 load(const char *r, const char *prefix, char *out, size_t max)
 {
-	struct tk_reflist l = {NULL, 0};
+	struct tk_reflist l = TK_REFLIST_INIT;
 	git_repository *repo = NULL;
 	char path[512];
 	size_t i;
