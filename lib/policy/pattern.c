@@ -14,6 +14,7 @@
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <pthread.h>
 
 #include "internal.h"
 #include "twokey/pattern.h"
@@ -81,16 +82,57 @@ out:
 	return rc;
 }
 
+/*
+ * One match data per thread, kept across matches: creating one per match
+ * also allocates its backtracking frames each time, and a created ref
+ * matches thousands of ref names against the rules.  No captures are
+ * read, so one pair of offsets is enough (pcre2_match then returns 0 on
+ * a match).  Freed when its thread ends.
+ */
+static pthread_key_t md_key;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static bool md_key_ok;
+
+static void
+md_free(void *md)
+{
+	pcre2_match_data_free(md);
+}
+
+static void
+md_init(void)
+{
+	md_key_ok = pthread_key_create(&md_key, md_free) == 0;
+}
+
+static pcre2_match_data *
+thread_md(void)
+{
+	pcre2_match_data *md;
+
+	if (pthread_once(&md_once, md_init) != 0 || !md_key_ok)
+		return NULL;
+	if ((md = pthread_getspecific(md_key)) != NULL)
+		return md;
+	if ((md = pcre2_match_data_create(1, NULL)) != NULL &&
+	    pthread_setspecific(md_key, md) != 0) {
+		pcre2_match_data_free(md);
+		md = NULL;
+	}
+	return md;
+}
+
 int
 tk_pattern_match(const struct tk_pattern *p, const char *subject, size_t len)
 {
-	pcre2_match_data *md;
+	pcre2_match_data *md, *own = NULL;
 	int r;
 
-	if ((md = pcre2_match_data_create_from_pattern(p->code, NULL)) == NULL)
+	if ((md = thread_md()) == NULL &&
+	    (md = own = pcre2_match_data_create(1, NULL)) == NULL)
 		return tk_error_set(TK_ENOMEM, "out of memory");
 	r = pcre2_match(p->code, (PCRE2_SPTR)subject, len, 0, 0, md, p->mctx);
-	pcre2_match_data_free(md);
+	pcre2_match_data_free(own);
 	if (r >= 0)
 		return 1;
 	if (r == PCRE2_ERROR_NOMATCH)
