@@ -114,8 +114,9 @@ tk_audit_spool_put(struct tk_audit_spool *sp, struct tk_buf *b)
 		rc = tk_error_set(TK_ETOOBIG,
 		    "the audit record would exceed %u bytes",
 		    TK_AUDIT_MAX_RECORD);
-	else if ((sp->fd >= 0 || (rc = spool_open(sp)) == 0) &&
-	    tk_audit_write_all(sp->fd, b->ptr, b->len) < 0)
+	else if (sp->fd < 0 && (rc = spool_open(sp)) < 0)
+		; /* not made: nothing of b may be counted as written */
+	else if (tk_audit_write_all(sp->fd, b->ptr, b->len) < 0)
 		rc = tk_error_set(TK_EIO,
 		    "cannot write the audit record's temporary file: %s",
 		    strerror(errno));
