@@ -75,6 +75,50 @@ int tk_audit_format(struct tk_buf *out, const struct tk_policy *p,
     const struct tk_updates *u, const struct tk_report *r,
     const struct tk_audit_push *push);
 
+/*
+ * The commit records of an update that brings in many commits, kept as
+ * the audit record writes them instead of in the report's commits (the
+ * engine's report holds them as spooled): a record is formatted in two
+ * parts, its head (id, subject, author) when the commit is read and its
+ * tail (writers, approvals, merge) once it is decided; both go to a
+ * buffer that moves to an unlinked temporary file past
+ * TK_AUDIT_SPOOL_AT bytes, so a push of 100,000 commits holds about 20
+ * bytes a commit.  tk_audit_format writes them where the report's
+ * records would be, byte for byte the same.  Errors are sticky: every
+ * later call, and the record's format, returns the first one (with its
+ * message).
+ */
+struct tk_audit_commits;
+struct tk_commit_record;
+
+/*
+ * Starts update's list of n records (the entries after the last list's):
+ * *s is created when NULL.  keep false (a policy that writes no audit
+ * record): the records are only counted, and formatting the record
+ * fails.  0, TK_ENOMEM.
+ */
+int tk_audit_commits_begin(
+    struct tk_audit_commits **s, size_t update, size_t n, bool keep);
+/*
+ * Appends cr's head as the list's next entry (*entry: its index); with
+ * whole, its tail too (no owner): cr is then final.  0 or an error.
+ */
+int tk_audit_commits_head(struct tk_audit_commits *s, const struct tk_policy *p,
+    const struct tk_commit_record *cr, bool whole, size_t *entry);
+/*
+ * Appends entry's tail: cr's writers, approvals and merge; owner, when
+ * not NULL, is the record of the chain commit that answers for it (its id
+ * and approvers are used).  0 or an error.
+ */
+int tk_audit_commits_tail(struct tk_audit_commits *s, const struct tk_policy *p,
+    size_t entry, const struct tk_commit_record *cr,
+    const struct tk_commit_record *owner);
+/* Whether entry has its tail. */
+bool tk_audit_commits_done(const struct tk_audit_commits *s, size_t entry);
+/* How many records update's lists hold (s may be NULL). */
+size_t tk_audit_commits_count(const struct tk_audit_commits *s, size_t update);
+void tk_audit_commits_free(struct tk_audit_commits *s);
+
 /* Appends s (len bytes) to out as a JSON string literal, quotes included. */
 int tk_json_string(struct tk_buf *out, const char *s, size_t len);
 

@@ -17,6 +17,7 @@
 struct tk_policy;
 struct tk_rule;
 struct tk_identity;
+struct tk_audit_commits;
 
 /* Bounds on what a push may hand the hooks. */
 #define TK_UPDATES_MAX_INPUT (64u * 1024 * 1024) /* pre-receive stdin */
@@ -173,6 +174,12 @@ struct tk_report {
 	bool refused; /* any ref refused */
 	struct tk_commit_record *commits;
 	size_t ncommits, commits_cap;
+	/*
+	 * The records of updates that bring in more than TK_CHECK_STREAM_AT
+	 * commits are not in commits: each was written for the audit record
+	 * as it was decided (twokey/audit.h, tk_audit_commits_begin).
+	 */
+	struct tk_audit_commits *spooled;
 	struct tk_note_record *notes; /* approvals added to the notes ref */
 	size_t nnotes, notes_cap;
 	struct tk_ratification *ratified;
@@ -209,11 +216,21 @@ struct tk_check_opts {
 	const struct tk_emergency_state *emergencies;
 	/* Emergencies are unavailable (why), e.g. in the update hook. */
 	const char *no_emergency;
+	/*
+	 * An update that brings in more commits than this has its commit
+	 * records written for the audit record as it is decided (the
+	 * report's spooled), not kept in the report's commits; 0:
+	 * TK_CHECK_STREAM_AT.  Tests set it to compare both ways.
+	 */
+	size_t stream_at;
 };
+
+/* Past this many entering commits, an update's records are spooled. */
+#define TK_CHECK_STREAM_AT 1024
 
 #define TK_CHECK_OPTS_INIT                                                     \
 	{                                                                      \
-		NULL, 0, NULL, NULL, NULL, NULL                                \
+		NULL, 0, NULL, NULL, NULL, NULL, 0                             \
 	}
 
 /*

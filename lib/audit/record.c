@@ -164,23 +164,27 @@ merge_of(struct tk_buf *b, const struct tk_commit_record *cr)
 	(void)tk_buf_putc(b, '}');
 }
 
-static void
-commit_record(struct tk_buf *b, const struct tk_policy *p,
-    const struct tk_report *r, const struct tk_commit_record *cr)
+/* A commit record from its start through its author. */
+void
+tk_audit_commit_head(struct tk_buf *b, const struct tk_commit_record *cr)
 {
-	const struct tk_commit_record *owner = NULL;
-
 	(void)tk_buf_printf(b, "{\"id\":\"%s\",\"subject\":", cr->id);
 	(void)jstr(b, cr->subject);
 	(void)tk_buf_puts(b, ",\"author\":");
 	(void)jstr(b, cr->author);
+}
+
+/* The rest of it: owner is the chain commit that answers for it, or NULL. */
+void
+tk_audit_commit_tail(struct tk_buf *b, const struct tk_policy *p,
+    const struct tk_commit_record *cr, const struct tk_commit_record *owner)
+{
 	(void)tk_buf_puts(b, ",\"writers\":");
 	if (cr->has_change)
 		identities(b, cr->change_writers, cr->nchange_writers);
 	else
 		identities(b, cr->writers, 3);
-	if (!cr->chain && cr->owner > 0 && cr->owner <= r->ncommits) {
-		owner = &r->commits[cr->owner - 1];
+	if (owner != NULL) {
 		(void)tk_buf_printf(b, ",\"covered_by\":\"%s\"", owner->id);
 		approvers(b, p, cr, owner);
 	}
@@ -192,6 +196,18 @@ commit_record(struct tk_buf *b, const struct tk_policy *p,
 	if (cr->merge != TK_MERGE_NONE)
 		merge_of(b, cr);
 	(void)tk_buf_putc(b, '}');
+}
+
+static void
+commit_record(struct tk_buf *b, const struct tk_policy *p,
+    const struct tk_report *r, const struct tk_commit_record *cr)
+{
+	const struct tk_commit_record *owner = NULL;
+
+	if (!cr->chain && cr->owner > 0 && cr->owner <= r->ncommits)
+		owner = &r->commits[cr->owner - 1];
+	tk_audit_commit_head(b, cr);
+	tk_audit_commit_tail(b, p, cr, owner);
 }
 
 /* The approvals an update of the notes ref adds, when it adds any. */
@@ -235,6 +251,7 @@ ref_record(struct tk_buf *b, struct tk_audit_spool *sp,
 	const struct tk_verdict *v = &r->verdicts[i];
 	char old[GIT_OID_HEXSZ + 1], nw[GIT_OID_HEXSZ + 1];
 	size_t k, m = 0;
+	int rc;
 
 	git_oid_tostr(old, sizeof(old), &u->items[i].old_id);
 	git_oid_tostr(nw, sizeof(nw), &u->items[i].new_id);
@@ -261,6 +278,10 @@ ref_record(struct tk_buf *b, struct tk_audit_spool *sp,
 			if (sp != NULL && b->len >= TK_AUDIT_SPOOL_AT)
 				(void)tk_audit_spool_put(sp, b);
 		}
+	/* those written while the push was decided (commits.c) */
+	if ((rc = tk_audit_commits_copy(r->spooled, i, b, sp, &m)) < 0 &&
+	    b->err == 0)
+		b->err = rc;
 	(void)tk_buf_putc(b, ']');
 	/* trusted-history kept commits from entering (docs/spec.md) */
 	if (v->trusted_hid)

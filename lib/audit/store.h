@@ -59,6 +59,22 @@ int tk_audit_spool_read(
     const struct tk_audit_spool *sp, size_t off, void *p, size_t n);
 void tk_audit_spool_close(struct tk_audit_spool *sp);
 
+/*
+ * A commit record of the audit record in two parts (record.c): from its
+ * start through "author", and the rest; owner is the record of the chain
+ * commit that answers for it (covered_by), or NULL.
+ */
+void tk_audit_commit_head(struct tk_buf *b, const struct tk_commit_record *cr);
+void tk_audit_commit_tail(struct tk_buf *b, const struct tk_policy *p,
+    const struct tk_commit_record *cr, const struct tk_commit_record *owner);
+/*
+ * Appends the records of update that s holds to b, in order, each after
+ * a comma when *m (counted) is not 0; moves b to out (when not NULL) as
+ * it passes TK_AUDIT_SPOOL_AT.  0, or an error (s's own, or reading).
+ */
+int tk_audit_commits_copy(const struct tk_audit_commits *s, size_t update,
+    struct tk_buf *b, struct tk_audit_spool *out, size_t *m);
+
 struct tk_audit_store_ops {
 	/*
 	 * Appends the record whose body (every field up to, not including,

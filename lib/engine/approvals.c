@@ -418,7 +418,7 @@ note_misplaced(struct tk_check *c, const struct tk_rec *rec)
 static int
 keep(struct tk_check *c, const struct tk_rec *rec, struct tally *t)
 {
-	struct tk_commit_record *cr = &c->r->commits[rec->audit];
+	struct tk_commit_record *cr = tk_check_cr(c, rec);
 
 	cr->chain = true;
 	if (t->counted.n > 0) {

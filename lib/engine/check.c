@@ -12,6 +12,7 @@
 #include "notes.h"
 #include "pusher.h"
 #include "refnames.h"
+#include "twokey/audit.h"
 #include "twokey/commit.h"
 #include "twokey/repo.h"
 
@@ -286,6 +287,7 @@ tk_report_release(struct tk_report *r)
 	free(r->emergency);
 	free(r->notes);
 	free(r->commits);
+	tk_audit_commits_free(r->spooled);
 	free(r->findings);
 	free(r->verdicts);
 	free(r->pusher_login);

@@ -18,6 +18,7 @@
 #include "pusher.h"
 #include "refnames.h"
 #include "signatures.h"
+#include "stream.h"
 #include "twokey/commit.h"
 #include "twokey/repo.h"
 
@@ -496,6 +497,8 @@ separate_chain(struct tk_check *c, const struct tk_rule *rule,
 		rc = tk_check_approvals(c, rule, r, &w[chain[i]]);
 		c->checking = 0;
 		tk_idset_release(&w[chain[i]]); /* kept in the record */
+		if (rc == 0 && c->stream != NULL)
+			rc = tk_stream_decided(c, r); /* its record is final */
 	}
 	return rc;
 }
@@ -801,7 +804,7 @@ tk_check_commits(struct tk_check *c, const struct tk_rule *rule)
 	size_t n = 0, i, *chain = NULL, nchain = 0;
 	struct span sp;
 	bool ok, keep;
-	int rc;
+	int rc, end;
 
 	memset(&sp, 0, sizeof(sp));
 	if ((rc = needs_pusher(c, rule)) < 0 ||
@@ -809,7 +812,9 @@ tk_check_commits(struct tk_check *c, const struct tk_rule *rule)
 	    (rc = entering(c, &sp, &ids, &n, &ok)) < 0 || !ok)
 		goto out;
 	c->r->verdicts[c->cur].nentering = n;
-	if ((rc = room_for_records(c->r, n)) < 0)
+	/* many commits: their records are written as they are decided */
+	if ((rc = tk_stream_begin(c, rule, n)) < 0 ||
+	    (c->stream == NULL && (rc = room_for_records(c->r, n)) < 0))
 		goto out;
 	/* emails and paths read every commit again: those rules keep them */
 	keep = rule->emails != NULL || rule->npaths > 0;
@@ -848,6 +853,9 @@ tk_check_commits(struct tk_check *c, const struct tk_rule *rule)
 	        (rc = separation(c, rule, recs, n, chain, nchain, keep)) < 0))
 		goto out;
 out:
+	/* the records not final yet, also when the update failed */
+	if ((end = tk_stream_end(c, recs, n)) < 0 && rc >= 0)
+		rc = end;
 	for (i = 0; recs != NULL && i < n; i++) {
 		tk_need_free(recs[i].need);
 		tk_rec_release(&recs[i]);

@@ -14,6 +14,7 @@
  *   merge.c        clean-merge recomputation
  *   prepare.c      parsing and verifying on a pool of threads
  *   findings.c     tk_check_add, tk_check_record (the sink)
+ *   stream.c       the records of a large update, written as decided
  *   idset.c        a set of identities
  */
 #ifndef TK_ENGINE_H
@@ -72,6 +73,8 @@ struct tk_check {
 	struct tk_notes *notes; /* opened on first use */
 	int notes_status; /* <0: it could not be opened (notes_error) */
 	char *notes_error;
+	/* the records of update cur are being spooled (stream.c) */
+	struct tk_stream *stream;
 };
 
 /*
@@ -147,5 +150,8 @@ int tk_check_keep_change(struct tk_check *c, const struct tk_rec *rec,
     const struct tk_idset *writers, enum tk_merge_kind merge, size_t brings);
 void tk_check_keep_owner(
     struct tk_check *c, const struct tk_rec *rec, const struct tk_rec *owner);
+/* The record that rec's decision fills in (rec->audit's, or stream.c's). */
+struct tk_commit_record *tk_check_cr(
+    struct tk_check *c, const struct tk_rec *rec);
 
 #endif

@@ -1,9 +1,11 @@
 /*
  * The findings sink of one check: every message about a ref or a commit,
  * sanitized once, here, and the per-commit records the audit log keeps.
- * The bottom of the engine: it calls nothing else of it.
+ * The bottom of the engine: it calls nothing else of it but stream.c,
+ * where the records of a large update go.
  */
 #include "engine.h"
+#include "stream.h"
 #include "twokey/commit.h"
 
 int
@@ -59,15 +61,18 @@ int
 tk_check_record(struct tk_check *c, struct tk_rec *rec)
 {
 	struct tk_report *r = c->r;
-	struct tk_commit_record *cr;
+	struct tk_commit_record *cr, one;
 	const char *subj = "";
 	size_t sl = 0;
 	int rc;
 
-	if ((rc = tk_grow(&r->commits, &r->commits_cap, r->ncommits + 1,
-	         sizeof(*r->commits))) < 0)
+	if (c->stream != NULL)
+		cr = &one; /* written out at once: tk_stream_record */
+	else if ((rc = tk_grow(&r->commits, &r->commits_cap, r->ncommits + 1,
+	              sizeof(*r->commits))) < 0)
 		return rc;
-	cr = &r->commits[r->ncommits];
+	else
+		cr = &r->commits[r->ncommits];
 	memset(cr, 0, sizeof(*cr));
 	cr->update = c->cur;
 	git_oid_tostr(cr->id, sizeof(cr->id), &rec->id);
@@ -87,15 +92,25 @@ tk_check_record(struct tk_check *c, struct tk_rec *rec)
 	cr->writers[1] = rec->committer;
 	cr->writers[2] = rec->signer;
 	cr->chain = rec->chain;
+	if (c->stream != NULL)
+		return tk_stream_record(c, rec, cr);
 	rec->audit = r->ncommits++;
 	return 0;
+}
+
+struct tk_commit_record *
+tk_check_cr(struct tk_check *c, const struct tk_rec *rec)
+{
+	if (c->stream != NULL)
+		return tk_stream_work(c, rec);
+	return &c->r->commits[rec->audit];
 }
 
 int
 tk_check_keep_change(struct tk_check *c, const struct tk_rec *rec,
     const struct tk_idset *writers, enum tk_merge_kind merge, size_t brings)
 {
-	struct tk_commit_record *cr = &c->r->commits[rec->audit];
+	struct tk_commit_record *cr = tk_check_cr(c, rec);
 
 	cr->has_change = true;
 	cr->merge = merge;
@@ -115,5 +130,8 @@ void
 tk_check_keep_owner(
     struct tk_check *c, const struct tk_rec *rec, const struct tk_rec *owner)
 {
-	c->r->commits[rec->audit].owner = owner->audit + 1;
+	if (c->stream != NULL)
+		tk_stream_owner(c, rec); /* the owner is recs' rec->owner */
+	else
+		c->r->commits[rec->audit].owner = owner->audit + 1;
 }

@@ -103,10 +103,16 @@ add_entry(struct tk_hook_em *em, const struct tk_updates *u,
 	git_oid_tostr(new_, sizeof(new_), &u->items[i].new_id);
 	for (k = 0; k < r->ncommits; k++)
 		e.ncommits += r->commits[k].update == i;
+	/* past TK_CHECK_STREAM_AT commits their records are spooled */
+	e.ncommits += tk_audit_commits_count(r->spooled, i);
 	if (e.ncommits > TK_EMERGENCY_MAX_COMMITS)
 		return tk_error_set(TK_ETOOBIG,
 		    "an emergency may bring in at most %d commits",
 		    TK_EMERGENCY_MAX_COMMITS);
+	if (tk_audit_commits_count(r->spooled, i) > 0) /* not the hook's */
+		return tk_error_set(TK_EINVAL,
+		    "internal error: an emergency's commit records were "
+		    "spooled");
 	if ((cs = tk_calloc(e.ncommits + 1, sizeof(*cs))) == NULL ||
 	    (names = tk_calloc(3 * e.ncommits + 1, sizeof(*names))) == NULL) {
 		free(cs);
