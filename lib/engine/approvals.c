@@ -336,9 +336,9 @@ count_list(struct tk_check *c, const struct tk_rule *rule,
 {
 	struct tk_buf why = TK_BUF_INIT(4096);
 	const struct tk_approval_list *l =
-	    via == TK_VIA_NOTE ? rec->napps : rec->apps;
+	    via == TK_VIA_NOTE ? rec->ap->napps : rec->ap->apps;
 	const struct tk_sigres *sigs =
-	    via == TK_VIA_NOTE ? rec->nsig : rec->asig;
+	    via == TK_VIA_NOTE ? rec->ap->nsig : rec->ap->asig;
 	const struct tk_identity *who;
 	const char *res, *subj;
 	size_t i, sl;
@@ -404,7 +404,7 @@ note_misplaced(struct tk_check *c, const struct tk_rec *rec)
 	const char *subj;
 	size_t sl;
 
-	if (rec->apps->count > 0 ||
+	if (rec->ap->apps->count > 0 ||
 	    !mentions_approval(rec->c->message, rec->c->message_len))
 		return 0;
 	subj = tk_commit_subject(rec->c, &sl);
@@ -464,12 +464,16 @@ tk_check_approvals(struct tk_check *c, const struct tk_rule *rule,
 
 	if (!tk_need_required(rule, rec->need))
 		return 0; /* no approvals: block, no paths entry that asks */
-	if (rec->apps == NULL || rec->asig == NULL)
-		return unreadable(
-		    c, rec, rec->apps_status, rec->apps_error, "approvals");
-	if (rec->napps_status < 0 &&
-	    (rc = unreadable(c, rec, rec->napps_status, rec->napps_error,
-	         "note approvals (" TK_NOTES_REF ")")) < 0)
+	if (rec->ap == NULL) /* tk_prepare_approvals sets it */
+		return unreadable(c, rec, TK_EINVAL,
+		    "internal error: they were not read", "approvals");
+	if (rec->ap->apps == NULL || rec->ap->asig == NULL)
+		return unreadable(c, rec, rec->ap->apps_status,
+		    rec->ap->apps_error, "approvals");
+	if (rec->ap->napps_status < 0 &&
+	    (rc = unreadable(c, rec, rec->ap->napps_status,
+	         rec->ap->napps_error, "note approvals (" TK_NOTES_REF ")")) <
+	        0)
 		return rc;
 	memset(&t, 0, sizeof(t));
 	tk_buf_init(&t.refused, 65536);

@@ -96,22 +96,30 @@ read_one(struct tk_check *c, struct tk_rec *r)
 	struct tk_buf b = TK_BUF_INIT(TK_NOTE_MAX_SIZE + 64);
 	int rc;
 
+	/* r->ap only for a note, or a reason: most commits have neither */
 	if (c->notes_status < 0) {
-		r->napps_status = c->notes_status;
-		return (r->napps_error = tk_strdup(c->notes_error)) ? 0
-		                                                    : TK_ENOMEM;
-	}
-	if ((rc = tk_notes_read(&b, c->notes, &r->id)) < 0) {
-		tk_buf_release(&b);
-		if (rc == TK_ENOMEM)
-			return rc;
-		r->napps_status = rc;
-		return (r->napps_error = tk_strdup(tk_error_last()))
+		if (tk_rec_apps(r) < 0)
+			return TK_ENOMEM;
+		r->ap->napps_status = c->notes_status;
+		return (r->ap->napps_error = tk_strdup(c->notes_error))
 		    ? 0
 		    : TK_ENOMEM;
 	}
-	if (b.len > 0 && (r->note = tk_buf_detach(&b, &r->note_len)) == NULL)
+	if ((rc = tk_notes_read(&b, c->notes, &r->id)) < 0) {
+		tk_buf_release(&b);
+		if (rc == TK_ENOMEM || tk_rec_apps(r) < 0)
+			return TK_ENOMEM;
+		r->ap->napps_status = rc;
+		return (r->ap->napps_error = tk_strdup(tk_error_last()))
+		    ? 0
+		    : TK_ENOMEM;
+	}
+	if (b.len > 0 &&
+	    (tk_rec_apps(r) < 0 ||
+	        (r->ap->note = tk_buf_detach(&b, &r->ap->note_len)) == NULL)) {
+		tk_buf_release(&b);
 		return TK_ENOMEM;
+	}
 	tk_buf_release(&b);
 	return 0;
 }

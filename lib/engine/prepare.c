@@ -169,41 +169,43 @@ verify_list(
 
 /* The note's lines, verified over the same payload as the trailers. */
 static void
-prepare_note(struct tk_rec *rec, struct tk_sshsig_msg *m)
+prepare_note(struct tk_rec_apps *a, struct tk_sshsig_msg *m)
 {
 	int r;
 
-	if (rec->note == NULL || rec->napps_status < 0)
+	if (a->note == NULL || a->napps_status < 0)
 		return;
-	if ((r = tk_notes_parse(&rec->napps, rec->note, rec->note_len)) < 0 ||
-	    (rec->nsig = tk_calloc(
-	         rec->napps->count + 1, sizeof(*rec->nsig))) == NULL) {
-		rec->napps_status = r < 0 ? r : TK_ENOMEM;
-		rec->napps_error = last_error();
+	if ((r = tk_notes_parse(&a->napps, a->note, a->note_len)) < 0 ||
+	    (a->nsig = tk_calloc(a->napps->count + 1, sizeof(*a->nsig))) ==
+	        NULL) {
+		a->napps_status = r < 0 ? r : TK_ENOMEM;
+		a->napps_error = last_error();
 		return;
 	}
-	verify_list(rec->napps, rec->nsig, m);
+	verify_list(a->napps, a->nsig, m);
 }
 
+/* rec->ap is set (tk_prepare_approvals). */
 static void
 prepare_approvals(struct tk_rec *rec)
 {
 	struct tk_buf payload = TK_BUF_INIT(TK_COMMIT_MAX_SIZE + 65536);
+	struct tk_rec_apps *a = rec->ap;
 	struct tk_sshsig_msg m;
 	int r;
 
 	if ((r = tk_trailer_parse_approvals(
-	         &rec->apps, rec->c->message, rec->c->message_len)) < 0 ||
+	         &a->apps, rec->c->message, rec->c->message_len)) < 0 ||
 	    (r = tk_trailer_approval_payload(&payload, rec->c)) < 0 ||
-	    (rec->asig = tk_calloc(rec->apps->count + 1, sizeof(*rec->asig))) ==
+	    (a->asig = tk_calloc(a->apps->count + 1, sizeof(*a->asig))) ==
 	        NULL) {
-		rec->apps_status = r < 0 ? r : TK_ENOMEM;
-		rec->apps_error = last_error();
+		a->apps_status = r < 0 ? r : TK_ENOMEM;
+		a->apps_error = last_error();
 		goto out;
 	}
 	tk_sshsig_msg_init(&m, payload.ptr, payload.len);
-	verify_list(rec->apps, rec->asig, &m);
-	prepare_note(rec, &m);
+	verify_list(a->apps, a->asig, &m);
+	prepare_note(a, &m);
 out:
 	tk_buf_release(&payload);
 }
@@ -343,9 +345,24 @@ tk_prepare_commits(struct tk_check *c, struct tk_rec *recs, size_t n)
 }
 
 int
+tk_rec_apps(struct tk_rec *rec)
+{
+	if (rec->ap == NULL &&
+	    (rec->ap = tk_calloc(1, sizeof(*rec->ap))) == NULL)
+		return TK_ENOMEM;
+	return 0;
+}
+
+int
 tk_prepare_approvals(
     struct tk_check *c, struct tk_rec *recs, const size_t *chain, size_t nchain)
 {
+	size_t i;
+
+	/* here, not on the threads: a failure is the caller's */
+	for (i = 0; i < nchain; i++)
+		if (tk_rec_apps(&recs[chain[i]]) < 0)
+			return TK_ENOMEM;
 	return run_on(c, recs, chain, nchain, POOL_APPROVALS);
 }
 
@@ -371,31 +388,26 @@ tk_rec_shrink(struct tk_rec *r)
 void
 tk_rec_drop_approvals(struct tk_rec *r)
 {
+	struct tk_rec_apps *a = r->ap;
 	size_t i;
 
-	for (i = 0; r->asig != NULL && r->apps != NULL && i < r->apps->count;
+	if (a == NULL)
+		return;
+	for (i = 0; a->asig != NULL && a->apps != NULL && i < a->apps->count;
 	     i++)
-		tk_sigres_release(&r->asig[i]);
-	free(r->asig);
-	tk_approval_list_free(r->apps);
-	free(r->apps_error);
-	for (i = 0; r->nsig != NULL && r->napps != NULL && i < r->napps->count;
+		tk_sigres_release(&a->asig[i]);
+	free(a->asig);
+	tk_approval_list_free(a->apps);
+	free(a->apps_error);
+	for (i = 0; a->nsig != NULL && a->napps != NULL && i < a->napps->count;
 	     i++)
-		tk_sigres_release(&r->nsig[i]);
-	free(r->nsig);
-	tk_approval_list_free(r->napps);
-	free(r->napps_error);
-	free(r->note);
-	r->asig = NULL;
-	r->apps = NULL;
-	r->apps_error = NULL;
-	r->apps_status = 0;
-	r->nsig = NULL;
-	r->napps = NULL;
-	r->napps_error = NULL;
-	r->napps_status = 0;
-	r->note = NULL;
-	r->note_len = 0;
+		tk_sigres_release(&a->nsig[i]);
+	free(a->nsig);
+	tk_approval_list_free(a->napps);
+	free(a->napps_error);
+	free(a->note);
+	free(a);
+	r->ap = NULL;
 }
 
 void
