@@ -376,6 +376,16 @@ read_updates(
 
 	if (kind == TK_HOOK_UPDATE)
 		return tk_updates_from_args(u, argc - 1, argv + 1);
+	/*
+	 * git runs pre-receive without arguments.  With some, this program
+	 * was installed as another hook (as the update hook, it would read
+	 * an empty stdin and accept every update): refuse.
+	 */
+	if (argc > 1)
+		return tk_error_set(TK_EINVAL,
+		    "twokey-pre-receive takes no arguments "
+		    "(installed as another hook? the update "
+		    "hook is twokey-update)");
 	if ((rc = read_stdin(&in)) == 0)
 		rc = tk_updates_parse(u, in.ptr ? in.ptr : "", in.len);
 	tk_buf_release(&in);

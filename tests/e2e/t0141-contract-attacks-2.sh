@@ -1,0 +1,504 @@
+#!/bin/sh
+# Attacks on the contract, second batch (t0140 is the first): policy
+# typos that must be refused rather than widen, the exit status of every
+# command, exact approval and note formats, keys held twice, emergency
+# options spelled otherwise, freeze edges, paths globs, evidence filters
+# and audit fields.  Each case is a real push or a real command, next to
+# its legitimate twin where there is one.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-approvals.sh"
+. "$(dirname "$0")/lib-notes.sh"
+TK="$TK_BIN/twokey"
+
+# run_out CMD...: CMD's stdout+stderr in $TRASH/out, its status in rc.
+run_out() {
+	"$@" >"$TRASH/out" 2>&1
+	rc=$?
+}
+# status_is DESC WANT CMD...: CMD exits with WANT.
+status_is() {
+	d=$1 want=$2
+	shift 2
+	run_out "$@"
+	if [ "$rc" -eq "$want" ]; then ok "$d (exit $want)"; else
+		not_ok "$d (exit $rc, expected $want)"
+		sed 's/^/#   /' "$TRASH/out" | head -20
+	fi
+}
+
+for k in bob pat rita sam vic olga; do mkkey $k ed25519; done
+LOG=$TRASH/audit.jsonl
+FREEZE=$TRASH/freeze
+write_policy "$TRASH/policy.yaml" <<EOF
+version: 1
+roles: {developer: writes, reviewer: approves, operations: on call, security: sec}
+identities:
+  bob: {name: Bob Reviewer, emails: [bob@example.com, Bob.Two@Example.com], logins: [bob], keys: ["$(pub bob)"], roles: [reviewer]}
+  pat: {emails: [pat@example.com], logins: [pat], keys: ["$(pub pat)"], roles: [operations, reviewer]}
+  rita: {emails: [rita@example.com], logins: [rita], keys: ["$(pub rita)"], roles: [developer, reviewer]}
+  sam: {emails: [sam@example.com], logins: [sam], keys: ["$(pub sam)"], roles: [security, reviewer]}
+  vic: {emails: [vic@example.com], logins: [vic], keys: [{key: "$(pub vic)", valid-after: 2099-01-01}], roles: [reviewer]}
+  olga: {emails: [olga@example.com], logins: [olga], keys: ["$(pub olga)"], roles: [operations, reviewer]}
+pusher: {env: [GL_USER]}
+audit: {path: $LOG}
+freeze-file: $FREEZE
+rules:
+  - name: mainline
+    refs: refs/heads/main
+    pusher-may-approve: false
+    approvals: {min: 1, from: [reviewer]}
+    emergency:
+      by: [operations]
+      waive: [approvals]
+      ratify: {within: 24h, min: 1, from: [reviewer], overdue: block}
+  - name: two
+    refs: refs/heads/two
+    approvals: {min: 2, from: [reviewer]}
+  - name: ops
+    refs: refs/heads/ops
+    update: [operations]
+  - name: paths
+    refs: refs/heads/paths
+    paths:
+      - match: 'deep/**/x.conf'
+        approvals: {min: 1, from: [security]}
+      - match: 'dir/'
+        approvals: {min: 1, from: [security]}
+      - match: 'top/*'
+        approvals: {min: 1, from: [security]}
+      - match: '.ci/**'
+        writers: [operations]
+EOF
+POL=$TRASH/policy.yaml
+
+# ============================== policy typos ===============================
+# variant DESC OLD NEW [REGEX]: the policy with the first OLD replaced by
+# NEW must be refused by config check (exit 1, file:line:col), and a push
+# under it refused.
+variant() {
+	python3 - "$POL" "$TRASH/variant.yaml" "$2" "$3" <<'EOF' || { not_ok "$1: (test) '$2' not in the policy"; return; }
+import sys
+t = open(sys.argv[1]).read()
+if sys.argv[3] not in t:
+    sys.exit(1)
+open(sys.argv[2], 'w').write(t.replace(sys.argv[3], sys.argv[4], 1))
+EOF
+	run_out "$TK" config check "$TRASH/variant.yaml"
+	if [ "$rc" -eq 1 ] && grep -Eq "variant\.yaml:[0-9]+:[0-9]+: (error: )?${4:-}" "$TRASH/out"; then
+		ok "policy with $1: refused by config check, with file:line:col"
+	else
+		not_ok "policy with $1: config check exit $rc"
+		sed 's/^/#   /' "$TRASH/out" | head -8
+	fi
+}
+variant "an unknown top-level key" "freeze-file:" "freeze-files:"
+variant "an unknown rule key" "    pusher-may-approve: false" "    pusher-may-aprove: false"
+variant "an unknown approvals key" "approvals: {min: 1, from: [reviewer]}" "approvals: {mni: 1, from: [reviewer]}"
+variant "an unknown emergency key" "      waive: [approvals]" "      wiave: [approvals]"
+variant "an unknown waive value" "      waive: [approvals]" "      waive: [approval]"
+variant "an unknown ratify key" "ratify: {within: 24h" "ratify: {withn: 24h"
+variant "a ratify.within without a unit" "within: 24h" "within: 24"
+variant "a ratify.within in seconds" "within: 24h" "within: 24s"
+variant "a ratify.within of zero" "within: 24h" "within: 0h"
+variant "a negative ratify.within" "within: 24h" "within: -1h"
+variant "a ratify.within in weeks" "within: 24h" "within: 1w"
+variant "ratify.within with a space" "within: 24h" "within: 24 h"
+variant "a misspelt overdue" "overdue: block" "overdue: blok"
+variant "overdue in capitals" "overdue: block" "overdue: BLOCK"
+variant "a ratify.require role not in ratify.from" "min: 1, from: [reviewer], overdue" "min: 1, from: [reviewer], require: {security: 1}, overdue"
+variant "a ratify.from with an unknown role" "min: 1, from: [reviewer], overdue" "min: 1, from: [reviewers], overdue"
+variant "emergency.by with an unknown role" "by: [operations]" "by: [operation]"
+variant "an empty emergency.by" "by: [operations]" "by: []"
+variant "an emergency without by" "      by: [operations]
+" ""
+variant "an invalid emergency.reason pattern" "      waive: [approvals]" "      reason: '(INC'
+      waive: [approvals]"
+variant "an unknown paths entry key" "match: 'dir/'" "mach: 'dir/'"
+variant "an unknown key in a paths entry's approvals" "approvals: {min: 1, from: [security]}" "approvals: {min: 1, form: [security]}"
+variant "paths writers with an unknown role" "writers: [operations]" "writers: [operation]"
+variant "a paths glob with ** inside a segment" "match: '.ci/**'" "match: '.ci/**.yml'"
+variant "a paths glob with a .. segment" "match: '.ci/**'" "match: '.ci/../x'"
+variant "a paths glob with an empty segment" "match: '.ci/**'" "match: '.ci//x'"
+variant "paths as a map" "    paths:
+      - match: 'deep/**/x.conf'" "    paths:
+      match: 'deep/**/x.conf'
+    paths2:
+      - match: 'deep/**/x.conf'"
+variant "an unknown identity key" "  pat: {emails:" "  pat: {email: [pat2@example.com], emails:"
+variant "an unknown key-map key" "valid-after: 2099-01-01" "valid-afer: 2099-01-01"
+variant "a key-map validity as a date-time with an offset" "valid-after: 2099-01-01" "valid-after: 2099-01-01T00:00:00+01:00"
+variant "an unknown audit key" "audit: {path:" "audit: {pth: x, path:"
+variant "an unknown pusher key" "pusher: {env: [GL_USER]}" "pusher: {env: [GL_USER], evn: [X]}"
+variant "a duplicate key in approvals" "approvals: {min: 1, from: [reviewer]}" "approvals: {min: 1, from: [reviewer], min: 0}"
+variant "a duplicate key in ratify" "overdue: block}" "overdue: block, overdue: warn}"
+variant "a duplicate rule key" "    pusher-may-approve: false" "    pusher-may-approve: false
+    pusher-may-approve: true"
+variant "a duplicate identity" "  olga: {" "  pat: {emails: [p2@example.com]}
+  olga: {"
+variant "a duplicate top-level key" "freeze-file:" "audit: {path: /tmp/x}
+freeze-file:"
+variant "an anchor and alias" "approvals: {min: 1, from: [reviewer]}" "approvals: &ap {min: 1, from: [reviewer]}
+    x-copy: *ap"
+variant "a merge key" "  - name: two
+    refs: refs/heads/two
+    approvals: {min: 2, from: [reviewer]}" "  - name: two
+    refs: refs/heads/two
+    <<: {approvals: {min: 2, from: [reviewer]}}"
+variant "a !!str tag on min" "approvals: {min: 2," "approvals: {min: !!str 2,"
+variant "a !!int tag" "approvals: {min: 2," "approvals: {min: !!int 2,"
+variant "a local tag" "refs: refs/heads/two" "refs: !re refs/heads/two"
+variant "a quoted min" "approvals: {min: 2," "approvals: {min: '2',"
+variant "a float min" "approvals: {min: 2," "approvals: {min: 2.0,"
+variant "a hex min" "approvals: {min: 2," "approvals: {min: 0x2,"
+variant "a negative min" "approvals: {min: 2," "approvals: {min: -2,"
+variant "min with a plus sign" "approvals: {min: 2," "approvals: {min: +2,"
+variant "a yes boolean" "pusher-may-approve: false" "pusher-may-approve: no"
+variant "a quoted boolean" "pusher-may-approve: false" "pusher-may-approve: 'false'"
+variant "a null boolean" "pusher-may-approve: false" "pusher-may-approve:"
+variant "refs as a list" "refs: refs/heads/two" "refs: [refs/heads/two]"
+variant "roles as a string" "roles: [developer, reviewer]}" "roles: developer}"
+variant "an empty mode" "    refs: refs/heads/ops" "    refs: refs/heads/ops
+    mode: ''"
+variant "mode enforced" "    refs: refs/heads/ops" "    refs: refs/heads/ops
+    mode: enforced"
+variant "a second document" "rules:" "---
+rules:"
+variant "version 2" "version: 1" "version: 2"
+variant "a quoted version" "version: 1" "version: '1'"
+variant "require-trailers with a non-string pattern" "    refs: refs/heads/ops" "    refs: refs/heads/ops
+    require-trailers: {Change: [x]}"
+variant "require-trailers asking for Approved-by" "    refs: refs/heads/ops" "    refs: refs/heads/ops
+    require-trailers: {approved-by: '.+'}"
+variant "require-trailers with a key git cannot write" "    refs: refs/heads/ops" "    refs: refs/heads/ops
+    require-trailers: {'Change id': '.+'}"
+variant "emails with an invalid pattern" "    refs: refs/heads/ops" "    refs: refs/heads/ops
+    emails: '(x'"
+variant "a freeze without until" "freeze-file:" "freezes:
+  - {name: f1, refs: refs/heads/x, from: 2026-01-01T00:00:00Z, reason: r}
+freeze-file:"
+variant "a freeze ending before it starts" "freeze-file:" "freezes:
+  - {name: f1, refs: refs/heads/x, from: 2026-01-02T00:00:00Z, until: 2026-01-01T00:00:00Z, reason: r}
+freeze-file:"
+variant "a freeze ending when it starts" "freeze-file:" "freezes:
+  - {name: f1, refs: refs/heads/x, from: 2026-01-02T00:00:00Z, until: 2026-01-02T00:00:00Z, reason: r}
+freeze-file:"
+variant "two freezes with one name" "freeze-file:" "freezes:
+  - {name: f1, refs: refs/heads/x, from: 2026-01-01T00:00:00Z, until: 2026-01-02T00:00:00Z, reason: r}
+  - {name: f1, refs: refs/heads/y, from: 2026-01-01T00:00:00Z, until: 2026-01-02T00:00:00Z, reason: r}
+freeze-file:"
+variant "an unknown freeze key" "freeze-file:" "freezes:
+  - {name: f1, refs: refs/heads/x, from: 2026-01-01T00:00:00Z, untill: 2026-01-02T00:00:00Z, reason: r}
+freeze-file:"
+variant "a freeze with a lower-case z" "freeze-file:" "freezes:
+  - {name: f1, refs: refs/heads/x, from: 2026-01-01T00:00:00z, until: 2026-01-02T00:00:00Z, reason: r}
+freeze-file:"
+variant "a freeze with an invalid pattern" "freeze-file:" "freezes:
+  - {name: f1, refs: '(x', from: 2026-01-01T00:00:00Z, until: 2026-01-02T00:00:00Z, reason: r}
+freeze-file:"
+variant "a key under two identities" "  olga: {emails: [olga@example.com], logins: [olga], keys: [\"$(pub olga)\"]" "  olga: {emails: [olga@example.com], logins: [olga], keys: [\"$(pub pat)\"]"
+variant "a key under two identities (comment differs)" "  olga: {emails: [olga@example.com], logins: [olga], keys: [\"$(pub olga)\"]" "  olga: {emails: [olga@example.com], logins: [olga], keys: [\"$(pub pat | sed 's/ [^ ]*$/ other-comment/')\"]"
+variant "one email under two identities (case differs)" "  olga: {emails: [olga@example.com]" "  olga: {emails: [olga@example.com, PAT@example.com]"
+variant "one login under two identities" "  olga: {emails: [olga@example.com], logins: [olga]" "  olga: {emails: [olga@example.com], logins: [olga, pat]"
+variant "a tab before a key (YAML forbids tabs in indentation)" "    refs: refs/heads/ops" "	refs: refs/heads/ops"
+check "the twin: the policy itself is valid" sh -c '"$1" config check "$2" >/dev/null 2>&1' - "$TK" "$POL"
+
+# ============================== commands and exit codes ===============================
+for c in "" approve check "config check" "config report" "config diff" install "audit verify" \
+	"audit show" "audit report" "audit reconcile" "audit stats" "audit emergencies" \
+	"freeze start" "freeze stop" "freeze status"; do
+	# shellcheck disable=SC2086
+	status_is "twokey $c --help" 0 "$TK" $c --help
+done
+status_is "twokey --version" 0 "$TK" --version
+status_is "twokey-pre-receive --version" 0 "$TK_BIN/twokey-pre-receive" --version
+status_is "twokey-update --version" 0 "$TK_BIN/twokey-update" --version
+status_is "twokey-pre-receive --help" 0 "$TK_BIN/twokey-pre-receive" --help
+status_is "twokey-update --help" 0 "$TK_BIN/twokey-update" --help
+status_is "twokey with an unknown command" 2 "$TK" frobnicate
+status_is "twokey audit with an unknown subcommand" 2 "$TK" audit frobnicate
+status_is "twokey config check with an unknown option" 2 "$TK" config check --stirct "$POL"
+status_is "twokey config check of a missing file" 1 "$TK" config check "$TRASH/nope.yaml"
+
+srv=$(new_server srv)
+git -C "$srv" config receive.advertisePushOptions true
+w=$(new_work w)
+git -C "$w" remote add origin "$srv"
+commit_as "$w" rita@example.com "base"
+base=$(head_of "$w")
+git -C "$w" push -q origin HEAD:refs/heads/feature 2>/dev/null
+for b in main two ops paths; do git -C "$srv" update-ref refs/heads/$b "$base"; done
+Z=0000000000000000000000000000000000000000
+commit_as "$w" rita@example.com "unapproved"
+u1=$(head_of "$w")
+git -C "$w" push -q origin HEAD:refs/heads/wip 2>/dev/null
+
+# the hooks themselves: 0 accepts, 1 refuses, whatever the reason
+hook() { (cd "$srv" && GL_USER=${HOOK_USER:-rita} "$@"); }
+status_is "twokey-update REF OLD NEW, refused" 1 hook "$TK_BIN/twokey-update" refs/heads/main "$base" "$u1"
+status_is "twokey-update on an unprotected ref" 0 hook "$TK_BIN/twokey-update" refs/heads/free "$Z" "$u1"
+status_is "twokey-update with two arguments" 1 hook "$TK_BIN/twokey-update" refs/heads/free "$Z"
+status_is "twokey-update with four arguments" 1 hook "$TK_BIN/twokey-update" refs/heads/free "$Z" "$u1" x
+status_is "twokey-update with a short object id" 1 hook "$TK_BIN/twokey-update" refs/heads/free "$Z" "${u1%?}"
+status_is "twokey-update with an unknown object" 1 hook "$TK_BIN/twokey-update" refs/heads/main "$base" "$(echo "$u1" | tr 0-9a-f 1-9a-f0)"
+status_is "twokey-pre-receive, a malformed line" 1 sh -c 'echo "garbage" | (cd "$1" && GL_USER=rita "$2")' - "$srv" "$TK_BIN/twokey-pre-receive"
+status_is "twokey-pre-receive, a line with two spaces" 1 sh -c 'printf "%s  %s refs/heads/free\n" "$3" "$4" | (cd "$1" && GL_USER=rita "$2")' - "$srv" "$TK_BIN/twokey-pre-receive" "$Z" "$u1"
+status_is "twokey-pre-receive, a line without a newline at the end (git always ends them)" 1 sh -c 'printf "%s %s refs/heads/free" "$3" "$4" | (cd "$1" && GL_USER=rita "$2")' - "$srv" "$TK_BIN/twokey-pre-receive" "$Z" "$u1"
+status_is "twokey-pre-receive, an unknown argument" 1 sh -c 'printf "%s %s refs/heads/free\n" "$3" "$4" | (cd "$1" && GL_USER=rita "$2" --frob)' - "$srv" "$TK_BIN/twokey-pre-receive" "$Z" "$u1"
+status_is "twokey-pre-receive, unprotected ref" 0 sh -c 'printf "%s %s refs/heads/free\n" "$3" "$4" | (cd "$1" && GL_USER=rita "$2")' - "$srv" "$TK_BIN/twokey-pre-receive" "$Z" "$u1"
+status_is "twokey-pre-receive, ops by a pusher the server cannot name" 1 sh -c 'printf "%s %s refs/heads/ops\n" "$3" "$4" | (cd "$1" && "$2")' - "$srv" "$TK_BIN/twokey-pre-receive" "$base" "$u1"
+status_is "twokey-pre-receive, ops by a login no identity has" 1 sh -c 'printf "%s %s refs/heads/ops\n" "$3" "$4" | (cd "$1" && GL_USER=mallory "$2")' - "$srv" "$TK_BIN/twokey-pre-receive" "$base" "$u1"
+status_is "twokey check, refused" 1 sh -c 'cd "$1" && "$2" check --pusher rita refs/heads/main "$3" "$4"' - "$srv" "$TK" "$base" "$u1"
+status_is "twokey check, accepted" 0 sh -c 'cd "$1" && "$2" check --pusher rita refs/heads/free "$3" "$4"' - "$srv" "$TK" "$Z" "$u1"
+status_is "twokey check, a missing operand" 2 sh -c 'cd "$1" && "$2" check refs/heads/main "$3"' - "$srv" "$TK" "$base"
+status_is "twokey check of an unknown object" 1 sh -c 'cd "$1" && "$2" check --pusher pat refs/heads/ops "$3" "$4"' - "$srv" "$TK" "$base" "$(echo "$u1" | tr 0-9a-f 1-9a-f0)"
+status_is "twokey check of ops without a pusher (needs one)" 1 sh -c 'cd "$1" && "$2" check refs/heads/ops "$3" "$4"' - "$srv" "$TK" "$base" "$u1"
+status_is "twokey check of ops by pat" 0 sh -c 'cd "$1" && "$2" check --pusher pat refs/heads/ops "$3" "$4"' - "$srv" "$TK" "$base" "$u1"
+
+# twokey-pre-receive installed as the update hook: git calls it with the
+# update's three arguments and an empty stdin; it must not accept
+srvm=$(new_server srvm none)
+ln -s "$TK_BIN/twokey-pre-receive" "$srvm/hooks/update"
+git -C "$w" push -q "$srvm" "$base:refs/heads/feature" 2>/dev/null
+git -C "$srvm" update-ref refs/heads/main "$base"
+refused "twokey-pre-receive installed as the update hook refuses an unapproved push" rita "$w" "$srvm" "$u1:refs/heads/main"
+check "...main unmoved" ref_is "$srvm" refs/heads/main "$base"
+check "...says why" expect_out 'takes no arguments'
+
+# ============================== approval formats ===============================
+# acase DESC TRAILER-LINES EXPECT(accept|refuse) [REF]: a fresh commit by
+# rita on main's tip whose message ends with the trailer block given
+# (TRAILER-LINES may refer to @BOB@, @SAM@: the approval line, signed
+# after the commit's message is known, so the payload holds the block
+# without the Approved-by lines).
+git -C "$w" checkout -q -b ap "$base"
+# tcommit MESSAGE: a commit by rita on base with MESSAGE.
+tcommit() {
+	git -C "$w" reset -q --hard "$base"
+	test_tick
+	echo "$tk_tick" >>"$w/ap"
+	git -C "$w" add ap
+	git -C "$w" -c user.name=rita -c user.email=rita@example.com commit -q -m "$1"
+}
+# with_trailers MESSAGE LINE...: commits MESSAGE, then amends it (as rita,
+# the author) to end with the LINEs, each a sed program over the approval
+# of the commit as first written: s/ATTR/value/ edits are done on the
+# line approve_raw made.  Simpler: the LINEs are final text, made by the
+# caller with approve_raw on the first commit (the payload does not change).
+amend_msg() {
+	test_tick
+	git -C "$w" -c user.name=rita -c user.email=rita@example.com commit -q --amend -m "$1"
+}
+tcommit "fix: a thing"
+c=$(head_of "$w")
+ab=$(approve_raw bob bob bob@example.com "$w" "$c")
+as=$(approve_raw sam sam sam@example.com "$w" "$c")
+sig_b=${ab##* sshsig:}
+sig_s=${as##* sshsig:}
+# try DESC accept|refuse MESSAGE [REF]
+try() {
+	amend_msg "$3"
+	if [ "$2" = accept ]; then accepted "$1" rita "$w" origin "+HEAD:refs/heads/${4:-main}"
+	else refused "$1" rita "$w" origin "+HEAD:refs/heads/${4:-main}"; fi
+	git -C "$srv" update-ref refs/heads/${4:-main} "$base"
+	git -C "$srv" update-ref refs/heads/two "$base"
+}
+try "the key in capitals (APPROVED-BY:)" accept "fix: a thing
+
+APPROVED-BY: Bob Reviewer <bob@example.com> sshsig:$sig_b"
+try "the key in lower case, no space after the colon" accept "fix: a thing
+
+approved-by:Bob Reviewer <bob@example.com> sshsig:$sig_b"
+try "no white space between > and sshsig:" accept "fix: a thing
+
+Approved-by: Bob Reviewer <bob@example.com>sshsig:$sig_b"
+try "the email in capitals (emails compare case-insensitively)" accept "fix: a thing
+
+Approved-by: Bob Reviewer <BOB@EXAMPLE.COM> sshsig:$sig_b"
+try "bob's second email" accept "fix: a thing
+
+Approved-by: Bob Reviewer <bob.two@example.com> sshsig:$sig_b"
+try "an empty display name" accept "fix: a thing
+
+Approved-by: <bob@example.com> sshsig:$sig_b"
+try "the base64 folded onto continuation lines" accept "fix: a thing
+
+Approved-by: Bob Reviewer <bob@example.com> sshsig:$(printf '%s' "$sig_b" | cut -c1-40)
+ $(printf '%s' "$sig_b" | cut -c41-100)
+	$(printf '%s' "$sig_b" | cut -c101-)"
+try "bob's key signing as pat's email (forged)" refuse "fix: a thing
+
+Approved-by: Pat <pat@example.com> sshsig:$sig_b"
+try "an email no identity has" refuse "fix: a thing
+
+Approved-by: Bob Reviewer <bob@elsewhere.example> sshsig:$sig_b"
+try "a display name holding <" refuse "fix: a thing
+
+Approved-by: Bob <x> Reviewer <bob@example.com> sshsig:$sig_b"
+try "two emails in the value" refuse "fix: a thing
+
+Approved-by: <pat@example.com> <bob@example.com> sshsig:$sig_b"
+try "the base64 without its padding" refuse "fix: a thing
+
+Approved-by: Bob Reviewer <bob@example.com> sshsig:$(printf '%s' "$sig_b" | tr -d =)"
+try "the base64 in the URL alphabet" refuse "fix: a thing
+
+Approved-by: Bob Reviewer <bob@example.com> sshsig:$(printf '%s' "$sig_b" | tr '+/' '-_')" 
+try "sshsig: in capitals" refuse "fix: a thing
+
+Approved-by: Bob Reviewer <bob@example.com> SSHSIG:$sig_b"
+try "a space inside the email" refuse "fix: a thing
+
+Approved-by: Bob Reviewer <bob @example.com> sshsig:$sig_b"
+try "white space before the colon (not a trailer block)" refuse "fix: a thing
+
+Approved-by : Bob Reviewer <bob@example.com> sshsig:$sig_b"
+try "the approval as the subject's paragraph" refuse "Approved-by: Bob Reviewer <bob@example.com> sshsig:$sig_b"
+try "a prose line in the trailer block" refuse "fix: a thing
+
+Approved-by: Bob Reviewer <bob@example.com> sshsig:$sig_b
+looks good to me"
+try "the block followed by a blank line of spaces and a paragraph" refuse "fix: a thing
+
+Approved-by: Bob Reviewer <bob@example.com> sshsig:$sig_b
+   
+more"
+try "one approval written twice counts once (min 2)" refuse "fix: a thing
+
+Approved-by: Bob Reviewer <bob@example.com> sshsig:$sig_b
+Approved-by: Bob Reviewer <bob@example.com> sshsig:$sig_b" two
+try "one identity under its two emails counts once (min 2)" refuse "fix: a thing
+
+Approved-by: Bob Reviewer <bob@example.com> sshsig:$sig_b
+Approved-by: Bob Reviewer <bob.two@example.com> sshsig:$sig_b" two
+try "the twin: bob and sam (min 2)" accept "fix: a thing
+
+Approved-by: Bob Reviewer <bob@example.com> sshsig:$sig_b
+Approved-by: sam <sam@example.com> sshsig:$sig_s" two
+# keys outside their window, signed in other namespaces
+av=$(approve_raw vic vic vic@example.com "$w" "$c")
+try "a key whose validity starts in 2099" refuse "fix: a thing
+
+$av"
+payload_of "$w" "$c" >"$TRASH/payload"
+rm -f "$TRASH/payload.sig"
+ssh-keygen -q -Y sign -n git -f "$KEYS/bob" "$TRASH/payload" >/dev/null 2>&1
+try "a signature in namespace git" refuse "fix: a thing
+
+Approved-by: Bob Reviewer <bob@example.com> sshsig:$(sed '1d;$d' "$TRASH/payload.sig" | tr -d '\n')"
+rm -f "$TRASH/payload.sig"
+ssh-keygen -q -Y sign -n twokey-approval -O hashalg=sha256 -f "$KEYS/bob" "$TRASH/payload" >/dev/null 2>&1
+try "the twin: hash sha256" accept "fix: a thing
+
+Approved-by: Bob Reviewer <bob@example.com> sshsig:$(sed '1d;$d' "$TRASH/payload.sig" | tr -d '\n')"
+try "the armoured signature after sshsig:" refuse "fix: a thing
+
+Approved-by: Bob Reviewer <bob@example.com> sshsig:$(sed '1d;$d' "$TRASH/payload.sig" | tr -d '\n' | sed 's/^/-----BEGIN SSH SIGNATURE-----/')"
+# the message changed after the approval: a trailing paragraph, the subject
+try "an extra trailer after approval (the payload changed)" refuse "fix: a thing
+
+Change: CHG000001
+Approved-by: Bob Reviewer <bob@example.com> sshsig:$sig_b"
+try "the subject changed after approval" refuse "fix: a thing!
+
+Approved-by: Bob Reviewer <bob@example.com> sshsig:$sig_b"
+try "the twin: trailing blank lines do not matter" accept "fix: a thing
+
+Approved-by: Bob Reviewer <bob@example.com> sshsig:$sig_b
+
+
+"
+
+# Raw messages (git commit would clean them up): the payload is built
+# here in python from the contract's words, independently of payload_of.
+# payload_py COMMIT: the approval payload of COMMIT (in $w).
+payload_py() {
+	git -C "$w" cat-file commit "$1" | python3 -c '
+import re, sys
+raw = sys.stdin.buffer.read()
+head, _, msg = raw.partition(b"\n\n")
+out = b"twokey-approval v1\n"
+for l in head.split(b"\n"):
+    if l.startswith((b"tree ", b"parent ", b"author ")):
+        out += l + b"\n"
+lines = msg.split(b"\n")
+if lines and lines[-1] == b"":
+    lines.pop()
+blank = lambda l: re.fullmatch(rb"[ \t\r]*", l) is not None
+paras, cur = [], []
+for i, l in enumerate(lines):
+    if blank(l):
+        if cur: paras.append(cur); cur = []
+    else:
+        cur.append(i)
+if cur: paras.append(cur)
+drop = set()
+if len(paras) > 1:
+    blk = paras[-1]
+    ok = all(re.match(rb"[A-Za-z0-9-]+:", lines[i]) or lines[i][:1] in (b" ", b"\t") for i in blk) \
+        and lines[blk[0]][:1] not in (b" ", b"\t")
+    if ok:
+        skip = False
+        for i in blk:
+            if lines[i][:1] in (b" ", b"\t"):
+                if skip: drop.add(i)
+            else:
+                skip = lines[i].lower().startswith(b"approved-by:")
+                if skip: drop.add(i)
+keep = [l for i, l in enumerate(lines) if i not in drop]
+while keep and blank(keep[-1]):
+    keep.pop()
+sys.stdout.buffer.write(out + b"\n" + b"\n".join(keep) + b"\n")
+'
+}
+# raw_commit MESSAGE-FILE: a commit by rita on base with that exact
+# message (printf-made bytes, not cleaned up) and the tree $rc_tree, at
+# the current tick; prints its id.
+raw_commit() {
+	GIT_AUTHOR_NAME=rita GIT_AUTHOR_EMAIL=rita@example.com GIT_COMMITTER_NAME=rita \
+		GIT_COMMITTER_EMAIL=rita@example.com git -C "$w" commit-tree -p "$base" "$rc_tree" <"$1"
+}
+# sign_py KEY COMMIT: the base64 of KEY's signature over payload_py.
+sign_py() {
+	payload_py "$2" >"$TRASH/payload"
+	rm -f "$TRASH/payload.sig"
+	ssh-keygen -q -Y sign -n twokey-approval -f "$KEYS/$1" "$TRASH/payload" >/dev/null 2>&1
+	sed '1d;$d' "$TRASH/payload.sig" | tr -d '\n'
+}
+# rawcase DESC accept|refuse PRINTF-FORMAT [SIGNED-FORMAT]: the message
+# printf FORMAT (with %s where bob's signature goes, AAAA at first) is
+# committed; bob signs its payload (or, given SIGNED-FORMAT, the payload
+# of that message: FORMAT as a reader that wrongly took the approval line
+# for a trailer would cut it); the commit with the real signature is
+# pushed to main.
+rawcase() {
+	test_tick
+	rc_tree=$(printf '%s\n' "$tk_tick" | git -C "$w" hash-object -w --stdin |
+		sed 's/^/100644 blob /; s/$/\tap/' | git -C "$w" mktree)
+	printf "${4:-$3}" AAAA >"$TRASH/msg"
+	c0=$(raw_commit "$TRASH/msg")
+	s=$(sign_py bob "$c0")
+	printf "$3" "$s" >"$TRASH/msg"
+	c1=$(raw_commit "$TRASH/msg")
+	if [ -z "${4:-}" ] && [ "$(payload_py "$c0" | sha1sum)" != "$(payload_py "$c1" | sha1sum)" ]; then
+		not_ok "$1: (test) the payload changed with the signature"
+		return
+	fi
+	if [ "$2" = accept ]; then accepted "$1" rita "$w" origin "+$c1:refs/heads/main"
+	else refused "$1" rita "$w" origin "+$c1:refs/heads/main"; fi
+	git -C "$srv" update-ref refs/heads/main "$base"
+}
+rawcase "CRLF line ends throughout" accept 'fix: crlf\r\n\r\nApproved-by: Bob Reviewer <bob@example.com> sshsig:%s\r\n'
+rawcase "a blank line of spaces, tab and CR before the block" accept 'fix: ws\n \t\r\nApproved-by: Bob Reviewer <bob@example.com> sshsig:%s\n'
+rawcase "trailing blanks after the block" accept 'fix: tail\n\nApproved-by: Bob Reviewer <bob@example.com> sshsig:%s\n\n \n\t\n'
+rawcase "trailing spaces on the approval line" accept 'fix: sp\n\nApproved-by: Bob Reviewer <bob@example.com> sshsig:%s   \t\n'
+rawcase "blank lines before the subject" accept '\n\nfix: lead\n\nApproved-by: Bob Reviewer <bob@example.com> sshsig:%s\n'
+rawcase "no newline at the end of the message" accept 'fix: nonl\n\nApproved-by: Bob Reviewer <bob@example.com> sshsig:%s'
+rawcase "the block folded before sshsig:" accept 'fix: fold\n\nApproved-by: Bob Reviewer <bob@example.com>\n sshsig:%s\n'
+rawcase "a body paragraph, then the block" accept 'fix: body\n\nsome text\nmore\n\nChange: CHG000001\nApproved-by: Bob Reviewer <bob@example.com> sshsig:%s\n'
+rawcase "a continuation line as the block's first line" refuse 'fix: cont\n\n Approved-by: Bob Reviewer <bob@example.com> sshsig:%s\n' 'fix: cont\n'
+rawcase "a key with an underscore in the block (not a trailer block)" refuse 'fix: us\n\nChange_Id: x\nApproved-by: Bob Reviewer <bob@example.com> sshsig:%s\n' 'fix: us\n\nChange_Id: x\n%.0s'
+rawcase "a form feed line separating the block (not blank)" refuse 'fix: ff\n\f\nApproved-by: Bob Reviewer <bob@example.com> sshsig:%s\n' 'fix: ff\n\f\n%.0s'
+rawcase "a vertical tab line separating the block (not blank)" refuse 'fix: vt\n\v\nApproved-by: Bob Reviewer <bob@example.com> sshsig:%s\n' 'fix: vt\n\v\n%.0s'
+rawcase "the approval in the first paragraph after blank lines" refuse '\n \nApproved-by: Bob Reviewer <bob@example.com> sshsig:%s\n' '\n%.0s'
+rawcase "the twin: a second paragraph holding only the approval" accept 'x\n\nApproved-by: Bob Reviewer <bob@example.com> sshsig:%s\n'
+rawcase "a --- line before the block (git shows no trailers)" refuse 'fix: dashes\n\n---\n\nApproved-by: Bob Reviewer <bob@example.com> sshsig:%s\n'
