@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <stdbool.h>
+#include <strings.h>
 
 #include "internal.h"
 #include "options.h"
@@ -27,10 +28,14 @@ static int
 check_one(const char *v)
 {
 	struct tk_buf b = TK_BUF_INIT(256);
-	size_t i, n = key_len(v);
+	size_t i, n = key_len(v), s = strspn(v, " \t");
 	int rc;
 
-	if (strncmp(v, "twokey.", 7) != 0)
+	/*
+	 * twokey's namespace in any case, white space before it too:
+	 * -o TWOKEY.DRY-RUN is a typo of a dry run, never a real push.
+	 */
+	if (strncasecmp(v + s, "twokey.", 7) != 0)
 		return 0;
 	for (i = 0; i < TK_ARRAY_SIZE(known); i++)
 		if (n == strlen(known[i]) && memcmp(v, known[i], n) == 0)

@@ -230,7 +230,7 @@ for b in main two ops paths; do git -C "$srv" update-ref refs/heads/$b "$base"; 
 Z=0000000000000000000000000000000000000000
 commit_as "$w" rita@example.com "unapproved"
 u1=$(head_of "$w")
-git -C "$w" push -q origin HEAD:refs/heads/wip 2>/dev/null
+git -C "$w" push -q origin +HEAD:refs/heads/wip 2>/dev/null
 
 # the hooks themselves: 0 accepts, 1 refuses, whatever the reason
 hook() { (cd "$srv" && GL_USER=${HOOK_USER:-rita} "$@"); }
@@ -502,3 +502,122 @@ rawcase "a vertical tab line separating the block (not blank)" refuse 'fix: vt\n
 rawcase "the approval in the first paragraph after blank lines" refuse '\n \nApproved-by: Bob Reviewer <bob@example.com> sshsig:%s\n' '\n%.0s'
 rawcase "the twin: a second paragraph holding only the approval" accept 'x\n\nApproved-by: Bob Reviewer <bob@example.com> sshsig:%s\n'
 rawcase "a --- line before the block (git shows no trailers)" refuse 'fix: dashes\n\n---\n\nApproved-by: Bob Reviewer <bob@example.com> sshsig:%s\n'
+
+# ============================== notes ===============================
+git -C "$w" checkout -q -b nt "$base"
+commit_as "$w" rita@example.com "for notes"
+n1=$(head_of "$w")
+git -C "$w" push -q origin +HEAD:refs/heads/wip 2>/dev/null
+nb=$(approve_raw bob bob bob@example.com "$w" "$n1")
+ns=$(approve_raw sam sam sam@example.com "$w" "$n1")
+# other notes refs hold no approvals
+git -C "$w" notes --ref=commits add -m "$nb" "$n1"
+git -C "$w" notes --ref=TWOKEY add -m "$nb" "$n1"
+git -C "$w" notes --ref=twokey-x add -m "$nb" "$n1"
+accepted "bob's approval pushed to refs/notes/commits, TWOKEY and twokey-x (ordinary refs)" \
+	rita "$w" origin refs/notes/commits refs/notes/TWOKEY refs/notes/twokey-x
+refused "...does not approve main" rita "$w" origin HEAD:refs/heads/main
+refused "...nor when pushed with the branch" rita "$w" origin HEAD:refs/heads/main refs/notes/commits
+refused "bob's approval pushed as refs/notes/commits:refs/notes/twokey-old" rita "$w" origin "refs/notes/commits:refs/notes/twokey-old" HEAD:refs/heads/main
+check "...main unmoved" ref_is "$srv" refs/heads/main "$base"
+# note_raw COMMIT BYTES: the note on COMMIT is exactly the printf BYTES
+note_raw() {
+	b=$(printf "$2" | git -C "$w" hash-object -w --stdin)
+	git -C "$w" notes --ref=twokey add -f -C "$b" "$1" 2>/dev/null
+}
+notes_back() {
+	t=$(notes_tip "$srv")
+	if [ -n "$t" ]; then git -C "$w" update-ref "$NOTES" "$t"
+	else git -C "$w" update-ref -d "$NOTES"; fi
+}
+note_raw "$n1" ' %s\n' "$nb"
+note_raw "$n1" "$(printf ' %s\n' "$nb" | sed 's/%/%%/g')"
+refused "a note line that starts with a space" rita "$w" origin "$NOTES"
+notes_back
+note_raw "$n1" "$(printf '%s\n  sshsig-continued\n' "$nb" | sed 's/%/%%/g')"
+refused "a note approval with a continuation line" rita "$w" origin "$NOTES"
+notes_back
+note_raw "$n1" "Approved-by: Bob Reviewer <bob@example.com>\n"
+refused "a note line without sshsig: (a forge's line)" rita "$w" origin "$NOTES"
+notes_back
+note_raw "$n1" "Reviewed-by: Bob Reviewer <bob@example.com>\n"
+refused "another trailer in a note" rita "$w" origin "$NOTES"
+notes_back
+note_raw "$n1" "# approvals\n$(printf '%s' "$nb" | sed 's/%/%%/g')\n"
+refused "a comment line next to a valid approval" rita "$w" origin "$NOTES"
+notes_back
+note_raw "$n1" "$(printf '%s' "$nb" | sed 's/%/%%/g')\r\n\r\n"
+accepted "a note with CRLF line ends (CR is white space)" rita "$w" origin "$NOTES"
+accepted "...and it approves main" rita "$w" origin HEAD:refs/heads/main
+git -C "$srv" update-ref refs/heads/main "$base"
+commit_as "$w" rita@example.com "for notes 2"
+n2=$(head_of "$w")
+git -C "$w" push -q origin +HEAD:refs/heads/wip 2>/dev/null
+nb2=$(approve_raw bob bob bob@example.com "$w" "$n2")
+note_raw "$n2" "$(printf '%s' "$nb2" | sed 's/^Approved-by: /approved-BY:\t/; s/> sshsig:/>\tsshsig:/; s/%/%%/g')\n"
+accepted "a note line with a lower-case key and tabs" rita "$w" origin "$NOTES"
+check "...and it approves" sh -c 'GL_USER=rita git -C "$1" push origin HEAD:refs/heads/main >"$2" 2>&1' - "$w" "$TRASH/out"
+git -C "$srv" update-ref refs/heads/two "$n2"
+commit_as "$w" rita@example.com "for notes 3"
+n3=$(head_of "$w")
+git -C "$w" push -q origin +HEAD:refs/heads/wip 2>/dev/null
+nb3=$(approve_raw bob bob bob@example.com "$w" "$n3")
+note_raw "$n3" "$(printf '%s\n\n%s\n%s\n' "$nb3" "$nb3" "$(printf '%s' "$nb3" | sed 's/<bob@example.com>/<bob.two@example.com>/')" | sed 's/%/%%/g')"
+accepted "one approval twice and under bob's other email, in one note" rita "$w" origin "$NOTES"
+refused "...counts once on two (min 2)" rita "$w" origin HEAD:refs/heads/two
+check "...needs one more" expect_out 'needs 1 more approval'
+note_approve sam sam sam@example.com "$w" "$n3"
+accepted "the twin: with sam's note" rita "$w" origin HEAD:refs/heads/two "$NOTES"
+# a reviewer's note on their own key listed under an approval the server
+# already holds is kept; the same commit's note rewritten with the lines
+# in another order is no loss
+git -C "$w" notes --ref=twokey show "$n3" | grep . | sort -r >"$TRASH/rev"
+b=$(git -C "$w" hash-object -w "$TRASH/rev")
+git -C "$w" notes --ref=twokey add -f -C "$b" "$n3" 2>/dev/null
+accepted "a note whose lines were reordered (and blanks dropped)" rita "$w" origin "$NOTES"
+git -C "$w" checkout -q main
+
+# ============================== emergencies ===============================
+STATE=$LOG.emergencies
+git -C "$w" checkout -q -b em "$(git -C "$srv" rev-parse refs/heads/main)"
+commit_as "$w" rita@example.com "hotfix"
+e1=$(head_of "$w")
+mtip=$(git -C "$srv" rev-parse refs/heads/main)
+refused "-o twokey.emergency (no value)" pat "$w" origin -o "twokey.emergency" HEAD:refs/heads/main
+check "...main unmoved" ref_is "$srv" refs/heads/main "$mtip"
+refused "-o TWOKEY.EMERGENCY=... (another spelling)" pat "$w" origin -o "TWOKEY.EMERGENCY=INC-1 x" HEAD:refs/heads/main
+refused "-o twokey.emergency:INC-1 (a colon)" pat "$w" origin -o "twokey.emergency:INC-1 x" HEAD:refs/heads/main
+refused "-o twokey.emergency.reason=..." pat "$w" origin -o "twokey.emergency.reason=INC-1 x" HEAD:refs/heads/main
+refused "-o 'twokey.emergency =INC-1 x' (a space before =)" pat "$w" origin -o "twokey.emergency =INC-1 x" HEAD:refs/heads/main
+refused "an emergency to a ref no rule matches" pat "$w" origin -o "twokey.emergency=INC-1 x" HEAD:refs/heads/free-em
+check "...says it has no emergency path" expect_out 'no emergency path'
+check "...free-em not created" ref_is "$srv" refs/heads/free-em ""
+refused "an emergency dry run" pat "$w" origin -o "twokey.emergency=INC-1 x" -o twokey.dry-run HEAD:refs/heads/main
+check "...main unmoved" ref_is "$srv" refs/heads/main "$mtip"
+check "...no emergency in the state" sh -c '! test -s "$1" || ! grep -q "$2" "$1"' - "$STATE" "$e1"
+check "...the record is a dry run without an emergency object" audit_last "$LOG" "r.get('dry_run') is True" "'emergency' not in r" "r['would'] == 'accepted'"
+# dry-run spelled otherwise must never land for real
+note_approve bob bob bob@example.com "$w" "$e1"
+git -C "$w" push -q origin "$NOTES" HEAD:refs/heads/wip-e 2>/dev/null
+refused "-o TWOKEY.DRY-RUN (meant as a test) does not land an approved push" rita "$w" origin -o TWOKEY.DRY-RUN HEAD:refs/heads/main
+check "...main unmoved" ref_is "$srv" refs/heads/main "$mtip"
+refused "-o Twokey.dry-run does not land it either" rita "$w" origin -o Twokey.dry-run HEAD:refs/heads/main
+refused "-o ' twokey.dry-run' (a leading space) does not land it either" rita "$w" origin -o " twokey.dry-run" HEAD:refs/heads/main
+refused "-o twokey.dry-run=TRUE (not a known value)" rita "$w" origin -o twokey.dry-run=TRUE HEAD:refs/heads/main
+check "...main unmoved" ref_is "$srv" refs/heads/main "$mtip"
+accepted "the twin: the approved push" rita "$w" origin -o ci.skip HEAD:refs/heads/main
+check "...records the other tool's option" audit_last "$LOG" "r['push_options'] == ['ci.skip']"
+# an emergency rewind brings nothing in: ratified at once
+mtip=$(git -C "$srv" rev-parse refs/heads/main)
+accepted "pat's emergency rewinding main" pat "$w" origin -o "twokey.emergency=INC-2 rewind" "+$base:refs/heads/main"
+check "...ratified at once, by (nothing entered)" sh -c '"$1" audit emergencies --format csv | grep "INC-2 rewind" | grep -q "nothing entered"' - "$TK"
+check "...its record has the emergency object" audit_last "$LOG" "r['emergency']['reason'] == 'INC-2 rewind'" "r['emergency']['waived'] == ['approvals']" "re.fullmatch(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ', r['emergency']['ratify_by'])"
+accepted "pat's emergency twice in a row (INC-3, INC-4)" pat "$w" origin -o "twokey.emergency=INC-3 again" "$mtip:refs/heads/main"
+commit_as "$w" rita@example.com "hotfix 2"
+e2=$(head_of "$w")
+accepted "...the second" pat "$w" origin -o "twokey.emergency=INC-4 again" HEAD:refs/heads/main
+check "...both listed, pending" sh -c '"$1" audit emergencies --format csv | grep -c ",\"pending\"," | grep -qx 2' - "$TK"
+status_is "audit emergencies --overdue with none overdue" 0 "$TK" audit emergencies --overdue
+status_is "audit emergencies --format yaml" 2 "$TK" audit emergencies --format yaml
+check "audit emergencies --format json is JSON" sh -c '"$1" audit emergencies --format json | python3 -c "import json,sys; json.load(sys.stdin)"' - "$TK"
+git -C "$w" checkout -q main
