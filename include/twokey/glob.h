@@ -50,6 +50,14 @@ int tk_glob_compile(struct tk_glob **out, const char *src, size_t len);
  */
 int tk_glob_match(const struct tk_glob *g, const char *path, size_t len);
 
+/*
+ * Returns 1 when g matches some path below path (path + "/" + one or
+ * more segments), 0 when none, or TK_ETOOBIG or TK_ENOMEM (message set):
+ * for a symbolic link or a submodule at path, whose checkout makes such
+ * paths exist without any entry of the tree naming them.
+ */
+int tk_glob_match_below(const struct tk_glob *g, const char *path, size_t len);
+
 /* The source text it was compiled from, NUL-terminated. */
 const char *tk_glob_source(const struct tk_glob *g);
 

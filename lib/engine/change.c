@@ -34,7 +34,7 @@ struct match_ctx {
 };
 
 static int
-on_path(void *arg, const char *path, size_t len)
+on_path(void *arg, const char *path, size_t len, bool below)
 {
 	struct match_ctx *m = arg;
 	size_t e;
@@ -42,6 +42,13 @@ on_path(void *arg, const char *path, size_t len)
 
 	for (e = 0; e < m->rule->npaths; e++) {
 		r = tk_glob_match(m->rule->paths[e].glob, path, len);
+		/*
+		 * A link or a submodule at a/b makes a checkout show a/b/x:
+		 * it hits every glob that matches a path below it.
+		 */
+		if (r == 0 && below)
+			r = tk_glob_match_below(
+			    m->rule->paths[e].glob, path, len);
 		if (r < 0 && !m->reported) {
 			/* Undecided counts as a hit, and refuses anyway. */
 			m->reported = true;

@@ -32,7 +32,7 @@ struct walk {
 	size_t *ib, capb, capib;
 	struct tk_buf path;
 	size_t *entries;
-	int (*fn)(void *, const char *, size_t);
+	int (*fn)(void *, const char *, size_t, bool);
 	void *arg;
 };
 
@@ -271,6 +271,23 @@ take(struct walk *w, const git_tree_entry **x, const git_tree_entry **b)
 	return true;
 }
 
+/* A symbolic link or a submodule on any side: paths below it exist. */
+static bool
+opens_below(const git_tree_entry *x, const git_tree_entry **b, size_t nbase)
+{
+	size_t k;
+
+	for (k = 0; k <= nbase; k++) {
+		const git_tree_entry *e = k == 0 ? x : b[k - 1];
+
+		if (e != NULL &&
+		    (git_tree_entry_filemode_raw(e) == GIT_FILEMODE_LINK ||
+		        git_tree_entry_filemode_raw(e) == GIT_FILEMODE_COMMIT))
+			return true;
+	}
+	return false;
+}
+
 /* One step: the next name of the top directory, or leaving it. */
 static int
 step(struct walk *w)
@@ -294,7 +311,8 @@ step(struct walk *w)
 		return push(w, x, b);
 	if ((rc = append_name(w, git_tree_entry_name(any), false)) < 0)
 		return rc;
-	rc = w->fn(w->arg, w->path.ptr, w->path.len);
+	rc = w->fn(
+	    w->arg, w->path.ptr, w->path.len, opens_below(x, b, w->nbase));
 	tk_buf_truncate(&w->path, plen);
 	return rc;
 }
@@ -330,7 +348,7 @@ root(struct walk *w, const git_oid *tree, const git_oid *const *base)
 int
 tk_tree_diff(git_repository *repo, const git_oid *tree,
     const git_oid *const *base, size_t nbase, size_t *entries,
-    int (*fn)(void *arg, const char *path, size_t len), void *arg)
+    int (*fn)(void *arg, const char *path, size_t len, bool below), void *arg)
 {
 	struct walk w;
 	size_t k;

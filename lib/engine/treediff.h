@@ -24,7 +24,9 @@
  * one base that is the change from base to tree (an exact rename shows
  * both names, a deleted or added directory every path below it); with
  * none, every path of tree; with a merge's parents, the paths it holds as
- * none of them did.  A NULL id is the empty tree.  path is NUL-terminated
+ * none of them did.  below is true when the entry is a symbolic link or
+ * a submodule on any side: a checkout then shows paths below it that no
+ * tree entry names.  A NULL id is the empty tree.  path is NUL-terminated
  * and may hold any byte but NUL.
  *
  * Reads tree objects only, never blobs, walking iteratively and skipping
@@ -39,6 +41,6 @@
  */
 int tk_tree_diff(git_repository *repo, const git_oid *tree,
     const git_oid *const *base, size_t nbase, size_t *entries,
-    int (*fn)(void *arg, const char *path, size_t len), void *arg);
+    int (*fn)(void *arg, const char *path, size_t len, bool below), void *arg);
 
 #endif

@@ -364,6 +364,64 @@ tk_glob_match(const struct tk_glob *g, const char *path, size_t len)
 	return pi == g->nsegs;
 }
 
+/* Adds the states a "**" at s or after it lets the match skip to. */
+static void
+close_globstars(const struct tk_glob *g, bool *st)
+{
+	size_t s;
+
+	for (s = 0; s < g->nsegs; s++)
+		if (st[s] && g->segs[s].globstar)
+			st[s + 1] = true;
+}
+
+/*
+ * Whether g matches a path below path: path + "/" + more segments.  The
+ * matcher above follows one alignment; this one keeps the set of glob
+ * positions every alignment of path's segments can reach (at most
+ * nsegs + 1), since "**" + "/a" matches "a/a" below "a" although it
+ * matches "a" itself too.  Every segment left after the path can be met
+ * by some name, so any position short of the end will do.
+ */
+int
+tk_glob_match_below(const struct tk_glob *g, const char *path, size_t len)
+{
+	bool *cur, *nxt, *tmp, below = false;
+	size_t s, si = 0, n, steps = 0;
+
+	if ((cur = calloc(2 * (g->nsegs + 1), sizeof(*cur))) == NULL)
+		return tk_error_set(TK_ENOMEM, "out of memory");
+	nxt = cur + g->nsegs + 1;
+	cur[0] = true;
+	close_globstars(g, cur);
+	while (si <= len && steps <= TK_GLOB_MAX_STEPS) {
+		n = seg_len(path, len, si);
+		memset(nxt, 0, (g->nsegs + 1) * sizeof(*nxt));
+		for (s = 0; s < g->nsegs && steps <= TK_GLOB_MAX_STEPS; s++) {
+			if (!cur[s] || ++steps > TK_GLOB_MAX_STEPS)
+				continue;
+			if (g->segs[s].globstar)
+				nxt[s] = true;
+			else if (seg_matches(
+			             g, &g->segs[s], path + si, n, &steps))
+				nxt[s + 1] = true;
+		}
+		close_globstars(g, nxt);
+		tmp = cur;
+		cur = nxt;
+		nxt = tmp;
+		si = next_seg(path, len, si);
+	}
+	for (s = 0; s < g->nsegs; s++)
+		below = below || cur[s];
+	free(cur < nxt ? cur : nxt);
+	if (steps > TK_GLOB_MAX_STEPS)
+		return tk_error_set(TK_ETOOBIG,
+		    "glob '%s' needs more than %d steps for one path", g->src,
+		    TK_GLOB_MAX_STEPS);
+	return below;
+}
+
 const char *
 tk_glob_source(const struct tk_glob *g)
 {

@@ -71,6 +71,17 @@ rules:
 EOF
 POL=$TRASH/policy.yaml
 
+# fails DESC CMD...: CMD exits 1 or 2 (a failure or a usage error).
+fails() {
+	d=$1
+	shift
+	run_out "$@"
+	if [ "$rc" -eq 1 ] || [ "$rc" -eq 2 ]; then ok "$d (exit $rc)"; else
+		not_ok "$d (exit $rc, expected 1 or 2)"
+		sed 's/^/#   /' "$TRASH/out" | head -20
+	fi
+}
+
 # ============================== policy typos ===============================
 # variant DESC OLD NEW [REGEX]: the policy with the first OLD replaced by
 # NEW must be refused by config check (exit 1, file:line:col), and a push
@@ -620,4 +631,158 @@ check "...both listed, pending" sh -c '"$1" audit emergencies --format csv | gre
 status_is "audit emergencies --overdue with none overdue" 0 "$TK" audit emergencies --overdue
 status_is "audit emergencies --format yaml" 2 "$TK" audit emergencies --format yaml
 check "audit emergencies --format json is JSON" sh -c '"$1" audit emergencies --format json | python3 -c "import json,sys; json.load(sys.stdin)"' - "$TK"
+git -C "$w" checkout -q main
+
+# ============================== freezes ===============================
+git -C "$w" checkout -q -b fz "$(git -C "$srv" rev-parse refs/heads/main)"
+status_is "freeze start without --reason" 2 "$TK" freeze start --refs 'refs/heads/ops'
+status_is "freeze start without --refs" 2 "$TK" freeze start --reason 'x'
+fails "freeze start --until in the past" "$TK" freeze start --refs 'refs/heads/ops' --reason x --until 2020-01-01T00:00:00Z
+fails "freeze start --until with an offset" "$TK" freeze start --refs 'refs/heads/ops' --reason x --until 2099-01-01T00:00:00+01:00
+fails "freeze start --until without a zone" "$TK" freeze start --refs 'refs/heads/ops' --reason x --until 2099-01-01T00:00:00
+fails "freeze start --until +0m" "$TK" freeze start --refs 'refs/heads/ops' --reason x --until +0m
+fails "freeze start --until +5s (no such unit)" "$TK" freeze start --refs 'refs/heads/ops' --reason x --until +5s
+fails "freeze start with an invalid pattern" "$TK" freeze start --refs 'refs/heads/(ops' --reason x
+fails "freeze start with a reason holding a newline" "$TK" freeze start --refs 'refs/heads/ops' --reason "$(printf 'a\nb')"
+fails "freeze start with a name holding a tab" "$TK" freeze start --refs 'refs/heads/ops' --reason x --name "$(printf 'a\tb')"
+status_is "freeze stop of a freeze that does not exist" 1 "$TK" freeze stop nosuch
+check "...the freeze file was not created by the failures" test ! -s "$FREEZE"
+status_is "freeze start f1" 0 "$TK" freeze start --refs 'refs/heads/ops' --reason 'INC-7 x' --name f1
+status_is "freeze start f1 again (a name is unique)" 1 "$TK" freeze start --refs 'refs/heads/two' --reason 'INC-7 y' --name f1
+status_is "freeze status" 0 "$TK" freeze status
+check "freeze status --format json is JSON naming f1" sh -c '"$1" freeze status --format json | python3 -c "import json,sys; assert \"f1\" in json.dumps(json.load(sys.stdin))"' - "$TK"
+status_is "freeze status --format yaml" 2 "$TK" freeze status --format yaml
+refused "ops during f1 (pat, who may update it)" pat "$w" origin "HEAD:refs/heads/ops"
+check "...names the freeze, its end and reason" expect_out "freeze 'f1'.*(until it is stopped|stopped).*INC-7 x|freeze 'f1'.*INC-7 x"
+status_is "freeze stop f1" 0 "$TK" freeze stop f1
+status_is "freeze stop f1 again" 1 "$TK" freeze stop f1
+accepted "ops after f1" pat "$w" origin "HEAD:refs/heads/ops"
+# the window's end: [from, until), judged by the clock
+now=$(date -u +%s)
+end=$(date -u -d "@$((now + 4))" +%Y-%m-%dT%H:%M:%SZ)
+"$TK" freeze start --refs 'refs/heads/ops' --reason 'INC-8 short' --name f2 --until "$end" >/dev/null 2>&1 ||
+	not_ok "freeze start --until $end"
+commit_as "$w" pat@example.com "ops 2"
+refused "ops before f2's end" pat "$w" origin "HEAD:refs/heads/ops"
+check "...names its end" expect_out "$end"
+while [ "$(date -u +%s)" -lt $((now + 5)) ]; do sleep 1; done
+accepted "ops once f2 ended (until is exclusive)" pat "$w" origin "HEAD:refs/heads/ops"
+# planned freezes that ended, or have not begun, freeze nothing
+sed "s|^freeze-file:|freezes:\n  - {name: past, refs: 'refs/heads/ops', from: 2020-01-01T00:00:00Z, until: $(date -u -d "@$((now - 1))" +%Y-%m-%dT%H:%M:%SZ), reason: ended}\n  - {name: future, refs: 'refs/heads/ops', from: $(date -u -d "@$((now + 86400))" +%Y-%m-%dT%H:%M:%SZ), until: 2099-01-01T00:00:00Z, reason: later}\n  - {name: dateonly, refs: 'refs/heads/two', from: $(date -u +%Y-%m-%d), until: 2099-01-01, reason: whole days}\nfreeze-file:|" \
+	"$POL" >"$TRASH/policy-fz.yaml"
+commit_as "$w" pat@example.com "ops 3"
+TWOKEY_CONFIG=$TRASH/policy-fz.yaml accepted "planned freezes that ended or have not begun" pat "$w" origin "HEAD:refs/heads/ops"
+TWOKEY_CONFIG=$TRASH/policy-fz.yaml refused "a planned freeze from today's date (midnight UTC) is in force" pat "$w" origin "+HEAD:refs/heads/two"
+check "...names it" expect_out "freeze 'dateonly'"
+# a corrupt freeze file: every update refused, the notes ref aside
+printf 'twokey-freeze 1\nbroken line\n' >"$FREEZE"
+commit_as "$w" pat@example.com "ops 4"
+refused "a corrupt freeze file refuses an unprotected ref" pat "$w" origin "HEAD:refs/heads/free-fz"
+status_is "freeze status on a corrupt file" 1 "$TK" freeze status
+status_is "freeze start on a corrupt file" 1 "$TK" freeze start --refs 'refs/heads/ops' --reason x --name f3
+check "...the corrupt file kept as it was" grep -q 'broken line' "$FREEZE"
+printf 'twokey-freeze 1\n' >"$FREEZE"
+printf 'twokey-freeze 1\r\n' >"$FREEZE"
+refused "a freeze file with a CR" pat "$w" origin "HEAD:refs/heads/free-fz"
+printf 'twokey-freeze 1\nf4\t2020-01-01T00:00:00Z\t-\troot\trefs/heads/ops\tr\nf4\t2020-01-01T00:00:00Z\t-\troot\trefs/heads/two\tr\n' >"$FREEZE"
+refused "a freeze file naming one freeze twice" pat "$w" origin "HEAD:refs/heads/free-fz"
+printf 'twokey-freeze 1\nf5\t2020-01-01T00:00:00Z\t-\troot\trefs/heads/nothing\tr\n' >"$FREEZE"
+accepted "the twin: a valid freeze file freezing another ref" pat "$w" origin "HEAD:refs/heads/free-fz"
+rm -f "$FREEZE"
+git -C "$w" checkout -q main
+
+# ============================== paths ===============================
+# rule paths: no approvals of its own; deep/**/x.conf, dir/ and top/*
+# need security's approval; .ci/** may be written by operations only.
+git -C "$w" checkout -q -b pa "$base"
+mkdir -p "$w/.ci" "$w/keep"
+echo ci >"$w/.ci/config"
+echo k >"$w/keep/k"
+git -C "$w" add .ci keep
+test_tick
+git -C "$w" -c user.name=pat -c user.email=pat@example.com commit -q -m "paths base"
+pb=$(head_of "$w")
+accepted "pat's base with .ci/" pat "$w" origin "+HEAD:refs/heads/paths"
+# pcommit AS MESSAGE: commit what is staged, as AS.
+pcommit() {
+	test_tick
+	git -C "$w" -c user.name="${1%@*}" -c user.email="$1" commit -q --allow-empty -m "$2"
+}
+# ptry DESC accept|refuse: push HEAD to paths (force), then reset paths
+# and the work tree to pb.
+ptry() {
+	if [ "$2" = accept ]; then accepted "$1" rita "$w" origin "+HEAD:refs/heads/paths" "$NOTES"
+	else refused "$1" rita "$w" origin "+HEAD:refs/heads/paths"; fi
+	git -C "$srv" update-ref refs/heads/paths "$pb"
+	git -C "$w" reset -q --hard "$pb"
+}
+# needs_sec DESC: the staged change, as rita: refused unapproved, then
+# accepted with sam's note.
+needs_sec() {
+	pcommit rita@example.com "$1"
+	refused "$1: unapproved" rita "$w" origin "+HEAD:refs/heads/paths"
+	check "...asks for security" expect_out 'security'
+	note_approve sam sam sam@example.com "$w" "$(head_of "$w")"
+	ptry "$1: with security's note" accept
+}
+free() {
+	pcommit rita@example.com "$1"
+	ptry "$1: needs nothing" accept
+}
+mkdir -p "$w/deep/a/b"
+echo x >"$w/deep/x.conf"; git -C "$w" add deep
+needs_sec "deep/x.conf (** matches zero segments)"
+mkdir -p "$w/deep/a/b"; echo x >"$w/deep/a/b/x.conf"; git -C "$w" add deep
+needs_sec "deep/a/b/x.conf"
+mkdir -p "$w/deep"; echo x >"$w/deep/x.confs"; git -C "$w" add deep
+free "deep/x.confs"
+mkdir -p "$w/dir/a"; echo x >"$w/dir/a/b"; git -C "$w" add dir
+needs_sec "dir/a/b (trailing slash)"
+echo x >"$w/dir"; git -C "$w" add dir
+free "a file named dir (a trailing slash is below it)"
+mkdir -p "$w/top"; echo x >"$w/top/.hidden"; git -C "$w" add top
+needs_sec "top/.hidden (* matches a dot file)"
+mkdir -p "$w/top/a"; echo x >"$w/top/a/b"; git -C "$w" add top
+free "top/a/b (* does not cross /)"
+# writers of .ci/**: operations only
+echo more >>"$w/.ci/config"; git -C "$w" add .ci
+pcommit rita@example.com "rita edits .ci/config"
+ptry "rita edits .ci/config" refuse
+git -C "$w" rm -q .ci/config
+pcommit rita@example.com "rita deletes .ci/config"
+ptry "rita deletes .ci/config" refuse
+git -C "$w" mv .ci/config keep/config
+pcommit rita@example.com "rita moves .ci/config out"
+ptry "rita moves .ci/config out" refuse
+echo new >"$w/.ci/.env"; git -C "$w" add .ci
+pcommit rita@example.com "rita adds .ci/.env"
+ptry "rita adds .ci/.env (a dot file below a dot directory)" refuse
+git -C "$w" rm -q -r .ci
+ln -s keep "$w/.ci"; git -C "$w" add .ci
+pcommit rita@example.com "rita replaces .ci/ by a symlink"
+ptry "rita replaces .ci/ by a symlink to keep/" refuse
+git -C "$w" update-index --add --cacheinfo "160000,$base,.ci/sub"
+pcommit rita@example.com "rita adds a submodule in .ci/"
+ptry "rita adds a submodule in .ci/" refuse
+echo more >>"$w/.ci/config"; git -C "$w" add .ci
+pcommit pat@example.com "pat edits .ci/config"
+ptry "the twin: pat (operations) edits .ci/config" accept
+# a merge by pat of rita's .ci change: rita's commit is judged
+git -C "$w" checkout -q -b rside "$pb"
+echo r >>"$w/.ci/config"; git -C "$w" add .ci
+pcommit rita@example.com "rita's .ci side"
+git -C "$w" checkout -q pa
+echo p >"$w/keep/p"; git -C "$w" add keep
+pcommit pat@example.com "pat's own"
+test_tick
+git -C "$w" -c user.name=pat -c user.email=pat@example.com merge -q --no-ff -m "pat merges rita's side" rside
+refused "pat merges rita's .ci change" pat "$w" origin "+HEAD:refs/heads/paths"
+git -C "$w" reset -q --hard "$pb"
+# a file .ci where no .ci existed: a symlink makes .ci/... readable elsewhere
+git -C "$w" checkout -q -b nci "$base"
+mkdir -p "$w/evil"; echo evil >"$w/evil/config"
+ln -s evil "$w/.ci"
+git -C "$w" add evil .ci
+pcommit rita@example.com "rita adds .ci as a symlink to evil/"
+refused "rita creates .ci as a symlink (what .ci/config reads is hers)" rita "$w" origin "+HEAD:refs/heads/paths"
 git -C "$w" checkout -q main

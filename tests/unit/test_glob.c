@@ -302,6 +302,90 @@ test_glob__differential(void **state)
 	assert_true(n > 1000);
 }
 
+/* Paths below a link or a submodule: tk_glob_match_below(). */
+static const struct {
+	const char *glob, *path;
+	int want;
+} below[] = {
+    {".ci/**", ".ci", 1},
+    {".ci/", ".ci", 1},
+    {".ci/**", "ci", 0},
+    {".ci/**", ".ci/a", 1},
+    {"a/*", "a", 1},
+    {"a/*", "a/b", 0},
+    {"a/b/c", "a", 1},
+    {"a/b/c", "a/b", 1},
+    {"a/b/c", "a/x", 0},
+    {"a/b/c", "a/b/c", 0},
+    {"**/a", "a", 1},
+    {"**/x.tf", "any/where", 1},
+    {"deep/**/x.conf", "deep/q", 1},
+    {"deep/**/x.conf", "other", 0},
+    {"Makefile", "Makefile", 0},
+    {"Makefile", "src", 0},
+    {"*.tf", "x.tf", 0},
+};
+
+static void
+test_glob__below(void **state)
+{
+	static const char *const atoms[] = {
+	    "a", "b", "*", "?", "/", "**", "[ab]", "**/", "/**"};
+	unsigned seed = (unsigned)time(NULL);
+	char glob[64], path[64];
+	struct tk_glob *g;
+	size_t i, k, gl, pl, n = 0;
+	int r;
+
+	for (i = 0; i < TK_ARRAY_SIZE(below); i++) {
+		g = NULL;
+		assert_int_equal(
+		    tk_glob_compile(&g, below[i].glob, strlen(below[i].glob)),
+		    0);
+		r = tk_glob_match_below(
+		    g, below[i].path, strlen(below[i].path));
+		if (r != below[i].want)
+			fail_msg("below: '%s' on '%s': got %d, want %d",
+			    below[i].glob, below[i].path, r, below[i].want);
+		tk_glob_free(g);
+	}
+	/* Never 0 when some path below matches (the direction that guards). */
+	srand(seed);
+	for (i = 0; i < 20000; i++) {
+		gl = 0;
+		for (k = (size_t)rand() % 6 + 1; k > 0; k--) {
+			const char *at = atoms[rand() % TK_ARRAY_SIZE(atoms)];
+
+			if (gl + strlen(at) >= sizeof(glob))
+				break;
+			memcpy(glob + gl, at, strlen(at));
+			gl += strlen(at);
+		}
+		g = NULL;
+		if (tk_glob_compile(&g, glob, gl) != 0)
+			continue;
+		pl = 0;
+		for (k = (size_t)rand() % 3 + 1; k > 0; k--) {
+			path[pl++] = "ab"[rand() % 2];
+			path[pl++] = '/';
+		}
+		k = pl - 1; /* the prefix: path[0..k) */
+		for (r = rand() % 3; r >= 0; r--) {
+			path[pl++] = "ab"[rand() % 2];
+			path[pl++] = '/';
+		}
+		pl--;
+		n++;
+		if (tk_glob_match(g, path, pl) == 1 &&
+		    tk_glob_match_below(g, path, k) != 1)
+			fail_msg("seed %u: '%.*s' matches '%.*s' but not below "
+			         "'%.*s'",
+			    seed, (int)gl, glob, (int)pl, path, (int)k, path);
+		tk_glob_free(g);
+	}
+	assert_true(n > 1000);
+}
+
 int
 main(void)
 {
@@ -312,6 +396,7 @@ main(void)
 	    cmocka_unit_test(test_glob__offsets),
 	    cmocka_unit_test(test_glob__bounded),
 	    cmocka_unit_test(test_glob__differential),
+	    cmocka_unit_test(test_glob__below),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
