@@ -786,3 +786,77 @@ git -C "$w" add evil .ci
 pcommit rita@example.com "rita adds .ci as a symlink to evil/"
 refused "rita creates .ci as a symlink (what .ci/config reads is hers)" rita "$w" origin "+HEAD:refs/heads/paths"
 git -C "$w" checkout -q main
+
+# ============================== audit records and evidence ===============================
+git -C "$w" checkout -q -b au "$(git -C "$srv" rev-parse refs/heads/ops)"
+commit_as "$w" pat@example.com "audited"
+SECRET=c2VjcmV0LXBhc3N3b3JkLTQ3MTE=
+if GL_USER=pat SSH_CONNECTION="192.0.2.7 50022 198.51.100.1 22" REMOTE_ADDR=203.0.113.9 \
+	HTTP_AUTHORIZATION="Basic $SECRET" git -C "$w" push -o ci.skip -o "note=x y" origin HEAD:refs/heads/ops >"$TRASH/out" 2>&1; then
+	ok "a push with SSH_CONNECTION, REMOTE_ADDR and HTTP_AUTHORIZATION set"
+else not_ok "a push with SSH_CONNECTION... (refused)"; sed 's/^/#   /' "$TRASH/out"; fi
+check "...client is SSH_CONNECTION" audit_last "$LOG" "r['client'] == '192.0.2.7 50022 198.51.100.1 22'"
+check "...the authorization is nowhere in the log" sh -c '! grep -q "$1" "$2"' - "$SECRET" "$LOG"
+check "...push options as given, in order" audit_last "$LOG" "r['push_options'] == ['ci.skip', 'note=x y']"
+check "...policy is the SHA-256 of the policy's bytes" audit_last "$LOG" "r['policy'] == '$(sha256sum "$POL" | cut -d' ' -f1)'"
+check "...time is UTC RFC 3339 to the second" audit_last "$LOG" "re.fullmatch(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ', r['time']) is not None"
+check "...pusher names login, identity and where it came from" audit_last "$LOG" "r['pusher'] == {'login': 'pat', 'identity': 'pat', 'from': 'GL_USER'}"
+check "...the fields end with prev and hash" sh -c 'tail -1 "$1" | grep -Eq ",\"prev\":\"[0-9a-f]{64}\",\"hash\":\"[0-9a-f]{64}\"}$"' - "$LOG"
+commit_as "$w" pat@example.com "audited 2"
+if GL_USER=pat REMOTE_ADDR=203.0.113.9 git -C "$w" push origin HEAD:refs/heads/ops >"$TRASH/out" 2>&1; then
+	ok "a push with REMOTE_ADDR only"
+else not_ok "a push with REMOTE_ADDR only (refused)"; fi
+check "...client is REMOTE_ADDR" audit_last "$LOG" "r['client'] == '203.0.113.9'"
+# a policy that cannot be loaded: the refusal is recorded where the last
+# loaded policy recorded, with the hash of the bytes it could not use
+cp "$POL" "$TRASH/policy-broken.yaml"
+printf 'rules2: []\n' >>"$TRASH/policy-broken.yaml"
+commit_as "$w" pat@example.com "audited 3"
+TWOKEY_CONFIG=$TRASH/policy-broken.yaml refused "a push under a broken policy" pat "$w" origin HEAD:refs/heads/ops
+check "...recorded, refused, with an error and the broken bytes' hash" audit_last "$LOG" \
+	"r['decision'] == 'refused'" "r['error']" "r['policy'] == '$(sha256sum "$TRASH/policy-broken.yaml" | cut -d' ' -f1)'"
+status_is "audit verify of the log" 0 "$TK" audit verify
+status_is "audit verify of the log named" 0 "$TK" audit verify "$LOG"
+status_is "audit show" 0 "$TK" audit show
+python3 - "$LOG" "$TRASH/tampered.jsonl" <<'EOF'
+import sys
+ls = open(sys.argv[1], 'rb').read().split(b'\n')
+a, b = b'"decision":"accepted"', b'"decision":"refused"'
+ls[1] = ls[1].replace(a, b'\0').replace(b, a).replace(b'\0', b)
+open(sys.argv[2], 'wb').write(b'\n'.join(ls))
+EOF
+cmp -s "$LOG" "$TRASH/tampered.jsonl" && not_ok "(test) the tampered copy differs"
+status_is "audit verify of a copy with one decision flipped" 1 "$TK" audit verify "$TRASH/tampered.jsonl"
+sed '3d' "$LOG" >"$TRASH/cut.jsonl"
+status_is "audit verify of a copy with a record removed" 1 "$TK" audit verify "$TRASH/cut.jsonl"
+status_is "audit verify of a missing file" 1 "$TK" audit verify "$TRASH/none.jsonl"
+: >"$TRASH/empty.jsonl"
+status_is "audit verify of an empty file" 0 "$TK" audit verify "$TRASH/empty.jsonl"
+# filters that cannot match are errors, not empty output
+for f in "--since notadate" "--since 2026-02-30" "--until 2026-13" "--since 2026-01-01T25:00:00Z" "--format xml" "--since" "--since ''"; do
+	for c in report stats show; do
+		eval "set -- $f"
+		fails "audit $c $f" "$TK" audit $c "$@"
+	done
+done
+status_is "audit report --format json" 0 "$TK" audit report --format json
+check "...is JSON" python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$TRASH/out"
+status_is "audit stats" 0 "$TK" audit stats
+fails "audit report --ref naming a ref no record names" "$TK" audit report --ref refs/heads/none
+# reconcile: a fresh server where every move went through twokey
+srv2=$(new_server srv2)
+git -C "$w" branch -f rc1 "$base"
+git -C "$w" branch -f rc2 "$u1"
+accepted "rc1 and rc2 pushed to a fresh server" rita "$w" "$srv2" rc1 rc2
+status_is "audit reconcile of a server whose refs all moved through twokey" 0 "$TK" audit reconcile "$srv2"
+git -C "$srv2" update-ref refs/heads/rc1 "$u1"
+status_is "audit reconcile after rc1 moved by hand" 1 "$TK" audit reconcile "$srv2"
+check "...names rc1" expect_out 'refs/heads/rc1'
+status_is "audit reconcile of rc2 alone" 0 "$TK" audit reconcile "$srv2" refs/heads/rc2
+git -C "$srv2" update-ref refs/heads/rc3 "$u1"
+status_is "audit reconcile after rc3 was created by hand" 1 "$TK" audit reconcile "$srv2" refs/heads/rc3
+git -C "$srv2" update-ref -d refs/heads/rc2
+status_is "audit reconcile after rc2 was deleted by hand" 1 "$TK" audit reconcile "$srv2" refs/heads/rc2
+status_is "audit reconcile of a missing repository" 1 "$TK" audit reconcile "$TRASH/none.git"
+fails "audit reconcile without a repository" "$TK" audit reconcile
+git -C "$w" checkout -q main
