@@ -60,6 +60,12 @@ load_refs(struct tk_load *c, struct tk_freeze *f, const struct ynode *v,
 
 	if ((rc = tk_load_str(c, v, path, &f->refs_src)) < 0)
 		return rc;
+	if (v->len == 0) {
+		/* a freeze of nothing, while the admin believes a freeze */
+		tk_load_err(
+		    c, v, path, "empty pattern: name the refs it freezes");
+		return TK_ECONFIG;
+	}
 	if ((rc = tk_pattern_compile(&f->refs, v->str, v->len)) < 0) {
 		tk_load_err(c, v, path, "%s", tk_error_last());
 		return rc == TK_ENOMEM ? rc : TK_ECONFIG;

@@ -129,6 +129,12 @@ load_pattern(struct tk_load *c, struct tk_rule *r, const struct ynode *rn,
 	}
 	if ((rc = tk_load_str(c, v, sub, &r->refs_src)) < 0)
 		return rc;
+	if (v->len == 0) {
+		/* a rule that protects nothing, while it reads as a rule */
+		tk_load_err(
+		    c, v, sub, "empty pattern: name the refs it governs");
+		return TK_ECONFIG;
+	}
 	/* One line without escapes: offsets in the pattern are columns. */
 	r->refs_pos = (struct tk_pos){v->line, v->col + (v->quote ? 1 : 0)};
 	r->refs_exact = v->end_line == v->line &&

@@ -211,6 +211,47 @@ variant "a key under two identities (comment differs)" "  olga: {emails: [olga@e
 variant "one email under two identities (case differs)" "  olga: {emails: [olga@example.com]" "  olga: {emails: [olga@example.com, PAT@example.com]"
 variant "one login under two identities" "  olga: {emails: [olga@example.com], logins: [olga]" "  olga: {emails: [olga@example.com], logins: [olga, pat]"
 variant "a tab before a key (YAML forbids tabs in indentation)" "    refs: refs/heads/ops" "	refs: refs/heads/ops"
+variant "Version in capitals" "version: 1" "Version: 1"
+variant "a rule key in capitals" "    refs: refs/heads/ops" "    Refs: refs/heads/ops"
+variant "a duplicate key, once quoted" "approvals: {min: 1, from: [reviewer]}" "approvals: {min: 1, from: [reviewer], \"min\": 0}"
+variant "a duplicate key, once in a double-quoted escape" "approvals: {min: 1, from: [reviewer]}" "approvals: {min: 1, from: [reviewer], \"m\\x69n\": 0}"
+variant "an empty delete (null is not nobody)" "    update: [operations]" "    update: [operations]
+    delete:"
+variant "delete: ~" "    update: [operations]" "    update: [operations]
+    delete: ~"
+variant "delete: null" "    update: [operations]" "    update: [operations]
+    delete: null"
+variant "update: '' (a string)" "    update: [operations]" "    update: ''"
+variant "an empty approvals map" "approvals: {min: 2, from: [reviewer]}" "approvals: {}"
+variant "approvals: null" "approvals: {min: 2, from: [reviewer]}" "approvals:"
+variant "an empty refs pattern" "refs: refs/heads/two" "refs: ''"
+variant "an empty emergency" "    emergency:
+      by: [operations]
+      waive: [approvals]
+      ratify: {within: 24h, min: 1, from: [reviewer], overdue: block}" "    emergency: {}"
+variant "emergency: null" "    emergency:
+      by: [operations]
+      waive: [approvals]
+      ratify: {within: 24h, min: 1, from: [reviewer], overdue: block}" "    emergency:"
+variant "an emergency without ratify" "
+      ratify: {within: 24h, min: 1, from: [reviewer], overdue: block}" ""
+variant "a min too large for any integer" "approvals: {min: 2," "approvals: {min: 99999999999999999999,"
+variant "an unused anchor on a scalar" "approvals: {min: 2," "approvals: {min: &two 2,"
+variant "a complex (sequence) key" "    refs: refs/heads/ops" "    refs: refs/heads/ops
+    ? [update, create]
+    : [operations]"
+variant "a %TAG directive and a tag" "version: 1" "%TAG !e! tag:example.com,2000:
+---
+version: !e!one 1"
+variant "a paths entry without match" "      - match: 'dir/'
+        approvals: {min: 1, from: [security]}" "      - approvals: {min: 1, from: [security]}"
+variant "paths: []" "    paths:
+      - match: 'deep/**/x.conf'" "    paths: []
+    x:
+      - match: 'deep/**/x.conf'"
+variant "a freeze with an empty pattern" "freeze-file:" "freezes:
+  - {name: f1, refs: '', from: 2026-01-01T00:00:00Z, until: 2099-01-02T00:00:00Z, reason: r}
+freeze-file:"
 check "the twin: the policy itself is valid" sh -c '"$1" config check "$2" >/dev/null 2>&1' - "$TK" "$POL"
 
 # ============================== commands and exit codes ===============================
