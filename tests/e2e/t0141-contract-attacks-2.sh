@@ -254,6 +254,36 @@ variant "a freeze with an empty pattern" "freeze-file:" "freezes:
 freeze-file:"
 check "the twin: the policy itself is valid" sh -c '"$1" config check "$2" >/dev/null 2>&1' - "$TK" "$POL"
 
+# warns DESC OLD NEW REGEX: the variant is valid (exit 0) with a
+# file:line:col warning matching REGEX, and --strict fails it (exit 1).
+warns() {
+	python3 - "$POL" "$TRASH/variant.yaml" "$2" "$3" <<'EOF' || { not_ok "$1: (test) '$2' not in the policy"; return; }
+import sys
+t = open(sys.argv[1]).read()
+if sys.argv[3] not in t:
+    sys.exit(1)
+open(sys.argv[2], 'w').write(t.replace(sys.argv[3], sys.argv[4], 1))
+EOF
+	run_out "$TK" config check "$TRASH/variant.yaml"
+	if [ "$rc" -eq 0 ] && grep -Eq "variant\.yaml:[0-9]+:[0-9]+: warning: .*$4" "$TRASH/out"; then
+		ok "policy with $1: a warning with file:line:col"
+	else
+		not_ok "policy with $1: config check exit $rc, or no warning /$4/"
+		sed 's/^/#   /' "$TRASH/out" | head -8
+	fi
+	run_out "$TK" config check --strict "$TRASH/variant.yaml"
+	if [ "$rc" -eq 1 ]; then ok "...--strict fails it"; else not_ok "...--strict exit $rc"; fi
+}
+warns "refs that look like a glob (/*)" "refs: refs/heads/ops" "refs: 'refs/heads/*'" "glob"
+warns "refs that look like a glob ({a,b})" "refs: refs/heads/ops" "refs: 'refs/heads/{ops,dev}'" "glob|brace"
+warns "refs not starting with refs/" "refs: refs/heads/ops" "refs: 'heads/ops'" "refs/"
+warns "a rule shadowed by a catch-all" "  - name: mainline" "  - name: all
+    refs: 'refs/heads/.*'
+  - name: mainline" "never|shadow|earlier"
+warns "a rule nobody can satisfy (min 3 of security)" "approvals: {min: 2, from: [reviewer]}" "approvals: {min: 3, from: [security]}" "satisf|eligible|nobody|fewer"
+warns "a role nobody holds" "roles: {developer: writes," "roles: {dba: databases, developer: writes," "dba"
+warns "a key expiring within 30 days" "valid-after: 2099-01-01" "valid-before: $(date -u -d '+10 days' +%Y-%m-%d)" "expir"
+
 # ============================== commands and exit codes ===============================
 for c in "" approve check "config check" "config report" "config diff" install "audit verify" \
 	"audit show" "audit report" "audit reconcile" "audit stats" "audit emergencies" \
@@ -901,3 +931,73 @@ status_is "audit reconcile after rc2 was deleted by hand" 1 "$TK" audit reconcil
 status_is "audit reconcile of a missing repository" 1 "$TK" audit reconcile "$TRASH/none.git"
 fails "audit reconcile without a repository" "$TK" audit reconcile
 git -C "$w" checkout -q main
+
+# ============================== keys: revoked, two spellings ===============================
+git -C "$w" checkout -q -b rv "$base"
+commit_as "$w" rita@example.com "revoked?"
+rv1=$(head_of "$w")
+add_trailers "$w" rita@example.com "$(approve_raw bob bob bob@example.com "$w" "$rv1")"
+sed "s|^pusher:|revoked-keys: [\"$(pub bob | sed 's/ [^ ]*$/ another comment/')\"]\npusher:|" "$POL" >"$TRASH/policy-rv.yaml"
+TWOKEY_CONFIG=$TRASH/policy-rv.yaml refused "bob's key revoked (listed with another comment)" rita "$w" origin "+HEAD:refs/heads/main"
+check "...says revoked" expect_out 'revoked'
+sed "s|^pusher:|revoked-keys: [\"$(pub bob | cut -d' ' -f1-2)\"]\npusher:|" "$POL" >"$TRASH/policy-rv.yaml"
+TWOKEY_CONFIG=$TRASH/policy-rv.yaml refused "bob's key revoked (listed without a comment)" rita "$w" origin "+HEAD:refs/heads/main"
+accepted "the twin: not revoked" rita "$w" origin "+HEAD:refs/heads/main"
+git -C "$srv" update-ref refs/heads/main "$base"
+# the pusher: an empty variable is no pusher
+commit_as "$w" pat@example.com "ops by nobody"
+refused "GL_USER set but empty, on a rule that needs the pusher" "" "$w" origin "+HEAD:refs/heads/ops"
+if GL_USER="" git -C "$w" push origin "+HEAD:refs/heads/ops" >"$TRASH/out" 2>&1; then
+	not_ok "GL_USER='' pushes to ops"
+else ok "GL_USER='' refused on ops"; fi
+if GL_USER=PAT git -C "$w" push origin "+HEAD:refs/heads/ops" >"$TRASH/out" 2>&1; then
+	not_ok "GL_USER=PAT (not a login) pushes to ops"
+else ok "GL_USER=PAT (logins are exact) refused on ops"; fi
+if GL_USER="pat " git -C "$w" push origin "+HEAD:refs/heads/ops" >"$TRASH/out" 2>&1; then
+	not_ok "GL_USER='pat ' pushes to ops"
+else ok "GL_USER='pat ' refused on ops"; fi
+git -C "$w" checkout -q main
+
+# ============================== time zones ===============================
+# windows and deadlines are UTC whatever the server's TZ
+git -C "$w" checkout -q -b tz "$(git -C "$srv" rev-parse refs/heads/ops)"
+now=$(date -u +%s)
+sed "s|^freeze-file:|freezes:\n  - {name: tzf, refs: 'refs/heads/ops', from: $(date -u -d "@$((now - 1800))" +%Y-%m-%dT%H:%M:%SZ), until: $(date -u -d "@$((now + 1800))" +%Y-%m-%dT%H:%M:%SZ), reason: tz}\nfreeze-file:|" \
+	"$POL" >"$TRASH/policy-tz.yaml"
+commit_as "$w" pat@example.com "tz"
+for z in Pacific/Kiritimati Etc/GMT+12 America/St_Johns; do
+	TZ=$z TWOKEY_CONFIG=$TRASH/policy-tz.yaml refused "a freeze of the last and next half hour, TZ=$z" pat "$w" origin "HEAD:refs/heads/ops"
+done
+TZ=Pacific/Kiritimati "$TK" freeze start --refs 'refs/heads/ops' --reason 'INC-9 tz' --name tz1 --until +1h >/dev/null 2>&1 ||
+	not_ok "freeze start under TZ=Pacific/Kiritimati"
+check "...its end is stored in UTC, an hour from now" sh -c 'e=$(cut -f3 "$1" | grep -v twokey); t=$(date -u -d "$e" +%s); d=$((t - $2)); [ $d -ge 3590 ] && [ $d -le 3700 ]' - "$FREEZE" "$now"
+TZ=Etc/GMT+12 refused "...in force under TZ=Etc/GMT+12" pat "$w" origin "HEAD:refs/heads/ops"
+"$TK" freeze stop tz1 >/dev/null 2>&1
+git -C "$w" checkout -q -b tze "$(git -C "$srv" rev-parse refs/heads/main)"
+commit_as "$w" rita@example.com "tz emergency"
+TZ=Pacific/Kiritimati accepted "an emergency under TZ=Pacific/Kiritimati" pat "$w" origin -o "twokey.emergency=INC-5 tz" HEAD:refs/heads/main
+check "...its ratify_by is 24 h after its time, both UTC" audit_last "$LOG" \
+	"__import__('calendar').timegm(__import__('time').strptime(r['emergency']['ratify_by'], '%Y-%m-%dT%H:%M:%SZ')) - __import__('calendar').timegm(__import__('time').strptime(r['time'], '%Y-%m-%dT%H:%M:%SZ')) == 86400"
+check "...and the time is now in UTC" audit_last "$LOG" "abs(__import__('calendar').timegm(__import__('time').strptime(r['time'], '%Y-%m-%dT%H:%M:%SZ')) - $now) < 600"
+git -C "$w" checkout -q main
+
+# ============================== config diff and report ===============================
+status_is "config diff of a policy with itself" 0 "$TK" config diff "$POL" "$POL"
+sed 's/approvals: {min: 2, from: \[reviewer\]}/approvals: {min: 1, from: [reviewer]}/' "$POL" >"$TRASH/policy-looser.yaml"
+status_is "config diff to a policy with a lower min" 1 "$TK" config diff "$POL" "$TRASH/policy-looser.yaml"
+check "...names the rule" expect_out "two"
+status_is "config diff back (stricter)" 0 "$TK" config diff "$TRASH/policy-looser.yaml" "$POL"
+sed 's/    update: \[operations\]/    update: [operations, developer]/' "$POL" >"$TRASH/policy-looser.yaml"
+status_is "config diff adding a role to update" 1 "$TK" config diff "$POL" "$TRASH/policy-looser.yaml"
+check "...names rita (a person, not the role)" expect_out "rita"
+fails "config diff with a broken NEW" "$TK" config diff "$POL" "$TRASH/policy-broken.yaml"
+fails "config diff with one operand" "$TK" config diff "$POL"
+for f in text csv json html; do
+	status_is "config report --format $f" 0 "$TK" config report --format $f "$POL"
+done
+check "...json is JSON" sh -c '"$1" config report --format json "$2" | python3 -c "import json,sys; json.load(sys.stdin)"' - "$TK" "$POL"
+fails "config report --format xml" "$TK" config report --format xml "$POL"
+fails "config report of a broken policy" "$TK" config report "$TRASH/policy-broken.yaml"
+status_is "config report --repo" 0 "$TK" config report --repo "$srv" "$POL"
+check "...names the people who may update ops (pat, olga), not the role" sh -c '"$1" config report --format csv "$2" | grep ops | grep -q pat' - "$TK" "$POL"
+fails "config report --repo of a missing repository" "$TK" config report --repo "$TRASH/none.git" "$POL"
