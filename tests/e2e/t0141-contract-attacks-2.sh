@@ -1001,3 +1001,62 @@ fails "config report of a broken policy" "$TK" config report "$TRASH/policy-brok
 status_is "config report --repo" 0 "$TK" config report --repo "$srv" "$POL"
 check "...names the people who may update ops (pat, olga), not the role" sh -c '"$1" config report --format csv "$2" | grep ops | grep -q pat' - "$TK" "$POL"
 fails "config report --repo of a missing repository" "$TK" config report --repo "$TRASH/none.git" "$POL"
+
+# reconcile: a rewind by hand to a value the ref once had
+git -C "$w" branch -f rc4 "$base"
+accepted "rc4 created" rita "$w" "$srv2" rc4
+git -C "$w" branch -f rc4 "$u1"
+accepted "rc4 moved on" rita "$w" "$srv2" rc4
+git -C "$srv2" update-ref refs/heads/rc4 "$base"
+status_is "audit reconcile after rc4 was rewound by hand" 1 "$TK" audit reconcile "$srv2" refs/heads/rc4
+# note_approvals and the report's rows
+git -C "$w" checkout -q -b rp "$(git -C "$srv" rev-parse refs/heads/main)"
+commit_as "$w" rita@example.com "reported"
+rp1=$(head_of "$w")
+note_approve bob bob bob@example.com "$w" "$rp1"
+accepted "a commit and bob's note" rita "$w" origin HEAD:refs/heads/main "$NOTES"
+check "...the notes update records bob's approval" audit_last "$LOG" \
+	"[a for x in r['refs'] if x['ref'] == 'refs/notes/twokey' for a in x.get('note_approvals', [])] == [{'commit': '$rp1', 'identity': 'bob', 'email': 'bob@example.com', 'key': '$(ssh-keygen -lf "$KEYS/bob.pub" | cut -d' ' -f2)'}]"
+check "audit report --format json: the commit, approved by bob via note, pushed by rita under mainline" sh -c '
+	"$1" audit report --format json --ref refs/heads/main | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+s = json.dumps(d)
+assert \"$2\" in s, \"commit missing\"
+rows = []
+def walk(o):
+    if isinstance(o, dict):
+        if any(v == \"$2\" for v in o.values()): rows.append(o)
+        for v in o.values(): walk(v)
+    elif isinstance(o, list):
+        for v in o: walk(v)
+walk(d)
+r = json.dumps(rows)
+for want in (\"bob\", \"note\", \"rita\", \"mainline\", \"$3\"):
+    assert want in r, (want, r[:2000])
+"' - "$TK" "$rp1" "$(sha256sum "$POL" | cut -d' ' -f1)"
+git -C "$w" checkout -q main
+
+# ============================== approve and install exit codes ===============================
+reviewer bob bob@example.com "$w"
+(cd "$TRASH/rev-bob" && git config user.signingKey "$KEYS/bob") 
+fails "approve of an unknown commit" sh -c 'cd "$1" && "$2" approve -k "$3" 0123456789abcdef0123456789abcdef01234567' - "$TRASH/rev-bob" "$TK" "$KEYS/bob"
+fails "approve with a key file that does not exist" sh -c 'cd "$1" && "$2" approve -k "$3" "$4"' - "$TRASH/rev-bob" "$TK" "$KEYS/nokey" "$base"
+fails "approve --trailer of a range of two commits" sh -c 'cd "$1" && "$2" approve --trailer -k "$3" "$4..$5"' - "$TRASH/rev-bob" "$TK" "$KEYS/bob" "$base" "$n2"
+fails "approve of a commit and a range" sh -c 'cd "$1" && "$2" approve -k "$3" "$4" "$4..$5"' - "$TRASH/rev-bob" "$TK" "$KEYS/bob" "$base" "$u1"
+status_is "approve --trailer of one commit" 0 sh -c 'cd "$1" && "$2" approve --trailer -k "$3" "$4"' - "$TRASH/rev-bob" "$TK" "$KEYS/bob" "$u1"
+check "...prints one Approved-by line with bob's email" sh -c 'grep -c "^Approved-by: .*<bob@example.com> sshsig:[A-Za-z0-9+/]*=*$" "$1" | grep -qx 1' - "$TRASH/out"
+status_is "approve (notes) of one commit" 0 sh -c 'cd "$1" && "$2" approve -k "$3" "$4"' - "$TRASH/rev-bob" "$TK" "$KEYS/bob" "$u1"
+check "...its note holds bob's approval, one line" sh -c 'git -C "$1" notes --ref=twokey show "$2" | grep -c "^Approved-by: .*<bob@example.com> sshsig:" | grep -qx 1' - "$TRASH/rev-bob" "$u1"
+status_is "approve of the same commit again (already approved: nothing added)" 0 sh -c 'cd "$1" && "$2" approve -k "$3" "$4"' - "$TRASH/rev-bob" "$TK" "$KEYS/bob" "$u1"
+check "...still one line" sh -c 'git -C "$1" notes --ref=twokey show "$2" | grep -c "^Approved-by:" | grep -qx 1' - "$TRASH/rev-bob" "$u1"
+srvi=$TRASH/inst.git
+git init -q --bare "$srvi"
+status_is "install into a bare repository" 0 "$TK" install "$srvi"
+check "...turns on receive.advertisePushOptions" test "$(git -C "$srvi" config --bool receive.advertisePushOptions)" = true
+check "...the pre-receive hook is twokey's" sh -c 'test "$(readlink -f "$1/hooks/pre-receive")" = "$(readlink -f "$2/twokey-pre-receive")"' - "$srvi" "$TK_BIN"
+status_is "install again (nothing changes)" 0 "$TK" install "$srvi"
+fails "install into a path that is no repository" "$TK" install "$TRASH/none.git"
+status_is "install without an operand" 2 "$TK" install
+
+done_testing
