@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "twokey/check.h"
+#include "twokey/emergency.h"
 #include "twokey/error.h"
 #include "twokey/freeze.h"
 #include "twokey/policy.h"
@@ -43,14 +44,18 @@ run(git_repository *repo, const char *login, char **args)
 	char *path = NULL, *errors = NULL, *argv3[3];
 	struct tk_check_opts opts = TK_CHECK_OPTS_INIT;
 	struct tk_freeze_state freezes;
+	struct tk_emergency_state ems;
+	struct tk_emergency_store *store = NULL;
 	struct tk_updates u;
 	struct tk_report report;
 	struct tk_policy *p = NULL;
-	int status = 1;
+	size_t i;
+	int rc, status = 1;
 
 	memset(&u, 0, sizeof(u));
 	memset(&report, 0, sizeof(report));
 	memset(&freezes, 0, sizeof(freezes));
+	memset(&ems, 0, sizeof(ems));
 	opts.pusher_login = login;
 	if (resolve(repo, args[1], oldhex) < 0 ||
 	    resolve(repo, args[2], newhex) < 0)
@@ -78,6 +83,24 @@ run(git_repository *repo, const char *login, char **args)
 	if (freezes.status < 0)
 		fprintf(stderr, "twokey: warning: %s\n", tk_error_last());
 	opts.freezes = &freezes;
+	/*
+	 * As the hook: an overdue emergency blocks its ref, an unusable
+	 * state refuses.  No push options here, so no emergency is granted.
+	 */
+	for (i = 0; i < p->nrules && p->rules[i]->emergency == NULL; i++)
+		;
+	if (i == p->nrules)
+		rc = TK_ENOTFOUND; /* no emergency path: the hook reads none */
+	else if ((rc = tk_emergency_store_open(&store, p)) == 0 &&
+	    (rc = tk_emergency_store_read(store, &ems)) == 0)
+		opts.emergencies = &ems;
+	else if (rc != TK_ENOTFOUND) {
+		fprintf(stderr,
+		    "twokey: error: the emergency state cannot be used (%s); "
+		    "the hook would refuse every push\n",
+		    tk_error_last());
+		goto out;
+	}
 	if (tk_check_run(&report, repo, p, &u, &opts) < 0)
 		fprintf(stderr,
 		    "twokey: error: %s; the hook would refuse "
@@ -86,6 +109,8 @@ run(git_repository *repo, const char *login, char **args)
 	else if (tk_report_print(stdout, &report, &u, "twokey: ") == 0)
 		status = report.refused ? 1 : 0;
 out:
+	tk_emergency_state_release(&ems);
+	tk_emergency_store_free(store);
 	tk_freeze_state_release(&freezes);
 	tk_report_release(&report);
 	tk_updates_release(&u);

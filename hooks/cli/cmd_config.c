@@ -189,6 +189,8 @@ out:
 	return status;
 }
 
+static int help(void);
+
 static int
 allowed_signers(int argc, char **argv)
 {
@@ -196,8 +198,12 @@ allowed_signers(int argc, char **argv)
 	char *path = NULL;
 	int status = 1;
 
+	if (cli_wants_help(argc, argv))
+		return help();
 	if (argc > 2)
 		return cli_usage_error(USAGE, "too many arguments");
+	if (argc == 2 && argv[1][0] == '-' && argv[1][1] != '\0')
+		return cli_usage_error(USAGE, "unknown option '%s'", argv[1]);
 	if (cli_load_policy(&p, &path, argc == 2 ? argv[1] : NULL) == 0)
 		status = cli_allowed_signers(p) < 0 ? 1 : 0;
 	tk_policy_free(p);

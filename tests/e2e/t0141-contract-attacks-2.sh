@@ -285,11 +285,14 @@ warns "a role nobody holds" "roles: {developer: writes," "roles: {dba: databases
 warns "a key expiring within 30 days" "valid-after: 2099-01-01" "valid-before: $(date -u -d '+10 days' +%Y-%m-%d)" "expir"
 
 # ============================== commands and exit codes ===============================
-for c in "" approve check "config check" "config report" "config diff" install "audit verify" \
+for c in "" approve check "config check" "config report" "config diff" "config replay" \
+	"config allowed-signers" "config compile" install doctor "audit verify" \
 	"audit show" "audit report" "audit reconcile" "audit stats" "audit emergencies" \
-	"freeze start" "freeze stop" "freeze status"; do
+	"audit init-db" "audit export" "freeze start" "freeze stop" "freeze status"; do
 	# shellcheck disable=SC2086
 	status_is "twokey $c --help" 0 "$TK" $c --help
+	# shellcheck disable=SC2086
+	[ -z "$c" ] || status_is "twokey $c --bogus (an unknown option)" 2 "$TK" $c --bogus
 done
 status_is "twokey --version" 0 "$TK" --version
 status_is "twokey-pre-receive --version" 0 "$TK_BIN/twokey-pre-receive" --version
@@ -700,6 +703,43 @@ e2=$(head_of "$w")
 accepted "...the second" pat "$w" origin -o "twokey.emergency=INC-4 again" HEAD:refs/heads/main
 check "...both listed, pending" sh -c '"$1" audit emergencies --format csv | grep -c ",\"pending\"," | grep -qx 2' - "$TK"
 status_is "audit emergencies --overdue with none overdue" 0 "$TK" audit emergencies --overdue
+# twokey check says what the hook would decide: an overdue emergency
+# (overdue: block) blocks main for it too
+python3 - "$STATE" "$e2" <<'EOF'
+import sys
+ls = open(sys.argv[1]).read().splitlines()
+for i, l in enumerate(ls):
+    f = l.split(' ')
+    if f[0] == 'e' and f[10] == sys.argv[2]:
+        f[2] = '1000'; f[3] = '2000'; ls[i] = ' '.join(f)
+open(sys.argv[1], 'w').write('\n'.join(ls) + '\n')
+EOF
+commit_as "$w" rita@example.com "after the overdue one"
+e3=$(head_of "$w")
+note_approve bob bob bob@example.com "$w" "$e3"
+git -C "$w" push -q origin "$NOTES" HEAD:refs/heads/wip-e3 2>/dev/null
+refused "an approved push to main while INC-4 is overdue (block)" rita "$w" origin HEAD:refs/heads/main
+status_is "twokey check of the same update says refuse" 1 sh -c 'cd "$1" && GL_USER=rita "$2" check refs/heads/main "$3" "$4"' - "$srv" "$TK" "$e2" "$e3"
+check "...naming the overdue emergency" expect_out 'overdue'
+status_is "twokey check of an unprotected ref meanwhile" 0 sh -c 'cd "$1" && GL_USER=rita "$2" check refs/heads/free2 0 "$3"' - "$srv" "$TK" "$e3"
+printf 'garbage\n' >"$TRASH/state.bad"
+cp "$STATE" "$TRASH/state.good"
+cp "$TRASH/state.bad" "$STATE"
+status_is "twokey check with a corrupt emergency state says refuse" 1 sh -c 'cd "$1" && GL_USER=rita "$2" check refs/heads/free2 0 "$3"' - "$srv" "$TK" "$e3"
+refused "...as the hook does" rita "$w" origin HEAD:refs/heads/free2
+cp "$TRASH/state.good" "$STATE"
+# ratify INC-4 (bob, by hand in the state) so that main moves again
+python3 - "$STATE" "$e2" <<'EOF'
+import sys
+ls = open(sys.argv[1]).read().splitlines()
+for i, l in enumerate(ls):
+    f = l.split(' ')
+    if f[0] == 'e' and f[10] == sys.argv[2]:
+        f[4] = '3000'; f[14] = 'bob'; ls[i] = ' '.join(f)
+open(sys.argv[1], 'w').write('\n'.join(ls) + '\n')
+EOF
+status_is "twokey check once INC-4 is ratified" 0 sh -c 'cd "$1" && GL_USER=rita "$2" check refs/heads/main "$3" "$4"' - "$srv" "$TK" "$e2" "$e3"
+accepted "...and the push" rita "$w" origin HEAD:refs/heads/main
 status_is "audit emergencies --format yaml" 2 "$TK" audit emergencies --format yaml
 check "audit emergencies --format json is JSON" sh -c '"$1" audit emergencies --format json | python3 -c "import json,sys; json.load(sys.stdin)"' - "$TK"
 git -C "$w" checkout -q main
