@@ -1099,4 +1099,35 @@ status_is "install again (nothing changes)" 0 "$TK" install "$srvi"
 fails "install into a path that is no repository" "$TK" install "$TRASH/none.git"
 status_is "install without an operand" 2 "$TK" install
 
+
+# ============================== more edges ===============================
+# a planned freeze's start is inclusive, judged by the clock
+git -C "$w" checkout -q -b fe "$(git -C "$srv" rev-parse refs/heads/ops)"
+now=$(date -u +%s)
+sed "s|^freeze-file:|freezes:\n  - {name: soon, refs: 'refs/heads/ops', from: $(date -u -d "@$((now + 4))" +%Y-%m-%dT%H:%M:%SZ), until: 2099-01-01T00:00:00Z, reason: starts soon}\nfreeze-file:|" \
+	"$POL" >"$TRASH/policy-soon.yaml"
+commit_as "$w" pat@example.com "before the freeze"
+TWOKEY_CONFIG=$TRASH/policy-soon.yaml accepted "ops before a planned freeze begins" pat "$w" origin "HEAD:refs/heads/ops"
+while [ "$(date -u +%s)" -lt $((now + 5)) ]; do sleep 1; done
+commit_as "$w" pat@example.com "after it began"
+TWOKEY_CONFIG=$TRASH/policy-soon.yaml refused "ops once it began" pat "$w" origin "HEAD:refs/heads/ops"
+check "...names it" expect_out "freeze 'soon'"
+git -C "$w" checkout -q main
+# a dry run is no accepted record: a ref then set by hand to what the
+# dry run would have pushed is reported by reconcile
+git -C "$w" branch -f rc5 "$u1"
+refused "a dry run creating rc5" rita "$w" "$srv2" -o twokey.dry-run rc5
+git -C "$srv2" update-ref refs/heads/rc5 "$u1"
+status_is "audit reconcile of rc5, set by hand as the dry run would have" 1 "$TK" audit reconcile "$srv2" refs/heads/rc5
+# a refused push's commits are not landed: report lists none of them
+git -C "$w" checkout -q -b nl "$(git -C "$srv" rev-parse refs/heads/main)"
+commit_as "$w" rita@example.com "never landed"
+nl1=$(head_of "$w")
+refused "an unapproved push to main" rita "$w" origin "HEAD:refs/heads/main"
+"$TK" audit report --format csv --ref refs/heads/main >"$TRASH/report.csv" 2>&1
+check "audit report: the refused push's commit is in no landed row" sh -c '! grep "^\"landed\"" "$1" | grep -q "$2"' - "$TRASH/report.csv" "$nl1"
+check "...and among the refusals, with its reason" sh -c 'grep "^\"refused\"" "$1" | grep -q "commit $(echo "$2" | cut -c1-12): not approved"' - "$TRASH/report.csv" "$nl1"
+check "...the emergency rewind's row names it" sh -c 'grep "^\"landed\"" "$1" | grep -q "INC-2 rewind (waived: approvals"' - "$TRASH/report.csv"
+check "...the approved commit's row says how bob counted" sh -c 'grep "^\"landed\"" "$1" | grep "$2" | grep -q "bob (reviewer) via note"' - "$TRASH/report.csv" "$rp1"
+
 done_testing
