@@ -187,11 +187,20 @@ cmd_sign(EVP_PKEY *k, unsigned flags, const char *ns)
 int
 main(int argc, char **argv)
 {
-	if (argc == 3 && strcmp(argv[1], "pub") == 0)
-		return cmd_pub(load(argv[2]));
-	if (argc == 5 && strcmp(argv[1], "sign") == 0)
-		return cmd_sign(load(argv[2]),
+	EVP_PKEY *k;
+	int rc;
+
+	if (argc == 3 && strcmp(argv[1], "pub") == 0) {
+		rc = cmd_pub(k = load(argv[2]));
+		EVP_PKEY_free(k);
+		return rc;
+	}
+	if (argc == 5 && strcmp(argv[1], "sign") == 0) {
+		rc = cmd_sign(k = load(argv[2]),
 		    (unsigned)strtoul(argv[3], NULL, 10) & 0xff, argv[4]);
+		EVP_PKEY_free(k);
+		return rc;
+	}
 	fprintf(stderr,
 	    "usage: tk_sksign pub PEMFILE\n"
 	    "       tk_sksign sign PEMFILE FLAGS NAMESPACE\n");
