@@ -24,24 +24,37 @@ int
 tk_check_pusher(struct tk_check *c, const char *override)
 {
 	const struct tk_policy *p = c->p;
-	const char *v = override;
+	const char *v = override, *other = NULL;
 	size_t i;
 	int rc;
 
 	c->pusher_why = "no variable of pusher.env is set";
 	if (p->npusher_env == 0 && override == NULL)
 		c->pusher_why = "the policy names no pusher.env variable";
-	for (i = 0; v == NULL && i < p->npusher_env; i++) {
-		v = getenv(p->pusher_env[i]);
-		if (v != NULL && *v == '\0')
-			v = NULL;
-		if (v != NULL)
+	for (i = 0; override == NULL && i < p->npusher_env; i++) {
+		const char *e = getenv(p->pusher_env[i]);
+
+		if (e == NULL || *e == '\0')
+			continue;
+		if (v == NULL) {
+			v = e;
 			c->r->pusher_var = p->pusher_env[i];
+		} else if (strcmp(e, v) != 0)
+			other = p->pusher_env[i];
 	}
 	if (v == NULL)
 		return 0;
 	if ((rc = set_login(c, v)) < 0)
 		return rc;
+	/*
+	 * Two front-end variables naming two people: one of them was not set
+	 * by the front end.  Which one is not for twokey to guess.
+	 */
+	if (other != NULL) {
+		c->pusher_why = "the variables of pusher.env name different "
+		                "logins";
+		return 0;
+	}
 	if (!tk_valid_name(v, strlen(v), TK_LOGIN_MAX_LEN)) {
 		c->pusher_why = "the pusher login is empty, too long or "
 		                "contains control characters";

@@ -222,11 +222,13 @@ check "release/<0xff> not created" ref_is "$srv" "$bad" ""
 git -C "$srv" update-ref -d "$bad" 2>/dev/null
 git -C "$srv" update-ref -d refs/heads/release/bot
 
-# the first set, non-empty variable of pusher.env is the pusher
+# the first set, non-empty variable of pusher.env is the pusher, and every
+# other one set must agree
 GL_USER=alice REMOTE_USER=dave git -C "$w" push origin main >"$TRASH/out" 2>&1
-check "GL_USER=alice wins over REMOTE_USER=dave: refused" test $? -ne 0
-check "... as alice" expect_out "pusher 'alice' may not update this ref"
-check "main still at c3 (alice via GL_USER)" ref_is "$srv" refs/heads/main "$c3"
+check "GL_USER=alice and REMOTE_USER=dave disagree: refused" test $? -ne 0
+check "... the pusher is unknown, neither guessed" expect_out \
+	"pusher unknown \(the variables of pusher.env name different logins; consulted: GL_USER, REMOTE_USER; login 'alice'\)"
+check "main still at c3 (the variables disagree)" ref_is "$srv" refs/heads/main "$c3"
 GL_USER= REMOTE_USER=dave git -C "$w" push origin main >"$TRASH/out" 2>&1
 check "empty GL_USER is skipped, REMOTE_USER=dave is used: accepted" test $? -eq 0
 check "main at c4" ref_is "$srv" refs/heads/main "$c4"
