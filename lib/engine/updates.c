@@ -77,6 +77,36 @@ add(struct tk_updates *u, const char *old, size_t oldlen, const char *nw,
 	return 0;
 }
 
+/*
+ * git never names a ref twice in one push; a list that does was not
+ * written by git, and deciding each line alone could approve a value git
+ * does not write.
+ */
+static int
+once_each(const struct tk_updates *u)
+{
+	struct tk_map *seen = NULL;
+	void *dup;
+	size_t i;
+	int rc = 0;
+
+	if (u->n < 2)
+		return 0;
+	if ((rc = tk_map_new(&seen)) < 0)
+		return rc;
+	for (i = 0; rc == 0 && i < u->n; i++) {
+		dup = NULL;
+		rc = tk_map_put_borrowed(seen, u->items[i].ref,
+		    strlen(u->items[i].ref), &u->items[i], &dup);
+		if (rc < 0 && dup != NULL)
+			rc = tk_error_set(TK_EINVAL,
+			    "ref update %zu: %s is named twice in one push",
+			    i + 1, u->items[i].ref);
+	}
+	tk_map_free(seen);
+	return rc;
+}
+
 int
 tk_updates_parse(struct tk_updates *u, const char *buf, size_t len)
 {
@@ -103,7 +133,7 @@ tk_updates_parse(struct tk_updates *u, const char *buf, size_t len)
 			return rc;
 		p = nl + 1;
 	}
-	return 0;
+	return once_each(u);
 }
 
 int

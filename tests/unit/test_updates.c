@@ -109,6 +109,10 @@ test_updates__parse_bad(void **state)
 	    "ref update 1: line not terminated");
 	REFUSE(A40 " " B40 " refs/heads/a\n" A40 " " B40 " refs/heads/b",
 	    TK_EINVAL, "ref update 2: line not terminated");
+	/* a name twice: git never repeats one */
+	REFUSE(A40 " " B40 " refs/heads/a\n" Z40 " " B40 " refs/heads/b\n" B40
+	           " " Z40 " refs/heads/a\n",
+	    TK_EINVAL, "ref update 3: refs/heads/a is named twice in one push");
 	/* fields */
 	REFUSE(A40 " " B40 "\n", TK_EINVAL,
 	    "ref update 1: expected '<old> <new> <ref>'");
@@ -349,8 +353,9 @@ struct case_ {
 	enum tk_kind want;
 };
 
+/* One line; the name gets "-i" so that no name is listed twice. */
 static void
-append_line(struct tk_buf *b, const struct case_ *c)
+append_line(struct tk_buf *b, const struct case_ *c, size_t i)
 {
 	char o[GIT_OID_HEXSZ + 1], n[GIT_OID_HEXSZ + 1];
 
@@ -361,7 +366,8 @@ append_line(struct tk_buf *b, const struct case_ *c)
 		git_oid_tostr(o, sizeof(o), c->old);
 	if (c->new_ != NULL)
 		git_oid_tostr(n, sizeof(n), c->new_);
-	assert_int_equal(tk_buf_printf(b, "%s %s %s\n", o, n, c->ref), 0);
+	assert_int_equal(
+	    tk_buf_printf(b, "%s %s %s-%zu\n", o, n, c->ref, i), 0);
 }
 
 static void
@@ -401,7 +407,7 @@ test_updates__classify(void **state)
 	size_t i;
 
 	for (i = 0; i < TK_ARRAY_SIZE(cases); i++)
-		append_line(&b, &cases[i]);
+		append_line(&b, &cases[i], i);
 	assert_int_equal(parse(&u, b.ptr), 0);
 	assert_int_equal(u.n, TK_ARRAY_SIZE(cases));
 	assert_int_equal(tk_updates_classify(&u, r->repo), 0);
