@@ -7,8 +7,9 @@
  * record still links to the old file's last one.  The previous hash is
  * read and the new record written under one exclusive lock, in one
  * write(2) on an O_APPEND descriptor (a record over TK_AUDIT_SPOOL_AT
- * comes from a temporary file in pieces, and a failure cuts the log back
- * to where it was), and fsync()ed before the hook answers.  Anything that goes
+ * comes from a temporary file in pieces); a failed write (a full disk
+ * writes part of a line) cuts the log back to where it was.  The line is
+ * fsync()ed before the hook answers.  Anything that goes
  * wrong is an error, and the hook then refuses the push: nothing is accepted
  * unrecorded.
  *
@@ -303,19 +304,34 @@ append_locked(int hfd, int fd, struct tk_buf *body, const unsigned char *key,
     size_t keylen)
 {
 	char prev[65], hash[66];
+	struct stat st;
 	ssize_t n;
 	int rc;
 
 	if ((rc = chain_prev(hfd, fd, prev)) < 0 ||
 	    (rc = tk_audit_seal(body, prev, key, keylen, hash)) < 0)
 		return rc;
+	if (fstat(fd, &st) < 0)
+		return tk_error_set(
+		    TK_EIO, "cannot stat the audit log: %s", strerror(errno));
 	n = write(fd, body->ptr, body->len);
 	if (n < 0 || (size_t)n != body->len)
-		return tk_error_set(TK_EIO, "cannot write the audit log: %s",
-		    n < 0 ? strerror(errno) : "short write");
-	if (fsync(fd) < 0)
-		return tk_error_set(
+		rc = tk_error_set(TK_EIO, "cannot write the audit log: %s",
+		    n < 0 ? strerror(errno) : "short write (disk full?)");
+	else if (fsync(fd) < 0)
+		rc = tk_error_set(
 		    TK_EIO, "cannot flush the audit log: %s", strerror(errno));
+	if (rc < 0) {
+		/*
+		 * A full disk writes part of the line: cut it off, or every
+		 * later record would follow half a record and the chain
+		 * would stay broken after the space comes back.
+		 */
+		if (ftruncate(fd, st.st_size) < 0) {
+			/* the error above is the one to report */
+		}
+		return rc;
+	}
 	return write_head(hfd, hash);
 }
 
