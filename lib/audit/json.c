@@ -327,6 +327,15 @@ tk_json_string(struct tk_buf *out, const char *s, size_t len)
 		} else if ((n = tk_utf8_len(p + i, len - i)) == 0) {
 			rc = tk_buf_puts(out, "\\ufffd");
 			n = 1;
+		} else if (n == 2 && p[i] == 0xc2 && p[i + 1] <= 0x9f) {
+			/* C1 controls: some terminals act on them */
+			rc = tk_buf_printf(out, "\\u%04x", p[i + 1]);
+		} else if (n == 3 && p[i] == 0xe2 && p[i + 1] == 0x80 &&
+		    (p[i + 2] == 0xa8 || p[i + 2] == 0xa9)) {
+			/* U+2028, U+2029: line ends to JavaScript, splitlines()
+			 */
+			rc = tk_buf_printf(
+			    out, "\\u%04x", 0x2000 + p[i + 2] - 0x80);
 		} else
 			rc = tk_buf_put(out, p + i, n);
 		i += n;

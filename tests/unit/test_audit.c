@@ -271,6 +271,14 @@ test_audit__json_string_exact(void **state)
 	ESC("\xee\x80\x80", "\"\xee\x80\x80\"");
 	/* An emoji cut short, then valid text. */
 	ESC("\xf0\x9f\x98ok", "\"\\ufffd\\ufffd\\ufffdok\"");
+	/* C1 controls and the Unicode line ends are escaped, not raw. */
+	ESC("a\xc2\x85"
+	    "b\xc2\x9b"
+	    "2J",
+	    "\"a\\u0085b\\u009b2J\"");
+	ESC("\xc2\x80\xc2\x9f\xc2\xa0", "\"\\u0080\\u009f\xc2\xa0\"");
+	ESC("l\xe2\x80\xa8p\xe2\x80\xa9", "\"l\\u2028p\\u2029\"");
+	ESC("\xe2\x80\xa7\xe2\x80\xaa", "\"\xe2\x80\xa7\xe2\x80\xaa\"");
 }
 
 static void
