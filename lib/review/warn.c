@@ -643,6 +643,63 @@ warn_freeze(struct wctx *c, const struct tk_freeze *f)
 	    f->name, f->refs_src);
 }
 
+/*
+ * Logins compare byte for byte, but GitLab and GitHub logins ignore case:
+ * two identities whose logins differ only in case may be one account
+ * there, reported in whichever spelling the forge keeps.  White space at
+ * either end is a quoting slip: no front end reports such a login.
+ */
+static void
+warn_logins(struct wctx *c)
+{
+	const struct tk_policy *p = c->p;
+	struct tk_map *seen = NULL;
+	char low[TK_LOGIN_MAX_LEN + 1];
+	size_t i, j, k, n;
+	void *other;
+	int rc;
+
+	if (tk_map_new(&seen) < 0) {
+		c->err = TK_ENOMEM;
+		return;
+	}
+	for (i = 0; i < p->nidentities; i++) {
+		const struct tk_identity *id = p->identities[i];
+
+		for (j = 0; j < id->nlogins; j++) {
+			const char *l = id->logins[j];
+
+			if ((n = strlen(l)) > TK_LOGIN_MAX_LEN)
+				continue;
+			if (l[0] == ' ' || l[n - 1] == ' ')
+				add(c, id->pos,
+				    "login '%s' of identity '%s' begins or "
+				    "ends with a space: no front end reports "
+				    "such a login",
+				    l, id->id);
+			for (k = 0; k < n; k++)
+				low[k] =
+				    (char)tk_ascii_tolower((unsigned char)l[k]);
+			other = NULL;
+			if ((rc = tk_map_put(seen, low, n,
+			         (void *)(uintptr_t)id, &other)) == 0)
+				continue;
+			if (other == NULL) {
+				c->err = rc;
+				break;
+			}
+			if (other == id)
+				continue;
+			add(c, id->pos,
+			    "login '%s' of identity '%s' differs only in case "
+			    "from a login of identity '%s': where logins "
+			    "ignore case (GitLab, GitHub) they are one account",
+			    l, id->id, ((const struct tk_identity *)other)->id);
+		}
+	}
+	tk_map_free(seen);
+}
+
 static int
 by_position(const void *a, const void *b)
 {
@@ -679,6 +736,7 @@ tk_policy_warn(struct tk_warnings *w, const struct tk_policy *p,
 		add(&c, p->freeze_file_pos,
 		    "freeze-file is not used: with audit.postgres the ad hoc "
 		    "freezes live in the audit database");
+	warn_logins(&c);
 	for (i = 0; i < p->nidentities; i++) {
 		warn_expiry(&c, p->identities[i]);
 		warn_keyless(&c, p->identities[i]);

@@ -156,6 +156,23 @@ acc "no pusher is needed where no rule restricts the ref" -- origin HEAD:refs/he
 acc "the twin: dave pushes main" GL_USER=dave -- origin HEAD:main
 check "main at the fourth commit" ref_is "$srv" refs/heads/main "$c4"
 
+# logins compare byte for byte; config check warns where a forge that
+# ignores case in logins would see one account for two identities, and
+# about a login no front end reports
+sed -e 's/logins: \[alice\]/logins: [alice, "Dave"]/' \
+	-e 's/logins: \[dave\]/logins: [dave, " ops"]/' "$P" >"$TRASH/case.yaml"
+"$TK" config check "$TRASH/case.yaml" >"$TRASH/out" 2>&1
+check "config check: logins 'Dave' and 'dave' of two identities are valid (exit 0)" test $? -eq 0
+check "...with a warning naming both identities" expect_out \
+	"warning: login '(Dave|dave)' of identity '(alice|dave)' differs only in case from a login of identity '(dave|alice)'"
+check "...and one about the leading space" expect_out \
+	"warning: login ' ops' of identity 'dave' begins or ends with a space"
+if "$TK" config check --strict "$TRASH/case.yaml" >"$TRASH/out" 2>&1; then
+	not_ok "config check --strict fails on them (exit 0)"
+else ok "config check --strict fails on them"; fi
+"$TK" config check --strict "$P" >"$TRASH/out" 2>&1
+check "the twin: the test's own policy has no such warning" no_out "differs only in case|begins or ends"
+
 # `twokey check --pusher` names the pusher itself: the variables are not read
 if (cd "$w" && GL_USER=alice REMOTE_USER=mallory "$TK" check --pusher dave \
 	refs/heads/main "$c2" "$c4") >"$TRASH/out" 2>&1 </dev/null; then
@@ -248,6 +265,12 @@ n0=$(records)
 ref "audit.path is a symlink (to the real log): refused" GL_USER=dave -- origin HEAD:main
 check "...says the audit log is unavailable" expect_out "audit log is unavailable"
 check "...nothing was written through the link" test "$(records)" -eq "$n0"
+mkfifo "$TRASH/afifo"
+policy "$TRASH/afifo"
+PUSH_AS="timeout 60" # a hook that blocked on the FIFO would hang the push
+ref "audit.path is a FIFO: refused, without hanging" GL_USER=dave -- origin HEAD:main
+PUSH_AS=""
+check "...says the audit log is unavailable" expect_out "audit log is unavailable"
 policy "$TRASH/missing/audit.jsonl"
 ref "audit.path in a directory that does not exist: refused" GL_USER=dave -- origin HEAD:main
 check "...says the audit log is unavailable" expect_out "audit log is unavailable"
