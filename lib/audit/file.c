@@ -298,6 +298,28 @@ write_head(int hfd, char hash[66])
 	return 0;
 }
 
+/*
+ * Ends an append that began when the log was `was` bytes long: flushes
+ * the line when rc is 0, else cuts the log back to `was` (a full disk
+ * writes part of a line, and every later record would follow half a
+ * record, the chain broken even after the space comes back); then the
+ * head.
+ */
+static int
+end_append(int hfd, int fd, off_t was, int rc, char hash[66])
+{
+	if (rc == 0 && fsync(fd) < 0)
+		rc = tk_error_set(
+		    TK_EIO, "cannot flush the audit log: %s", strerror(errno));
+	if (rc < 0) {
+		if (ftruncate(fd, was) < 0) {
+			/* the error above is the one to report */
+		}
+		return rc;
+	}
+	return write_head(hfd, hash);
+}
+
 /* Seals body, writes the line, then the head. */
 static int
 append_locked(int hfd, int fd, struct tk_buf *body, const unsigned char *key,
@@ -318,21 +340,7 @@ append_locked(int hfd, int fd, struct tk_buf *body, const unsigned char *key,
 	if (n < 0 || (size_t)n != body->len)
 		rc = tk_error_set(TK_EIO, "cannot write the audit log: %s",
 		    n < 0 ? strerror(errno) : "short write (disk full?)");
-	else if (fsync(fd) < 0)
-		rc = tk_error_set(
-		    TK_EIO, "cannot flush the audit log: %s", strerror(errno));
-	if (rc < 0) {
-		/*
-		 * A full disk writes part of the line: cut it off, or every
-		 * later record would follow half a record and the chain
-		 * would stay broken after the space comes back.
-		 */
-		if (ftruncate(fd, st.st_size) < 0) {
-			/* the error above is the one to report */
-		}
-		return rc;
-	}
-	return write_head(hfd, hash);
+	return end_append(hfd, fd, st.st_size, rc, hash);
 }
 
 int
@@ -390,16 +398,7 @@ append_spooled_locked(int hfd, int fd, const struct tk_audit_spool *sp,
 		    TK_EIO, "cannot write the audit log: %s", strerror(errno));
 	tk_audit_hasher_free(&h);
 	explicit_bzero(chunk, sizeof(chunk));
-	if (rc == 0 && fsync(fd) < 0)
-		rc = tk_error_set(
-		    TK_EIO, "cannot flush the audit log: %s", strerror(errno));
-	if (rc < 0) {
-		if (ftruncate(fd, st.st_size) < 0) {
-			/* the error above is the one to report */
-		}
-		return rc;
-	}
-	return write_head(hfd, hash);
+	return end_append(hfd, fd, st.st_size, rc, hash);
 }
 
 static int
