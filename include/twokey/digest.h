@@ -22,18 +22,43 @@
  */
 int tk_crypto_init(bool error_strings);
 
-/* Returns 0 or TK_ECRYPTO. */
+/*
+ * Streaming SHA-256 and SHA-512 (OpenSSL's low-level functions inside: no
+ * provider set-up, no allocation, no failure).  _final wipes the context;
+ * a context is used by one thread at a time.
+ */
+#define TK_SHA512_LEN 64
+struct tk_sha256_ctx {
+	union {
+		unsigned char b[128];
+		uint64_t align;
+	} u;
+};
+struct tk_sha512_ctx {
+	union {
+		unsigned char b[224];
+		uint64_t align;
+	} u;
+};
+void tk_sha256_init(struct tk_sha256_ctx *c);
+void tk_sha256_update(struct tk_sha256_ctx *c, const void *p, size_t n);
+void tk_sha256_final(struct tk_sha256_ctx *c, unsigned char out[TK_SHA256_LEN]);
+void tk_sha512_init(struct tk_sha512_ctx *c);
+void tk_sha512_update(struct tk_sha512_ctx *c, const void *p, size_t n);
+void tk_sha512_final(struct tk_sha512_ctx *c, unsigned char out[TK_SHA512_LEN]);
+
+/* Returns 0 (kept int for the callers' error paths). */
 int tk_sha256(unsigned char out[TK_SHA256_LEN], const void *data, size_t len);
 /*
  * SHA-256 of what is left to read from fd, in chunks (no copy of the
  * whole file); *len the bytes read.  0, TK_EIO, TK_ETOOBIG past max
- * bytes, or TK_ECRYPTO.
+ * bytes.
  */
 int tk_sha256_fd(
     unsigned char out[TK_SHA256_LEN], int fd, uint64_t max, uint64_t *len);
 /*
  * SHA-1, for the checksum git writes at the end of a commit-graph file
- * (lib/commit/cgraph.c), and nothing else.  0 or TK_ECRYPTO.
+ * (lib/commit/cgraph.c), and nothing else.  Returns 0.
  */
 #define TK_SHA1_LEN 20
 int tk_sha1(unsigned char out[TK_SHA1_LEN], const void *data, size_t len);

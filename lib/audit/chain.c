@@ -3,7 +3,7 @@
  * record is sealed, and how a sequence of records is checked.  Storage
  * knows nothing of this, and this knows nothing of storage.
  */
-#include <openssl/evp.h>
+#include <string.h>
 
 #include "store.h"
 #include "twokey/digest.h"
@@ -79,19 +79,7 @@ tk_audit_split(const char *line, size_t len, size_t *body, char prev[65],
 void
 tk_audit_hasher_free(struct tk_audit_hasher *h)
 {
-	EVP_MD_CTX_free(h->sha);
-	EVP_MD_CTX_free(h->inner);
-	explicit_bzero(h->opad, sizeof(h->opad));
-	memset(h, 0, sizeof(*h));
-}
-
-static int
-sha_start(EVP_MD_CTX **ctx)
-{
-	if ((*ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(*ctx, EVP_sha256(), NULL) != 1)
-		return tk_error_set(TK_ECRYPTO, "SHA-256 failed");
-	return 0;
+	explicit_bzero(h, sizeof(*h));
 }
 
 int
@@ -100,47 +88,34 @@ tk_audit_hasher_init(
 {
 	unsigned char k0[SHA256_BLOCK], ipad[SHA256_BLOCK];
 	size_t i;
-	int rc;
 
 	memset(h, 0, sizeof(*h));
-	if ((rc = sha_start(&h->sha)) < 0)
-		goto fail;
+	tk_sha256_init(&h->sha);
 	if (key == NULL)
 		return 0;
 	h->keyed = true;
 	memset(k0, 0, sizeof(k0));
-	if (keylen > SHA256_BLOCK) {
-		if ((rc = tk_sha256(k0, key, keylen)) < 0)
-			goto fail;
-	} else if (keylen > 0)
+	if (keylen > SHA256_BLOCK)
+		(void)tk_sha256(k0, key, keylen);
+	else if (keylen > 0)
 		memcpy(k0, key, keylen);
 	for (i = 0; i < SHA256_BLOCK; i++) {
 		ipad[i] = k0[i] ^ 0x36;
 		h->opad[i] = k0[i] ^ 0x5c;
 	}
-	if ((rc = sha_start(&h->inner)) < 0 ||
-	    EVP_DigestUpdate(h->inner, ipad, sizeof(ipad)) != 1) {
-		rc = rc < 0 ? rc : tk_error_set(TK_ECRYPTO, "SHA-256 failed");
-		goto fail;
-	}
+	tk_sha256_init(&h->inner);
+	tk_sha256_update(&h->inner, ipad, sizeof(ipad));
 	explicit_bzero(k0, sizeof(k0));
 	explicit_bzero(ipad, sizeof(ipad));
 	return 0;
-fail:
-	explicit_bzero(k0, sizeof(k0));
-	explicit_bzero(ipad, sizeof(ipad));
-	tk_audit_hasher_free(h);
-	return rc;
 }
 
 int
 tk_audit_hasher_update(struct tk_audit_hasher *h, const void *p, size_t n)
 {
-	if (n == 0)
-		return 0;
-	if (EVP_DigestUpdate(h->sha, p, n) != 1 ||
-	    (h->keyed && EVP_DigestUpdate(h->inner, p, n) != 1))
-		return tk_error_set(TK_ECRYPTO, "SHA-256 failed");
+	tk_sha256_update(&h->sha, p, n);
+	if (h->keyed)
+		tk_sha256_update(&h->inner, p, n);
 	return 0;
 }
 
@@ -148,27 +123,21 @@ int
 tk_audit_hasher_final(struct tk_audit_hasher *h, char hash[65], char hmac[65])
 {
 	unsigned char d[TK_SHA256_LEN], in[TK_SHA256_LEN];
-	unsigned int n = 0;
-	EVP_MD_CTX *outer = NULL;
-	int rc = 0;
+	struct tk_sha256_ctx outer;
 
 	hmac[0] = '\0';
-	if (EVP_DigestFinal_ex(h->sha, d, &n) != 1 || n != TK_SHA256_LEN)
-		return tk_error_set(TK_ECRYPTO, "SHA-256 failed");
+	tk_sha256_final(&h->sha, d);
 	tk_hex(hash, d, sizeof(d));
 	if (!h->keyed)
 		return 0;
-	if (EVP_DigestFinal_ex(h->inner, in, &n) != 1 || n != TK_SHA256_LEN ||
-	    (rc = sha_start(&outer)) < 0 ||
-	    EVP_DigestUpdate(outer, h->opad, sizeof(h->opad)) != 1 ||
-	    EVP_DigestUpdate(outer, in, sizeof(in)) != 1 ||
-	    EVP_DigestFinal_ex(outer, d, &n) != 1 || n != TK_SHA256_LEN)
-		rc = rc < 0 ? rc
-		            : tk_error_set(TK_ECRYPTO, "HMAC-SHA-256 failed");
-	else
-		tk_hex(hmac, d, sizeof(d));
-	EVP_MD_CTX_free(outer);
-	return rc;
+	tk_sha256_final(&h->inner, in);
+	tk_sha256_init(&outer);
+	tk_sha256_update(&outer, h->opad, sizeof(h->opad));
+	tk_sha256_update(&outer, in, sizeof(in));
+	tk_sha256_final(&outer, d);
+	tk_hex(hmac, d, sizeof(d));
+	explicit_bzero(in, sizeof(in));
+	return 0;
 }
 
 int

@@ -13,6 +13,7 @@
 
 #include "internal.h"
 #include "twokey/audit.h"
+#include "twokey/digest.h"
 
 #define TK_ZERO_HASH                                                           \
 	"0000000000000000000000000000000000000000000000000000000000000000"
@@ -187,7 +188,7 @@ int tk_audit_split(const char *line, size_t len, size_t *body, char prev[65],
  * pieces: init, update..., final (hmac "" without a key), free.
  */
 struct tk_audit_hasher {
-	struct evp_md_ctx_st *sha, *inner; /* EVP_MD_CTX */
+	struct tk_sha256_ctx sha, inner;
 	unsigned char opad[64];
 	bool keyed;
 };

@@ -265,9 +265,7 @@ parse_application(struct tk_sshkey *k, struct tk_sshbuf *b)
 
 	if ((rc = tk_sshbuf_get_cstring(b, &app, &len)) < 0)
 		return rc;
-	if (EVP_Digest(app, len, k->apphash, NULL, EVP_sha256(), NULL) != 1)
-		return tk_sig_ossl_error(TK_ECRYPTO, "sha256");
-	return 0;
+	return tk_sha256(k->apphash, app, len);
 }
 
 /* "SHA256:" and 43 characters of unpadded base64. */

@@ -14,6 +14,7 @@
 
 #include "sig/sshbuf.h"
 #include "sig/sshkey.h"
+#include "twokey/digest.h"
 
 #define MAGIC "SSHSIG"
 #define MAGIC_LEN 6
@@ -358,13 +359,15 @@ msg_digest(const struct tk_sshsig *s, struct tk_sshsig_msg *m,
 {
 	unsigned char *out = s->sha512 ? m->h512 : m->h256;
 	unsigned char bit = s->sha512 ? 2 : 1;
-	unsigned int n;
+	struct tk_sha512_ctx c;
 
 	if ((m->have & bit) == 0) {
-		if (EVP_Digest(m->msg, m->len, out, &n,
-		        s->sha512 ? EVP_sha512() : EVP_sha256(), NULL) != 1)
-			return tk_sig_ossl_error(
-			    TK_ECRYPTO, "cannot hash message");
+		if (s->sha512) {
+			tk_sha512_init(&c);
+			tk_sha512_update(&c, m->msg, m->len);
+			tk_sha512_final(&c, out);
+		} else
+			(void)tk_sha256(out, m->msg, m->len);
 		m->have |= bit;
 	}
 	*h = out;
@@ -414,9 +417,7 @@ sk_data(const struct tk_sshsig *s, const unsigned char *tbs, size_t tbslen,
 	out[34] = (unsigned char)(s->counter >> 16);
 	out[35] = (unsigned char)(s->counter >> 8);
 	out[36] = (unsigned char)s->counter;
-	if (EVP_Digest(tbs, tbslen, out + 37, NULL, EVP_sha256(), NULL) != 1)
-		return tk_sig_ossl_error(TK_ECRYPTO, "sha256");
-	return 0;
+	return tk_sha256(out + 37, tbs, tbslen);
 }
 
 static int
