@@ -49,6 +49,19 @@ int tk_base64_decode(unsigned char **out, size_t *outlen, const char *in,
 int tk_base64_encode(struct tk_buf *out, const unsigned char *in, size_t len);
 
 /*
+ * UTC broken-down time and "YYYY-MM-DDTHH:MM:SSZ" without the C library's
+ * time zone code (lib/util/utc.c).  tk_utc_format writes years past 9999
+ * as 9999-12-31T23:59:59Z and years before 0 as 0000-01-01T00:00:00Z.
+ */
+struct tk_utc {
+	int64_t year;
+	int mon, mday, hour, min, sec; /* 1-12, 1-31, 0-23, 0-59, 0-59 */
+};
+#define TK_UTC_LEN 20
+void tk_utc_split(int64_t t, struct tk_utc *u);
+void tk_utc_format(char out[TK_UTC_LEN + 1], int64_t t);
+
+/*
  * Appends s to out with every byte a terminal could act on made harmless:
  * C0 controls, DEL, C1 controls (U+0080..U+009F) and invalid UTF-8 become
  * '?', so attacker text (commit subjects, emails, ref names) can be shown on

@@ -173,11 +173,10 @@ tk_audit_filter_dates(
 void
 tk_audit_time_str(char *out, size_t size, int64_t t)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
+	char s[TK_UTC_LEN + 1];
 
-	gmtime_r(&tt, &tm);
-	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	tk_utc_format(s, t);
+	snprintf(out, size, "%s", s);
 }
 
 /* The length of path without its trailing slashes. */

@@ -25,13 +25,10 @@ static int
 header(struct tk_buf *b, const struct tk_report *r,
     const struct tk_audit_push *push)
 {
-	char when[32];
-	struct tm tm;
-	time_t t = (time_t)push->now;
+	char when[TK_UTC_LEN + 1];
 	const char *client;
 
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	tk_utc_format(when, push->now);
 	(void)tk_buf_printf(b,
 	    "{\"v\":1,\"time\":\"%s\",\"twokey\":"
 	    "\"%s\",\"hook\":",

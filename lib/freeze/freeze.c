@@ -127,12 +127,7 @@ bad:
 void
 tk_freeze_time_format(char out[21], int64_t t)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) != 20)
-		snprintf(out, 21, "%s", "9999-12-31T23:59:59Z");
+	tk_utc_format(out, t);
 }
 
 bool

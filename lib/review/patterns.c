@@ -296,17 +296,18 @@ tk_push_perm_name(enum tk_push_perm k)
 void
 tk_review_date(char out[32], int64_t t)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
+	struct tk_utc u;
 
-	if (t == INT64_MIN || t == INT64_MAX || gmtime_r(&tt, &tm) == NULL) {
+	if (t == INT64_MIN || t == INT64_MAX) {
 		snprintf(out, 32, "-");
 		return;
 	}
-	if (tm.tm_hour || tm.tm_min || tm.tm_sec)
-		strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	tk_utc_split(t, &u);
+	if (u.hour || u.min || u.sec)
+		tk_utc_format(out, t);
 	else
-		strftime(out, 32, "%Y-%m-%d", &tm);
+		snprintf(out, 32, "%04lld-%02d-%02d", (long long)u.year, u.mon,
+		    u.mday);
 }
 
 int

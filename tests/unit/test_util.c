@@ -1,5 +1,6 @@
 /* Unit tests for the bounded buffer, base64, sanitizer and hash map. */
 #include <setjmp.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
@@ -122,6 +123,72 @@ test_util__map(void **state)
 	tk_map_free(m);
 }
 
+/*
+ * tk_utc_format against the C library's gmtime_r and strftime, over the
+ * edges (epoch, leap days, century years, 9999) and 100,000 times spread
+ * over years 0 to 9999, before and after 1970.
+ */
+static void
+utc_check(int64_t t)
+{
+	char want[64], got[TK_UTC_LEN + 1];
+	time_t tt = (time_t)t;
+	struct tm tm;
+	struct tk_utc u;
+
+	assert_non_null(gmtime_r(&tt, &tm));
+	/* glibc's %Y does not pad years before 1000 to four digits */
+	snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec);
+	if (tm.tm_year + 1900 >= 1000) {
+		char lib[64];
+
+		assert_int_equal(
+		    strftime(lib, sizeof(lib), "%Y-%m-%dT%H:%M:%SZ", &tm), 20);
+		assert_string_equal(lib, want);
+	}
+	tk_utc_format(got, t);
+	if (strcmp(want, got) != 0)
+		fail_msg("%lld: %s, not %s", (long long)t, got, want);
+	tk_utc_split(t, &u);
+	assert_int_equal(u.year, (int64_t)tm.tm_year + 1900);
+	assert_int_equal(u.mon, tm.tm_mon + 1);
+	assert_int_equal(u.mday, tm.tm_mday);
+}
+
+static void
+test_util__utc(void **state)
+{
+	static const int64_t edges[] = {0, -1, 1, 86399, 86400, -86400, -86401,
+	    951782400 /* 2000-02-29 */, 951868800, 4107542400,
+	    /* 2100-03-01 */ 4107456000, 68256000, -2208988800 /* 1900 */,
+	    -62167219200 /* 0000-01-01 */, 253402300799 /* 9999-12-31 */,
+	    1709164800 /* 2024-02-29 */, 2147483647, 2147483648};
+	char got[TK_UTC_LEN + 1];
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+		utc_check(edges[i]);
+	for (i = 0; i < 100000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		utc_check(-62167219200LL +
+		    (int64_t)(x % (253402300799ULL + 62167219200ULL)));
+	}
+	tk_utc_format(got, 253402300800LL);
+	assert_string_equal(got, "9999-12-31T23:59:59Z");
+	tk_utc_format(got, INT64_MAX);
+	assert_string_equal(got, "9999-12-31T23:59:59Z");
+	tk_utc_format(got, -62167219201LL);
+	assert_string_equal(got, "0000-01-01T00:00:00Z");
+	tk_utc_format(got, INT64_MIN);
+	assert_string_equal(got, "0000-01-01T00:00:00Z");
+}
+
 int
 main(void)
 {
@@ -131,6 +198,7 @@ main(void)
 	    cmocka_unit_test(test_util__base64_max),
 	    cmocka_unit_test(test_util__sanitize),
 	    cmocka_unit_test(test_util__map),
+	    cmocka_unit_test(test_util__utc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
