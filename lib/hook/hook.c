@@ -433,6 +433,13 @@ tk_hook_main(enum tk_hook_kind kind, int argc, char **argv)
 	 */
 	git_libgit2_opts(
 	    GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)(1 << 20));
+	/*
+	 * Nor are commits over 4 KiB (a long message, or a signature and
+	 * several approval trailers of RSA keys), which the classification,
+	 * the walks and the decision each read again.
+	 */
+	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_COMMIT,
+	    (size_t)(64 << 10));
 	if (read_updates(kind, argc, argv, &u) < 0)
 		status = refuse(tk_error_last());
 	else if (tk_repo_open(&repo, NULL) < 0)
