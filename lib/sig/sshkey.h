@@ -38,7 +38,8 @@ struct tk_sshkey {
 	 * Built once at parse time and never modified afterwards, so that
 	 * many threads can verify with it at once.
 	 */
-	EVP_PKEY *pkey;
+	EVP_PKEY *pkey; /* ECDSA and RSA */
+	unsigned char ed25519[32]; /* Ed25519: the public key (ed25519.c) */
 	size_t rsalen; /* RSA: modulus bytes */
 	unsigned char apphash[32]; /* sk: SHA-256 of the application */
 	char fingerprint[TK_SSHKEY_FP_MAX];

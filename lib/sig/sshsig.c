@@ -7,11 +7,14 @@
  * The signature is decoded for OpenSSL at parse time (ECDSA to DER, RSA
  * padded to the modulus size) and the key object is built then too, so that
  * tk_sshsig_verify() only hashes and verifies, and shares nothing mutable
- * between threads.
+ * between threads.  Ed25519 (plain and FIDO) is verified by ed25519.c,
+ * without OpenSSL's providers, whose set-up would cost every push more than
+ * its signatures (docs/decisions.md).
  */
 #include <openssl/ecdsa.h>
 #include <openssl/err.h>
 
+#include "sig/ed25519.h"
 #include "sig/sshbuf.h"
 #include "sig/sshkey.h"
 #include "twokey/digest.h"
@@ -434,9 +437,20 @@ verify_data(const struct tk_sshsig *s, const unsigned char *tbs, size_t tbslen)
 		tbs = skbuf;
 		tbslen = sizeof(skbuf);
 	}
+	/*
+	 * Ed25519 (plain and FIDO) by twokey's own verifier: OpenSSL's
+	 * would set up its provider on every hook run (docs/decisions.md).
+	 */
+	if (k->type->kind == TK_KEY_ED25519) {
+		if (s->siglen != 64 ||
+		    tk_ed25519_verify(s->sig, k->ed25519, tbs, tbslen) != 1)
+			return tk_error_set(TK_EBADSIG,
+			    "signature by %s key %s does not verify",
+			    k->type->name, k->fingerprint);
+		return 0;
+	}
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		return tk_error_set(TK_ENOMEM, "out of memory");
-	/* Ed25519: mdname NULL and one-shot, as PureEdDSA requires. */
 	if (EVP_DigestVerifyInit_ex(
 	        ctx, NULL, s->mdname, NULL, NULL, k->pkey, NULL) != 1) {
 		rc = tk_sig_ossl_error(TK_ECRYPTO, "cannot start verifying");
