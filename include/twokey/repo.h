@@ -23,6 +23,31 @@
 int tk_repo_open(git_repository **out, const char *path);
 
 /*
+ * Reads the commit id names as raw bytes: 1 and *out (caller frees with
+ * git_odb_object_free) when id names a commit libgit2 can parse; 0 and
+ * *out NULL when it names anything else, nothing, or a malformed commit.
+ * Readers of commits on a push's path go through here rather than
+ * git_object_lookup(): libgit2 caches an object either parsed or raw, and
+ * a raw read of an object it holds parsed goes to the disk again (the
+ * revision walks and the decision read raw).
+ */
+int tk_commit_raw(
+    git_odb_object **out, git_repository *repo, const git_oid *id);
+
+/*
+ * The parents of a commit tk_commit_raw() read, in order: *n of them,
+ * at most max written to parents (*n may exceed max).
+ */
+void tk_commit_raw_parents(
+    git_odb_object *raw, git_oid *parents, size_t max, size_t *n);
+
+/*
+ * Peels id to a commit: 1 and *out set, 0 when id names no commit (a tag
+ * of one is peeled) or one libgit2 cannot parse.  Never fails otherwise.
+ */
+int tk_peel_commit(git_oid *out, git_repository *repo, const git_oid *id);
+
+/*
  * Collects the commits reachable from tip and from none of hide[0..nhide):
  * for an update, hide holds the old value; for a created ref, the tips of
  * the existing refs whose rules vouch for their commits.  Order: newest

@@ -178,6 +178,123 @@ tk_repo_open(git_repository **out, const char *path)
 }
 
 int
+tk_commit_raw(git_odb_object **out, git_repository *repo, const git_oid *id)
+{
+	git_odb *odb = NULL;
+	int valid = 0, r;
+
+	*out = NULL;
+	if (git_repository_odb(&odb, repo) < 0) {
+		git_error_clear();
+		return 0;
+	}
+	r = git_odb_read(out, odb, id);
+	git_odb_free(odb);
+	if (r < 0) {
+		git_error_clear();
+		*out = NULL;
+		return 0;
+	}
+	if (git_odb_object_type(*out) == GIT_OBJECT_COMMIT &&
+	    git_object_rawcontent_is_valid(&valid, git_odb_object_data(*out),
+	        git_odb_object_size(*out), GIT_OBJECT_COMMIT) == 0 &&
+	    valid)
+		return 1;
+	git_error_clear();
+	git_odb_object_free(*out);
+	*out = NULL;
+	return 0;
+}
+
+void
+tk_commit_raw_parents(
+    git_odb_object *raw, git_oid *parents, size_t max, size_t *n)
+{
+	const char *p = git_odb_object_data(raw),
+	           *end = p + git_odb_object_size(raw), *nl;
+
+	*n = 0;
+	/* "tree HEX\n" then "parent HEX\n" lines, in a commit libgit2 parses */
+	if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+		return;
+	for (p = nl + 1; end - p > 7 + GIT_OID_HEXSZ &&
+	     memcmp(p, "parent ", 7) == 0 && p[7 + GIT_OID_HEXSZ] == '\n';
+	     p += 8 + GIT_OID_HEXSZ) {
+		if (*n < max &&
+		    git_oid_fromstrn(&parents[*n], p + 7, GIT_OID_HEXSZ) < 0)
+			break;
+		(*n)++;
+	}
+}
+
+int
+tk_peel_commit(git_oid *out, git_repository *repo, const git_oid *id)
+{
+	git_object *o = NULL, *c = NULL;
+	git_odb_object *raw = NULL;
+	int r;
+
+	if (tk_commit_raw(&raw, repo, id) == 1) {
+		git_odb_object_free(raw);
+		git_oid_cpy(out, id);
+		return 1;
+	}
+	if (git_object_lookup(&o, repo, id, GIT_OBJECT_ANY) < 0) {
+		git_error_clear();
+		return 0;
+	}
+	r = git_object_peel(&c, o, GIT_OBJECT_COMMIT);
+	if (r == 0)
+		git_oid_cpy(out, git_object_id(c));
+	else
+		git_error_clear();
+	git_object_free(c);
+	git_object_free(o);
+	return r == 0 ? 1 : 0;
+}
+
+/*
+ * The common push, commits on top of the old tip: when the tip's parents
+ * are exactly the hidden commits, the tip alone enters (none of its
+ * parents can reach it).  Answered from the raw commit, without a
+ * revision walk, which would read it parsed and then raw again.  1 when
+ * it applies (*out holds the tip), 0 when a walk must answer.
+ */
+static int
+one_step(git_oid **out, git_repository *repo, const git_oid *tip,
+    const git_oid *hide, size_t nhide, size_t max)
+{
+	git_oid parents[8];
+	git_odb_object *raw = NULL;
+	size_t np = 0, i, j;
+	bool same = true;
+
+	if (max < 1 || nhide < 1 || nhide > 8 ||
+	    tk_commit_raw(&raw, repo, tip) != 1)
+		return 0;
+	tk_commit_raw_parents(raw, parents, 8, &np);
+	git_odb_object_free(raw);
+	if (np < 1 || np > 8)
+		return 0;
+	for (i = 0; i < np && same; i++) {
+		for (j = 0; j < nhide && !git_oid_equal(&parents[i], &hide[j]);
+		     j++)
+			;
+		same = j < nhide;
+	}
+	for (j = 0; j < nhide && same; j++) {
+		for (i = 0; i < np && !git_oid_equal(&parents[i], &hide[j]);
+		     i++)
+			;
+		same = i < np;
+	}
+	if (!same || (*out = tk_calloc(1, sizeof(git_oid))) == NULL)
+		return 0;
+	git_oid_cpy(*out, tip);
+	return 1;
+}
+
+int
 tk_walk_entering(git_oid **out, size_t *n, git_repository *repo,
     const git_oid *tip, const git_oid *hide, size_t nhide, size_t max)
 {
@@ -188,6 +305,10 @@ tk_walk_entering(git_oid **out, size_t *n, git_repository *repo,
 
 	*out = NULL;
 	*n = 0;
+	if (one_step(out, repo, tip, hide, nhide, max) == 1) {
+		*n = 1;
+		return 0;
+	}
 	if (git_revwalk_new(&w, repo) < 0 ||
 	    git_revwalk_sorting(w, GIT_SORT_TOPOLOGICAL) < 0 ||
 	    git_revwalk_push(w, tip) < 0) {

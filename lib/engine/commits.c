@@ -67,9 +67,17 @@ static int
 tip_commit(struct tk_check *c, const git_oid *id, git_oid *out, bool *ok)
 {
 	git_object *o = NULL, *peeled = NULL;
+	git_odb_object *raw = NULL;
 	int rc = 0;
 
 	*ok = false;
+	/* read raw, as the walk and the decision read it (tk_commit_raw) */
+	if (tk_commit_raw(&raw, c->repo, id) == 1) {
+		git_odb_object_free(raw);
+		git_oid_cpy(out, id);
+		*ok = true;
+		return 0;
+	}
 	if (git_object_lookup(&o, c->repo, id, GIT_OBJECT_ANY) < 0)
 		return unreadable_tip(c, id);
 	if (git_object_peel(&peeled, o, GIT_OBJECT_COMMIT) < 0)
@@ -120,7 +128,6 @@ span_of(
 {
 	const struct tk_update *up = &c->u->items[c->cur];
 	const git_oid *tips = NULL;
-	git_object *o = NULL, *pc = NULL;
 	git_oid old;
 	size_t ntips = 0;
 	int rc;
@@ -135,13 +142,8 @@ span_of(
 		return span_hide(c, sp, tips, ntips);
 	}
 	/* An old value that names no commit hides nothing: check it all. */
-	if (git_object_lookup(&o, c->repo, &up->old_id, GIT_OBJECT_ANY) == 0 &&
-	    git_object_peel(&pc, o, GIT_OBJECT_COMMIT) == 0) {
-		git_oid_cpy(&old, git_object_id(pc));
+	if (tk_peel_commit(&old, c->repo, &up->old_id) == 1)
 		ntips = 1;
-	}
-	git_object_free(pc);
-	git_object_free(o);
 	return span_hide(c, sp, &old, ntips);
 }
 

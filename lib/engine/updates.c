@@ -177,28 +177,6 @@ tk_kind_name(enum tk_kind k)
 	}
 }
 
-/* Peels id to a commit; 1 when it is one, 0 when not, <0 on error. */
-static int
-peel_commit(git_oid *out, git_repository *repo, const git_oid *id)
-{
-	git_object *o = NULL, *c = NULL;
-	int r;
-
-	/*
-	 * An object libgit2 cannot parse (a malformed commit) is not an
-	 * error here: the update counts as a force-push, and the rules that
-	 * look at commits report the object itself.
-	 */
-	if (git_object_lookup(&o, repo, id, GIT_OBJECT_ANY) < 0)
-		return 0;
-	r = git_object_peel(&c, o, GIT_OBJECT_COMMIT);
-	if (r == 0)
-		git_oid_cpy(out, git_object_id(c));
-	git_object_free(c);
-	git_object_free(o);
-	return r == 0 ? 1 : 0;
-}
-
 /*
  * Whether old is an ancestor of new.  Some commit reachable from new but
  * not from old has old as a parent exactly when it is: so the answer costs
@@ -212,10 +190,20 @@ reaches(git_repository *repo, const git_oid *nw, const git_oid *old)
 {
 	git_revwalk *w = NULL;
 	git_commit *c = NULL;
-	git_oid id;
+	git_odb_object *raw = NULL;
+	git_oid id, parents[8];
 	size_t n = 0, i;
 	int found = 0, r;
 
+	/* the usual push: old is a parent of new (no walk, new read raw) */
+	if (tk_commit_raw(&raw, repo, nw) == 1) {
+		tk_commit_raw_parents(raw, parents, 8, &n);
+		git_odb_object_free(raw);
+		for (i = 0; i < n && i < 8; i++)
+			if (git_oid_equal(&parents[i], old))
+				return 1;
+		n = 0;
+	}
 	if (git_revwalk_new(&w, repo) < 0 || git_revwalk_push(w, nw) < 0 ||
 	    git_revwalk_hide(w, old) < 0) {
 		git_revwalk_free(w);
@@ -252,9 +240,8 @@ classify(struct tk_update *up, git_repository *repo)
 	up->kind = TK_KIND_FORCE;
 	if (strncmp(TK_UPDATE_NAME(up), "refs/tags/", 10) == 0)
 		return 0;
-	if ((a = peel_commit(&oc, repo, &up->old_id)) < 0 ||
-	    (b = peel_commit(&nc, repo, &up->new_id)) < 0)
-		return a < 0 ? a : b;
+	a = tk_peel_commit(&oc, repo, &up->old_id);
+	b = tk_peel_commit(&nc, repo, &up->new_id);
 	if (a == 1 && b == 1 &&
 	    (git_oid_equal(&oc, &nc) || reaches(repo, &nc, &oc) == 1))
 		up->kind = TK_KIND_FAST_FORWARD;

@@ -1616,6 +1616,25 @@ test_engine__walk(void **state)
 	hide[0] = s;
 	hide[1] = b;
 	assert_walk(f, &m, hide, 2, (const git_oid *[]){&m}, 1);
+	/*
+	 * The tip's parents exactly the hidden commits: the tip alone,
+	 * answered without a walk (one_step); any other hidden commit sends
+	 * it to the walk, which knows when a hidden one descends from the tip.
+	 */
+	hide[0] = a;
+	assert_walk(f, &b, hide, 1, (const git_oid *[]){&b}, 1);
+	hide[1] = a;
+	assert_walk(f, &b, hide, 2, (const git_oid *[]){&b}, 1);
+	hide[0] = f->base;
+	hide[1] = m; /* m descends from a: a is no longer new */
+	assert_walk(f, &a, hide, 2, NULL, 0);
+	hide[1] = b;
+	assert_walk(f, &a, hide, 2, NULL, 0);
+	hide[0] = a;
+	hide[1] = s; /* s does not descend from b: only b is new */
+	assert_walk(f, &b, hide, 2, (const git_oid *[]){&b}, 1);
+	hide[0] = b; /* one of m's two parents: m and s are new */
+	assert_walk(f, &m, hide, 1, (const git_oid *[]){&m, &s}, 2);
 	/* nothing hidden: all of history */
 	assert_walk(f, &b, NULL, 0, (const git_oid *[]){&b, &a, &f->base}, 3);
 	/* the tip itself hidden: nothing enters */
