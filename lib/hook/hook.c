@@ -402,7 +402,14 @@ tk_hook_main(enum tk_hook_kind kind, int argc, char **argv)
 	struct tk_updates u;
 	char opt_err[512] = "";
 	int status, dry = 0;
+	static char errbuf[16384];
 
+	/*
+	 * What the pusher reads goes out in one write at the end (or per
+	 * 16 KiB), not one per piece of a line: each write to git's pipe
+	 * wakes receive-pack to relay it, on the push's critical path.
+	 */
+	(void)setvbuf(stderr, errbuf, _IOFBF, sizeof(errbuf));
 	memset(&u, 0, sizeof(u));
 	memset(&em, 0, sizeof(em));
 	if (argc == 2 &&
@@ -466,5 +473,6 @@ tk_hook_main(enum tk_hook_kind kind, int argc, char **argv)
 	tk_updates_release(&u);
 	git_repository_free(repo);
 	git_libgit2_shutdown();
+	(void)fflush(stderr);
 	return status;
 }
