@@ -23,6 +23,14 @@
 int tk_crypto_init(bool error_strings);
 
 /*
+ * The same without error strings, called by lib/sig/ before any use of
+ * OpenSSL's EVP layer (RSA and ECDSA keys); hooks call nothing else, so
+ * that a push signed with Ed25519 keys alone leaves OpenSSL untouched.
+ * Returns 0 or TK_ECRYPTO.
+ */
+int tk_crypto_ready(void);
+
+/*
  * Streaming SHA-256 and SHA-512 (OpenSSL's low-level functions inside: no
  * provider set-up, no allocation, no failure).  _final wipes the context;
  * a context is used by one thread at a time.

@@ -416,8 +416,8 @@ tk_hook_main(enum tk_hook_kind kind, int argc, char **argv)
 	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	        strcmp(argv[1], "--version") == 0))
 		return usage(kind, argv[1]);
-	if (tk_crypto_init(false) < 0)
-		return refuse(tk_error_last());
+	/* OpenSSL is initialised only for RSA or ECDSA keys (tk_crypto_ready)
+	 */
 	if (git_libgit2_init() < 0)
 		return refuse("cannot initialise libgit2");
 	/* git already decided to trust this repository and run its hooks. */

@@ -34,15 +34,36 @@ _Static_assert(sizeof(SHA512_CTX) <= sizeof(struct tk_sha512_ctx),
 _Static_assert(_Alignof(SHA512_CTX) <= _Alignof(struct tk_sha512_ctx),
     "struct tk_sha512_ctx misaligned for SHA512_CTX");
 
+#define TK_OPENSSL_INIT                                                        \
+	(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT |                \
+	    OPENSSL_INIT_NO_ADD_ALL_CIPHERS | OPENSSL_INIT_NO_ADD_ALL_DIGESTS)
+
 int
 tk_crypto_init(bool error_strings)
 {
-	uint64_t opts = OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT |
-	    OPENSSL_INIT_NO_ADD_ALL_CIPHERS | OPENSSL_INIT_NO_ADD_ALL_DIGESTS;
+	uint64_t opts = TK_OPENSSL_INIT;
 
 	opts |= error_strings ? OPENSSL_INIT_LOAD_CRYPTO_STRINGS
 	                      : OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS;
 	if (OPENSSL_init_crypto(opts, NULL) != 1)
+		return tk_error_set(TK_ECRYPTO, "cannot initialise OpenSSL");
+	return 0;
+}
+
+/*
+ * OpenSSL's own initialisation (threads, error queues) is needed only by
+ * RSA and ECDSA keys; a hook whose push holds Ed25519 signatures alone
+ * never pays for it.  It must come before OpenSSL's first use of EVP, or
+ * OpenSSL would initialise itself and read openssl.cnf: every EVP call
+ * in lib/sig/ follows a call to this.  OpenSSL's own once-only guard makes
+ * it safe from any thread and cheap after the first call.
+ */
+int
+tk_crypto_ready(void)
+{
+	if (OPENSSL_init_crypto(
+	        TK_OPENSSL_INIT | OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS, NULL) !=
+	    1)
 		return tk_error_set(TK_ECRYPTO, "cannot initialise OpenSSL");
 	return 0;
 }
@@ -140,6 +161,8 @@ tk_hmac_sha256(unsigned char out[TK_SHA256_LEN], const void *key, size_t keylen,
 {
 	unsigned int n = 0;
 
+	if (tk_crypto_ready() < 0)
+		return TK_ECRYPTO;
 	if (keylen > INT32_MAX ||
 	    HMAC(EVP_sha256(), key, (int)keylen, data, len, out, &n) == NULL ||
 	    n != TK_SHA256_LEN)

@@ -170,6 +170,9 @@ parse_ecdsa(struct tk_sshkey *k, struct tk_sshbuf *b)
 	OSSL_PARAM params[3];
 	int rc;
 
+	if ((rc = tk_crypto_ready()) < 0)
+		return rc;
+
 	if ((rc = tk_sshbuf_get_cstring(b, &curve, &curvelen)) < 0 ||
 	    (rc = tk_sshbuf_get_string(b, &q, &qlen)) < 0)
 		return rc;
@@ -222,6 +225,9 @@ parse_rsa(struct tk_sshkey *k, struct tk_sshbuf *b)
 	OSSL_PARAM *params = NULL;
 	BIGNUM *bn_e = NULL, *bn_n = NULL;
 	int rc;
+
+	if ((rc = tk_crypto_ready()) < 0)
+		return rc;
 
 	if ((rc = tk_sshbuf_get_mpint(b, &e, &elen, RSA_MAX_EBYTES)) < 0 ||
 	    (rc = tk_sshbuf_get_mpint(b, &n, &nlen, RSA_MAX_BYTES)) < 0 ||

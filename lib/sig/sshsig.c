@@ -449,6 +449,8 @@ verify_data(const struct tk_sshsig *s, const unsigned char *tbs, size_t tbslen)
 			    k->type->name, k->fingerprint);
 		return 0;
 	}
+	if ((rc = tk_crypto_ready()) < 0)
+		return rc;
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		return tk_error_set(TK_ENOMEM, "out of memory");
 	if (EVP_DigestVerifyInit_ex(
