@@ -116,6 +116,48 @@ wrapped(struct tk_load *c, const struct ynode *n, const char *path)
 	return k != NULL;
 }
 
+/*
+ * Two keys pasted into one entry ("ssh-ed25519 AAAA... ssh-ed25519
+ * AAAA..."): the second would be read as the first one's comment, and
+ * the identity would not have it.  Reports where it starts and returns
+ * true when some word of the comment and the rest of the line parse as a
+ * key.
+ */
+static bool
+second_key(struct tk_load *c, const struct ynode *n, const char *path)
+{
+	struct tk_sshkey *k = NULL;
+	unsigned line, col;
+	char *s, *p;
+	int words = 0;
+	bool found = false;
+
+	if ((s = tk_strndup(n->str, n->len)) == NULL)
+		return false;
+	for (p = s; *p != '\0' && !found;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		/* the third word on is the comment */
+		if (++words >= 3 && tk_sshkey_parse_line(&k, p) == 0) {
+			tk_load_value_pos(c, n, (size_t)(p - s), &line, &col);
+			tk_load_err_at(c, line, col, path,
+			    "a second key in the same entry (it would be read "
+			    "as the first one's comment): list each key as "
+			    "its own item");
+			found = true;
+		}
+		tk_sshkey_free(k);
+		k = NULL;
+		while (*p != '\0' && *p != ' ' && *p != '\t')
+			p++;
+	}
+	free(s);
+	tk_error_clear();
+	return found;
+}
+
 /* A key line, or {key: line, valid-after: date, valid-before: date}. */
 static int
 parse_key(struct tk_load *c, const struct ynode *n, const char *path,
@@ -153,7 +195,7 @@ parse_key(struct tk_load *c, const struct ynode *n, const char *path,
 		return r == TK_ENOMEM ? r : TK_ECONFIG;
 	}
 	*out = k;
-	r = unknown ? TK_ECONFIG : 0;
+	r = unknown || second_key(c, line, path) ? TK_ECONFIG : 0;
 	snprintf(sub, sizeof(sub), "%s.valid-after", path);
 	if ((v = tk_load_get(n, "valid-after")) != NULL &&
 	    tk_load_date(c, v, sub, &k->valid_after) < 0)

@@ -479,6 +479,18 @@ refuses(const char *yaml, const char *want)
 }
 
 static void
+accepts(const char *yaml)
+{
+	struct tk_policy *p = NULL;
+	char *err = NULL;
+
+	if (tk_policy_load_buffer(&p, &err, "p.yaml", yaml, strlen(yaml)) < 0)
+		fail_msg("policy:\n%s\nrefused:\n%s", yaml, err ? err : "");
+	tk_policy_free(p);
+	free(err);
+}
+
+static void
 test_teach__tabs(void **state)
 {
 	(void)state;
@@ -546,6 +558,27 @@ test_teach__keys(void **state)
 	char *err;
 
 	(void)state;
+	/* two keys pasted into one entry: the second is no comment */
+	refuses(IDS
+	    "    keys: [\"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOQ47Z1mJ4"
+	    "wqxUxm7O90JizW3NF1yjEQ5/dT/7a7d3aw k1 ssh-ed25519 AAAAC3Nza"
+	    "C1lZDI1NTE5AAAAICpB8nQhEznn4VInozkLc5QUJjZ4+FsbW8bwRW9NqtVX"
+	    "\"]\n",
+	    "p.yaml:6:97: key 'identities.alice.keys[0]': a second key in the "
+	    "same entry (it would be read as the first one's comment): list "
+	    "each key as its own item\n");
+	refuses(IDS
+	    "    keys:\n"
+	    "      - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOQ47Z1mJ4wqxUxm7"
+	    "O90JizW3NF1yjEQ5/dT/7a7d3aw ssh-ed25519 AAAAC3NzaC1lZDI1NTE5"
+	    "AAAAICpB8nQhEznn4VInozkLc5QUJjZ4+FsbW8bwRW9NqtVX\n",
+	    "p.yaml:7:90: key 'identities.alice.keys[0]': a second key in the "
+	    "same entry");
+	/* a comment of words, one of them a key type, is a comment */
+	accepts(
+	    IDS "    keys: [\"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOQ47Z1mJ4"
+	        "wqxUxm7O90JizW3NF1yjEQ5/dT/7a7d3aw alice ssh-ed25519 key "
+	        "from 2024\"]\n");
 	/* a key folded over two lines: where the cut is */
 	refuses(IDS "    keys:\n"
 	            "      - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOQ47Z\n"
