@@ -289,9 +289,24 @@ tk_cgraph_count(const struct tk_cgraph *g)
 	return g->n;
 }
 
+/* The first 8 bytes of an object id as a number that sorts as they do. */
+static uint64_t
+head8(const unsigned char *p)
+{
+	return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 |
+	    (uint64_t)p[2] << 40 | (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 |
+	    (uint64_t)p[5] << 16 | (uint64_t)p[6] << 8 | p[7];
+}
+
+/*
+ * The search compares the ids' first 8 bytes as one number, and only a
+ * tie byte by byte: a created ref looks up thousands of vouching refs,
+ * each in about nine steps.
+ */
 bool
 tk_cgraph_find(const struct tk_cgraph *g, const git_oid *id, uint32_t *pos)
 {
+	uint64_t want = head8(id->id), have;
 	uint32_t lo, hi, mid;
 	int cmp;
 
@@ -301,7 +316,12 @@ tk_cgraph_find(const struct tk_cgraph *g, const git_oid *id, uint32_t *pos)
 		return false;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		cmp = memcmp(g->oids + (size_t)mid * OIDLEN, id->id, OIDLEN);
+		have = head8(g->oids + (size_t)mid * OIDLEN);
+		if (have != want)
+			cmp = have < want ? -1 : 1;
+		else
+			cmp = memcmp(g->oids + (size_t)mid * OIDLEN + 8,
+			    id->id + 8, OIDLEN - 8);
 		if (cmp == 0) {
 			*pos = mid;
 			return true;
