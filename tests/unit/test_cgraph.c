@@ -277,6 +277,103 @@ test_cgraph__hint(void **state)
 	free(b);
 }
 
+static void
+put32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+static int
+by_id(const void *a, const void *b)
+{
+	return memcmp(a, b, 20);
+}
+
+/*
+ * tk_cgraph_find over a graph of 60,000 random ids (about 234 to a first
+ * byte, where the search starts from a guess of the position): every id
+ * is found at its place, and 60,000 others, each one bit away from a
+ * member, are not.  fill: bytes 1 to 4 of every id (-1: random), so that
+ * the guess is right (random) or far off (all 0 or all 0xff, every id of
+ * a bucket then sits past the guess or before it).
+ */
+static void
+find_many(int fill)
+{
+	enum { N = 60000, CHUNKS = 3 };
+	size_t hdr = 8 + 12 * (CHUNKS + 1), oidf = hdr, oidl = oidf + 1024,
+	       cdat = oidl + (size_t)N * 20, end = cdat + (size_t)N * 36,
+	       len = end + 20, i;
+	unsigned char *b = calloc(1, len), *ids = malloc((size_t)N * 20);
+	uint32_t count[256] = {0}, acc = 0, pos;
+	uint64_t x = 0x2545f4914f6cdd1dULL;
+	struct tk_cgraph *g = NULL;
+	git_oid id;
+	const char *names[] = {"OIDF", "OIDL", "CDAT", "\0\0\0\0"};
+	size_t offs[] = {oidf, oidl, cdat, end};
+
+	assert_non_null(b);
+	assert_non_null(ids);
+	for (i = 0; i < (size_t)N * 20; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		ids[i] = fill >= 0 && i % 20 >= 1 && i % 20 <= 4
+		    ? (unsigned char)fill
+		    : (unsigned char)(x >> 24);
+	}
+	qsort(ids, N, 20, by_id);
+	for (i = 1; i < N; i++)
+		assert_true(memcmp(ids + 20 * (i - 1), ids + 20 * i, 20) < 0);
+	memcpy(b, "CGPH\1\1", 6);
+	b[6] = CHUNKS;
+	for (i = 0; i <= CHUNKS; i++) {
+		memcpy(b + 8 + 12 * i, names[i], 4);
+		put32(b + 8 + 12 * i + 8, (uint32_t)offs[i]);
+	}
+	for (i = 0; i < N; i++)
+		count[ids[20 * i]]++;
+	for (i = 0; i < 256; i++)
+		put32(b + oidf + 4 * i, acc += count[i]);
+	memcpy(b + oidl, ids, (size_t)N * 20);
+	for (i = 0; i < N; i++) {
+		unsigned char *c = b + cdat + 36 * i;
+
+		put32(c + 20, 0x70000000); /* no parent */
+		put32(c + 24, 0x70000000);
+		put32(c + 28, 1u << 2); /* generation 1 */
+		put32(c + 32, 1000);
+	}
+	assert_int_equal(tk_sha1(b + end, b, end), 0);
+	assert_int_equal(tk_cgraph_parse(&g, b, len), 0);
+	assert_int_equal(tk_cgraph_count(g), N);
+	for (i = 0; i < N; i++) {
+		memcpy(id.id, ids + 20 * i, 20);
+		pos = UINT32_MAX;
+		assert_true(tk_cgraph_find(g, &id, &pos));
+		assert_int_equal(pos, i);
+		/* one bit away, in the first 8 bytes or after them */
+		id.id[i % 20] ^= (unsigned char)(1u << (i % 8));
+		if (bsearch(id.id, ids, N, 20, by_id) == NULL)
+			assert_false(tk_cgraph_find(g, &id, &pos));
+	}
+	tk_cgraph_free(g);
+	free(ids);
+	free(b);
+}
+
+static void
+test_cgraph__find_many(void **state)
+{
+	(void)state;
+	find_many(-1);
+	find_many(0);
+	find_many(0xff);
+}
+
 int
 main(void)
 {
@@ -284,6 +381,7 @@ main(void)
 	    cmocka_unit_test(test_cgraph__reads_git),
 	    cmocka_unit_test(test_cgraph__damaged),
 	    cmocka_unit_test(test_cgraph__hint),
+	    cmocka_unit_test(test_cgraph__find_many),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
