@@ -845,29 +845,30 @@ ge_dbl(ge *r, const ge *p, int want_t)
 }
 
 /*
- * r = p + q, or p - q when neg ("add-2008-hwcd-3", a = -1, k = 2d); p's T
- * must be valid, r's T is computed only when want_t.  r may be p.
+ * r = p + q, or p - q when neg ("add-2008-hwcd-3", a = -1, k = 2d), q
+ * given by its Y + X, Y - X and 2dT, and d = 2 Z1 Z2 already computed;
+ * p's T must be valid, r's T is computed only when want_t.  r may be p.
  */
-static void
-ge_add(ge *r, const ge *p, const ge_cached *q, int neg, int want_t)
+static inline void
+ge_add_with(ge *r, const ge *p, const fe *ypx, const fe *ymx, const fe *t2d,
+    const fe *d, int neg, int want_t)
 {
-	fe a, b, c, d, e, f, g, h, t;
+	fe a, b, c, e, f, g, h, t;
 
 	/* -q = (-X, Y, Z, -T): Y + X and Y - X swap, T changes sign */
 	fe_sub(&t, &p->Y, &p->X);
-	fe_mul(&a, &t, neg ? &q->ypx : &q->ymx);
+	fe_mul(&a, &t, neg ? ypx : ymx);
 	fe_add(&t, &p->Y, &p->X);
-	fe_mul(&b, &t, neg ? &q->ymx : &q->ypx);
-	fe_mul(&c, &p->T, &q->t2d);
-	fe_mul(&d, &p->Z, &q->z2);
+	fe_mul(&b, &t, neg ? ymx : ypx);
+	fe_mul(&c, &p->T, t2d);
 	fe_sub(&e, &b, &a);
 	fe_add(&h, &b, &a);
 	if (neg) {
-		fe_add(&f, &d, &c);
-		fe_sub(&g, &d, &c);
+		fe_add(&f, d, &c);
+		fe_sub(&g, d, &c);
 	} else {
-		fe_sub(&f, &d, &c);
-		fe_add(&g, &d, &c);
+		fe_sub(&f, d, &c);
+		fe_add(&g, d, &c);
 	}
 	fe_mul(&r->X, &e, &f);
 	fe_mul(&r->Y, &g, &h);
@@ -876,32 +877,24 @@ ge_add(ge *r, const ge *p, const ge_cached *q, int neg, int want_t)
 		fe_mul(&r->T, &e, &h);
 }
 
-/* r = p + q, or p - q when neg, with q affine: ge_add with Z2 = 1 */
+/* r = p + q, or p - q when neg (ge_add_with, q cached with 2Z) */
+static void
+ge_add(ge *r, const ge *p, const ge_cached *q, int neg, int want_t)
+{
+	fe d;
+
+	fe_mul(&d, &p->Z, &q->z2);
+	ge_add_with(r, p, &q->ypx, &q->ymx, &q->t2d, &d, neg, want_t);
+}
+
+/* r = p + q, or p - q when neg, with q affine: Z2 = 1 */
 static void
 ge_madd(ge *r, const ge *p, const ge_precomp *q, int neg, int want_t)
 {
-	fe a, b, c, d, e, f, g, h, t;
+	fe d;
 
-	fe_sub(&t, &p->Y, &p->X);
-	fe_mul(&a, &t, neg ? &q->ypx : &q->ymx);
-	fe_add(&t, &p->Y, &p->X);
-	fe_mul(&b, &t, neg ? &q->ymx : &q->ypx);
-	fe_mul(&c, &p->T, &q->t2d);
 	fe_add(&d, &p->Z, &p->Z);
-	fe_sub(&e, &b, &a);
-	fe_add(&h, &b, &a);
-	if (neg) {
-		fe_add(&f, &d, &c);
-		fe_sub(&g, &d, &c);
-	} else {
-		fe_sub(&f, &d, &c);
-		fe_add(&g, &d, &c);
-	}
-	fe_mul(&r->X, &e, &f);
-	fe_mul(&r->Y, &g, &h);
-	fe_mul(&r->Z, &f, &g);
-	if (want_t)
-		fe_mul(&r->T, &e, &h);
+	ge_add_with(r, p, &q->ypx, &q->ymx, &q->t2d, &d, neg, want_t);
 }
 
 /* tab[i] = (2i + 1) p, for i below n */
