@@ -43,4 +43,12 @@ void tk_ed25519_reduce(unsigned char out[32], const unsigned char in[64]);
  */
 int tk_ed25519_selftest(void);
 
+/*
+ * 1 when pk decodes to a point of small order (order 1, 2, 4 or 8): a key
+ * under which anyone can sign some messages (OpenSSL's rule, which
+ * tk_ed25519_verify keeps, has no check for it).  Such a key is refused
+ * where keys are read (sshkey.c).
+ */
+int tk_ed25519_small_order(const unsigned char pk[32]);
+
 #endif

@@ -12,6 +12,7 @@
 #include <openssl/param_build.h>
 
 #include "sig/sshbuf.h"
+#include "sig/ed25519.h"
 #include "sig/sshkey.h"
 #include "twokey/digest.h"
 
@@ -135,6 +136,9 @@ parse_ed25519(struct tk_sshkey *k, struct tk_sshbuf *b, bool verifier)
 	 * (ed25519.c), without an OpenSSL key object.
 	 */
 	(void)verifier;
+	if (tk_ed25519_small_order(pk))
+		return tk_error_set(TK_EINVAL,
+		    "ed25519 key of small order: anyone can sign as it");
 	memcpy(k->ed25519, pk, 32);
 	return 0;
 }

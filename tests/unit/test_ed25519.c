@@ -29,6 +29,8 @@
 #include <openssl/evp.h>
 
 #include "sig/ed25519.h"
+#include "twokey/error.h"
+#include "twokey/sshsig.h"
 
 #define DEFAULT_CASES 20000
 #define MIN_CASES 2000
@@ -728,6 +730,97 @@ test_ed25519__threads(void **state)
 	}
 }
 
+/*
+ * tk_ed25519_small_order names exactly the keys of small order: each of
+ * the fourteen encodings below is proved small through OpenSSL itself (a
+ * signature with R the identity and S = 0 verifies for some message: h A
+ * is the identity for an h below 2^8), and a key in the list is refused
+ * when read; a one-bit change of each, and random keys, are not small.
+ */
+static void
+test_ed25519__small_order_list(void **state)
+{
+	static const unsigned char o8[2][32] = {
+	    {0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4,
+	        0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3,
+	        0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc,
+	        0x05},
+	    {0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b,
+	        0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c,
+	        0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03,
+	        0x7a}};
+	unsigned char keys[14][32], sig[64], msg[1], blob[4 + 11 + 4 + 32];
+	struct tk_sshkey *k = NULL;
+	int i, j, n, verified;
+
+	(void)state;
+	for (i = 0; i < 14; i++) {
+		memset(keys[i], 0, 32);
+		switch (i / 2) {
+		case 0: /* identity, y = 1 */
+			keys[i][0] = 1;
+			break;
+		case 1: /* identity, y = p + 1 */
+			enc_p_plus(keys[i], 1, 0);
+			break;
+		case 2: /* order 2, y = p - 1 */
+			memset(keys[i], 0xff, 32);
+			keys[i][0] = 0xec;
+			keys[i][31] = 0x7f;
+			break;
+		case 3: /* order 4, y = 0 */
+			break;
+		case 4: /* order 4, y = p */
+			enc_p_plus(keys[i], 0, 0);
+			break;
+		default: /* order 8 */
+			memcpy(keys[i], o8[i / 2 - 5], 32);
+			break;
+		}
+		keys[i][31] =
+		    (unsigned char)((keys[i][31] & 0x7f) | (i & 1) << 7);
+	}
+	memset(sig, 0, 64);
+	memcpy(sig, enc_identity, 32);
+	for (i = 0; i < 14; i++) {
+		assert_int_equal(tk_ed25519_small_order(keys[i]), 1);
+		for (n = 0, verified = 0; n < 256 && !verified; n++) {
+			msg[0] = (unsigned char)n;
+			verified = both(sig, keys[i], msg, 1);
+		}
+		if (!verified)
+			fail_msg("key %d is not of small order", i);
+		/* read as an OpenSSH key: refused */
+		memcpy(blob, "\0\0\0\x0bssh-ed25519\0\0\0\x20", 19);
+		memcpy(blob + 19, keys[i], 32);
+		assert_int_equal(
+		    tk_sshkey_from_blob(&k, blob, sizeof(blob)), TK_EINVAL);
+		assert_non_null(strstr(tk_error_last(), "small order"));
+		/* one bit away (and not another of the list): not small */
+		for (j = 0; j < 255; j += 17) {
+			unsigned char near[32];
+			int m, listed = 0;
+
+			memcpy(near, keys[i], 32);
+			near[j / 8] ^= (unsigned char)(1u << (j % 8));
+			for (m = 0; m < 14; m++)
+				listed |= memcmp(near, keys[m], 32) == 0;
+			if (!listed)
+				assert_int_equal(
+				    tk_ed25519_small_order(near), 0);
+		}
+	}
+	rng_state = 0x853c49e6748fea9bULL;
+	for (n = 0; n < 1000; n++) {
+		rng_bytes(keys[0], 32);
+		assert_int_equal(tk_ed25519_small_order(keys[0]), 0);
+	}
+	/* a key of large order (B itself) is read */
+	enc_base(blob + 19, 0);
+	assert_int_equal(tk_sshkey_from_blob(&k, blob, sizeof(blob)), 0);
+	tk_sshkey_free(k);
+}
+
 int
 main(void)
 {
@@ -739,6 +832,7 @@ main(void)
 	    cmocka_unit_test(test_ed25519__r),
 	    cmocka_unit_test(test_ed25519__key_identity),
 	    cmocka_unit_test(test_ed25519__key_small_order),
+	    cmocka_unit_test(test_ed25519__small_order_list),
 	    cmocka_unit_test(test_ed25519__key_off_curve),
 	    cmocka_unit_test(test_ed25519__differential),
 	    cmocka_unit_test(test_ed25519__threads),
