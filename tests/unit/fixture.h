@@ -10,7 +10,7 @@
  * length (without the NUL) in *lenp when given.  Fails the test when the
  * file cannot be read.  The caller frees.
  */
-static char *
+static inline char *
 read_fixture_in(const char *dir, const char *name, size_t *lenp)
 {
 	const char *top = getenv("TK_TEST_DATA");
@@ -30,6 +30,16 @@ read_fixture_in(const char *dir, const char *name, size_t *lenp)
 	if (lenp != NULL)
 		*lenp = b.len;
 	return tk_buf_detach(&b, NULL);
+}
+
+/* Writes v big-endian (git's and SSH's binary formats) to p[0..4). */
+static inline void
+put_be32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
 }
 
 #endif

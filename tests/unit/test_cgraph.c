@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "fixture.h"
 #include "twokey/cgraph.h"
 #include "twokey/digest.h"
 
@@ -277,15 +278,6 @@ test_cgraph__hint(void **state)
 	free(b);
 }
 
-static void
-put32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-}
-
 static int
 by_id(const void *a, const void *b)
 {
@@ -332,20 +324,20 @@ find_many(int fill)
 	b[6] = CHUNKS;
 	for (i = 0; i <= CHUNKS; i++) {
 		memcpy(b + 8 + 12 * i, names[i], 4);
-		put32(b + 8 + 12 * i + 8, (uint32_t)offs[i]);
+		put_be32(b + 8 + 12 * i + 8, (uint32_t)offs[i]);
 	}
 	for (i = 0; i < N; i++)
 		count[ids[20 * i]]++;
 	for (i = 0; i < 256; i++)
-		put32(b + oidf + 4 * i, acc += count[i]);
+		put_be32(b + oidf + 4 * i, acc += count[i]);
 	memcpy(b + oidl, ids, (size_t)N * 20);
 	for (i = 0; i < N; i++) {
 		unsigned char *c = b + cdat + 36 * i;
 
-		put32(c + 20, 0x70000000); /* no parent */
-		put32(c + 24, 0x70000000);
-		put32(c + 28, 1u << 2); /* generation 1 */
-		put32(c + 32, 1000);
+		put_be32(c + 20, 0x70000000); /* no parent */
+		put_be32(c + 24, 0x70000000);
+		put_be32(c + 28, 1u << 2); /* generation 1 */
+		put_be32(c + 32, 1000);
 	}
 	assert_int_equal(tk_sha1(b + end, b, end), 0);
 	assert_int_equal(tk_cgraph_parse(&g, b, len), 0);

@@ -315,15 +315,6 @@ get_u32(const unsigned char *p)
 	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
-static void
-put_u32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-}
-
 /*
  * Records [start, end) as fields when it is exactly a sequence of
  * length-prefixed strings, then looks inside each the same way: the key,
@@ -379,7 +370,7 @@ edit(unsigned char *out, const unsigned char *blob, size_t len,
 	}
 	/* Every length sits before pos, so its offset is unchanged. */
 	for (j = k; j >= 0; j = f[j].parent)
-		put_u32(out + f[j].off,
+		put_be32(out + f[j].off,
 		    (uint32_t)(ins ? f[j].len + 1 : f[j].len - 1));
 	return n;
 }
