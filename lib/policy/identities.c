@@ -123,6 +123,15 @@ wrapped(struct tk_load *c, const struct ynode *n, const char *path)
  * true when some word of the comment and the rest of the line parse as a
  * key.
  */
+/* Whether the word at p is followed by one that starts "AAAA". */
+static bool
+followed_by_blob(const char *p)
+{
+	p += strcspn(p, " \t");
+	p += strspn(p, " \t");
+	return strncmp(p, "AAAA", 4) == 0;
+}
+
 static bool
 second_key(struct tk_load *c, const struct ynode *n, const char *path)
 {
@@ -139,8 +148,15 @@ second_key(struct tk_load *c, const struct ynode *n, const char *path)
 			p++;
 		if (*p == '\0')
 			break;
-		/* the third word on is the comment */
-		if (++words >= 3 && tk_sshkey_parse_line(&k, p) == 0) {
+		/*
+		 * The third word on is the comment; a key there is a type
+		 * word followed by base64 of a blob ("AAAA": its length's
+		 * zero bytes), so other words cost no parse (a long comment
+		 * of many words would cost one each, over the rest of the
+		 * line).
+		 */
+		if (++words >= 3 && followed_by_blob(p) &&
+		    tk_sshkey_parse_line(&k, p) == 0) {
 			tk_load_value_pos(c, n, (size_t)(p - s), &line, &col);
 			tk_load_err_at(c, line, col, path,
 			    "a second key in the same entry (it would be read "
