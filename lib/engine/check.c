@@ -207,8 +207,14 @@ check_update(struct tk_check *c)
 	if ((rc = check_roles(c, rule, up)) < 0 ||
 	    (rc = tk_check_emergency(c, rule, up)) < 0)
 		return rc;
-	if (tk_rule_inspects_commits(rule) && up->kind != TK_KIND_DELETE &&
-	    (rc = tk_check_commits(c, rule)) < 0)
+	/*
+	 * A granted emergency reads its entering commits even under a rule
+	 * that inspects none: they are kept, with their writers, for the
+	 * ratification, which would otherwise find nothing entered.
+	 */
+	if ((tk_rule_inspects_commits(rule) ||
+	        c->r->verdicts[c->cur].emergency) &&
+	    up->kind != TK_KIND_DELETE && (rc = tk_check_commits(c, rule)) < 0)
 		return rc;
 	settle(c, first, rule);
 	return check_freeze(c, up);
