@@ -126,6 +126,19 @@ int tk_notes_compare(struct tk_notes_delta *d, const char *a, size_t alen,
 void tk_notes_delta_release(struct tk_notes_delta *d);
 
 /*
+ * For each of the n lines (lines of note text), sets dup[i] when text
+ * holds another, different line that approves with the same key (the
+ * public key inside its SSHSIG blob) and the same email, ASCII case
+ * ignored: the same approval written again with another display name,
+ * spacing, key case or email case.  Anyone can copy a published approval
+ * that way; the guard refuses such copies so that nobody can fill a note
+ * up to TK_NOTE_MAX_LINES and lock out the approvals still to come.
+ * Returns 0, TK_ETOOBIG (over TK_NOTE_MAX_LINES lines) or TK_ENOMEM.
+ */
+int tk_notes_repeats(bool *dup, const char *text, size_t len,
+    const struct tk_span *lines, size_t n);
+
+/*
  * The objects whose notes may differ between notes trees a and b (NULL:
  * the empty tree), found by descending only into subtrees that differ.
  * Every entry of either side that differs must be a note: a blob (mode

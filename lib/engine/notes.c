@@ -201,6 +201,24 @@ note_fault(int rc)
 	return rc == TK_ETOOBIG || rc == TK_EINVAL;
 }
 
+/* The subject of commit id for messages, or NULL. */
+static char *
+subject_of(struct guard *g, const git_oid *id, size_t *len)
+{
+	git_commit *cm = NULL;
+	const char *s;
+	char *out = NULL;
+
+	*len = 0;
+	if (git_commit_lookup(&cm, g->c->repo, id) < 0)
+		return NULL;
+	if ((s = git_commit_summary(cm)) != NULL &&
+	    (out = tk_strndup(s, strnlen(s, 200))) != NULL)
+		*len = strlen(out);
+	git_commit_free(cm);
+	return out;
+}
+
 static bool
 known(struct guard *g, const struct tk_buf *oldtext, const char *p, size_t n)
 {
@@ -217,10 +235,12 @@ known(struct guard *g, const struct tk_buf *oldtext, const char *p, size_t n)
 }
 
 static int
-add_lines(struct guard *g, const git_oid *id, const struct tk_notes_delta *d)
+add_lines(struct guard *g, const git_oid *id, const struct tk_notes_delta *d,
+    const bool *dup)
 {
 	struct tk_buf oldtext = TK_BUF_INIT(TK_NOTE_MAX_SIZE + 64);
-	size_t i;
+	char *subj = NULL;
+	size_t i, sl = 0;
 	int rc;
 
 	/* What the server held is known valid or known history. */
@@ -232,6 +252,19 @@ add_lines(struct guard *g, const git_oid *id, const struct tk_notes_delta *d)
 
 		if (known(g, &oldtext, d->added[i].p, d->added[i].len))
 			continue;
+		/* a copy, respelled, of an approval the note holds */
+		if (dup[i]) {
+			if (subj == NULL)
+				subj = subject_of(g, id, &sl);
+			rc = deny(g, id, subj, sl,
+			    "keep one line per approval: drop the copy from "
+			    "your notes and push again",
+			    "its note gains a second line for an approval it "
+			    "already holds (the same key and email, written "
+			    "differently): \"%.60s%s\"",
+			    d->added[i].p, d->added[i].len > 60 ? "..." : "");
+			continue;
+		}
 		/* Each added line costs a signature check: bounded. */
 		if (g->nadds >= TK_NOTES_MAX_ADDED) {
 			g->over = true;
@@ -252,26 +285,9 @@ add_lines(struct guard *g, const git_oid *id, const struct tk_notes_delta *d)
 			g->nadds++;
 	}
 out:
+	free(subj);
 	tk_buf_release(&oldtext);
 	return rc;
-}
-
-/* The subject of commit id for messages, or NULL. */
-static char *
-subject_of(struct guard *g, const git_oid *id, size_t *len)
-{
-	git_commit *cm = NULL;
-	const char *s;
-	char *out = NULL;
-
-	*len = 0;
-	if (git_commit_lookup(&cm, g->c->repo, id) < 0)
-		return NULL;
-	if ((s = git_commit_summary(cm)) != NULL &&
-	    (out = tk_strndup(s, strnlen(s, 200))) != NULL)
-		*len = strlen(out);
-	git_commit_free(cm);
-	return out;
 }
 
 /* One note of one step: parent text a, new text b. */
@@ -281,6 +297,7 @@ compare_note(struct guard *g, const git_oid *e, const git_oid *id,
 {
 	struct tk_notes_delta d;
 	char *subj = NULL;
+	bool *dup = NULL;
 	size_t sl;
 	int rc;
 
@@ -305,10 +322,14 @@ compare_note(struct guard *g, const git_oid *e, const git_oid *id,
 			rc = deny(g, NULL, NULL, 0, "push the notes in parts",
 			    "more than %d notes change in one update",
 			    TK_NOTES_MAX_CHANGED);
-		} else
-			rc = add_lines(g, id, &d);
+		} else if ((dup = tk_calloc(d.nadded, sizeof(*dup))) == NULL)
+			rc = TK_ENOMEM;
+		else if ((rc = tk_notes_repeats(dup, b->ptr ? b->ptr : "",
+		              b->len, d.added, d.nadded)) == 0)
+			rc = add_lines(g, id, &d, dup);
 	}
 	free(subj);
+	free(dup);
 	tk_notes_delta_release(&d);
 	return rc;
 }

@@ -187,6 +187,107 @@ tk_notes_compare(struct tk_notes_delta *d, const char *a, size_t alen,
 	return rc;
 }
 
+/*
+ * The public key inside an SSHSIG blob: the string after the magic and
+ * the version (OpenSSH PROTOCOL.sshsig).  Only compared, never trusted:
+ * NULL when the blob is too short to hold one.
+ */
+static const unsigned char *
+sig_key(const unsigned char *b, size_t n, size_t *kl)
+{
+	size_t l;
+
+	if (b == NULL || n < 14 || memcmp(b, "SSHSIG", 6) != 0)
+		return NULL;
+	l = (size_t)b[10] << 24 | (size_t)b[11] << 16 | (size_t)b[12] << 8 |
+	    (size_t)b[13];
+	if (l == 0 || l > n - 14)
+		return NULL;
+	*kl = l;
+	return b + 14;
+}
+
+static bool
+same_signer(
+    const struct tk_approval_trailer *x, const struct tk_approval_trailer *y)
+{
+	const unsigned char *kx, *ky;
+	size_t lx = 0, ly = 0;
+
+	if (x->problem != TK_TRAILER_OK || y->problem != TK_TRAILER_OK ||
+	    !tk_ascii_ieq(
+	        x->email, strlen(x->email), y->email, strlen(y->email)))
+		return false;
+	kx = sig_key(x->sig, x->sig_len, &lx);
+	ky = sig_key(y->sig, y->sig_len, &ly);
+	return kx != NULL && ky != NULL && lx == ly && memcmp(kx, ky, lx) == 0;
+}
+
+/*
+ * One distinct line of a note, parsed; a line that is no approval is kept
+ * with its problem set, and matches nothing.
+ */
+static int
+parse_one(struct tk_approval_trailer *t, const struct tk_span *s, size_t line)
+{
+	int rc;
+
+	if (s->len <= KEYLEN || !tk_ascii_ieq(s->p, KEYLEN, KEY, KEYLEN)) {
+		memset(t, 0, sizeof(*t));
+		t->problem = TK_TRAILER_NOT_APPROVAL;
+		return 0;
+	}
+	rc = tk_approval_parse_value(t, s->p + KEYLEN, s->len - KEYLEN, line);
+	if (rc == TK_ENOMEM)
+		return rc;
+	if (rc < 0)
+		t->problem = TK_TRAILER_MALFORMED;
+	return 0;
+}
+
+int
+tk_notes_repeats(bool *dup, const char *text, size_t len,
+    const struct tk_span *lines, size_t n)
+{
+	struct tk_approval_list l = {NULL, 0};
+	struct tk_span *set = NULL;
+	const struct tk_span *at;
+	size_t k = 0, i, j, me;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		dup[i] = false;
+	if ((rc = line_set(&set, &k, text, len)) < 0)
+		return rc;
+	if (k < 2)
+		goto out;
+	if ((l.items = tk_calloc(k, sizeof(*l.items))) == NULL) {
+		rc = TK_ENOMEM;
+		goto out;
+	}
+	for (; l.count < k && rc == 0; l.count++)
+		rc = parse_one(&l.items[l.count], &set[l.count], l.count + 1);
+	for (i = 0; i < n && rc == 0; i++) {
+		if ((at = bsearch(&lines[i], set, k, sizeof(*set), span_cmp)) ==
+		    NULL)
+			continue;
+		me = (size_t)(at - set);
+		for (j = 0; j < k && !dup[i]; j++)
+			dup[i] =
+			    j != me && same_signer(&l.items[me], &l.items[j]);
+	}
+out:
+	for (i = 0; i < l.count; i++) {
+		free(l.items[i].name);
+		free(l.items[i].email);
+		free(l.items[i].sig);
+		free(l.items[i].text);
+	}
+	free(l.items);
+	free(set);
+	return rc;
+}
+
 void
 tk_notes_delta_release(struct tk_notes_delta *d)
 {

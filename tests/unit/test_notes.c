@@ -102,6 +102,94 @@ test_notes__parse_limits(void **state)
 	tk_buf_release(&b);
 }
 
+/* ---- copies of one approval ---------------------------------------- */
+
+/* The base64 of an SSHSIG-shaped blob carrying key and then tail. */
+static char *
+fake_sig(const char *key, const char *tail)
+{
+	struct tk_buf raw = TK_BUF_INIT(1024), b64 = TK_BUF_INIT(4096);
+	unsigned char be[4] = {0, 0, 0, 0};
+
+	be[3] = (unsigned char)strlen(key);
+	assert_int_equal(tk_buf_put(&raw, "SSHSIG\0\0\0\1", 10), 0);
+	assert_int_equal(tk_buf_put(&raw, be, 4), 0);
+	assert_int_equal(tk_buf_puts(&raw, key), 0);
+	assert_int_equal(tk_buf_puts(&raw, tail), 0);
+	assert_int_equal(
+	    tk_base64_encode(&b64, (unsigned char *)raw.ptr, raw.len), 0);
+	tk_buf_release(&raw);
+	return tk_buf_detach(&b64, NULL);
+}
+
+/* dup of each line of text (all of them queried), as "01..." */
+static void
+expect_repeats(const char *text, const char *want)
+{
+	struct tk_span q[16] = {{NULL, 0}};
+	bool dup[16];
+	char got[17];
+	const char *p = text, *nl;
+	size_t n = 0, i;
+
+	for (; *p != '\0' && n < 16; p = nl + 1) {
+		nl = strchr(p, '\n');
+		assert_non_null(nl);
+		q[n].p = p;
+		q[n++].len = (size_t)(nl - p);
+	}
+	assert_int_equal(tk_notes_repeats(dup, text, strlen(text), q, n), 0);
+	for (i = 0; i < n; i++)
+		got[i] = dup[i] ? '1' : '0';
+	got[n] = '\0';
+	if (strcmp(got, want) != 0)
+		fail_msg("'%s': got %s, want %s", text, got, want);
+}
+
+static void
+test_notes__repeats(void **state)
+{
+	char *a1 = fake_sig("key-a", "one"), *a2 = fake_sig("key-a", "two"),
+	     *b1 = fake_sig("key-b", "one");
+	struct tk_buf t = TK_BUF_INIT(65536);
+
+	(void)state;
+	/* respelled copies of one approval: name, spacing, case, CR */
+	(void)tk_buf_printf(&t,
+	    "Approved-by: A <a@x> sshsig:%s\n"
+	    "APPROVED-BY:\tAnother Name <A@X>\tsshsig:%s \r\n"
+	    "Approved-by: B <b@x> sshsig:%s\n",
+	    a1, a1, b1);
+	expect_repeats(t.ptr, "110");
+	/* another signature by the same key and email is a copy too */
+	tk_buf_reset(&t);
+	(void)tk_buf_printf(&t,
+	    "Approved-by: A <a@x> sshsig:%s\n"
+	    "Approved-by: A <a@x> sshsig:%s\n",
+	    a1, a2);
+	expect_repeats(t.ptr, "11");
+	/* the same key under another email, the same line twice, junk */
+	tk_buf_reset(&t);
+	(void)tk_buf_printf(&t,
+	    "Approved-by: A <a@x> sshsig:%s\n"
+	    "Approved-by: A <a.two@x> sshsig:%s\n"
+	    "Approved-by: A <a@x> sshsig:%s\n"
+	    "Reviewed-by: A <a@x> sshsig:%s\n"
+	    "Approved-by: A <a@x>\n",
+	    a1, a1, a1, a1);
+	expect_repeats(t.ptr, "00000");
+	/* a blob too short to name a key names none */
+	tk_buf_reset(&t);
+	(void)tk_buf_printf(&t,
+	    "Approved-by: A <a@x> " SIG "\n"
+	    "Approved-by: B <a@x> " SIG "\n");
+	expect_repeats(t.ptr, "00");
+	tk_buf_release(&t);
+	free(a1);
+	free(a2);
+	free(b1);
+}
+
 /* ---- the append-only comparison ------------------------------------- */
 
 static void
@@ -567,6 +655,7 @@ main(void)
 	    cmocka_unit_test(test_notes__parse),
 	    cmocka_unit_test(test_notes__parse_limits),
 	    cmocka_unit_test(test_notes__compare),
+	    cmocka_unit_test(test_notes__repeats),
 	    cmocka_unit_test(test_notes__ref_name),
 	    cmocka_unit_test_setup_teardown(
 	        test_notes__read_fanout, repo_setup, repo_teardown),
