@@ -633,6 +633,14 @@ entering(
 		*ok = true;
 		return 0;
 	}
+	/*
+	 * A rule that inspects no commits asks nothing of the tip (its
+	 * commits are read only for an emergency's record).
+	 */
+	if (!tk_rule_inspects_commits(c->r->verdicts[c->cur].rule)) {
+		*ok = true;
+		return 0;
+	}
 	/* the tip was never approved as a tip: an approvals waiver lifts it */
 	c->checking = TK_WAIVE_APPROVALS;
 	rc = tk_check_add(c, TK_SEV_DENY, &sp->tip, NULL, 0,
