@@ -48,16 +48,37 @@ full_name(char **out, git_repository *repo, const char *name)
 	return *out ? 0 : TK_ENOMEM;
 }
 
+/*
+ * The refs named on the command line, as full names in the log's form
+ * (docs/spec.md, "Ref names in records"): a name may be typed in that
+ * form (\xHH for a byte that is not UTF-8) or with the raw bytes.
+ */
 static int
 resolve_refs(git_repository *repo, const struct audit_opts *o, char **refs)
 {
+	struct tk_buf raw = TK_BUF_INIT(8192), form = TK_BUF_INIT(8192);
+	char *full = NULL;
 	size_t i;
-	int rc;
+	int rc = 0;
 
-	for (i = 1; i < o->nargs; i++)
-		if ((rc = full_name(&refs[i - 1], repo, o->args[i])) < 0)
-			return rc;
-	return 0;
+	for (i = 1; i < o->nargs && rc == 0; i++) {
+		tk_buf_reset(&raw);
+		tk_buf_reset(&form);
+		if ((rc = tk_audit_refname_raw(
+		         &raw, o->args[i], strlen(o->args[i]))) < 0 ||
+		    (rc = tk_buf_putc(&raw, '\0')) < 0 ||
+		    (rc = full_name(&full, repo, raw.ptr)) < 0 ||
+		    (rc = tk_audit_refname(&form, full, strlen(full))) < 0)
+			break;
+		free(full);
+		full = NULL;
+		if ((refs[i - 1] = tk_buf_detach(&form, NULL)) == NULL)
+			rc = TK_ENOMEM;
+	}
+	free(full);
+	tk_buf_release(&raw);
+	tk_buf_release(&form);
+	return rc;
 }
 
 int

@@ -65,7 +65,7 @@ csv_rows(struct tk_buf *out, const struct tk_audit_record *rec,
 		approvers(&a, c);
 		csv_cell(out, rec->time, 0);
 		csv_cell(out, rec->repo, 0);
-		csv_cell(out, ref->ref, 0);
+		csv_cell(out, ref->stored, 0);
 		csv_cell(out, ref->rule, 0);
 		csv_cell(out, ref->decision, 0);
 		csv_cell(out, rec->pusher_login, 0);
@@ -91,7 +91,7 @@ text_line(struct tk_buf *out, const struct tk_audit_record *rec,
 	fields[0] = rec->time ? rec->time : "?";
 	fields[1] = ref->decision ? ref->decision : "?";
 	fields[2] = rec->pusher_login ? rec->pusher_login : "-";
-	fields[3] = ref->ref ? ref->ref : "?";
+	fields[3] = ref->stored ? ref->stored : "?";
 	fields[4] = ref->kind ? ref->kind : "?";
 	fields[5] = ref->rule ? ref->rule : "-";
 	/* Log text came from pushers: never raw to a terminal. */

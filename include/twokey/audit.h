@@ -123,6 +123,21 @@ void tk_audit_commits_free(struct tk_audit_commits *s);
 int tk_json_string(struct tk_buf *out, const char *s, size_t len);
 
 /*
+ * Ref names in records (docs/spec.md, "Ref names in records"): a ref
+ * name may hold any byte git allows, valid UTF-8 or not, but never a
+ * backslash.  tk_audit_refname() appends the name's log form to out:
+ * valid UTF-8 as it is, every other byte, and a backslash, as the four
+ * characters \xHH (lower-case hex); one name, one form, and two names
+ * never share one.  tk_audit_refname_raw() appends the bytes a log form
+ * stands for (\xHH back to its byte; a backslash not followed by x and
+ * two hex digits stays).  Both return 0 or TK_ENOMEM/TK_ETOOBIG.
+ * tk_json_refname() appends the JSON string of the log form.
+ */
+int tk_audit_refname(struct tk_buf *out, const char *s, size_t len);
+int tk_audit_refname_raw(struct tk_buf *out, const char *s, size_t len);
+int tk_json_refname(struct tk_buf *out, const char *s, size_t len);
+
+/*
  * Reads the HMAC key file at path (at most TK_AUDIT_MAX_KEY bytes, not
  * empty).  Returns 0 with *key set to a malloc'd copy of its *keylen
  * bytes, which the caller owns: it wipes them (explicit_bzero) and frees
@@ -217,6 +232,12 @@ struct tk_audit_commit {
 struct tk_audit_ref {
 	const char *ref, *old, *new_, *kind, *rule, *mode, *decision;
 	const char *target; /* the ref git wrote through a symbolic ref */
+	/*
+	 * The ref git wrote, as the repository names it: the record's
+	 * namespace (refs/namespaces/NS/...) and target, else ref; the name
+	 * --ref filters and reports show.  Never NULL when ref is not.
+	 */
+	const char *stored;
 	bool warned;
 	size_t entering;
 	const struct tk_audit_commit *commits;

@@ -116,7 +116,8 @@ const char *tk_evidence_reason(const char *message);
  * its value now, must follow each other record by record; every change
  * in between (the first-parent commits from the later value down to the
  * earlier one) has no record and is reported.  refs[0..nrefs) are full
- * names (none: every ref the repository or the log names).  repo_path is
+ * names in the log's form (tk_audit_refname(); none: every ref the
+ * repository or the log names).  repo_path is
  * what the records call the repository.  The result: a document, with
  * doc->status 1 when any change is unrecorded.  Walks at most max_walk
  * commits per gap.

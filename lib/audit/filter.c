@@ -243,7 +243,9 @@ tk_audit_filter_ref(const struct tk_audit_filter *f,
 {
 	const char *want = f->ref_full ? f->ref_full : f->ref;
 
-	if (want != NULL && (ref->ref == NULL || strcmp(ref->ref, want) != 0))
+	/* the ref git wrote: through a symbolic ref, inside a namespace */
+	if (want != NULL &&
+	    (ref->stored == NULL || strcmp(ref->stored, want) != 0))
 		return false;
 	if (f->decision == TK_AUDIT_ACCEPTED && !landed(rec, ref))
 		return false;
@@ -259,13 +261,38 @@ tk_audit_filter_release(struct tk_audit_filter *f)
 	f->ref_full = NULL;
 }
 
-/* What --ref may stand for: a full name, or refs/heads/X and refs/tags/X. */
+/*
+ * --ref in the log's form (docs/spec.md, "Ref names in records"): a name
+ * typed with a backslash is that form already (git allows none in a ref
+ * name); one typed with raw bytes that are not UTF-8 is converted.
+ */
 static int
-ref_candidates(const char *ref, char *cand[2])
+log_form(char **out, const char *ref)
 {
 	struct tk_buf b = TK_BUF_INIT(8192);
+	int rc;
+
+	if (strchr(ref, '\\') != NULL)
+		rc = tk_buf_puts(&b, ref);
+	else
+		rc = tk_audit_refname(&b, ref, strlen(ref));
+	*out = rc == 0 ? tk_buf_detach(&b, NULL) : NULL;
+	tk_buf_release(&b);
+	return *out != NULL ? 0 : rc < 0 ? rc : TK_ENOMEM;
+}
+
+/* What --ref may stand for: a full name, or refs/heads/X and refs/tags/X. */
+static int
+ref_candidates(const char *arg, char *cand[2])
+{
+	struct tk_buf b = TK_BUF_INIT(8192);
+	bool two = false;
+	char *ref;
+	int rc;
 
 	cand[0] = cand[1] = NULL;
+	if ((rc = log_form(&ref, arg)) < 0)
+		return rc;
 	if (strncmp(ref, "refs/", 5) == 0)
 		cand[0] = tk_strdup(ref);
 	else if (strncmp(ref, "heads/", 6) == 0 ||
@@ -273,15 +300,15 @@ ref_candidates(const char *ref, char *cand[2])
 		(void)tk_buf_printf(&b, "refs/%s", ref);
 		cand[0] = tk_buf_detach(&b, NULL);
 	} else {
+		two = true;
 		(void)tk_buf_printf(&b, "refs/heads/%s", ref);
 		cand[0] = tk_buf_detach(&b, NULL);
 		(void)tk_buf_printf(&b, "refs/tags/%s", ref);
 		cand[1] = tk_buf_detach(&b, NULL);
-		if (cand[1] == NULL)
-			return TK_ENOMEM;
 	}
 	tk_buf_release(&b);
-	return cand[0] == NULL ? TK_ENOMEM : 0;
+	free(ref);
+	return cand[0] == NULL || (two && cand[1] == NULL) ? TK_ENOMEM : 0;
 }
 
 struct seen {
@@ -306,8 +333,8 @@ look(const struct tk_audit_filter *f, const struct tk_audit_record *rec,
 	s->repo = true;
 	for (i = 0; i < rec->nrefs; i++)
 		for (k = 0; k < 2; k++)
-			if (cand[k] != NULL && rec->refs[i].ref != NULL &&
-			    strcmp(rec->refs[i].ref, cand[k]) == 0)
+			if (cand[k] != NULL && rec->refs[i].stored != NULL &&
+			    strcmp(rec->refs[i].stored, cand[k]) == 0)
 				s->cand[k] = true;
 }
 

@@ -4,6 +4,7 @@
  */
 #include "internal.h"
 #include "json.h"
+#include "twokey/audit.h"
 
 struct parser {
 	const char *p, *end;
@@ -341,4 +342,63 @@ tk_json_string(struct tk_buf *out, const char *s, size_t len)
 		i += n;
 	}
 	return rc == 0 ? tk_buf_putc(out, '"') : rc;
+}
+
+int
+tk_audit_refname(struct tk_buf *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+	int rc = 0;
+
+	while (rc == 0 && i < len) {
+		if (p[i] == '\\' || (n = tk_utf8_len(p + i, len - i)) == 0) {
+			rc = tk_buf_printf(out, "\\x%02x", p[i]);
+			n = 1;
+		} else
+			rc = tk_buf_put(out, p + i, n);
+		i += n;
+	}
+	return rc;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+tk_audit_refname_raw(struct tk_buf *out, const char *s, size_t len)
+{
+	size_t i;
+	int rc = 0, hi, lo;
+
+	for (i = 0; rc == 0 && i < len; i++)
+		if (s[i] == '\\' && len - i >= 4 && s[i + 1] == 'x' &&
+		    (hi = hexval(s[i + 2])) >= 0 &&
+		    (lo = hexval(s[i + 3])) >= 0) {
+			rc = tk_buf_putc(out, (char)(hi << 4 | lo));
+			i += 3;
+		} else
+			rc = tk_buf_putc(out, s[i]);
+	return rc;
+}
+
+int
+tk_json_refname(struct tk_buf *out, const char *s, size_t len)
+{
+	struct tk_buf b = TK_BUF_INIT(64u * 1024);
+	int rc;
+
+	if ((rc = tk_audit_refname(&b, s, len)) == 0)
+		rc = tk_json_string(out, b.ptr ? b.ptr : "", b.len);
+	tk_buf_release(&b);
+	return rc;
 }

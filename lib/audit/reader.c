@@ -186,6 +186,50 @@ ref(struct tk_audit_reader *r, const struct tk_jv *o, struct tk_audit_ref *f)
 	return rc;
 }
 
+/*
+ * Each ref's stored name: inside the record's GIT_NAMESPACE (each of its
+ * parts one refs/namespaces/PART/, as git nests them), the target of a
+ * symbolic ref, else the pushed name.
+ */
+static int
+stored_names(struct tk_audit_reader *r)
+{
+	struct tk_audit_record *rec = &r->rec;
+	const char *ns = rec->namespace_, *e;
+	struct tk_buf pre = TK_BUF_INIT(8192);
+	size_t i, n;
+	char *s;
+	int rc;
+
+	for (; ns != NULL && *ns != '\0'; ns = *e ? e + 1 : e) {
+		e = strchrnul(ns, '/');
+		if (e > ns)
+			(void)tk_buf_printf(
+			    &pre, "refs/namespaces/%.*s/", (int)(e - ns), ns);
+	}
+	for (i = 0; i < rec->nrefs && pre.err == 0; i++) {
+		/* palloc()ed in refs_and_findings(): ours to fill */
+		struct tk_audit_ref *f = (struct tk_audit_ref *)&rec->refs[i];
+		const char *name = f->target ? f->target : f->ref;
+
+		if (name == NULL || pre.len == 0) {
+			f->stored = name;
+			continue;
+		}
+		n = pre.len + strlen(name);
+		if ((s = palloc(r, n + 1, 1)) == NULL) {
+			tk_buf_release(&pre);
+			return TK_ENOMEM;
+		}
+		memcpy(s, pre.ptr, pre.len);
+		memcpy(s + pre.len, name, n - pre.len + 1);
+		f->stored = s;
+	}
+	rc = pre.err;
+	tk_buf_release(&pre);
+	return rc;
+}
+
 static int
 refs_and_findings(struct tk_audit_reader *r, const struct tk_jv *root)
 {
@@ -301,7 +345,7 @@ fill(struct tk_audit_reader *r, const struct tk_jv *root)
 	if ((rc = strings(r, arr(root, "push_options"), &rec->push_options,
 	         &rec->npush_options)) < 0 ||
 	    (rc = refs_and_findings(r, root)) < 0 ||
-	    (rc = ratified(r, root)) < 0)
+	    (rc = stored_names(r)) < 0 || (rc = ratified(r, root)) < 0)
 		return rc;
 	return emergency(r, root);
 }

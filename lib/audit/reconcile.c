@@ -88,48 +88,22 @@ history_of(struct recon *c, const char *ref)
 	return h;
 }
 
-/*
- * The name git stored: the ref written through a symbolic ref (target),
- * inside the record's GIT_NAMESPACE (docs/spec.md, "Ref names").
- */
-static int
-stored_name(struct tk_buf *b, const struct tk_audit_record *rec,
-    const struct tk_audit_ref *f)
-{
-	const char *ns = rec->namespace_, *e;
-
-	tk_buf_reset(b);
-	for (; ns != NULL && *ns != '\0'; ns = *e ? e + 1 : e) {
-		e = strchrnul(ns, '/');
-		if (e > ns)
-			(void)tk_buf_printf(
-			    b, "refs/namespaces/%.*s/", (int)(e - ns), ns);
-	}
-	(void)tk_buf_puts(b, f->target ? f->target : f->ref);
-	return b->err;
-}
-
 static int
 add_move(struct recon *c, const struct tk_audit_record *rec,
     const struct tk_audit_ref *f)
 {
-	struct tk_buf name = TK_BUF_INIT(8192);
-	struct history *h = NULL;
+	struct history *h;
 	struct move m;
-	int rc;
 
 	memset(&m, 0, sizeof(m));
-	if (f->ref == NULL || f->old == NULL || f->new_ == NULL ||
+	if (f->stored == NULL || f->old == NULL || f->new_ == NULL ||
 	    git_oid_fromstr(&m.old, f->old) < 0 ||
 	    git_oid_fromstr(&m.new_, f->new_) < 0)
 		return 0; /* not a move we can follow: verify reports it */
 	snprintf(m.time, sizeof(m.time), "%s", rec->time ? rec->time : "?");
-	if ((rc = stored_name(&name, rec, f)) == 0 &&
-	    (h = history_of(c, name.ptr)) == NULL)
-		rc = TK_ENOMEM;
-	tk_buf_release(&name);
-	if (rc < 0)
-		return rc;
+	/* the name git stored (docs/spec.md, "Ref names") */
+	if ((h = history_of(c, f->stored)) == NULL)
+		return TK_ENOMEM;
 	/* pre-receive and update both installed: one move, two records */
 	if (h->n > 0 && git_oid_equal(&h->m[h->n - 1].old, &m.old) &&
 	    git_oid_equal(&h->m[h->n - 1].new_, &m.new_))
@@ -183,14 +157,13 @@ static void
 cancel_move(struct recon *c, const struct tk_audit_record *rec,
     const struct tk_audit_ref *f)
 {
-	struct tk_buf name = TK_BUF_INIT(8192);
 	uintptr_t at = 0;
 	struct history *h;
 	git_oid o, n;
 
-	if (f->ref != NULL && stored_name(&name, rec, f) == 0)
-		at = (uintptr_t)tk_map_get(c->index, name.ptr, name.len);
-	tk_buf_release(&name);
+	if (f->stored != NULL)
+		at = (uintptr_t)tk_map_get(
+		    c->index, f->stored, strlen(f->stored));
 	if (at == 0 || f->old == NULL || f->new_ == NULL ||
 	    git_oid_fromstr(&o, f->old) < 0 || git_oid_fromstr(&n, f->new_) < 0)
 		return;
@@ -328,19 +301,30 @@ out:
 	return rc;
 }
 
-/* The ref's value now (zero when absent); symbolic refs are skipped. */
+/*
+ * The value now of the ref whose log form is ref (zero when absent);
+ * symbolic refs are skipped.
+ */
 static int
 value_now(struct recon *c, const char *ref, git_oid *out, bool *symbolic)
 {
+	struct tk_buf raw = TK_BUF_INIT(8192);
 	git_reference *r = NULL;
 	int e;
 
 	memset(out, 0, sizeof(*out));
 	*symbolic = false;
-	if ((e = git_reference_lookup(&r, c->repo, ref)) == GIT_ENOTFOUND)
+	if ((e = tk_audit_refname_raw(&raw, ref, strlen(ref))) < 0 ||
+	    (e = tk_buf_putc(&raw, '\0')) < 0)
+		return e;
+	e = memchr(raw.ptr, '\0', raw.len - 1) != NULL
+	    ? GIT_ENOTFOUND
+	    : git_reference_lookup(&r, c->repo, raw.ptr);
+	tk_buf_release(&raw);
+	if (e == GIT_ENOTFOUND || e == GIT_EINVALIDSPEC)
 		return 0;
 	if (e < 0)
-		return tk_error_set(TK_EGIT, "cannot read %s: %s", ref,
+		return tk_error_set(TK_EGIT, "cannot read %.200s: %s", ref,
 		    git_error_last() ? git_error_last()->message : "?");
 	if (git_reference_type(r) == GIT_REFERENCE_SYMBOLIC)
 		*symbolic = true;
@@ -433,11 +417,18 @@ all_refs(struct recon *c, char ***out, size_t *n)
 		goto out;
 	}
 	*out = v;
-	for (i = 0; i < names.count && rc == 0; i++)
-		if ((v[(*n)++] = tk_strdup(names.strings[i])) == NULL ||
+	/* the repository's names in the log's form */
+	for (i = 0; i < names.count && rc == 0; i++) {
+		struct tk_buf b = TK_BUF_INIT(8192);
+
+		if (tk_audit_refname(
+		        &b, names.strings[i], strlen(names.strings[i])) < 0 ||
+		    (v[(*n)++] = tk_buf_detach(&b, NULL)) == NULL ||
 		    tk_map_put(have, v[i], strlen(v[i]), (void *)1, NULL) ==
 		        TK_ENOMEM)
 			rc = TK_ENOMEM;
+		tk_buf_release(&b);
+	}
 	for (i = 0; i < c->nh && rc == 0; i++)
 		if (tk_map_get(have, c->h[i].ref, strlen(c->h[i].ref)) ==
 		        NULL &&

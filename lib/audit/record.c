@@ -21,6 +21,17 @@ jstr(struct tk_buf *b, const char *s)
 	                 : tk_json_string(b, s, strlen(s));
 }
 
+/*
+ * A ref name: bytes that are not UTF-8 as \xHH, so that two refs never
+ * read alike (docs/spec.md, "Ref names in records").
+ */
+static int
+jref(struct tk_buf *b, const char *s)
+{
+	return s == NULL ? tk_buf_puts(b, "null")
+	                 : tk_json_refname(b, s, strlen(s));
+}
+
 static int
 header(struct tk_buf *b, const struct tk_report *r,
     const struct tk_audit_push *push)
@@ -253,7 +264,7 @@ ref_record(struct tk_buf *b, struct tk_audit_spool *sp,
 	git_oid_tostr(old, sizeof(old), &u->items[i].old_id);
 	git_oid_tostr(nw, sizeof(nw), &u->items[i].new_id);
 	(void)tk_buf_puts(b, i ? ",{\"ref\":" : "{\"ref\":");
-	(void)jstr(b, u->items[i].ref);
+	(void)jref(b, u->items[i].ref);
 	(void)tk_buf_printf(b,
 	    ",\"old\":\"%s\",\"new\":\"%s\",\"kind\":\"%s\","
 	    "\"rule\":",
@@ -286,7 +297,7 @@ ref_record(struct tk_buf *b, struct tk_audit_spool *sp,
 	/* the pushed name was a symbolic ref: the ref git wrote */
 	if (u->items[i].target != NULL) {
 		(void)tk_buf_puts(b, ",\"target\":");
-		(void)jstr(b, u->items[i].target);
+		(void)jref(b, u->items[i].target);
 	}
 	note_records(b, r, i);
 	(void)tk_buf_putc(b, '}');
@@ -351,7 +362,7 @@ ratified(struct tk_buf *b, const struct tk_report *r,
 		(void)tk_buf_puts(b, n++ ? ",{" : ",\"ratified\":[{");
 		tk_audit_time_str(when, sizeof(when), e->time);
 		(void)tk_buf_printf(b, "\"emergency\":\"%s\",\"ref\":", when);
-		(void)jstr(b, e->ref);
+		(void)jref(b, e->ref);
 		(void)tk_buf_puts(b, ",\"new\":");
 		(void)jstr(b, e->new_);
 		(void)tk_buf_puts(b, ",\"pusher\":");
@@ -398,7 +409,7 @@ tk_audit_format_spooled(struct tk_buf *b, struct tk_audit_spool *sp,
 		const struct tk_finding *f = &r->findings[i];
 
 		(void)tk_buf_puts(b, i ? ",{\"ref\":" : "{\"ref\":");
-		(void)jstr(b, u->items[f->update].ref);
+		(void)jref(b, u->items[f->update].ref);
 		(void)tk_buf_puts(b, ",\"commit\":");
 		(void)jstr(b, f->commit[0] ? f->commit : NULL);
 		(void)tk_buf_printf(
@@ -414,7 +425,7 @@ tk_audit_format_spooled(struct tk_buf *b, struct tk_audit_spool *sp,
 	/* ref names above are as seen inside this namespace */
 	if ((ns = getenv("GIT_NAMESPACE")) != NULL && *ns != '\0') {
 		(void)tk_buf_puts(b, ",\"namespace\":");
-		(void)tk_json_string(b, ns, strnlen(ns, TK_REF_MAX_LEN));
+		(void)tk_json_refname(b, ns, strnlen(ns, TK_REF_MAX_LEN));
 	}
 	/* Any failure above is kept in the buffer: check once. */
 	return b->err;

@@ -138,7 +138,7 @@ shared_cells(struct tk_doc *d, size_t row, const struct tk_audit_record *rec,
 		goto out;
 	if ((rc = tk_doc_cell(d, 0, row, L_TIME, rec->time)) < 0 ||
 	    (rc = tk_doc_cell(d, 0, row, L_REPO, rec->repo)) < 0 ||
-	    (rc = tk_doc_cell(d, 0, row, L_REF, f->ref)) < 0 ||
+	    (rc = tk_doc_cell(d, 0, row, L_REF, f->stored)) < 0 ||
 	    (rc = tk_doc_cell(d, 0, row, L_RULE, f->rule)) < 0 ||
 	    (rc = tk_doc_cell(d, 0, row, L_POLICY, rec->policy)) < 0)
 		goto out;
@@ -235,7 +235,7 @@ refused_row(struct tk_doc *d, const struct tk_audit_record *rec,
 	if ((rc = tk_doc_row(d, 1, &row)) < 0 ||
 	    (rc = tk_doc_cell(d, 1, row, R_TIME, rec->time)) < 0 ||
 	    (rc = tk_doc_cell(d, 1, row, R_REPO, rec->repo)) < 0 ||
-	    (rc = tk_doc_cell(d, 1, row, R_REF, f->ref)) < 0 ||
+	    (rc = tk_doc_cell(d, 1, row, R_REF, f->stored)) < 0 ||
 	    (rc = tk_doc_cell(d, 1, row, R_RULE, f->rule)) < 0 ||
 	    (rc = tk_doc_cell(d, 1, row, R_POLICY, rec->policy)) < 0 ||
 	    (rc = tk_doc_cellf(d, 1, row, R_RECORD, "%s%s",

@@ -111,7 +111,7 @@ count_ref(struct groups *months, struct groups *reasons,
 	bool ok = landed(rec, f);
 
 	snprintf(month, sizeof(month), "%.7s", rec->time ? rec->time : "?");
-	if ((b = group(months, month, rec->repo, f->ref)) == NULL)
+	if ((b = group(months, month, rec->repo, f->stored)) == NULL)
 		return TK_ENOMEM;
 	b->n[0]++;
 	b->n[ok ? 1 : 2]++;
