@@ -63,12 +63,21 @@ void tk_utc_format(char out[TK_UTC_LEN + 1], int64_t t);
 
 /*
  * Appends s to out with every byte a terminal could act on made harmless:
- * C0 controls, DEL, C1 controls (U+0080..U+009F) and invalid UTF-8 become
- * '?', so attacker text (commit subjects, emails, ref names) can be shown on
- * a pusher's terminal or in a log line.  Stops after max output bytes and
- * then adds "...".
+ * C0 controls, DEL, C1 controls (U+0080..U+009F), bidirectional controls
+ * (tk_is_bidi) and invalid UTF-8 become '?', so attacker text (commit
+ * subjects, emails, ref names) can be shown on a pusher's terminal, in a
+ * log line or in a report.  Stops after max output bytes and then adds
+ * "...".
  */
 int tk_sanitize(struct tk_buf *out, const char *s, size_t len, size_t max);
+
+/*
+ * Whether the valid UTF-8 sequence s of n bytes is a bidirectional
+ * control (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069): it
+ * reorders the text shown after it, so that "refs/heads/<U+202E>niam"
+ * reads as refs/heads/main.
+ */
+bool tk_is_bidi(const unsigned char *s, size_t n);
 
 /*
  * Length of the valid UTF-8 sequence at s (n bytes available), or 0 when

@@ -337,6 +337,13 @@ tk_json_string(struct tk_buf *out, const char *s, size_t len)
 			 */
 			rc = tk_buf_printf(
 			    out, "\\u%04x", 0x2000 + p[i + 2] - 0x80);
+		} else if (tk_is_bidi(p + i, n)) {
+			/* reorders what a terminal or a page shows after it */
+			rc = tk_buf_printf(out, "\\u%04x",
+			    n == 2 ? 0x061cu
+			           : ((p[i] & 0x0fu) << 12) |
+			            ((p[i + 1] & 0x3fu) << 6) |
+			            (p[i + 2] & 0x3fu));
 		} else
 			rc = tk_buf_put(out, p + i, n);
 		i += n;

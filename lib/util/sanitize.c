@@ -43,6 +43,19 @@ is_c1(const unsigned char *s, size_t n)
 	return n == 2 && s[0] == 0xc2 && s[1] <= 0x9f;
 }
 
+bool
+tk_is_bidi(const unsigned char *s, size_t n)
+{
+	if (n == 2)
+		return s[0] == 0xd8 && s[1] == 0x9c; /* U+061C */
+	if (n != 3 || s[0] != 0xe2)
+		return false;
+	return (s[1] == 0x80 &&
+	           (s[2] == 0x8e || s[2] == 0x8f ||
+	               (s[2] >= 0xaa && s[2] <= 0xae))) ||
+	    (s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9);
+}
+
 int
 tk_sanitize(struct tk_buf *out, const char *s, size_t len, size_t max)
 {
@@ -54,11 +67,12 @@ tk_sanitize(struct tk_buf *out, const char *s, size_t len, size_t max)
 		if (written >= max)
 			return tk_buf_puts(out, "...");
 		n = tk_utf8_len(p + i, len - i);
-		if (n == 0 || is_c1(p + i, n) ||
+		if (n == 0 || is_c1(p + i, n) || tk_is_bidi(p + i, n) ||
 		    (n == 1 && (p[i] < 0x20 || p[i] == 0x7f))) {
 			if ((rc = tk_buf_putc(out, '?')) < 0)
 				return rc;
-			i++;
+			/* a bidirectional control is one '?', as it is shown */
+			i += n > 0 && tk_is_bidi(p + i, n) ? n : 1;
 			written++;
 			continue;
 		}

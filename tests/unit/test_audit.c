@@ -278,7 +278,57 @@ test_audit__json_string_exact(void **state)
 	    "\"a\\u0085b\\u009b2J\"");
 	ESC("\xc2\x80\xc2\x9f\xc2\xa0", "\"\\u0080\\u009f\xc2\xa0\"");
 	ESC("l\xe2\x80\xa8p\xe2\x80\xa9", "\"l\\u2028p\\u2029\"");
-	ESC("\xe2\x80\xa7\xe2\x80\xaa", "\"\xe2\x80\xa7\xe2\x80\xaa\"");
+	/* Bidirectional controls too; their neighbours are kept. */
+	ESC("\xe2\x80\xa7\xe2\x80\xaa", "\"\xe2\x80\xa7\\u202a\"");
+	ESC("\xe2\x80\xae\xe2\x80\xaf\xe2\x80\x8e\xe2\x80\x8f\xe2\x80\x8d",
+	    "\"\\u202e\xe2\x80\xaf\\u200e\\u200f\xe2\x80\x8d\"");
+	ESC("\xe2\x81\xa5\xe2\x81\xa6\xe2\x81\xa9\xe2\x81\xaa\xd8\x9c\xd8\x9b",
+	    "\"\xe2\x81\xa5\\u2066\\u2069\xe2\x81\xaa\\u061c\xd8\x9b\"");
+}
+
+/* Expects the log form of the name s (n bytes) to be want, and back. */
+static void
+refname_is(const char *s, size_t n, const char *want)
+{
+	struct tk_buf form = TK_BUF_INIT(1 << 16), raw = TK_BUF_INIT(1 << 16);
+
+	assert_int_equal(tk_audit_refname(&form, s, n), 0);
+	assert_int_equal(tk_buf_putc(&form, '\0'), 0);
+	assert_string_equal(form.ptr, want);
+	assert_int_equal(tk_audit_refname_raw(&raw, form.ptr, form.len - 1), 0);
+	assert_int_equal(raw.len, n);
+	assert_memory_equal(raw.ptr, s, n);
+	tk_buf_release(&form);
+	tk_buf_release(&raw);
+}
+
+#define REFNAME(lit, want) refname_is((lit), sizeof(lit) - 1, (want))
+
+/* Ref names in records: bytes that are not UTF-8 as \xHH, one to one. */
+static void
+test_audit__refname(void **state)
+{
+	struct tk_buf b = TK_BUF_INIT(1 << 16);
+
+	(void)state;
+	REFNAME("refs/heads/main", "refs/heads/main");
+	REFNAME("refs/heads/a\xff", "refs/heads/a\\xff");
+	REFNAME("refs/heads/a\xfe", "refs/heads/a\\xfe");
+	REFNAME("refs/heads/a\xef\xbf\xbd", "refs/heads/a\xef\xbf\xbd");
+	REFNAME("caf\xc3\xa9/\xc3", "caf\xc3\xa9/\\xc3");
+	REFNAME("\xc0\xaf\xed\xa0\x80", "\\xc0\\xaf\\xed\\xa0\\x80");
+	REFNAME("a\\xff", "a\\x5cxff"); /* a backslash: never from git */
+	REFNAME("\xe2\x80\xae", "\xe2\x80\xae"); /* valid UTF-8 kept */
+	/* in JSON: the backslash escaped as any other */
+	assert_int_equal(tk_json_refname(&b, "a\xff", 2), 0);
+	assert_int_equal(tk_buf_putc(&b, '\0'), 0);
+	assert_string_equal(b.ptr, "\"a\\\\xff\"");
+	tk_buf_release(&b);
+	/* a backslash that starts no \xHH stays as it is */
+	assert_int_equal(tk_audit_refname_raw(&b, "a\\xg\\", 5), 0);
+	assert_int_equal(b.len, 5);
+	assert_memory_equal(b.ptr, "a\\xg\\", 5);
+	tk_buf_release(&b);
 }
 
 static void
@@ -1874,6 +1924,7 @@ main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_audit__json_string_exact),
+	    cmocka_unit_test(test_audit__refname),
 	    cmocka_unit_test(test_audit__json_string_every_byte),
 	    cmocka_unit_test(test_audit__json_string_random),
 	    cmocka_unit_test(test_audit__json_string_no_structural_tail),

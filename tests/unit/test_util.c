@@ -94,6 +94,12 @@ test_util__sanitize(void **state)
 	check_sanitize("c1\xc2\x9b", 4, "c1??"); /* U+009B is CSI */
 	check_sanitize("over\xc0\xafx", 7, "over??x");
 	check_sanitize("del\x7f", 4, "del?");
+	/* bidirectional controls: one '?' each; their neighbours kept */
+	check_sanitize("refs/\xe2\x80\xaeniam", 12, "refs/?niam");
+	check_sanitize(
+	    "\xe2\x81\xa6x\xe2\x81\xa9\xd8\x9c\xe2\x80\x8f", 12, "?x???");
+	check_sanitize("\xe2\x80\x8d\xe2\x81\xa5\xe2\x81\xaa\xd8\x9b", 11,
+	    "\xe2\x80\x8d\xe2\x81\xa5\xe2\x81\xaa\xd8\x9b");
 }
 
 static void
