@@ -228,6 +228,12 @@ verify(struct audit_opts *o)
 			       "machine stopped); the next push brings it up "
 			       "to date\n",
 			    c->head_behind, c->head_behind == 1 ? "" : "s");
+		if (c->unkeyed > 0)
+			printf("note: %zu record%s no HMAC (written while "
+			       "audit.key-file was not set); the HMAC of a "
+			       "later record covers each through the chain\n",
+			    c->unkeyed,
+			    c->unkeyed == 1 ? " carries" : "s carry");
 		if (c->unchecked_hmacs > 0)
 			printf("note: %zu records carry an HMAC that was not "
 			       "checked; give --key-file to check them\n",

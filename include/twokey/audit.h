@@ -179,6 +179,7 @@ struct tk_audit_verify {
 	char problem[256];
 	bool rotated; /* the first file continues an earlier one */
 	size_t unchecked_hmacs; /* records with an HMAC, checked without key */
+	size_t unkeyed; /* with a key: records without an HMAC, not the last */
 	char last_hash[65];
 };
 
@@ -301,6 +302,12 @@ struct tk_audit_chain {
 	bool rotated; /* the first record continues an earlier file */
 	bool keyed; /* HMACs were checked with a key */
 	size_t unchecked_hmacs;
+	/*
+	 * With a key: records without an HMAC (written while audit.key-file
+	 * was not set); a later record's HMAC covers each through the
+	 * chain.  The last record must have one.
+	 */
+	size_t unkeyed;
 	size_t unreadable; /* lines that are not readable records */
 	char last_hash[65]; /* of the last verified record */
 	size_t head_behind; /* records after the one the head file names */

@@ -242,14 +242,25 @@ link_problem(struct tk_chain_check *cc, const char *prev)
 	return NULL;
 }
 
+/*
+ * With a key, a record written while audit.key-file was not set carries
+ * no HMAC.  The HMAC of any later record covers it all the same: that
+ * record's prev is its hash, or the hash of a record whose prev is, and
+ * so on; changing it breaks that HMAC.  So every record but the last may
+ * lack one (tk_chain_check_end checks the last: after it nothing covers
+ * it, and the writer with the key always writes one).
+ */
 static const char *
 hmac_problem(struct tk_chain_check *cc, const char *hmac, const char *want)
 {
 	if (cc->key == NULL && hmac[0] != '\0')
 		cc->st->unchecked_hmacs++;
-	if (cc->key != NULL && hmac[0] == '\0')
-		return "no HMAC, but a key was given: the record was written "
-		       "without the key";
+	cc->last_unkeyed = hmac[0] == '\0';
+	if (cc->key != NULL && hmac[0] == '\0') {
+		cc->st->unkeyed++;
+		return NULL;
+	}
+	cc->keyed_seen = true;
 	if (cc->key != NULL && !tk_memeq(hmac, want, 64))
 		return "the HMAC does not match: the chain was recomputed "
 		       "without the key, or the key is wrong";
@@ -293,6 +304,7 @@ tk_chain_check_line(struct tk_chain_check *cc, const struct tk_audit_line *l)
 	if (cc->st->broken)
 		return 1;
 	cc->st->verified++;
+	memcpy(cc->before_last, cc->st->last_hash, 65);
 	memcpy(cc->st->last_hash, hash, 65);
 	return 0;
 }
@@ -327,6 +339,29 @@ tk_chain_check_head(
 	(void)broken(cc, &l,
 	    "the log ends before the newest record written (its head file "
 	    "names another): records were removed from the end");
+}
+
+void
+tk_chain_check_end(struct tk_chain_check *cc, size_t source, size_t lineno)
+{
+	struct tk_audit_line l;
+
+	if (cc->st->broken || cc->key == NULL || cc->st->records == 0 ||
+	    !cc->last_unkeyed)
+		return;
+	/* the last record counted as verified: it is not */
+	cc->st->verified--;
+	memcpy(cc->st->last_hash, cc->before_last, 65);
+	memset(&l, 0, sizeof(l));
+	l.source = source;
+	l.lineno = lineno;
+	(void)broken(cc, &l,
+	    cc->keyed_seen
+	        ? "no HMAC, but a key was given: the newest record was "
+	          "written without the key, or its HMAC was removed"
+	        : "no record carries an HMAC, but a key was given: the log "
+	          "was written without the key (verify it without "
+	          "--key-file), or its HMACs were removed");
 }
 
 void

@@ -409,6 +409,7 @@ finish(struct tk_audit_reader *r)
 	int rc;
 
 	r->done = true;
+	tk_chain_check_end(&r->cc, r->lastsource, r->lastline);
 	if ((rc = r->store->ops->head(r->store, head, &have)) < 0)
 		return rc;
 	if (have)

@@ -223,6 +223,9 @@ struct tk_chain_check {
 	char last[65]; /* hash of the last record read, verified or not */
 	char first_prev[65]; /* the first record's prev (a rotated file's last)
 	                      */
+	bool keyed_seen; /* a record with an HMAC was read */
+	bool last_unkeyed; /* the last record read has no HMAC */
+	char before_last[65]; /* st->last_hash before the last record */
 };
 
 int tk_chain_check_init(struct tk_chain_check *cc, struct tk_audit_chain *st,
@@ -236,6 +239,12 @@ int tk_chain_check_line(
  */
 void tk_chain_check_head(
     struct tk_chain_check *cc, const char *head, size_t source, size_t lineno);
+/*
+ * At the end, with a key: the last record (source:lineno) must carry an
+ * HMAC, since the writer with the key always writes one.
+ */
+void tk_chain_check_end(
+    struct tk_chain_check *cc, size_t source, size_t lineno);
 void tk_chain_check_release(struct tk_chain_check *cc);
 
 bool tk_audit_is_hex64(const char *s);

@@ -15,13 +15,26 @@ tk_audit_read_key(unsigned char **key, size_t *keylen, const char *path)
 {
 	unsigned char buf[TK_AUDIT_MAX_KEY + 1];
 	ssize_t n;
-	int fd;
+	int fd, fl;
 
 	*key = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	/*
+	 * Opened without waiting: a FIFO at the key's path would otherwise
+	 * hold every push until someone writes to it.  One with no writer
+	 * then reads as empty; a pipe that is written (--key-file <(...))
+	 * still works.
+	 */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
 		return tk_error_set(TK_EIO,
 		    "cannot read the audit key '%s': %s", path,
 		    strerror(errno));
+	if ((fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		close(fd);
+		return tk_error_set(TK_EIO,
+		    "cannot read the audit key '%s': %s", path,
+		    strerror(errno));
+	}
 	n = read(fd, buf, sizeof(buf));
 	close(fd);
 	/* Every way out wipes buf: an oversize file is still secret. */
@@ -276,10 +289,17 @@ tk_audit_verify_files(struct tk_audit_verify *v, const char *const *files,
 		return rc;
 	if ((rc = tk_chain_check_init(&cc, &st, &o)) < 0)
 		goto out;
-	while (!st.broken && (rc = s->ops->next(s, &l)) > 0)
+	while (!st.broken && (rc = s->ops->next(s, &l)) > 0) {
 		if ((rc = tk_chain_check_line(&cc, &l)) < 0)
 			break;
+		v->bad_file = l.source;
+		v->bad_line = l.lineno;
+	}
+	if (rc == 0)
+		tk_chain_check_end(&cc, v->bad_file, v->bad_line);
+	v->bad_file = v->bad_line = 0;
 	v->records = st.verified;
+	v->unkeyed = st.unkeyed;
 	v->rotated = st.rotated;
 	v->unchecked_hmacs = st.unchecked_hmacs;
 	memcpy(v->last_hash, st.last_hash, 65);

@@ -1705,7 +1705,9 @@ test_audit__hmac(void **state)
 	lines_write_range(&ls, path, 0, ls.n);
 	expect_intact((const char *const[]){path}, 1, NULL, false, NREC,
 	    "HMACs dropped, no key");
-	expect_break1(path, KEY, 1, "no HMAC", "HMACs dropped");
+	/* (records without one are covered by a later HMAC; the last) */
+	expect_break1(
+	    path, KEY, NREC, "no record carries an HMAC", "HMACs dropped");
 	rechain(&ls, WRONG_KEY_HMAC, 1);
 	lines_write_range(&ls, path, 0, ls.n);
 	expect_intact((const char *const[]){path}, 1, NULL, false, NREC,
@@ -1767,18 +1769,34 @@ test_audit__hmac_every_byte_edit(void **state)
 	every_byte_edit(f, KEY);
 }
 
-/* Unkeyed records, then the key configured: the old ones have no HMAC. */
+/*
+ * Unkeyed records, then the key configured: the old ones have no HMAC,
+ * and a later record's HMAC covers them; the newest must have one.
+ */
 static void
 test_audit__hmac_mixed(void **state)
 {
 	struct fx *f = *state;
+	struct tk_audit_verify v;
 
 	clear_env();
 	write_n(f->p, 0, 2);
 	write_n(f->pk, 2, 2);
 	expect_intact(
 	    (const char *const[]){f->log}, 1, NULL, false, 4, "mixed, no key");
-	expect_break1(f->log, KEY, 1, "no HMAC", "mixed, with the key");
+	expect_intact((const char *const[]){f->log}, 1, KEY, false, 4,
+	    "mixed, with the key");
+	assert_int_equal(vfy1(&v, f->log, KEY), 0);
+	assert_int_equal(v.unkeyed, 2);
+	/* the key dropped for a while: the newest record has no HMAC */
+	write_n(f->p, 4, 2);
+	expect_break1(
+	    f->log, KEY, 6, "no HMAC", "the key dropped, with the key");
+	/* and set again: the two are covered */
+	write_n(f->pk, 6, 1);
+	assert_int_equal(vfy1(&v, f->log, KEY), 0);
+	assert_int_equal(v.unkeyed, 4);
+	assert_int_equal(v.records, 7);
 }
 
 /* ---------------------------------------------------------------- */
