@@ -123,8 +123,17 @@ tk_doc_chain(struct tk_doc *d, struct tk_audit_reader *r)
 		    c->verified, c->records, c->keyed ? ", with HMAC" : "",
 		    c->rotated ? " (continues an earlier file)" : "",
 		    c->last_hash);
-	if (rc == 0 && c->unreadable > 0)
-		rc = tk_doc_head(d, "unreadable lines", "%zu", c->unreadable);
+	/*
+	 * A line whose chain verifies but which is no record twokey can read
+	 * is evidence left out: the document is incomplete (exit 1).
+	 */
+	if (rc == 0 && c->unreadable > 0) {
+		d->status = 1;
+		rc = tk_doc_head(d, "unreadable lines",
+		    "%zu (in the chain but not readable as records: left out, "
+		    "so this document is incomplete)",
+		    c->unreadable);
+	}
 	return rc;
 }
 

@@ -8,6 +8,10 @@
 #   log whose HMACs were all removed fails.
 # - A FIFO at the key's path refuses the push, saying why, instead of
 #   holding it until someone writes to the FIFO.
+# - A line whose chain verifies but which is no readable record (invalid
+#   JSON, a NUL byte) makes report, stats and reconcile exit 1 and say
+#   the document is incomplete: a landed change left out silently would
+#   read as "no change".
 . "$(dirname "$0")/lib.sh"
 
 command -v python3 >/dev/null || { echo "Bail out! python3 is required"; exit 1; }
@@ -115,6 +119,33 @@ check "...and verifies without it" sh -c "'$TK' audit verify '$TRASH/unkeyed.jso
 head -n 3 "$LOG" >"$TRASH/cut.jsonl"
 check "the log cut after the first keyed record verifies (the head file is not beside it)" \
 	sh -c "'$TK' audit verify --key-file '$KEY' '$TRASH/cut.jsonl' >/dev/null"
+
+# --- lines in the chain that are not readable records ----------------------
+# (as a log without a key lets anyone write; the last record names main)
+python3 - "$LOG" "$TRASH/unread.jsonl" <<'EOF'
+import hashlib, sys
+lines = open(sys.argv[1], 'rb').read().split(b'\n')[:-1][:2]
+lines.append(lines[1].replace(b'"v":1,', b'"v":1,,', 1))
+lines.append(lines[1].replace(b'refs/heads/b2', b'refs/heads/b\x00', 1))
+prev, out = '0' * 64, []
+for raw in lines:
+    body = raw[:raw.rindex(b',"prev":"')] + b',"prev":"' + prev.encode() + b'"'
+    prev = hashlib.sha256(body + b'}').hexdigest()
+    out.append(body + b',"hash":"' + prev.encode() + b'"}\n')
+open(sys.argv[2], 'wb').write(b''.join(out))
+EOF
+check "two unreadable lines: the chain still verifies (no key)" \
+	sh -c "'$TK' audit verify '$TRASH/unread.jsonl' >/dev/null"
+for c in report stats; do
+	"$TK" audit $c "$TRASH/unread.jsonl" >"$TRASH/c.out" 2>&1
+	check "audit $c: exit 1" test $? -eq 1
+	check "...saying 2 lines were left out" \
+		grep -q 'unreadable lines *2 (in the chain but not readable' "$TRASH/c.out"
+done
+"$TK" audit reconcile --log "$TRASH/unread.jsonl" "$srv" refs/heads/b1 >"$TRASH/c.out" 2>&1
+check "audit reconcile: exit 1" test $? -eq 1
+check "...saying 2 lines were left out" \
+	grep -q 'unreadable lines *2 (in the chain but not readable' "$TRASH/c.out"
 
 # --- a FIFO where the key should be ------------------------------------------
 n=$(wc -l <"$LOG")
