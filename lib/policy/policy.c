@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -99,6 +100,21 @@ add_env(struct tk_load *c, const struct ynode *n, const char *path, void *arg)
 		tk_load_err(c, n, path,
 		    "expected an environment variable "
 		    "name");
+		return TK_ECONFIG;
+	}
+	/*
+	 * The login is recorded and shown: a variable holding the client's
+	 * credentials would put them in the audit log (docs/audit.md).
+	 */
+	if (strcasecmp(n->str, "HTTP_AUTHORIZATION") == 0 ||
+	    strcasecmp(n->str, "HTTP_PROXY_AUTHORIZATION") == 0 ||
+	    strcasecmp(n->str, "HTTP_COOKIE") == 0) {
+		tk_load_err(c, n, path,
+		    "%s holds the client's credentials, never a login: they "
+		    "would be recorded in the audit log (name the variable "
+		    "the front end sets after authenticating, e.g. "
+		    "REMOTE_USER)",
+		    n->str);
 		return TK_ECONFIG;
 	}
 	if (tk_grow_one(&p->pusher_env, p->npusher_env, sizeof(char *)) < 0 ||
