@@ -236,6 +236,30 @@ check_audit_pg(const struct tk_policy *p)
 	       "checks its chain\n");
 }
 
+/*
+ * A key others can read lets them recompute every HMAC of the chain; one
+ * that is not a regular file (a FIFO) refuses every push.
+ */
+static void
+check_key_mode(const char *key)
+{
+	struct stat st;
+
+	if (stat(key, &st) < 0 || !S_ISREG(st.st_mode)) {
+		bad("audit key is not a regular file (pushes will be refused)",
+		    key);
+		return;
+	}
+	if ((st.st_mode & 077) == 0) {
+		ok("audit key readable", key);
+		return;
+	}
+	bad("audit key open to group or others (whoever reads it can "
+	    "rewrite the chain with valid HMACs)",
+	    key);
+	fix("sudo chmod 0600 %s", key);
+}
+
 static void
 check_audit(const struct tk_policy *p)
 {
@@ -257,7 +281,7 @@ check_audit(const struct tk_policy *p)
 	if (p->audit_key_file == NULL)
 		return;
 	if (access(p->audit_key_file, R_OK) == 0) {
-		ok("audit key readable", p->audit_key_file);
+		check_key_mode(p->audit_key_file);
 		return;
 	}
 	bad(*who ? "audit key unreadable by the hooks' user (pushes will be "

@@ -7,7 +7,8 @@
 #   of its HMAC is still covered; the newest record must have one, and a
 #   log whose HMACs were all removed fails.
 # - A FIFO at the key's path refuses the push, saying why, instead of
-#   holding it until someone writes to the FIFO.
+#   holding it until someone writes to the FIFO; `twokey doctor` names a
+#   key that is not a regular file, or that group or others can read.
 # - A line whose chain verifies but which is no readable record (invalid
 #   JSON, a NUL byte) makes report, stats and reconcile exit 1 and say
 #   the document is incomplete: a landed change left out silently would
@@ -120,6 +121,18 @@ head -n 3 "$LOG" >"$TRASH/cut.jsonl"
 check "the log cut after the first keyed record verifies (the head file is not beside it)" \
 	sh -c "'$TK' audit verify --key-file '$KEY' '$TRASH/cut.jsonl' >/dev/null"
 
+# --- twokey doctor: the key's mode ------------------------------------------
+chmod 644 "$KEY"
+"$TK" doctor "$srv" >"$TRASH/doc.out" 2>&1
+check "doctor: a key others can read is a problem" grep -q \
+	"^PROBLEM  audit key open to group or others .*: $KEY\$" "$TRASH/doc.out" ||
+	sed 's/^/#   /' "$TRASH/doc.out"
+check "...with the fix" grep -q "fix: sudo chmod 0600 $KEY\$" "$TRASH/doc.out"
+chmod 600 "$KEY"
+"$TK" doctor "$srv" >"$TRASH/doc.out" 2>&1
+check "doctor: mode 0600 is fine" grep -q "^ok       audit key readable: $KEY\$" "$TRASH/doc.out" ||
+	sed 's/^/#   /' "$TRASH/doc.out"
+
 # --- lines in the chain that are not readable records ----------------------
 # (as a log without a key lets anyone write; the last record names main)
 python3 - "$LOG" "$TRASH/unread.jsonl" <<'EOF'
@@ -151,6 +164,10 @@ check "...saying 2 lines were left out" \
 n=$(wc -l <"$LOG")
 rm -f "$KEY"
 mkfifo "$KEY"
+"$TK" doctor "$srv" >"$TRASH/doc.out" 2>&1
+check "doctor: a FIFO as the key is a problem" grep -q \
+	"^PROBLEM  audit key is not a regular file (pushes will be refused): $KEY\$" "$TRASH/doc.out" ||
+	sed 's/^/#   /' "$TRASH/doc.out"
 GL_USER=alice timeout 30 git -C "$w" push "$srv" HEAD:refs/heads/b5 >"$TRASH/out" 2>&1
 rc=$?
 check "a FIFO as the key file: the push is refused, not held" sh -c "[ $rc -ne 0 ] && [ $rc -ne 124 ]"
