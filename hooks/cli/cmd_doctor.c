@@ -23,6 +23,7 @@
 
 #include "cli.h"
 #include "internal.h"
+#include "twokey/check.h"
 #include "twokey/policy.h"
 #include "banned.h" /* last: after every system header */
 
@@ -151,10 +152,24 @@ check_commit_graph(git_repository *repo)
 	    gd);
 }
 
+/* An environment value, bounded and with control characters replaced. */
+static void
+shown(char *out, size_t size, const char *v)
+{
+	struct tk_buf b = TK_BUF_INIT(4 * TK_LOGIN_MAX_LEN);
+
+	if (tk_sanitize(&b, v, strlen(v), TK_LOGIN_MAX_LEN) < 0 || !b.ptr)
+		snprintf(out, size, "?");
+	else
+		snprintf(out, size, "%s", b.ptr);
+	tk_buf_release(&b);
+}
+
 static void
 check_pusher(const struct tk_policy *p)
 {
-	char msg[512];
+	char msg[2048], a[1100], b[1100];
+	const char *login, *var, *other;
 	size_t i;
 
 	if (p->npusher_env == 0) {
@@ -171,6 +186,41 @@ check_pusher(const struct tk_policy *p)
 		    "set it for hooks)",
 		    p->pusher_env[i], v && *v ? "set" : "not set");
 		ok("pusher variable", msg);
+	}
+	/* What a push from this environment would see, as the hooks decide. */
+	if ((login = tk_pusher_from_env(p, &var, &other)) == NULL)
+		return;
+	shown(a, sizeof(a), login);
+	if (other != NULL) {
+		shown(b, sizeof(b), getenv(other));
+		snprintf(msg, sizeof(msg),
+		    "%s='%s' and %s='%s' name different logins here: the hooks "
+		    "then treat the pusher as unknown and refuse every push a "
+		    "rule needs the pusher for; list in pusher.env only the "
+		    "variables the front end sets",
+		    var, a, other, b);
+		bad("pusher", msg);
+	} else if (!tk_valid_name(login, strlen(login), TK_LOGIN_MAX_LEN)) {
+		snprintf(msg, sizeof(msg),
+		    "%s='%s' is too long or holds control characters: the hooks "
+		    "treat the pusher as unknown",
+		    var, a);
+		bad("pusher", msg);
+	} else {
+		const struct tk_identity *id =
+		    tk_policy_by_login(p, login, strlen(login));
+
+		if (id != NULL) {
+			snprintf(msg, sizeof(msg),
+			    "login '%s' (from %s) is identity '%s'", a, var,
+			    id->id);
+			ok("pusher", msg);
+		} else
+			printf(
+			    "note     pusher: login '%s' (from %s) is in no "
+			    "identity's logins: a push from this environment "
+			    "would be refused where a rule needs the pusher\n",
+			    a, var);
 	}
 }
 

@@ -248,6 +248,19 @@ int tk_check_run(struct tk_report *report, git_repository *repo,
 void tk_report_release(struct tk_report *r);
 
 /*
+ * The pusher as the hooks find it in the environment under p's
+ * pusher.env: the variables are read in order and the first set,
+ * non-empty one names the login.  Returns that login (the environment's
+ * own bytes, unsanitized) with its variable in *var, or NULL when none is
+ * set.  *disagree is set to the first later variable that is set,
+ * non-empty and holds other bytes (the pusher is then unknown), else to
+ * NULL.  The hooks and `twokey doctor` both use it, so that doctor says
+ * what a push would see.
+ */
+const char *tk_pusher_from_env(
+    const struct tk_policy *p, const char **var, const char **disagree);
+
+/*
  * Whether merge commit id is exactly what git computes for its parents
  * (1): git's default merge for two, git's octopus strategy (folded
  * pairwise, no rename detection) for more; or hides changes of its own or

@@ -20,28 +20,40 @@ set_login(struct tk_check *c, const char *login)
 	return 0;
 }
 
-int
-tk_check_pusher(struct tk_check *c, const char *override)
+const char *
+tk_pusher_from_env(
+    const struct tk_policy *p, const char **var, const char **disagree)
 {
-	const struct tk_policy *p = c->p;
-	const char *v = override, *other = NULL;
+	const char *v = NULL;
 	size_t i;
-	int rc;
 
-	c->pusher_why = "no variable of pusher.env is set";
-	if (p->npusher_env == 0 && override == NULL)
-		c->pusher_why = "the policy names no pusher.env variable";
-	for (i = 0; override == NULL && i < p->npusher_env; i++) {
+	*var = *disagree = NULL;
+	for (i = 0; i < p->npusher_env; i++) {
 		const char *e = getenv(p->pusher_env[i]);
 
 		if (e == NULL || *e == '\0')
 			continue;
 		if (v == NULL) {
 			v = e;
-			c->r->pusher_var = p->pusher_env[i];
-		} else if (strcmp(e, v) != 0)
-			other = p->pusher_env[i];
+			*var = p->pusher_env[i];
+		} else if (*disagree == NULL && strcmp(e, v) != 0)
+			*disagree = p->pusher_env[i];
 	}
+	return v;
+}
+
+int
+tk_check_pusher(struct tk_check *c, const char *override)
+{
+	const struct tk_policy *p = c->p;
+	const char *v = override, *other = NULL;
+	int rc;
+
+	c->pusher_why = "no variable of pusher.env is set";
+	if (p->npusher_env == 0 && override == NULL)
+		c->pusher_why = "the policy names no pusher.env variable";
+	if (override == NULL)
+		v = tk_pusher_from_env(p, &c->r->pusher_var, &other);
 	if (v == NULL)
 		return 0;
 	if ((rc = set_login(c, v)) < 0)

@@ -94,6 +94,35 @@ run_out "$TK" doctor "$TRASH/c.git"
 check "doctor: the commit-graph once written" expect_out "^ok       commit-graph: $TRASH/c.git/objects/info/commit-graph$"
 check "...and no note about it" no_out "no commit-graph file"
 
+# --- doctor says what a push from this environment would see as its pusher ---------
+# (pusher.env names two variables; the hook's own resolution, shared)
+sed 's/^pusher: .*/pusher: {env: [GL_USER, REMOTE_USER]}/' "$TRASH/policy.yaml" >"$TRASH/p2.yaml"
+TWOKEY_CONFIG="$TRASH/p2.yaml" GL_USER=dave run_out "$TK" doctor "$TRASH/c.git"
+check "doctor: the pusher's identity (exit 0)" test "$rc" -eq 0
+check "... login, variable and identity" expect_out "^ok       pusher: login 'dave' \(from GL_USER\) is identity 'dave'$"
+TWOKEY_CONFIG="$TRASH/p2.yaml" GL_USER=dave REMOTE_USER=dave run_out "$TK" doctor "$TRASH/c.git"
+check "doctor: two variables with the same login agree (exit 0)" test "$rc" -eq 0
+TWOKEY_CONFIG="$TRASH/p2.yaml" GL_USER=dave REMOTE_USER=eve run_out "$TK" doctor "$TRASH/c.git"
+check "doctor: two variables naming two logins are a problem (exit 1)" test "$rc" -eq 1
+check "... naming both, and what the hooks then do" expect_out \
+	"^PROBLEM  pusher: GL_USER='dave' and REMOTE_USER='eve' name different logins here: the hooks then treat the pusher as unknown"
+# ... and the hook does what doctor said
+TWOKEY_CONFIG="$TRASH/p2.yaml" REMOTE_USER=eve
+export TWOKEY_CONFIG REMOTE_USER
+commit_as "$w" dave@example.com "pusher variables disagree"
+refused "two pusher variables naming two logins: refused" dave "$w" c main
+check "... saying why" expect_out "remote: twokey: .*pusher unknown \(the variables of pusher.env name different logins"
+TWOKEY_CONFIG="$TRASH/policy.yaml"
+unset REMOTE_USER
+TWOKEY_CONFIG="$TRASH/p2.yaml" REMOTE_USER=mallory run_out "$TK" doctor "$TRASH/c.git"
+check "doctor: a login in no identity is a note (exit 0)" test "$rc" -eq 0
+check "... saying a push would be refused" expect_out \
+	"^note     pusher: login 'mallory' \(from REMOTE_USER\) is in no identity's logins"
+TWOKEY_CONFIG="$TRASH/p2.yaml" REMOTE_USER="$(printf 'ev\033[31me')" run_out "$TK" doctor "$TRASH/c.git"
+check "doctor: a login with a control character is a problem (exit 1)" test "$rc" -eq 1
+check "... shown without the control character" expect_out "^PROBLEM  pusher: REMOTE_USER='ev.\[31me' is too long or holds control characters"
+check "... no escape byte reaches the terminal" no_out "$(printf '\033')"
+
 # --- as root, a repository owned by the git account -------------------------------------
 if [ "$(id -u)" -ne 0 ]; then
 	echo "# the ownership cases need root (a repository owned by another user): not run"
