@@ -105,4 +105,11 @@ uint32_t tk_cgraph_generation(const struct tk_cgraph *g, uint32_t pos);
  */
 void tk_cgraph_prefetch(const struct tk_cgraph *g, uint32_t pos);
 
+/*
+ * A hint that tk_cgraph_find(g, id) runs soon: the places its search
+ * reads first are fetched, so that the misses of many lookups overlap.
+ * No effect on any answer.
+ */
+void tk_cgraph_prefetch_find(const struct tk_cgraph *g, const git_oid *id);
+
 #endif

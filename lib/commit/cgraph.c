@@ -312,6 +312,31 @@ cmp_at(
 }
 
 /*
+ * The bucket of id (ids with its first byte: [*lo, *hi)) and, when it is
+ * large enough to narrow, the two probes a <= b either side of the guess
+ * (true).  False for a bucket the fanout cannot hold (cannot happen: the
+ * fanout was checked) or too small to narrow (then *a = *b = *lo).
+ */
+static bool
+probes(const struct tk_cgraph *g, const git_oid *id, uint64_t want,
+    uint32_t *lo, uint32_t *hi, uint32_t *a, uint32_t *b)
+{
+	uint32_t guess;
+
+	*lo = id->id[0] == 0 ? 0 : be32(g->fanout + 4 * (id->id[0] - 1));
+	*hi = be32(g->fanout + 4 * id->id[0]);
+	*a = *b = *lo;
+	if (*hi > g->n || *lo > *hi || *hi - *lo <= 128)
+		return false;
+	guess = *lo +
+	    (uint32_t)((((want >> 24) & 0xffffffffu) * (uint64_t)(*hi - *lo)) >>
+	        32);
+	*a = guess - *lo > 32 ? guess - 32 : *lo;
+	*b = *hi - 1 - guess > 32 ? guess + 32 : *hi - 1;
+	return true;
+}
+
+/*
  * A created ref looks up thousands of vouching refs.  Ids are uniform
  * within their first byte's bucket, so the bytes after it say about where
  * in the bucket the id lies: two probes 32 places either side of that
@@ -325,20 +350,10 @@ bool
 tk_cgraph_find(const struct tk_cgraph *g, const git_oid *id, uint32_t *pos)
 {
 	uint64_t want = head8(id->id);
-	uint32_t lo, hi, mid, a, b, guess;
+	uint32_t lo, hi, mid, a, b;
 	int cmp;
 
-	lo = id->id[0] == 0 ? 0 : be32(g->fanout + 4 * (id->id[0] - 1));
-	hi = be32(g->fanout + 4 * id->id[0]);
-	if (hi > g->n || lo > hi) /* the fanout was checked: cannot happen */
-		return false;
-	if (hi - lo > 128) {
-		guess = lo +
-		    (uint32_t)((((want >> 24) & 0xffffffffu) *
-		                   (uint64_t)(hi - lo)) >>
-		        32);
-		a = guess - lo > 32 ? guess - 32 : lo;
-		b = hi - 1 - guess > 32 ? guess + 32 : hi - 1;
+	if (probes(g, id, want, &lo, &hi, &a, &b)) {
 		if ((cmp = cmp_at(g, a, want, id)) == 0) {
 			*pos = a;
 			return true;
@@ -356,7 +371,8 @@ tk_cgraph_find(const struct tk_cgraph *g, const git_oid *id, uint32_t *pos)
 			else
 				lo = b + 1;
 		}
-	}
+	} else if (hi > g->n || lo > hi)
+		return false;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		cmp = cmp_at(g, mid, want, id);
@@ -406,6 +422,22 @@ tk_cgraph_generation(const struct tk_cgraph *g, uint32_t pos)
 	uint32_t v = be32(g->cdat + (size_t)pos * CDAT_W + OIDLEN + 8) >> 2;
 
 	return v >= GEN_V1_MAX ? 0 : v;
+}
+
+void
+tk_cgraph_prefetch_find(const struct tk_cgraph *g, const git_oid *id)
+{
+	const unsigned char *o = g->oids;
+	uint32_t lo, hi, a, b;
+
+	if (!probes(g, id, head8(id->id), &lo, &hi, &a, &b))
+		return;
+	/* the two probes, then where the search between them goes first */
+	__builtin_prefetch(o + (size_t)a * OIDLEN);
+	__builtin_prefetch(o + (size_t)b * OIDLEN);
+	__builtin_prefetch(o + (size_t)(a + (b - a) / 2) * OIDLEN);
+	__builtin_prefetch(o + (size_t)(a + (b - a) / 4) * OIDLEN);
+	__builtin_prefetch(o + (size_t)(b - (b - a) / 4) * OIDLEN);
 }
 
 void

@@ -32,6 +32,9 @@
 /* How many graph entries ahead place_all asks the processor to fetch. */
 #define PREFETCH 8
 
+/* How many lookups ahead place_all fetches where a lookup reads first. */
+#define FIND_AHEAD 8
+
 /*
  * The rule governing an existing ref, by its name inside the namespace
  * (refs outside it are other repositories); NULL for none, for a ref of
@@ -199,10 +202,14 @@ place_all(const struct tk_cgraph *g, const struct tk_reflist *refs,
 		free(order);
 		return TK_ENOMEM;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		if (i + FIND_AHEAD < n)
+			tk_cgraph_prefetch_find(
+			    g, &refs->refs[order[i + FIND_AHEAD]].id);
 		at_pos[i] = tk_cgraph_find(g, &refs->refs[order[i]].id, &pos)
 		    ? pos
 		    : TK_CGRAPH_NONE;
+	}
 	/* then the generations, ascending, fetched a few ahead */
 	for (i = 0; i < n; i++) {
 		if (i + PREFETCH < n && at_pos[i + PREFETCH] != TK_CGRAPH_NONE)

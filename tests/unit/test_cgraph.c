@@ -345,10 +345,13 @@ find_many(int fill)
 	for (i = 0; i < N; i++) {
 		memcpy(id.id, ids + 20 * i, 20);
 		pos = UINT32_MAX;
+		/* the hint, before each lookup: it changes no answer */
+		tk_cgraph_prefetch_find(g, &id);
 		assert_true(tk_cgraph_find(g, &id, &pos));
 		assert_int_equal(pos, i);
 		/* one bit away, in the first 8 bytes or after them */
 		id.id[i % 20] ^= (unsigned char)(1u << (i % 8));
+		tk_cgraph_prefetch_find(g, &id);
 		if (bsearch(id.id, ids, N, 20, by_id) == NULL)
 			assert_false(tk_cgraph_find(g, &id, &pos));
 	}
