@@ -76,6 +76,12 @@ int tk_hmac_sha256(unsigned char out[TK_SHA256_LEN], const void *key,
 /* Writes 2 * len lowercase hex digits and a NUL to out. */
 void tk_hex(char *out, const unsigned char *p, size_t len);
 
+/*
+ * Reads 2 * len hex digits (either case, as git reads them) into len
+ * bytes at out.  False, with out undefined, when one is not a hex digit.
+ */
+bool tk_unhex(unsigned char *out, const char *hex, size_t len);
+
 /* Constant-time comparison of two equal-length byte strings. */
 int tk_memeq(const void *a, const void *b, size_t len);
 

@@ -183,6 +183,47 @@ tk_hex(char *out, const unsigned char *p, size_t len)
 	out[2 * len] = '\0';
 }
 
+/* A hex digit's value plus one; 0 for every other byte. */
+static const unsigned char unhex1[256] = {['0'] = 1,
+    ['1'] = 2,
+    ['2'] = 3,
+    ['3'] = 4,
+    ['4'] = 5,
+    ['5'] = 6,
+    ['6'] = 7,
+    ['7'] = 8,
+    ['8'] = 9,
+    ['9'] = 10,
+    ['a'] = 11,
+    ['b'] = 12,
+    ['c'] = 13,
+    ['d'] = 14,
+    ['e'] = 15,
+    ['f'] = 16,
+    ['A'] = 11,
+    ['B'] = 12,
+    ['C'] = 13,
+    ['D'] = 14,
+    ['E'] = 15,
+    ['F'] = 16};
+
+bool
+tk_unhex(unsigned char *out, const char *hex, size_t len)
+{
+	const unsigned char *h = (const unsigned char *)hex;
+	unsigned hi, lo;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		hi = unhex1[h[2 * i]];
+		lo = unhex1[h[2 * i + 1]];
+		if (hi == 0 || lo == 0)
+			return false;
+		out[i] = (unsigned char)((hi - 1) << 4 | (lo - 1));
+	}
+	return true;
+}
+
 int
 tk_memeq(const void *a, const void *b, size_t len)
 {

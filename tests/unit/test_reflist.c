@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "twokey/digest.h"
 #include "twokey/pattern.h"
 #include "twokey/reflist.h"
 
@@ -347,11 +348,60 @@ test_reflist__repository(void **state)
 	    TK_EUNSUPPORTED);
 }
 
+/*
+ * tk_unhex reads ids as git_oid_fromstrn does: the same bytes, and the
+ * same refusals, on ids of hex digits of either case with now and then
+ * another byte (any of the 256) in them; and each of the 256 bytes at
+ * each of the 40 places of a valid id.
+ */
+static void
+test_reflist__unhex(void **state)
+{
+	static const char digits[] = "0123456789abcdefABCDEF";
+	unsigned char got[GIT_OID_RAWSZ];
+	char hex[GIT_OID_HEXSZ];
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	git_oid want;
+	size_t i, k, bad = 0;
+	bool ok;
+
+	(void)state;
+	for (k = 0; k < 200000; k++) {
+		for (i = 0; i < GIT_OID_HEXSZ; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			hex[i] = (x >> 32) % 64 == 0 ? (char)(x >> 40)
+			                             : digits[(x >> 48) % 22];
+		}
+		ok = tk_unhex(got, hex, GIT_OID_RAWSZ);
+		assert_int_equal(
+		    ok, git_oid_fromstrn(&want, hex, GIT_OID_HEXSZ) == 0);
+		if (ok)
+			assert_memory_equal(got, want.id, GIT_OID_RAWSZ);
+		bad += !ok;
+	}
+	/* both outcomes were drawn often */
+	assert_true(bad > 10000 && bad < 190000);
+	for (i = 0; i < GIT_OID_HEXSZ; i++)
+		for (k = 0; k < 256; k++) {
+			memset(hex, 'e', sizeof(hex));
+			hex[i] = (char)k;
+			ok = tk_unhex(got, hex, GIT_OID_RAWSZ);
+			assert_int_equal(ok,
+			    git_oid_fromstrn(&want, hex, GIT_OID_HEXSZ) == 0);
+			assert_int_equal(
+			    ok, strchr(digits, (int)k) != NULL && k);
+			if (ok)
+				assert_memory_equal(
+				    got, want.id, GIT_OID_RAWSZ);
+		}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_reflist__prefixes),
+	    cmocka_unit_test(test_reflist__unhex),
 	    cmocka_unit_test(test_reflist__prefixes_sound),
 	    cmocka_unit_test(test_reflist__packed),
 	    cmocka_unit_test(test_reflist__repository),
