@@ -393,6 +393,44 @@ read_updates(
 }
 
 /*
+ * git gives the update hook no push options (docs/spec.md, "Hook input
+ * and the pusher").  Where the repository advertises them, a pusher may
+ * send -o twokey.dry-run and the update hook, which cannot see it, would
+ * land for real a push meant as a test: refuse every update there, so
+ * that the admin turns the advertisement off (git then refuses -o on the
+ * client) or runs twokey as the pre-receive hook.  A configuration that
+ * cannot be read refuses too.
+ */
+static int
+update_options_unseen(git_repository *repo, char *err, size_t errlen)
+{
+	git_config *cfg = NULL;
+	int on = 0, rc;
+
+	if (git_repository_config_snapshot(&cfg, repo) < 0)
+		rc = -1;
+	else if ((rc = git_config_get_bool(&on, cfg,
+	              "receive.advertisepushoptions")) == GIT_ENOTFOUND)
+		rc = on = 0;
+	git_config_free(cfg);
+	if (rc < 0)
+		snprintf(err, errlen,
+		    "cannot read receive.advertisePushOptions, so twokey as "
+		    "the update hook cannot tell whether push options it "
+		    "does not see were sent");
+	else if (on)
+		snprintf(err, errlen,
+		    "this repository advertises push options "
+		    "(receive.advertisePushOptions), but twokey runs as the "
+		    "update hook here, which gets none from git: a push "
+		    "sent with -o twokey.dry-run would land for real, so no "
+		    "push is accepted until an admin sets "
+		    "receive.advertisePushOptions to false or runs twokey as "
+		    "the pre-receive hook");
+	return rc < 0 || on;
+}
+
+/*
  * What the hook leaves for the process's exit (tk_hook_main's end):
  * volatile, so that the compiler keeps stores nothing reads.
  */
@@ -469,7 +507,9 @@ tk_hook_main(enum tk_hook_kind kind, int argc, char **argv)
 			    opt_err, sizeof(opt_err), "%s", tk_error_last());
 			dry = 0;
 			em.reason = NULL;
-		}
+		} else if (kind == TK_HOOK_UPDATE)
+			(void)update_options_unseen(
+			    repo, opt_err, sizeof(opt_err));
 		status = decide(kind, repo, p, &u, dry == 1, &em,
 		    opt_err[0] != '\0' ? opt_err : NULL);
 	}

@@ -163,6 +163,13 @@ git -C "$w" push -q "$up" "$base:refs/heads/feature" 2>/dev/null
 git -C "$up" update-ref refs/heads/main "$base"
 refused "update hook: the emergency push is refused" olga "$w" "$up" \
 	-o "twokey.emergency=INC-9 down" "$c:refs/heads/main"
+check "...saying the update hook sees no push options (t0175)" expect_out \
+	"but twokey runs as the update hook here, which gets none from git"
+check "...main did not move" ref_is "$up" refs/heads/main "$base"
+# not advertised: git refuses -o itself, and a refusal names the path
+git -C "$up" config receive.advertisePushOptions false
+refused "update hook: the unapproved push is refused" olga "$w" "$up" \
+	"$c:refs/heads/main"
 check "...saying the update hook cannot take an emergency" expect_out \
 	"note: this ref has an emergency path, but twokey runs as the update hook here"
 check "...main did not move" ref_is "$up" refs/heads/main "$base"

@@ -319,12 +319,16 @@ git -C "$w" push -q origin +HEAD:refs/heads/wip 2>/dev/null
 
 # the hooks themselves: 0 accepts, 1 refuses, whatever the reason
 hook() { (cd "$srv" && GL_USER=${HOOK_USER:-rita} "$@"); }
+# the update hook refuses everything where push options are advertised
+# (it cannot see them; t0175): these calls are of an update-hook server
+git -C "$srv" config receive.advertisePushOptions false
 status_is "twokey-update REF OLD NEW, refused" 1 hook "$TK_BIN/twokey-update" refs/heads/main "$base" "$u1"
 status_is "twokey-update on an unprotected ref" 0 hook "$TK_BIN/twokey-update" refs/heads/free "$Z" "$u1"
 status_is "twokey-update with two arguments" 1 hook "$TK_BIN/twokey-update" refs/heads/free "$Z"
 status_is "twokey-update with four arguments" 1 hook "$TK_BIN/twokey-update" refs/heads/free "$Z" "$u1" x
 status_is "twokey-update with a short object id" 1 hook "$TK_BIN/twokey-update" refs/heads/free "$Z" "${u1%?}"
 status_is "twokey-update with an unknown object" 1 hook "$TK_BIN/twokey-update" refs/heads/main "$base" "$(echo "$u1" | tr 0-9a-f 1-9a-f0)"
+git -C "$srv" config receive.advertisePushOptions true
 status_is "twokey-pre-receive, a malformed line" 1 sh -c 'echo "garbage" | (cd "$1" && GL_USER=rita "$2")' - "$srv" "$TK_BIN/twokey-pre-receive"
 status_is "twokey-pre-receive, a line with two spaces" 1 sh -c 'printf "%s  %s refs/heads/free\n" "$3" "$4" | (cd "$1" && GL_USER=rita "$2")' - "$srv" "$TK_BIN/twokey-pre-receive" "$Z" "$u1"
 status_is "twokey-pre-receive, a line without a newline at the end (git always ends them)" 1 sh -c 'printf "%s %s refs/heads/free" "$3" "$4" | (cd "$1" && GL_USER=rita "$2")' - "$srv" "$TK_BIN/twokey-pre-receive" "$Z" "$u1"
