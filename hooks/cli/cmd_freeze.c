@@ -18,6 +18,7 @@
 #include "twokey/freeze.h"
 #include "twokey/pattern.h"
 #include "twokey/policy.h"
+#include "twokey/review.h"
 #include "banned.h" /* last: after every system header */
 
 #define USAGE                                                                  \
@@ -79,6 +80,7 @@ do_start(struct tk_policy *p, struct tk_freeze_store *s, const struct fopts *o)
 {
 	int64_t now = (int64_t)time(NULL), until = TK_FREEZE_OPEN;
 	char name[TK_FREEZE_MAX_NAME + 1], by[80], t[21];
+	const char *dead;
 	struct tk_freeze f;
 	int rc;
 
@@ -103,14 +105,10 @@ do_start(struct tk_policy *p, struct tk_freeze_store *s, const struct fopts *o)
 	 * A freeze that can match no ref freezes nothing while the admin
 	 * believes it holds (--refs main): refuse it rather than store it.
 	 */
-	if (tk_pattern_may_start_with(o->refs, strlen(o->refs), "refs/", 5) ==
-	    0) {
+	if ((dead = tk_review_refs_dead(o->refs)) != NULL) {
 		tk_freeze_release(&f);
-		return cli_usage_error(USAGE,
-		    "--refs '%s' can match no ref: git names refs in full, "
-		    "starting with refs/ (a branch is refs/heads/NAME, a tag "
-		    "refs/tags/NAME)",
-		    o->refs);
+		return cli_usage_error(
+		    USAGE, "--refs '%s' can match no ref: %s", o->refs, dead);
 	}
 	rc = tk_freeze_store_start(s, p, &f, now);
 	if (rc == 0) {

@@ -58,6 +58,18 @@ int tk_policy_warn(struct tk_warnings *w, const struct tk_policy *p,
 
 void tk_warnings_release(struct tk_warnings *w);
 
+/*
+ * Why no ref git writes can match the ref pattern src (PCRE2, matched
+ * whole), judged from its text: a pattern that cannot begin with "refs/",
+ * or whose literal text (all of it, or its leading part) is refused by
+ * git check-ref-format however it goes on ("refs/heads/main " with a
+ * pasted space, "refs/heads//x", "refs/heads/x.lock").  Such a rule or
+ * freeze protects nothing while it reads as if it did.  Returns a static
+ * phrase to follow "can match no ref: ", or NULL when a ref may match or
+ * the text does not tell (never a false alarm).
+ */
+const char *tk_review_refs_dead(const char *src);
+
 /* The kinds of push a rule's role lists govern, in report order. */
 enum tk_push_perm {
 	TK_PERM_UPDATE,

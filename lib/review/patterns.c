@@ -9,6 +9,7 @@
 
 #include "review.h"
 #include "twokey/pattern.h"
+#include "twokey/repo.h"
 
 static bool
 is_alnum(char c)
@@ -225,6 +226,45 @@ out:
 	tk_buf_release(&lit);
 	tk_buf_release(&x);
 	return yes;
+}
+
+const char *
+tk_review_refs_dead(const char *src)
+{
+	struct tk_buf lit = TK_BUF_INIT(TK_PATTERN_MAX_LEN + 8);
+	const char *why = NULL;
+	bool whole;
+	int r;
+
+	r = tk_pattern_may_start_with(src, strlen(src), "refs/", 5);
+	if (r == 0)
+		return "git names refs in full, starting with refs/ (a branch "
+		       "is refs/heads/NAME, a tag refs/tags/NAME)";
+	if (r < 0 || tk_rx_literal(&lit, src, &whole) < 0 || lit.len == 0)
+		goto out;
+	/*
+	 * A leading literal with a '/' in it: if "x/x" after it makes a name
+	 * git refuses, so does anything else after it (the fault is in the
+	 * literal: a space, "//", "..", a component starting with '.').
+	 */
+	if (!whole &&
+	    (memchr(lit.ptr, '/', lit.len) == NULL ||
+	        tk_buf_puts(&lit, "x/x") < 0))
+		goto out;
+	if (!tk_repo_refname_pushable(lit.ptr))
+		why = whole
+		    ? "git check-ref-format refuses that name, so git "
+		      "never writes such a ref (a space, '..', '//', "
+		      "a component starting with '.' or ending in "
+		      "'.lock', a final '/' or '.', a control character "
+		      "or one of : ? [ \\ ^ ~ *)"
+		    : "every name it matches begins with text git "
+		      "check-ref-format refuses (a space, '..', '//', a "
+		      "component starting with '.', a control character "
+		      "or one of : ? [ \\ ^ ~ *)";
+out:
+	tk_buf_release(&lit);
+	return why;
 }
 
 bool

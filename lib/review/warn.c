@@ -147,18 +147,18 @@ warn_glob(struct wctx *c, const struct tk_rule *r)
 	}
 }
 
-/* Git names every ref "refs/...": a pattern that cannot match one is dead */
+/*
+ * A pattern no ref git writes can match is dead: it does not start with
+ * "refs/", or its text is a name git check-ref-format refuses.
+ */
 static void
 warn_not_refs(struct wctx *c, const struct tk_rule *r)
 {
-	if (tk_pattern_may_start_with(
-	        r->refs_src, strlen(r->refs_src), "refs/", 5) != 0)
-		return; /* it can, or it cannot be evaluated (an error) */
-	add(c, r->refs_pos,
-	    "rule '%s': refs '%s' can match no ref: git names refs in full, "
-	    "starting with refs/ (a branch is refs/heads/NAME, a tag "
-	    "refs/tags/NAME)",
-	    r->name, r->refs_src);
+	const char *why = tk_review_refs_dead(r->refs_src);
+
+	if (why != NULL)
+		add(c, r->refs_pos, "rule '%s': refs '%s' can match no ref: %s",
+		    r->name, r->refs_src, why);
 }
 
 static bool
@@ -613,6 +613,7 @@ static void
 warn_freeze(struct wctx *c, const struct tk_freeze *f)
 {
 	struct tk_rule fr = {.refs_src = f->refs_src, .refs = f->refs};
+	const char *why;
 	char when[32];
 	size_t i;
 
@@ -621,12 +622,9 @@ warn_freeze(struct wctx *c, const struct tk_freeze *f)
 		add(c, f->pos, "freeze '%s' ended on %s: remove it", f->name,
 		    when);
 	}
-	if (tk_pattern_may_start_with(
-	        f->refs_src, strlen(f->refs_src), "refs/", 5) == 0) {
-		add(c, f->pos,
-		    "freeze '%s': refs '%s' can match no ref: git names refs "
-		    "in full, starting with refs/",
-		    f->name, f->refs_src);
+	if ((why = tk_review_refs_dead(f->refs_src)) != NULL) {
+		add(c, f->pos, "freeze '%s': refs '%s' can match no ref: %s",
+		    f->name, f->refs_src, why);
 		return;
 	}
 	if (tk_pattern_match(f->refs, "refs/notes/twokey", 17) == 1)

@@ -156,6 +156,40 @@ test_warn__not_refs(void **state)
 	    "9:11: rule 'short': refs 'main' can match no ref: git names refs "
 	    "in full, starting with refs/",
 	    "11:12: rule 'heads': refs 'heads/.*' can match no ref", NULL);
+	/*
+	 * Names git check-ref-format refuses: a pasted space, a final '/',
+	 * an empty component, one component under refs/, a leading '.';
+	 * and text every match begins with that no ref name can hold.
+	 * A regular-expression dot is any character: "main.lock" may match.
+	 */
+	expect(HDR "  - name: space\n"
+	           "    refs: 'refs/heads/main '\n"
+	           "  - name: slash\n"
+	           "    refs: 'refs/heads/main/'\n"
+	           "  - name: empty\n"
+	           "    refs: 'refs/heads//main'\n"
+	           "  - name: one\n"
+	           "    refs: '^refs/main$'\n"
+	           "  - name: dot\n"
+	           "    refs: 'refs/heads/\\.hidden'\n"
+	           "  - name: prefix\n"
+	           "    refs: 'refs/heads/a b(/.*)?'\n"
+	           "  - name: lock\n"
+	           "    refs: 'refs/heads/main.lock'\n"
+	           "  - name: fine\n"
+	           "    refs: 'refs/heads/(release|hotfix)/.+'\n"
+	           "  - name: class\n"
+	           "    refs: 'refs/tags/v[0-9]+'\n",
+	    "9:12: rule 'space': refs 'refs/heads/main ' can match no ref: git "
+	    "check-ref-format refuses that name",
+	    "11:12: rule 'slash': refs 'refs/heads/main/' can match no ref",
+	    "13:12: rule 'empty': refs 'refs/heads//main' can match no ref",
+	    "15:12: rule 'one': refs '^refs/main$' can match no ref",
+	    "17:12: rule 'dot': refs 'refs/heads/\\.hidden' can match no ref",
+	    "19:12: rule 'prefix': refs 'refs/heads/a b(/.*)?' can match no "
+	    "ref: every name it matches begins with text git check-ref-format "
+	    "refuses",
+	    NULL);
 }
 
 static void
@@ -188,6 +222,8 @@ test_warn__shadowed(void **state)
 	    "'refs/heads/(main|master)' matches is matched first by rule "
 	    "'heads'",
 	    "13:12: rule 'same' can never apply",
+	    "15:12: rule 'dir': refs 'refs/heads/' can match no ref: git "
+	    "check-ref-format refuses that name",
 	    "19:11: rule 'literal' can "
 	    "never apply: every ref its "
 	    "pattern 'refs/tags/v1' "
