@@ -40,6 +40,15 @@ file_read(struct tk_freeze_store *s, struct tk_freeze_list *out)
 		return tk_error_set(
 		    TK_EIO, "%s is not a regular file", s->name);
 	}
+	/* Anyone who may write it may lift every freeze: not obeyed. */
+	if ((st.st_mode & S_IWOTH) != 0) {
+		close(fd);
+		return tk_error_set(TK_EIO,
+		    "%s is writable by every user of the server (mode %04o), "
+		    "so anyone could lift a freeze; an admin must run "
+		    "'chmod o-w' on it",
+		    s->name, (unsigned)(st.st_mode & 07777));
+	}
 	while (rc == 0 && (n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;

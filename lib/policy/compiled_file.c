@@ -135,6 +135,8 @@ hash_policy(
 		    TK_EIO, "cannot open '%s': %s", path, strerror(errno));
 	if (fstat(fd, pst) < 0 || !S_ISREG(pst->st_mode))
 		rc = tk_error_set(TK_EIO, "'%s' is not a regular file", path);
+	else if ((rc = tk_policy_mode_ok_(pst, path)) < 0)
+		;
 	else
 		rc = tk_sha256_fd(sha, fd, TK_POLICY_MAX_SIZE, &len);
 	close(fd);

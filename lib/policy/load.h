@@ -90,6 +90,12 @@ struct stat;
 int tk_policy_read_file_(
     char **out, size_t *len, struct stat *st, const char *path, size_t max);
 
+/*
+ * 0 when the policy file (its fstat *st) is safe to obey; TK_ECONFIG with
+ * a message when every local user may write it (policy.c).
+ */
+int tk_policy_mode_ok_(const struct stat *st, const char *path);
+
 /* n bytes from 2n hex digits (compiled.c); 0 or TK_EINVAL. */
 int tk_unhex_(unsigned char *out, const char *hex, size_t n);
 

@@ -434,8 +434,21 @@ tk_policy_read_file_(
 }
 
 int
+tk_policy_mode_ok_(const struct stat *st, const char *path)
+{
+	if ((st->st_mode & S_IWOTH) == 0)
+		return 0;
+	return tk_error_set(TK_ECONFIG,
+	    "'%s' is writable by every user of the server (mode %04o), and "
+	    "whoever can write the policy decides who may land code; an "
+	    "admin must run 'chmod o-w' on it",
+	    path, (unsigned)(st->st_mode & 07777));
+}
+
+int
 tk_policy_load(struct tk_policy **out, char **errors, const char *path)
 {
+	struct stat st;
 	char *data = NULL;
 	size_t len = 0;
 	int rc;
@@ -443,7 +456,9 @@ tk_policy_load(struct tk_policy **out, char **errors, const char *path)
 	*out = NULL;
 	*errors = NULL;
 	if ((rc = tk_policy_read_file_(
-	         &data, &len, NULL, path, TK_POLICY_MAX_SIZE)) < 0) {
+	         &data, &len, &st, path, TK_POLICY_MAX_SIZE)) < 0 ||
+	    (rc = tk_policy_mode_ok_(&st, path)) < 0) {
+		free(data);
 		struct tk_buf eb = TK_BUF_INIT(4096);
 
 		(void)tk_buf_printf(&eb, "%s\n", tk_error_last());
