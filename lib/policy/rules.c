@@ -233,6 +233,51 @@ load_rule(struct tk_load *c, const struct ynode *rn, size_t idx)
 	return rc < 0 || x < 0 ? TK_ECONFIG : 0;
 }
 
+/*
+ * Rule names are unique: audit records, reports, statistics and
+ * "config diff" name a rule by its name, so two rules of one name would
+ * make the evidence say which rule decided without saying which.  A
+ * default name ("rule 3") counts too.
+ */
+static int
+unique_names(struct tk_load *c, const struct ynode *n)
+{
+	struct tk_map *seen = NULL;
+	const struct ynode *v;
+	char path[64];
+	void *first;
+	size_t i;
+	int rc, bad = 0;
+
+	if (tk_map_new(&seen) < 0)
+		return TK_ENOMEM;
+	for (i = 0; i < c->p->nrules; i++) {
+		const struct tk_rule *r = c->p->rules[i];
+
+		if (r->name == NULL)
+			continue;
+		rc = tk_map_put(
+		    seen, r->name, strlen(r->name), (void *)r, &first);
+		if (rc == TK_ENOMEM) {
+			tk_map_free(seen);
+			return rc;
+		}
+		if (rc == 0)
+			continue;
+		v = tk_load_get(n->items[i], "name");
+		snprintf(path, sizeof(path), "rules[%zu]%s", i,
+		    v != NULL ? ".name" : "");
+		tk_load_err(c, v != NULL ? v : n->items[i], path,
+		    "a second rule named '%s' (the first is at line %u): "
+		    "rule names must differ, since audit records and reports "
+		    "name the rule that decided",
+		    r->name, ((const struct tk_rule *)first)->line);
+		bad = 1;
+	}
+	tk_map_free(seen);
+	return bad ? TK_ECONFIG : 0;
+}
+
 int
 tk_load_rules(struct tk_load *c, const struct ynode *n)
 {
@@ -251,5 +296,7 @@ tk_load_rules(struct tk_load *c, const struct ynode *n)
 		if (r < 0)
 			rc = r;
 	}
-	return rc;
+	if ((r = unique_names(c, n)) == TK_ENOMEM)
+		return r;
+	return r < 0 ? r : rc;
 }

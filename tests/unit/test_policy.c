@@ -1526,11 +1526,41 @@ test_policy__ten_thousand(void **state)
 	tk_buf_release(&b);
 }
 
+/*
+ * Rule names are unique, default names ("rule 2") included: records and
+ * reports name the rule that decided.  Distinct names load.
+ */
+static void
+test_policy__rule_names_unique(void **state)
+{
+	struct tk_policy *p;
+
+	(void)state;
+	refuse("version: 1\nrules:\n"
+	       "  - {name: main, refs: refs/heads/main}\n"
+	       "  - {name: rel, refs: 'refs/heads/release/.+'}\n"
+	       "  - {name: main, refs: 'refs/heads/hotfix/.+'}\n",
+	    "p.yaml:5:12: key 'rules[2].name': a second rule named 'main' "
+	    "(the first is at line 3)");
+	refuse("version: 1\nrules:\n"
+	       "  - {name: rule 2, refs: refs/heads/main}\n"
+	       "  - {refs: refs/heads/dev}\n",
+	    "p.yaml:4:5: key 'rules[1]': a second rule named 'rule 2' (the "
+	    "first is at line 3)");
+	p = accept_yaml("version: 1\nrules:\n"
+	                "  - {name: main, refs: refs/heads/main}\n"
+	                "  - {name: Main, refs: refs/heads/Main}\n"
+	                "  - {refs: refs/heads/dev}\n");
+	assert_string_equal(p->rules[2]->name, "rule 3");
+	tk_policy_free(p);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_policy__full),
+	    cmocka_unit_test(test_policy__rule_names_unique),
 	    cmocka_unit_test(test_policy__minimal),
 	    cmocka_unit_test(test_policy__example),
 	    cmocka_unit_test(test_policy__anchors_aliases_tags),
