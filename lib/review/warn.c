@@ -698,6 +698,32 @@ warn_logins(struct wctx *c)
 	tk_map_free(seen);
 }
 
+/*
+ * A glob matches the whole path, so one without '/' is top-level only;
+ * with a wildcard in it ("*.tf") that is a CODEOWNERS or gitignore habit
+ * (those search every directory): infra/main.tf would land without the
+ * entry's approvals.  A leading '/' says "top level" on purpose.
+ */
+static void
+warn_path_depth(struct wctx *c, const struct tk_rule *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->npaths; i++) {
+		const char *s = r->paths[i].match_src;
+
+		if (s[0] == '/' || strchr(s, '/') != NULL ||
+		    strpbrk(s, "*?[") == NULL)
+			continue;
+		add(c, (struct tk_pos){r->paths[i].line, r->paths[i].col},
+		    "rule '%s', paths '%s' matches top-level paths only: a "
+		    "glob matches the whole path, so a change to dir/%s does "
+		    "not hit it; write '**/%s' for every directory, or '/%s' "
+		    "for the top level alone",
+		    r->name, s, s, s, s);
+	}
+}
+
 static int
 by_position(const void *a, const void *b)
 {
@@ -723,6 +749,7 @@ tk_policy_warn(struct tk_warnings *w, const struct tk_policy *p,
 		warn_shadowed(&c, i);
 		warn_approvals(&c, p->rules[i]);
 		warn_path_approvals(&c, p->rules[i]);
+		warn_path_depth(&c, p->rules[i]);
 		warn_push_roles(&c, p->rules[i]);
 		warn_emergency(&c, p->rules[i]);
 	}

@@ -397,6 +397,33 @@ test_warn__paths(void **state)
 	    NULL);
 }
 
+/*
+ * A glob without '/' but with a wildcard hits top-level paths only (a
+ * CODEOWNERS habit would expect every directory); a leading '/', '**' forms,
+ * paths with a '/' and plain names are what they say.
+ */
+static void
+test_warn__path_depth(void **state)
+{
+	(void)state;
+	expect(HDR "  - name: main\n"
+	           "    refs: refs/heads/main\n"
+	           "    paths:\n"
+	           "      - {match: '*.tf', writers: [ops]}\n"
+	           "      - {match: 'Dockerfile?', writers: [ops]}\n"
+	           "      - {match: '/*.tf', writers: [ops]}\n"
+	           "      - {match: '**/*.tf', writers: [ops]}\n"
+	           "      - {match: 'infra/*.tf', writers: [ops]}\n"
+	           "      - {match: 'Makefile', writers: [ops]}\n",
+	    "11:9: rule 'main', paths '*.tf' matches top-level paths only: a "
+	    "glob matches the whole path, so a change to dir/*.tf does not "
+	    "hit it; write '**/*.tf' for every directory, or '/*.tf' for the "
+	    "top level alone",
+	    "12:9: rule 'main', paths 'Dockerfile?' matches top-level paths "
+	    "only",
+	    NULL);
+}
+
 /* Every example policy in config/ passes without a warning today. */
 static void
 test_warn__examples(void **state)
@@ -676,6 +703,7 @@ main(void)
 	    cmocka_unit_test(test_warn__roles),
 	    cmocka_unit_test(test_warn__expiry),
 	    cmocka_unit_test(test_warn__paths),
+	    cmocka_unit_test(test_warn__path_depth),
 	    cmocka_unit_test(test_warn__examples),
 	    cmocka_unit_test(test_warn__pattern_text),
 	    cmocka_unit_test(test_teach__tabs),
