@@ -364,6 +364,21 @@ tk_yaml_parse(struct ynode **out, struct tk_buf *errors, const char *name,
 	int rc = 0, done = 0;
 
 	*out = NULL;
+	/*
+	 * UTF-8 only.  libyaml would also decode UTF-16 after its byte order
+	 * mark, but git diff and review tools show such a file as binary, so
+	 * a policy change would reach its reviewers unreadable (and the
+	 * private-key check below reads bytes, not UTF-16).
+	 */
+	if (len >= 2 &&
+	    ((data[0] == '\xff' && data[1] == '\xfe') ||
+	        (data[0] == '\xfe' && data[1] == '\xff'))) {
+		(void)tk_buf_printf(errors,
+		    "%s:1:1: the policy is UTF-16 text (it starts with a UTF-16 "
+		    "byte order mark); write it as UTF-8\n",
+		    name);
+		return TK_ECONFIG;
+	}
 	/* Before anything else: a secret must not be parsed or echoed. */
 	if (tk_yaml_private_key(errors, name, data, len))
 		return TK_ECONFIG;

@@ -1526,6 +1526,24 @@ test_policy__ten_thousand(void **state)
 	tk_buf_release(&b);
 }
 
+/* UTF-8 only: a UTF-16 policy (either byte order) is refused. */
+static void
+test_policy__utf16(void **state)
+{
+	static const char le[] = "\xff\xfev\0e\0r\0s\0i\0o\0n\0:\0 \0001\0\n\0";
+	static const char be[] = "\xfe\xff\0v\0e\0r\0s\0i\0o\0n\0:\0 \0001\0\n";
+	struct tk_policy *p;
+
+	(void)state;
+	refuse_n(
+	    le, sizeof(le) - 1, "p.yaml:1:1: the policy is UTF-16 text", NULL);
+	refuse_n(
+	    be, sizeof(be) - 1, "p.yaml:1:1: the policy is UTF-16 text", NULL);
+	/* a UTF-8 byte order mark is fine */
+	p = accept_yaml("\xef\xbb\xbfversion: 1\n");
+	tk_policy_free(p);
+}
+
 /*
  * Rule names are unique, default names ("rule 2") included: records and
  * reports name the rule that decided.  Distinct names load.
@@ -1560,6 +1578,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_policy__full),
+	    cmocka_unit_test(test_policy__utf16),
 	    cmocka_unit_test(test_policy__rule_names_unique),
 	    cmocka_unit_test(test_policy__minimal),
 	    cmocka_unit_test(test_policy__example),
