@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "twokey/error.h"
+#include "twokey/freeze.h"
 #include "twokey/policy.h"
 #include "twokey/review.h"
 #include "banned.h" /* last: after every system header */
@@ -71,6 +72,29 @@ compiled_note(const struct tk_policy *p, const char *file)
 		    file, TK_POLICY_COMPILED_SUFFIX, why ? why : "unusable",
 		    file);
 	free(why);
+}
+
+/*
+ * Says when the hooks cannot read the ad hoc freeze file: they then refuse
+ * every push, and a policy that checks out fine would not tell why.  The
+ * audit database's state is not examined here (no connection for a
+ * check).
+ */
+static void
+freeze_note(const struct tk_policy *p)
+{
+	struct tk_freeze_state st;
+
+	if (p->audit_postgres != NULL)
+		return;
+	memset(&st, 0, sizeof(st));
+	fflush(stdout);
+	if (tk_freeze_state_load(&st, p) < 0 || st.status < 0)
+		fprintf(stderr,
+		    "twokey: warning: %s; the hooks refuse every push while "
+		    "it cannot be read ('twokey freeze status' says more)\n",
+		    tk_error_last());
+	tk_freeze_state_release(&st);
 }
 
 static int
@@ -174,6 +198,7 @@ check(int argc, char **argv)
 		goto out;
 	summary(p, path);
 	compiled_note(p, path);
+	freeze_note(p);
 	if (warnings(p, path, repo, &n) < 0)
 		goto out;
 	status = 0;
