@@ -63,7 +63,7 @@ void tk_warnings_release(struct tk_warnings *w);
  * whole), judged from its text: a pattern that cannot begin with "refs/",
  * or whose literal text (all of it, or its leading part) is refused by
  * git check-ref-format however it goes on ("refs/heads/main " with a
- * pasted space, "refs/heads//x", "refs/heads/x.lock").  Such a rule or
+ * pasted space, "refs/heads//x", "refs/main").  Such a rule or
  * freeze protects nothing while it reads as if it did.  Returns a static
  * phrase to follow "can match no ref: ", or NULL when a ref may match or
  * the text does not tell (never a false alarm).

@@ -135,9 +135,7 @@ hash_policy(
 		    TK_EIO, "cannot open '%s': %s", path, strerror(errno));
 	if (fstat(fd, pst) < 0 || !S_ISREG(pst->st_mode))
 		rc = tk_error_set(TK_EIO, "'%s' is not a regular file", path);
-	else if ((rc = tk_policy_mode_ok_(pst, path)) < 0)
-		;
-	else
+	else if ((rc = tk_policy_mode_ok_(pst, path)) == 0)
 		rc = tk_sha256_fd(sha, fd, TK_POLICY_MAX_SIZE, &len);
 	close(fd);
 	return rc;
@@ -296,7 +294,8 @@ tk_policy_compile_file(char **errors, char **written, const char *path)
 	*errors = NULL;
 	*written = NULL;
 	if ((rc = tk_policy_read_file_(
-	         &data, &len, &pst, path, TK_POLICY_MAX_SIZE)) < 0)
+	         &data, &len, &pst, path, TK_POLICY_MAX_SIZE)) < 0 ||
+	    (rc = tk_policy_mode_ok_(&pst, path)) < 0)
 		goto fail;
 	/* the bytes compiled are the bytes hashed: no second read */
 	if ((rc = tk_policy_load_buffer(&p, errors, path, data, len)) < 0)

@@ -458,9 +458,9 @@ tk_policy_load(struct tk_policy **out, char **errors, const char *path)
 	if ((rc = tk_policy_read_file_(
 	         &data, &len, &st, path, TK_POLICY_MAX_SIZE)) < 0 ||
 	    (rc = tk_policy_mode_ok_(&st, path)) < 0) {
-		free(data);
 		struct tk_buf eb = TK_BUF_INIT(4096);
 
+		free(data);
 		(void)tk_buf_printf(&eb, "%s\n", tk_error_last());
 		*errors = tk_buf_detach(&eb, NULL);
 		tk_buf_release(&eb);

@@ -142,6 +142,11 @@ chmod 644 "$TWOKEY_CONFIG"
 run_out "$TK" config compile "$TWOKEY_CONFIG"
 check "config compile" test "$rc" -eq 0
 chmod 666 "$TWOKEY_CONFIG"
+mv "$TWOKEY_CONFIG.compiled" "$TRASH/compiled.keep"
+run_out "$TK" config compile "$TWOKEY_CONFIG"
+check "config compile refuses a world-writable policy, saying why" \
+	sh -c 'test "$1" -eq 1 && grep -q "writable by every user" "$2" && test ! -e "$3"' - "$rc" "$TRASH/out" "$TWOKEY_CONFIG.compiled"
+mv "$TRASH/compiled.keep" "$TWOKEY_CONFIG.compiled"
 refused "a world-writable policy with a compiled form: refused too" alice "$w" origin refs/notes/twokey HEAD:refs/heads/main
 check "...main did not move" ref_is "$srv" refs/heads/main "$before"
 rm -f "$TWOKEY_CONFIG.compiled"
