@@ -36,7 +36,8 @@ struct tk_check {
 	const char *pusher_why; /* why the pusher is unknown */
 	/*
 	 * history.c: the tips of the refs that vouch for the commits a ref
-	 * created under vouched_for brings in; collected once per rule.
+	 * created under vouched_for brings in; collected once per rule (and
+	 * whether an emergency was granted: it makes the rule ask more).
 	 */
 	git_oid *vouched;
 	int64_t *vouched_time; /* their commit dates; INT64_MIN: not read */
@@ -46,6 +47,7 @@ struct tk_check {
 	size_t ntrusted;
 	bool vouched_ready;
 	const struct tk_rule *vouched_for;
+	bool vouched_em; /* collected for a granted emergency (history.c) */
 	/* trusted-history: 0 not yet looked up, 1 all there, <0 one missing */
 	int trusted_status;
 	struct tk_cgraph *graph; /* the commit-graph, when usable */

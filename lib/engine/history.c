@@ -159,6 +159,67 @@ vouching_tip(struct tk_check *c, const struct pushed *pn,
 	return rc;
 }
 
+/* Every role of a is in b. */
+static bool
+roles_within(const struct tk_roleset *a, const struct tk_roleset *b)
+{
+	size_t k;
+
+	for (k = 0; k < TK_ARRAY_SIZE(a->bits); k++)
+		if (a->bits[k] & ~b->bits[k])
+			return false;
+	return true;
+}
+
+/* Approvals min from [from] require [req] ask at least what em ratifies. */
+static bool
+ratify_covered(unsigned min, const struct tk_roleset *from,
+    const struct tk_role_min *req, size_t nreq, const struct tk_emergency *em)
+{
+	size_t i, k;
+
+	if (min < em->min || !roles_within(from, &em->from))
+		return false;
+	for (i = 0; i < em->nrequire; i++) {
+		for (k = 0; k < nreq; k++)
+			if (req[k].role == em->require[i].role &&
+			    req[k].min >= em->require[i].min)
+				break;
+		if (k == nreq)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Does a ref under rule a vouch for what a ref created under b brings
+ * in?  Under a granted emergency b also asks, of those commits, the
+ * ratification of its emergency (whatever b inspects otherwise): a
+ * different rule vouches then only when it is at least as strict and its
+ * approvals (and its own emergency's ratification) ask at least that
+ * much, and refs no rule governs never vouch.  Without this, a rule of
+ * roles only let every ref, unprotected ones included, hide commits from
+ * the emergency's record, which ratified them at once.
+ */
+static bool
+vouches(
+    const struct tk_check *c, const struct tk_rule *a, const struct tk_rule *b)
+{
+	const struct tk_emergency *em = b != NULL ? b->emergency : NULL;
+
+	if (a == b)
+		return true;
+	if (em == NULL || !c->r->verdicts[c->cur].emergency)
+		return tk_rule_vouches_for(a, b);
+	if (a == NULL || !a->approvals || !tk_rule_vouches_for(a, b) ||
+	    !ratify_covered(a->approvals_min, &a->approvals_from, a->require,
+	        a->nrequire, em))
+		return false;
+	return a->emergency == NULL ||
+	    ratify_covered(a->emergency->min, &a->emergency->from,
+	        a->emergency->require, a->emergency->nrequire, em);
+}
+
 /* Does the (direct) ref vouch for a ref created under created? */
 static bool
 ref_vouches(const struct tk_check *c, const struct tk_ref *ref,
@@ -169,7 +230,7 @@ ref_vouches(const struct tk_check *c, const struct tk_ref *ref,
 
 	rule = governing_rule(c, ref->name, &other);
 	/* refs no rule governs vouch only for rules that ask nothing */
-	return !other && tk_rule_vouches_for(rule, created);
+	return !other && vouches(c, rule, created);
 }
 
 /*
@@ -312,9 +373,9 @@ vouching_prefixes(struct tk_check *c, const struct tk_rule *created,
 
 	*out = NULL;
 	*n = 0;
-	*all = tk_rule_vouches_for(NULL, created);
+	*all = vouches(c, NULL, created);
 	for (i = 0; i < c->p->nrules && !*all && rc == 0; i++) {
-		if (!tk_rule_vouches_for(c->p->rules[i], created))
+		if (!vouches(c, c->p->rules[i], created))
 			continue;
 		if ((rc = tk_reflist_pattern_prefixes(
 		         &pp, &m, c->p->rules[i]->refs_src)) < 0)
@@ -381,12 +442,15 @@ tk_history_vouched(struct tk_check *c, const struct tk_rule *rule,
 {
 	struct tk_reflist refs = TK_REFLIST_INIT;
 	struct pushed pn = {NULL, 0};
+	bool em = c->r->verdicts[c->cur].emergency;
 	int rc;
 
-	if (!c->vouched_ready || c->vouched_for != rule) {
+	if (!c->vouched_ready || c->vouched_for != rule ||
+	    c->vouched_em != em) {
 		c->nvouched = 0;
 		c->vouched_ready = false;
 		c->vouched_for = rule;
+		c->vouched_em = em;
 		if ((rc = pushed_names(&pn, c)) < 0)
 			return rc;
 		if ((rc = candidates(c, rule, &refs)) == 0)
