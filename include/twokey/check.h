@@ -126,6 +126,14 @@ struct tk_commit_record {
 	char id[65];
 	char *subject; /* raw bytes, NUL-free, at most 200 */
 	char *author; /* author email, raw, at most 254 */
+	/*
+	 * Under a granted emergency only (its state keeps them): the
+	 * committer email, raw, at most 254, and the fingerprint of a key
+	 * whose signature on the commit verifies ("" when none), whether the
+	 * policy knows them or not.
+	 */
+	char *committer;
+	char signer_key[64];
 	const struct tk_identity *writers[3]; /* author, committer, signer */
 	bool chain; /* on the first-parent chain: approvals checked */
 	const struct tk_identity **approvers; /* counted approvals */

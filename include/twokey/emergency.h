@@ -52,7 +52,20 @@ struct tk_emergency_commit {
 	char id[65]; /* hex */
 	char **writers; /* identity ids (author, committer, signer) */
 	size_t nwriters;
+	/*
+	 * What identifies the writers whatever the policy says of them later
+	 * (state version 2; empty in an entry read from version 1): the
+	 * author and committer emails as the commit names them, and the
+	 * "SHA256:..." fingerprint of a key whose signature on it verified.
+	 * A ratifier any of whose emails or keys is among them wrote it.
+	 */
+	char **emails;
+	size_t nemails;
+	char **keys;
+	size_t nkeys;
 };
+
+#define TK_EMERGENCY_MAX_WRITERS 16 /* of each kind, per commit */
 
 struct tk_emergency_entry {
 	uint64_t seq; /* assigned by the store, 1, 2, ... */

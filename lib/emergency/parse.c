@@ -10,6 +10,7 @@
 struct cursor {
 	const char *p, *end;
 	size_t line;
+	int version; /* of the header: 1 (no emails or keys) or 2 */
 };
 
 static int
@@ -148,10 +149,12 @@ is_hex_id(const char *s, size_t n)
 	return true;
 }
 
+/* A comma-separated list of encoded fields ("~": none) into *v, *nv. */
 static int
-writers(struct cursor *c, struct tk_emergency_commit *cm)
+list(struct cursor *c, char ***v, size_t *nv, const char *what)
 {
 	const char *s, *q, *comma;
+	char **grown, msg[64];
 	size_t n;
 	int rc;
 
@@ -159,19 +162,22 @@ writers(struct cursor *c, struct tk_emergency_commit *cm)
 		return rc;
 	if (n == 1 && s[0] == '~')
 		return 0;
-	for (q = s; q <= s + n && cm->nwriters < 16; q = comma + 1) {
+	for (q = s; q <= s + n && *nv < TK_EMERGENCY_MAX_WRITERS;
+	     q = comma + 1) {
 		for (comma = q; comma < s + n && *comma != ','; comma++)
 			;
-		if ((cm->writers = realloc(cm->writers,
-		         (cm->nwriters + 1) * sizeof(*cm->writers))) == NULL)
+		if ((grown = realloc(*v, (*nv + 1) * sizeof(**v))) == NULL)
 			return tk_error_set(TK_ENOMEM, "out of memory");
-		if ((rc = decode(c, q, (size_t)(comma - q),
-		         &cm->writers[cm->nwriters])) < 0)
+		*v = grown;
+		if ((rc = decode(c, q, (size_t)(comma - q), &(*v)[*nv])) < 0)
 			return rc;
-		if (cm->writers[cm->nwriters++] == NULL)
-			return bad(c, "an empty writer");
+		if ((*v)[*nv] == NULL || *(*v)[(*nv)++] == '\0') {
+			snprintf(msg, sizeof(msg), "an empty %s", what);
+			return bad(c, msg);
+		}
 	}
-	return q <= s + n ? bad(c, "too many writers") : 0;
+	snprintf(msg, sizeof(msg), "too many %ss", what);
+	return q <= s + n ? bad(c, msg) : 0;
 }
 
 static int
@@ -191,7 +197,12 @@ commit_line(struct cursor *c, struct tk_emergency_commit *cm)
 		return bad(c, "expected a commit id");
 	memcpy(cm->id, s, n);
 	cm->id[n] = '\0';
-	if ((rc = writers(c, cm)) < 0)
+	if ((rc = list(c, &cm->writers, &cm->nwriters, "writer")) < 0)
+		return rc;
+	/* version 1 kept identity ids only */
+	if (c->version >= 2 &&
+	    ((rc = list(c, &cm->emails, &cm->nemails, "email")) < 0 ||
+	        (rc = list(c, &cm->keys, &cm->nkeys, "key")) < 0))
 		return rc;
 	return end_line(c);
 }
@@ -249,14 +260,21 @@ entry(struct cursor *c, struct tk_emergency_entry *e, uint64_t next)
 static int
 header(struct cursor *c, struct tk_emergency_state *st)
 {
-	static const char magic[] = "twokey-emergencies 1 ";
+	static const char magic[] = "twokey-emergencies ";
 	int64_t next;
 	int rc;
 
-	if ((size_t)(c->end - c->p) < sizeof(magic) - 1 ||
-	    memcmp(c->p, magic, sizeof(magic) - 1) != 0)
-		return bad(c, "not a twokey emergency state");
-	c->p += sizeof(magic) - 1;
+	/* 1: written by twokeys before emails and keys were kept */
+	if ((size_t)(c->end - c->p) < sizeof(magic) + 1 ||
+	    memcmp(c->p, magic, sizeof(magic) - 1) != 0 ||
+	    (c->p[sizeof(magic) - 1] != '1' &&
+	        c->p[sizeof(magic) - 1] != '2') ||
+	    c->p[sizeof(magic)] != ' ')
+		return bad(c,
+		    "not a twokey emergency state (or one of a "
+		    "version this twokey does not know)");
+	c->version = c->p[sizeof(magic) - 1] - '0';
+	c->p += sizeof(magic) + 1;
 	if ((rc = number(c, &next, INT64_MAX)) < 0 || (rc = end_line(c)) < 0)
 		return rc;
 	if (next == 0)
@@ -269,7 +287,7 @@ int
 tk_emergency_state_parse(
     struct tk_emergency_state *st, const char *data, size_t len)
 {
-	struct cursor c = {data, data + len, 1};
+	struct cursor c = {data, data + len, 1, 0};
 	const char *s;
 	size_t n;
 	int rc;

@@ -3,11 +3,13 @@
  * (include/twokey/emergency.h).
  *
  * The text form, one entry and its commits a few lines at a time:
- *   twokey-emergencies 1 <next seq>
+ *   twokey-emergencies 2 <next seq>
  *   e <seq> <time> <ratify_by> <ratified> <waived> <block> <repo> <ref>
  *     <old> <new> <pusher> <rule> <reason> <ratifiers> <ncommits>
- *   c <id> <writer>,<writer>...
- * (the e line is one line).  Text fields are percent-encoded: every byte
+ *   c <id> <writer>,<writer>... <email>,<email>... <key>,<key>...
+ * (the e line is one line).  Version 1, which older twokeys wrote, has
+ * no emails or keys on its c lines; it is still read (parse.c), and
+ * written back as version 2.  Text fields are percent-encoded: every byte
  * outside '!'..'~', and '%', ',' and '~', becomes %XX; an empty or absent
  * field is "~".  So no field can hold a space or a line break, and a
  * reason or ref name an attacker chose cannot forge a field or an entry.
@@ -39,10 +41,25 @@ enc(struct tk_buf *b, const char *s)
 	return rc;
 }
 
+/* v[0..n) comma-separated, each encoded; "~" when n is 0. */
+static int
+enc_list(struct tk_buf *b, char *const *v, size_t n)
+{
+	size_t k;
+	int rc = 0;
+
+	if (n == 0)
+		return tk_buf_putc(b, '~');
+	for (k = 0; k < n && rc == 0; k++)
+		if ((rc = k ? tk_buf_putc(b, ',') : 0) == 0)
+			rc = enc(b, v[k]);
+	return rc;
+}
+
 static int
 format_entry(struct tk_buf *b, const struct tk_emergency_entry *e)
 {
-	size_t i, k;
+	size_t i;
 	int rc;
 
 	rc = tk_buf_printf(b, "e %llu %lld %lld %lld %u %d ",
@@ -57,13 +74,14 @@ format_entry(struct tk_buf *b, const struct tk_emergency_entry *e)
 	if (rc == 0)
 		rc = tk_buf_printf(b, "%zu\n", e->ncommits);
 	for (i = 0; i < e->ncommits && rc == 0; i++) {
-		rc = tk_buf_printf(b, "c %s ", e->commits[i].id);
-		for (k = 0; k < e->commits[i].nwriters && rc == 0; k++)
-			if ((rc = k ? tk_buf_putc(b, ',') : 0) == 0)
-				rc = enc(b, e->commits[i].writers[k]);
-		if (rc == 0 && e->commits[i].nwriters == 0)
-			rc = tk_buf_putc(b, '~');
-		if (rc == 0)
+		const struct tk_emergency_commit *cm = &e->commits[i];
+
+		if ((rc = tk_buf_printf(b, "c %s ", cm->id)) == 0 &&
+		    (rc = enc_list(b, cm->writers, cm->nwriters)) == 0 &&
+		    (rc = tk_buf_putc(b, ' ')) == 0 &&
+		    (rc = enc_list(b, cm->emails, cm->nemails)) == 0 &&
+		    (rc = tk_buf_putc(b, ' ')) == 0 &&
+		    (rc = enc_list(b, cm->keys, cm->nkeys)) == 0)
 			rc = tk_buf_putc(b, '\n');
 	}
 	return rc;
@@ -76,7 +94,7 @@ tk_emergency_state_format(
 	size_t i;
 	int rc;
 
-	rc = tk_buf_printf(out, "twokey-emergencies 1 %llu\n",
+	rc = tk_buf_printf(out, "twokey-emergencies 2 %llu\n",
 	    (unsigned long long)(st->next ? st->next : 1));
 	for (i = 0; i < st->n && rc == 0; i++)
 		rc = format_entry(out, &st->items[i]);
@@ -99,9 +117,17 @@ tk_emergency_entry_release(struct tk_emergency_entry *e)
 	free(e->reason);
 	free(e->ratifiers);
 	for (i = 0; i < e->ncommits; i++) {
-		for (k = 0; k < e->commits[i].nwriters; k++)
-			free(e->commits[i].writers[k]);
-		free(e->commits[i].writers);
+		struct tk_emergency_commit *cm = &e->commits[i];
+
+		for (k = 0; k < cm->nwriters; k++)
+			free(cm->writers[k]);
+		for (k = 0; k < cm->nemails; k++)
+			free(cm->emails[k]);
+		for (k = 0; k < cm->nkeys; k++)
+			free(cm->keys[k]);
+		free(cm->writers);
+		free(cm->emails);
+		free(cm->keys);
 	}
 	free(e->commits);
 	memset(e, 0, sizeof(*e));
@@ -130,28 +156,42 @@ dup_or_null(const char *s, bool *fail)
 	return d;
 }
 
+/* *out[0..*n) = copies of v[0..m). */
+static int
+copy_list(char ***out, size_t *n, char *const *v, size_t m)
+{
+	size_t k;
+
+	if (m == 0)
+		return 0;
+	if ((*out = tk_calloc(m, sizeof(**out))) == NULL)
+		return TK_ENOMEM;
+	for (k = 0; k < m; k++, (*n)++)
+		if (((*out)[k] = tk_strdup(v[k])) == NULL)
+			return TK_ENOMEM;
+	return 0;
+}
+
 static int
 copy_commits(struct tk_emergency_entry *d, const struct tk_emergency_entry *e)
 {
-	size_t i, k;
+	size_t i;
 
 	if (e->ncommits == 0)
 		return 0;
 	if ((d->commits = tk_calloc(e->ncommits, sizeof(*d->commits))) == NULL)
 		return TK_ENOMEM;
-	for (i = 0; i < e->ncommits; i++, d->ncommits++) {
-		struct tk_emergency_commit *dc = &d->commits[i];
+	for (i = 0; i < e->ncommits; i++) {
+		const struct tk_emergency_commit *ec = &e->commits[i];
+		struct tk_emergency_commit *dc = &d->commits[d->ncommits++];
 
-		memcpy(dc->id, e->commits[i].id, sizeof(dc->id));
-		if (e->commits[i].nwriters == 0)
-			continue;
-		if ((dc->writers = tk_calloc(
-		         e->commits[i].nwriters, sizeof(*dc->writers))) == NULL)
+		memcpy(dc->id, ec->id, sizeof(dc->id));
+		if (copy_list(&dc->writers, &dc->nwriters, ec->writers,
+		        ec->nwriters) < 0 ||
+		    copy_list(&dc->emails, &dc->nemails, ec->emails,
+		        ec->nemails) < 0 ||
+		    copy_list(&dc->keys, &dc->nkeys, ec->keys, ec->nkeys) < 0)
 			return TK_ENOMEM;
-		for (k = 0; k < e->commits[i].nwriters; k++, dc->nwriters++)
-			if ((dc->writers[k] = tk_strdup(
-			         e->commits[i].writers[k])) == NULL)
-				return TK_ENOMEM;
 	}
 	return 0;
 }

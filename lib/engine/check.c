@@ -280,6 +280,7 @@ tk_report_release(struct tk_report *r)
 	for (i = 0; i < r->ncommits; i++) {
 		free(r->commits[i].subject);
 		free(r->commits[i].author);
+		free(r->commits[i].committer);
 		free(r->commits[i].approvers);
 		free(r->commits[i].refused);
 		free(r->commits[i].approver_via);

@@ -57,6 +57,26 @@ nomem:
 	return tk_error_set(TK_ENOMEM, "out of memory");
 }
 
+/*
+ * What an emergency's state keeps of a writer beside the identity the
+ * policy gives it now: the committer email (the author's is kept for
+ * every record) and the key of a signature that verifies, so that a
+ * writer the policy learns of later cannot ratify their own commit.
+ */
+static int
+emergency_writers(struct tk_commit_record *cr, const struct tk_rec *rec)
+{
+	const struct tk_sigres *s = rec->csig;
+	size_t n = rec->c->committer.email_len;
+
+	if ((cr->committer = tk_strndup(
+	         rec->c->committer.email, n > 254 ? 254 : n)) == NULL)
+		return TK_ENOMEM;
+	if (s != NULL && s->parsed && s->status == 0 && s->fp != NULL)
+		snprintf(cr->signer_key, sizeof(cr->signer_key), "%s", s->fp);
+	return 0;
+}
+
 int
 tk_check_record(struct tk_check *c, struct tk_rec *rec)
 {
@@ -87,6 +107,12 @@ tk_check_record(struct tk_check *c, struct tk_rec *rec)
 	if ((cr->subject = tk_strndup(subj, sl > 200 ? 200 : sl)) == NULL) {
 		free(cr->author);
 		return TK_ENOMEM;
+	}
+	if (rec->c != NULL && c->r->verdicts[c->cur].emergency &&
+	    (rc = emergency_writers(cr, rec)) < 0) {
+		free(cr->subject);
+		free(cr->author);
+		return rc;
 	}
 	cr->writers[0] = rec->author;
 	cr->writers[1] = rec->committer;

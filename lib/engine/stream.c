@@ -76,7 +76,8 @@ tk_stream_record(
 	rc = tk_audit_commits_head(c->r->spooled, c->p, cr, st->whole, &entry);
 	free(cr->subject);
 	free(cr->author);
-	cr->subject = cr->author = NULL;
+	free(cr->committer);
+	cr->subject = cr->author = cr->committer = NULL;
 	if (rc < 0)
 		return rc;
 	if (st->first == SIZE_MAX)

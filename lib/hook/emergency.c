@@ -67,11 +67,17 @@ tk_hook_em_prepare(struct tk_hook_em *em, const struct tk_policy *p,
 	return 0;
 }
 
-/* The distinct known writers of commit record cr. */
+/*
+ * The distinct known writers of commit record cr, into names[0..3); their
+ * emails (author, committer; any case counts once) into emails[0..2) and
+ * the key of a signature that verified into keys[0..1): all borrowed from
+ * cr, copied by tk_emergency_state_add.
+ */
 static void
 writers_of(const struct tk_commit_record *cr, struct tk_emergency_commit *c,
-    char **names)
+    char **names, char **emails, char **keys)
 {
+	char *em[2] = {cr->author, cr->committer};
 	size_t k, j;
 
 	for (k = 0; k < 3; k++) {
@@ -80,10 +86,20 @@ writers_of(const struct tk_commit_record *cr, struct tk_emergency_commit *c,
 		for (j = 0; j < c->nwriters; j++)
 			if (strcmp(names[j], cr->writers[k]->id) == 0)
 				break;
-		if (j == c->nwriters) /* borrowed: copied by state_add */
+		if (j == c->nwriters)
 			names[c->nwriters++] = cr->writers[k]->id;
 	}
 	c->writers = names;
+	for (k = 0; k < 2; k++)
+		if (em[k] != NULL && *em[k] != '\0' &&
+		    (c->nemails == 0 ||
+		        !tk_ascii_ieq(emails[0], strlen(emails[0]), em[k],
+		            strlen(em[k]))))
+			emails[c->nemails++] = em[k];
+	c->emails = emails;
+	if (cr->signer_key[0] != '\0')
+		keys[c->nkeys++] = (char *)cr->signer_key;
+	c->keys = keys;
 }
 
 /* The entry for granted ref i; its commits point into the report. */
@@ -94,7 +110,7 @@ add_entry(struct tk_hook_em *em, const struct tk_updates *u,
 	const struct tk_verdict *v = &r->verdicts[i];
 	struct tk_emergency_entry e;
 	struct tk_emergency_commit *cs = NULL;
-	char old[65], new_[65], **names = NULL;
+	char old[65], new_[65], **names = NULL, **emails = NULL, **keys = NULL;
 	size_t k;
 	int rc;
 
@@ -114,16 +130,21 @@ add_entry(struct tk_hook_em *em, const struct tk_updates *u,
 		    "internal error: an emergency's commit records were "
 		    "spooled");
 	if ((cs = tk_calloc(e.ncommits + 1, sizeof(*cs))) == NULL ||
-	    (names = tk_calloc(3 * e.ncommits + 1, sizeof(*names))) == NULL) {
+	    (names = tk_calloc(3 * e.ncommits + 1, sizeof(*names))) == NULL ||
+	    (emails = tk_calloc(2 * e.ncommits + 1, sizeof(*emails))) == NULL ||
+	    (keys = tk_calloc(e.ncommits + 1, sizeof(*keys))) == NULL) {
 		free(cs);
+		free(names);
+		free(emails);
 		return tk_error_set(TK_ENOMEM, "out of memory");
 	}
 	for (k = 0, e.ncommits = 0; k < r->ncommits; k++) {
 		if (r->commits[k].update != i)
 			continue;
 		memcpy(cs[e.ncommits].id, r->commits[k].id, 65);
-		writers_of(
-		    &r->commits[k], &cs[e.ncommits], names + 3 * e.ncommits);
+		writers_of(&r->commits[k], &cs[e.ncommits],
+		    names + 3 * e.ncommits, emails + 2 * e.ncommits,
+		    keys + e.ncommits);
 		e.ncommits++;
 	}
 	e.commits = cs;
@@ -146,6 +167,8 @@ add_entry(struct tk_hook_em *em, const struct tk_updates *u,
 		em->added++;
 	free(cs);
 	free(names);
+	free(emails);
+	free(keys);
 	return rc;
 }
 

@@ -123,13 +123,13 @@ check "recorded with the emergency object" audit_last "$LOG" \
 check "the state holds it, pending" python3 - "$STATE" "$c" "$base" <<'EOF'
 import sys
 lines = open(sys.argv[1]).read().splitlines()
-assert lines[0] == 'twokey-emergencies 1 2', lines
+assert lines[0] == 'twokey-emergencies 2 2', lines
 e = lines[1].split(' ')
 assert e[0] == 'e' and e[1] == '1' and e[4] == '0' and e[5] == '1' and e[6] == '0', e
 assert e[8] == 'refs/heads/main' and e[10] == sys.argv[2] and e[11] == 'olga', e
 assert e[13] == 'INC-4711%20db%20outage%2C%20restoring%20config' and e[14] == '~', e
 assert e[7].endswith('srv.git/') and e[9] == e[10][:0] + sys.argv[3], e
-assert e[15] == '1' and lines[2] == 'c %s olga' % sys.argv[2], lines
+assert e[15] == '1' and lines[2] == 'c %s olga olga@example.com ~' % sys.argv[2], lines
 assert len(lines) == 3
 EOF
 
@@ -151,7 +151,7 @@ check "...recorded, 2 days to ratify" audit_last "$LOG" \
 check "a second pending emergency, tracked separately" python3 - "$STATE" <<'EOF'
 import sys
 lines = open(sys.argv[1]).read().splitlines()
-assert lines[0] == 'twokey-emergencies 1 3', lines
+assert lines[0] == 'twokey-emergencies 2 3', lines
 es = [l.split(' ') for l in lines if l.startswith('e ')]
 assert [(e[1], e[8]) for e in es] == [('1', 'refs/heads/main'), ('2', 'refs/heads/release')], es
 EOF

@@ -52,7 +52,7 @@ import sys
 lines = open(sys.argv[1]).read().splitlines()
 e = lines[1].split(' ')
 assert e[4] == '0' and e[14] == '~' and e[15] == '2', e
-assert sorted(lines[2:]) == sorted(['c %s rita' % sys.argv[2], 'c %s rita' % sys.argv[3]]), lines
+assert sorted(lines[2:]) == sorted(['c %s rita rita@example.com ~' % sys.argv[2], 'c %s rita rita@example.com ~' % sys.argv[3]]), lines
 EOF
 
 state_pending() {

@@ -72,7 +72,7 @@ check "all 20 concurrent pushes landed" test "$n" -eq 20
 check "the state holds the pending one and the 10 new ones, each once" python3 - "$STATE" <<'EOF'
 import sys
 lines = open(sys.argv[1]).read().splitlines()
-assert lines[0] == 'twokey-emergencies 1 12', lines[0]
+assert lines[0] == 'twokey-emergencies 2 12', lines[0]
 es = [l.split(' ') for l in lines if l.startswith('e ')]
 assert [int(e[1]) for e in es] == list(range(1, 12)), [e[1] for e in es]
 refs = sorted(e[8] for e in es)

@@ -83,7 +83,7 @@ if not ok or cl != sorted(sys.argv[6:]):
 EOF
 }
 check "pending, with both commits and their writer (not '(nothing entered)')" \
-	state_is refs/heads/deploy pending '~' 2 "c $c1 olga" "c $c2 olga"
+	state_is refs/heads/deploy pending '~' 2 "c $c1 olga olga@example.com ~" "c $c2 olga olga@example.com ~"
 check "the record lists the commits that entered" audit_last "$LOG" \
 	"r['decision'] == 'accepted'" "r['emergency']['waived'] == ['freeze']" \
 	"sorted(c['id'] for c in r['refs'][0]['commits']) == sorted(['$c1', '$c2'])"
@@ -98,13 +98,13 @@ assert any(not e.get(\"ratified\") for e in d), d
 # the writer (and pusher) approving does not ratify
 for c in "$c1" "$c2"; do note_approve olga olga olga@example.com "$w" "$c"; done
 accepted "olga's own note approvals land" olga "$w" origin "$NOTES"
-check "...but do not ratify (she wrote them)" state_is refs/heads/deploy pending '~' 2 "c $c1 olga" "c $c2 olga"
+check "...but do not ratify (she wrote them)" state_is refs/heads/deploy pending '~' 2 "c $c1 olga olga@example.com ~" "c $c2 olga olga@example.com ~"
 note_approve bob bob bob@example.com "$w" "$c2"
 accepted "bob approves the second commit only" bob "$w" origin "$NOTES"
-check "...still pending" state_is refs/heads/deploy pending '~' 2 "c $c1 olga" "c $c2 olga"
+check "...still pending" state_is refs/heads/deploy pending '~' 2 "c $c1 olga olga@example.com ~" "c $c2 olga olga@example.com ~"
 note_approve bob bob bob@example.com "$w" "$c1"
 accepted "bob approves the first" bob "$w" origin "$NOTES"
-check "...ratified by bob" state_is refs/heads/deploy ratified bob 2 "c $c1 olga" "c $c2 olga"
+check "...ratified by bob" state_is refs/heads/deploy ratified bob 2 "c $c1 olga olga@example.com ~" "c $c2 olga olga@example.com ~"
 check "...in the record of the notes push" audit_last "$LOG" \
 	"r['ratified'][0]['by'] == 'bob'" "r['ratified'][0]['ref'] == 'refs/heads/deploy'"
 

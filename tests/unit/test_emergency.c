@@ -236,9 +236,12 @@ static void
 fill(struct tk_emergency_state *st)
 {
 	char *w1[] = {"olga", "alice"};
+	char *e1[] = {"Olga@example.com", "a,l~ice@example.com"};
+	char *k1[] = {"SHA256:abc/+="};
 	struct tk_emergency_commit c[2] = {
-	    {"1111111111111111111111111111111111111111", w1, 2},
-	    {"2222222222222222222222222222222222222222", NULL, 0}};
+	    {"1111111111111111111111111111111111111111", w1, 2, e1, 2, k1, 1},
+	    {"2222222222222222222222222222222222222222", NULL, 0, NULL, 0, NULL,
+	        0}};
 	struct tk_emergency_entry e = {0, 1796000000, 1796086400, 0,
 	    TK_WAIVE_APPROVALS, true, "/srv/a b.git", "refs/heads/main",
 	    "0000000000000000000000000000000000000000",
@@ -264,13 +267,14 @@ test_state_roundtrip(void **state)
 	fill(&st);
 	assert_int_equal(tk_emergency_state_format(&t, &st), 0);
 	assert_string_equal(t.ptr,
-	    "twokey-emergencies 1 3\n"
+	    "twokey-emergencies 2 3\n"
 	    "e 1 1796000000 1796086400 0 1 1 /srv/a%20b.git refs/heads/main "
 	    "0000000000000000000000000000000000000000 "
 	    "2222222222222222222222222222222222222222 olga mainline "
 	    "INC-1%20100%25%20down%2C%20%7Enow%0A\"x\" ~ 2\n"
-	    "c 1111111111111111111111111111111111111111 olga,alice\n"
-	    "c 2222222222222222222222222222222222222222 ~\n"
+	    "c 1111111111111111111111111111111111111111 olga,alice "
+	    "Olga@example.com,a%2Cl%7Eice@example.com SHA256:abc/+=\n"
+	    "c 2222222222222222222222222222222222222222 ~ ~ ~\n"
 	    "e 2 1796000000 1796086400 1796001000 1 0 /srv/a%20b.git "
 	    "refs/heads/main 0000000000000000000000000000000000000000 "
 	    "2222222222222222222222222222222222222222 olga mainline "
@@ -281,6 +285,10 @@ test_state_roundtrip(void **state)
 	assert_string_equal(
 	    back.items[0].reason, "INC-1 100% down, ~now\n\"x\"");
 	assert_string_equal(back.items[0].commits[0].writers[1], "alice");
+	assert_int_equal(back.items[0].commits[0].nemails, 2);
+	assert_string_equal(
+	    back.items[0].commits[0].emails[1], "a,l~ice@example.com");
+	assert_string_equal(back.items[0].commits[0].keys[0], "SHA256:abc/+=");
 	assert_true(back.items[0].block);
 	assert_string_equal(back.items[1].ratifiers, "bob, carol");
 	assert_int_equal(tk_emergency_state_format(&t2, &back), 0);
@@ -299,8 +307,19 @@ static void
 test_state_corrupt(void **state)
 {
 	static const char *const bad[] = {
-	    "twokey-emergencies 2 1\n",
+	    "twokey-emergencies 3 1\n",
+	    "twokey-emergencies 0 1\n",
+	    "twokey-emergencies 12 1\n",
 	    "twokey-emergencies 1 0\n",
+	    /* version 2 commit lines carry emails and keys; 1 only writers */
+	    "twokey-emergencies 2 2\ne 1 1 2 0 1 1 r refs/x o n p rule why ~ "
+	    "1\nc 1111111111111111111111111111111111111111 olga\n",
+	    "twokey-emergencies 2 2\ne 1 1 2 0 1 1 r refs/x o n p rule why ~ "
+	    "1\nc 1111111111111111111111111111111111111111 olga o@x\n",
+	    "twokey-emergencies 1 2\ne 1 1 2 0 1 1 r refs/x o n p rule why ~ "
+	    "1\nc 1111111111111111111111111111111111111111 olga ~ ~\n",
+	    "twokey-emergencies 2 2\ne 1 1 2 0 1 1 r refs/x o n p rule why ~ "
+	    "1\nc 1111111111111111111111111111111111111111 olga o@x,, ~\n",
 	    "twokey-emergencies 1 3",
 	    "twokey-emergencies 1 2\ne 1 1 2 0 1 1 r refs/x o n p rule why ~ "
 	    "0",
@@ -349,6 +368,33 @@ test_state_corrupt(void **state)
 			fail_msg("accepted: %s", bad[i]);
 		tk_emergency_state_release(&st);
 	}
+}
+
+/*
+ * A state written by a twokey before emails and keys were kept (version 1)
+ * is read, with none of them, and written back as version 2.
+ */
+static void
+test_state_version1(void **state)
+{
+	static const char v1[] =
+	    "twokey-emergencies 1 2\ne 1 1 2 0 1 1 r refs/x o n p rule why ~ "
+	    "1\nc 1111111111111111111111111111111111111111 olga,alice\n";
+	static const char v2[] =
+	    "twokey-emergencies 2 2\ne 1 1 2 0 1 1 r refs/x o n p rule why ~ "
+	    "1\nc 1111111111111111111111111111111111111111 olga,alice ~ ~\n";
+	struct tk_emergency_state st;
+	struct tk_buf t = TK_BUF_INIT(1 << 20);
+
+	(void)state;
+	assert_int_equal(tk_emergency_state_parse(&st, v1, strlen(v1)), 0);
+	assert_int_equal(st.items[0].commits[0].nwriters, 2);
+	assert_int_equal(st.items[0].commits[0].nemails, 0);
+	assert_int_equal(st.items[0].commits[0].nkeys, 0);
+	assert_int_equal(tk_emergency_state_format(&t, &st), 0);
+	assert_string_equal(t.ptr, v2);
+	tk_emergency_state_release(&st);
+	tk_buf_release(&t);
 }
 
 static void
@@ -422,6 +468,7 @@ main(void)
 	    cmocka_unit_test(test_reason),
 	    cmocka_unit_test(test_state_roundtrip),
 	    cmocka_unit_test(test_state_corrupt),
+	    cmocka_unit_test(test_state_version1),
 	    cmocka_unit_test(test_file_store),
 	    cmocka_unit_test(test_waive_names),
 	};
