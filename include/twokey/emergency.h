@@ -66,6 +66,7 @@ struct tk_emergency_commit {
 };
 
 #define TK_EMERGENCY_MAX_WRITERS 16 /* of each kind, per commit */
+#define TK_EMERGENCY_MAX_PUSHER_AS 64 /* pusher_as entries */
 
 struct tk_emergency_entry {
 	uint64_t seq; /* assigned by the store, 1, 2, ... */
@@ -83,6 +84,14 @@ struct tk_emergency_entry {
 	struct tk_emergency_commit *commits;
 	size_t ncommits;
 	char *ratifiers; /* "alice, bob" once ratified, else NULL */
+	/*
+	 * What identified the pusher at push time (state version 2):
+	 * "login:<login>", "email:<email>", "key:<fingerprint>" of the
+	 * pusher's identity then, so that pusher-may-approve: false still
+	 * holds once that identity is renamed.
+	 */
+	char **pusher_as;
+	size_t npusher_as;
 };
 
 struct tk_emergency_state {

@@ -151,7 +151,7 @@ is_hex_id(const char *s, size_t n)
 
 /* A comma-separated list of encoded fields ("~": none) into *v, *nv. */
 static int
-list(struct cursor *c, char ***v, size_t *nv, const char *what)
+list(struct cursor *c, char ***v, size_t *nv, size_t max, const char *what)
 {
 	const char *s, *q, *comma;
 	char **grown, msg[64];
@@ -162,8 +162,7 @@ list(struct cursor *c, char ***v, size_t *nv, const char *what)
 		return rc;
 	if (n == 1 && s[0] == '~')
 		return 0;
-	for (q = s; q <= s + n && *nv < TK_EMERGENCY_MAX_WRITERS;
-	     q = comma + 1) {
+	for (q = s; q <= s + n && *nv < max; q = comma + 1) {
 		for (comma = q; comma < s + n && *comma != ','; comma++)
 			;
 		if ((grown = realloc(*v, (*nv + 1) * sizeof(**v))) == NULL)
@@ -197,12 +196,15 @@ commit_line(struct cursor *c, struct tk_emergency_commit *cm)
 		return bad(c, "expected a commit id");
 	memcpy(cm->id, s, n);
 	cm->id[n] = '\0';
-	if ((rc = list(c, &cm->writers, &cm->nwriters, "writer")) < 0)
+	if ((rc = list(c, &cm->writers, &cm->nwriters, TK_EMERGENCY_MAX_WRITERS,
+	         "writer")) < 0)
 		return rc;
 	/* version 1 kept identity ids only */
 	if (c->version >= 2 &&
-	    ((rc = list(c, &cm->emails, &cm->nemails, "email")) < 0 ||
-	        (rc = list(c, &cm->keys, &cm->nkeys, "key")) < 0))
+	    ((rc = list(c, &cm->emails, &cm->nemails, TK_EMERGENCY_MAX_WRITERS,
+	          "email")) < 0 ||
+	        (rc = list(c, &cm->keys, &cm->nkeys, TK_EMERGENCY_MAX_WRITERS,
+	             "key")) < 0))
 		return rc;
 	return end_line(c);
 }
@@ -241,6 +243,9 @@ entry(struct cursor *c, struct tk_emergency_entry *e, uint64_t next)
 		if ((rc = text(c, f[i])) < 0)
 			return rc;
 	if ((rc = number(c, &ncommits, TK_EMERGENCY_MAX_COMMITS)) < 0 ||
+	    (c->version >= 2 &&
+	        (rc = list(c, &e->pusher_as, &e->npusher_as,
+	             TK_EMERGENCY_MAX_PUSHER_AS, "pusher name")) < 0) ||
 	    (rc = end_line(c)) < 0)
 		return rc;
 	if (e->seq == 0 || e->seq >= next || e->repo == NULL ||

@@ -121,6 +121,44 @@ a_key(const struct writers *w, const char *fp)
 	return strcmp(w->key, fp) == 0;
 }
 
+/* Did the identity of approval ap (or ap itself) push emergency e? */
+static bool
+pushed(const struct tk_emergency_entry *e, const struct tk_note_approval *ap)
+{
+	const struct tk_identity *id = ap->identity;
+	const char *v;
+	size_t i, k;
+
+	if (e->pusher != NULL && strcmp(e->pusher, id->id) == 0)
+		return true;
+	for (i = 0; i < e->npusher_as; i++) {
+		v = e->pusher_as[i];
+		if (strncmp(v, "login:", 6) == 0) {
+			for (k = 0; k < id->nlogins; k++)
+				if (strcmp(id->logins[k], v + 6) == 0)
+					return true;
+		} else if (strncmp(v, "email:", 6) == 0) {
+			for (k = 0; k < id->nemails; k++)
+				if (same_email(id->emails[k], v + 6))
+					return true;
+			if (same_email(ap->email, v + 6))
+				return true;
+		} else if (strncmp(v, "key:", 4) == 0) {
+			for (k = 0; k < id->nkeys; k++)
+				if (strcmp(
+				        tk_sshkey_fingerprint(id->keys[k]->key),
+				        v + 4) == 0)
+					return true;
+			if (strcmp(ap->key, v + 4) == 0)
+				return true;
+		} else {
+			/* not what twokey writes: assume the worst */
+			return true;
+		}
+	}
+	return false;
+}
+
 /*
  * Did the identity that made approval ap write the commit?  Its id, any
  * of its emails or keys, or the email and key of the approval itself.
@@ -171,26 +209,25 @@ count_commit(struct count *c, struct tk_notes *notes, git_repository *repo,
 	struct tk_note_approvals a;
 	struct writers w;
 	git_oid id;
-	size_t i;
+	size_t i, n;
 	int rc;
 
 	if (git_oid_fromstr(&id, cm->id) < 0)
 		return tk_error_set(TK_EINVAL, "bad commit id in the state");
-	memset(&w, 0, sizeof(w));
-	w.cm = cm;
-	if (!read_writers(&w, repo, &id))
-		return 0; /* who wrote it cannot be told: nobody ratifies it */
 	if ((rc = tk_notes_verify(&a, notes, repo, p, now, &id)) < 0)
 		return rc == TK_ENOTFOUND ? 0 : rc;
-	for (i = 0; i < a.n; i++) {
+	memset(&w, 0, sizeof(w));
+	w.cm = cm;
+	/* who wrote it cannot be told: nobody ratifies it (fail closed) */
+	n = a.n > 0 && read_writers(&w, repo, &id) ? a.n : 0;
+	for (i = 0; i < n; i++) {
 		const struct tk_identity *who = a.items[i].identity;
 
 		if (who == NULL || has(c, who) || wrote(&w, &a.items[i]) ||
 		    c->n == sizeof(c->ids) / sizeof(c->ids[0]) ||
 		    !tk_roleset_intersects(&who->roles, &rule->emergency->from))
 			continue;
-		if (!rule->pusher_may_approve && e->pusher != NULL &&
-		    strcmp(e->pusher, who->id) == 0)
+		if (!rule->pusher_may_approve && pushed(e, &a.items[i]))
 			continue;
 		c->ids[c->n++] = who;
 	}

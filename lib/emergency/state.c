@@ -6,12 +6,13 @@
  *   twokey-emergencies 2 <next seq>
  *   e <seq> <time> <ratify_by> <ratified> <waived> <block> <repo> <ref>
  *     <old> <new> <pusher> <rule> <reason> <ratifiers> <ncommits>
+ *     <pusher-as>,<pusher-as>...
  *   c <id> <writer>,<writer>... <email>,<email>... <key>,<key>...
  * (the e line is one line).  Version 1, which older twokeys wrote, has
- * no emails or keys on its c lines; it is still read (parse.c), and
- * written back as version 2.  Text fields are percent-encoded: every byte
- * outside '!'..'~', and '%', ',' and '~', becomes %XX; an empty or absent
- * field is "~".  So no field can hold a space or a line break, and a
+ * no pusher-as field and no emails or keys on its c lines; it is still read
+ * (parse.c), and written back as version 2.  Text fields are percent-encoded:
+ * every byte outside '!'..'~', and '%', ',' and '~', becomes %XX; an empty or
+ * absent field is "~".  So no field can hold a space or a line break, and a
  * reason or ref name an attacker chose cannot forge a field or an entry.
  * The parser accepts exactly what the formatter writes and nothing else:
  * a state someone edited badly fails closed.
@@ -71,8 +72,9 @@ format_entry(struct tk_buf *b, const struct tk_emergency_entry *e)
 	for (i = 0; i < sizeof(f) / sizeof(f[0]) && rc == 0; i++)
 		if ((rc = enc(b, f[i])) == 0)
 			rc = tk_buf_putc(b, ' ');
-	if (rc == 0)
-		rc = tk_buf_printf(b, "%zu\n", e->ncommits);
+	if (rc == 0 && (rc = tk_buf_printf(b, "%zu ", e->ncommits)) == 0 &&
+	    (rc = enc_list(b, e->pusher_as, e->npusher_as)) == 0)
+		rc = tk_buf_putc(b, '\n');
 	for (i = 0; i < e->ncommits && rc == 0; i++) {
 		const struct tk_emergency_commit *cm = &e->commits[i];
 
@@ -116,6 +118,9 @@ tk_emergency_entry_release(struct tk_emergency_entry *e)
 	free(e->rule);
 	free(e->reason);
 	free(e->ratifiers);
+	for (i = 0; i < e->npusher_as; i++)
+		free(e->pusher_as[i]);
+	free(e->pusher_as);
 	for (i = 0; i < e->ncommits; i++) {
 		struct tk_emergency_commit *cm = &e->commits[i];
 
@@ -223,7 +228,12 @@ tk_emergency_state_add(
 	d->ratifiers = dup_or_null(e->ratifiers, &fail);
 	d->commits = NULL;
 	d->ncommits = 0;
-	if (fail || copy_commits(d, e) < 0)
+	d->pusher_as = NULL;
+	d->npusher_as = 0;
+	if (fail ||
+	    copy_list(&d->pusher_as, &d->npusher_as, e->pusher_as,
+	        e->npusher_as) < 0 ||
+	    copy_commits(d, e) < 0)
 		return tk_error_set(TK_ENOMEM, "out of memory");
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include "twokey/audit.h"
 #include "twokey/policy.h"
 #include "twokey/repo.h"
+#include "twokey/sshsig.h"
 
 int
 tk_hook_em_option(struct tk_hook_em *em, const struct tk_push_opts *o)
@@ -102,6 +103,43 @@ writers_of(const struct tk_commit_record *cr, struct tk_emergency_commit *c,
 	c->keys = keys;
 }
 
+static int
+add_as(char **v, size_t *n, const char *kind, const char *s)
+{
+	size_t len = strlen(kind) + strlen(s) + 2;
+
+	if (*n >= TK_EMERGENCY_MAX_PUSHER_AS)
+		return tk_error_set(TK_ETOOBIG,
+		    "the pusher's identity lists more than %d logins, emails "
+		    "and keys, so the emergency cannot be recorded",
+		    TK_EMERGENCY_MAX_PUSHER_AS);
+	if ((v[*n] = malloc(len)) == NULL)
+		return tk_error_set(TK_ENOMEM, "out of memory");
+	snprintf(v[(*n)++], len, "%s:%s", kind, s);
+	return 0;
+}
+
+/*
+ * What identifies the pusher now, into v[0..*n) (allocated, at most
+ * TK_EMERGENCY_MAX_PUSHER_AS): logins, emails and key fingerprints.
+ */
+static int
+pusher_as(const struct tk_identity *id, char **v, size_t *n)
+{
+	size_t i;
+	int rc = 0;
+
+	*n = 0;
+	for (i = 0; id != NULL && i < id->nlogins && rc == 0; i++)
+		rc = add_as(v, n, "login", id->logins[i]);
+	for (i = 0; id != NULL && i < id->nemails && rc == 0; i++)
+		rc = add_as(v, n, "email", id->emails[i]);
+	for (i = 0; id != NULL && i < id->nkeys && rc == 0; i++)
+		rc = add_as(
+		    v, n, "key", tk_sshkey_fingerprint(id->keys[i]->key));
+	return rc;
+}
+
 /* The entry for granted ref i; its commits point into the report. */
 static int
 add_entry(struct tk_hook_em *em, const struct tk_updates *u,
@@ -111,7 +149,8 @@ add_entry(struct tk_hook_em *em, const struct tk_updates *u,
 	struct tk_emergency_entry e;
 	struct tk_emergency_commit *cs = NULL;
 	char old[65], new_[65], **names = NULL, **emails = NULL, **keys = NULL;
-	size_t k;
+	char *as[TK_EMERGENCY_MAX_PUSHER_AS];
+	size_t k, nas = 0;
 	int rc;
 
 	memset(&e, 0, sizeof(e));
@@ -157,6 +196,10 @@ add_entry(struct tk_hook_em *em, const struct tk_updates *u,
 	e.old = old;
 	e.new_ = new_;
 	e.pusher = r->pusher ? r->pusher->id : NULL;
+	if ((rc = pusher_as(r->pusher, as, &nas)) < 0)
+		goto out;
+	e.pusher_as = as;
+	e.npusher_as = nas;
 	e.rule = v->rule->name;
 	e.reason = r->emergency;
 	if (e.ncommits == 0) {
@@ -165,6 +208,9 @@ add_entry(struct tk_hook_em *em, const struct tk_updates *u,
 	}
 	if ((rc = tk_emergency_state_add(&em->locked, &e)) == 0)
 		em->added++;
+out:
+	for (k = 0; k < nas; k++)
+		free(as[k]);
 	free(cs);
 	free(names);
 	free(emails);

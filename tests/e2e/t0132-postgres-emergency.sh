@@ -163,7 +163,7 @@ check "...listing it" expect_out "INC-9 db down"
 # ratify: bob's notes approval of the emergency's commit, pushed to node B
 note_approve bob bob bob@example.com "$W" "$e1"
 if on_b bob "$W" "$A" "$NOTES"; then ok "bob's ratifying notes land on node B"; else not_ok "bob's ratifying notes land on node B"; sed 's/^/#   /' "$TRASH/out"; fi
-check "...the state says ratified, by bob" has_entry '^e 1 [0-9]+ [0-9]+ [1-9][0-9]* 1 1 .* bob 1$'
+check "...the state says ratified, by bob" has_entry '^e 1 [0-9]+ [0-9]+ [1-9][0-9]* 1 1 .* bob 1 login:olga,email:olga@example.com,key:SHA256:[^ ]+$'
 check "...recorded by node B as the ratification" test "$(sql "SELECT node FROM twokey_records WHERE line LIKE '%\"ratified\":[{%' ORDER BY seq DESC LIMIT 1")" = node-b
 if on_b olga "$W" "$A" HEAD:refs/heads/main; then ok "ratified: node B accepts the approved push"; else not_ok "ratified: node B accepts the approved push"; sed 's/^/#   /' "$TRASH/out"; fi
 check "...main moved on B" ref_is "$B" refs/heads/main "$f2"

@@ -238,6 +238,7 @@ fill(struct tk_emergency_state *st)
 	char *w1[] = {"olga", "alice"};
 	char *e1[] = {"Olga@example.com", "a,l~ice@example.com"};
 	char *k1[] = {"SHA256:abc/+="};
+	char *as[] = {"login:olga", "email:olga@example.com", "key:SHA256:x,y"};
 	struct tk_emergency_commit c[2] = {
 	    {"1111111111111111111111111111111111111111", w1, 2, e1, 2, k1, 1},
 	    {"2222222222222222222222222222222222222222", NULL, 0, NULL, 0, NULL,
@@ -246,7 +247,7 @@ fill(struct tk_emergency_state *st)
 	    TK_WAIVE_APPROVALS, true, "/srv/a b.git", "refs/heads/main",
 	    "0000000000000000000000000000000000000000",
 	    "2222222222222222222222222222222222222222", "olga", "mainline",
-	    "INC-1 100% down, ~now\n\"x\"", c, 2, NULL};
+	    "INC-1 100% down, ~now\n\"x\"", c, 2, NULL, as, 3};
 
 	memset(st, 0, sizeof(*st));
 	assert_int_equal(tk_emergency_state_add(st, &e), 0);
@@ -271,14 +272,16 @@ test_state_roundtrip(void **state)
 	    "e 1 1796000000 1796086400 0 1 1 /srv/a%20b.git refs/heads/main "
 	    "0000000000000000000000000000000000000000 "
 	    "2222222222222222222222222222222222222222 olga mainline "
-	    "INC-1%20100%25%20down%2C%20%7Enow%0A\"x\" ~ 2\n"
+	    "INC-1%20100%25%20down%2C%20%7Enow%0A\"x\" ~ 2 "
+	    "login:olga,email:olga@example.com,key:SHA256:x%2Cy\n"
 	    "c 1111111111111111111111111111111111111111 olga,alice "
 	    "Olga@example.com,a%2Cl%7Eice@example.com SHA256:abc/+=\n"
 	    "c 2222222222222222222222222222222222222222 ~ ~ ~\n"
 	    "e 2 1796000000 1796086400 1796001000 1 0 /srv/a%20b.git "
 	    "refs/heads/main 0000000000000000000000000000000000000000 "
 	    "2222222222222222222222222222222222222222 olga mainline "
-	    "INC-1%20100%25%20down%2C%20%7Enow%0A\"x\" bob%2C%20carol 0\n");
+	    "INC-1%20100%25%20down%2C%20%7Enow%0A\"x\" bob%2C%20carol 0 "
+	    "login:olga,email:olga@example.com,key:SHA256:x%2Cy\n");
 	assert_int_equal(tk_emergency_state_parse(&back, t.ptr, t.len), 0);
 	assert_int_equal(back.n, 2);
 	assert_int_equal(back.next, 3);
@@ -289,6 +292,8 @@ test_state_roundtrip(void **state)
 	assert_string_equal(
 	    back.items[0].commits[0].emails[1], "a,l~ice@example.com");
 	assert_string_equal(back.items[0].commits[0].keys[0], "SHA256:abc/+=");
+	assert_int_equal(back.items[1].npusher_as, 3);
+	assert_string_equal(back.items[1].pusher_as[2], "key:SHA256:x,y");
 	assert_true(back.items[0].block);
 	assert_string_equal(back.items[1].ratifiers, "bob, carol");
 	assert_int_equal(tk_emergency_state_format(&t2, &back), 0);
@@ -313,13 +318,20 @@ test_state_corrupt(void **state)
 	    "twokey-emergencies 1 0\n",
 	    /* version 2 commit lines carry emails and keys; 1 only writers */
 	    "twokey-emergencies 2 2\ne 1 1 2 0 1 1 r refs/x o n p rule why ~ "
-	    "1\nc 1111111111111111111111111111111111111111 olga\n",
+	    "1 ~\nc 1111111111111111111111111111111111111111 olga\n",
 	    "twokey-emergencies 2 2\ne 1 1 2 0 1 1 r refs/x o n p rule why ~ "
-	    "1\nc 1111111111111111111111111111111111111111 olga o@x\n",
+	    "1 ~\nc 1111111111111111111111111111111111111111 olga o@x\n",
 	    "twokey-emergencies 1 2\ne 1 1 2 0 1 1 r refs/x o n p rule why ~ "
 	    "1\nc 1111111111111111111111111111111111111111 olga ~ ~\n",
 	    "twokey-emergencies 2 2\ne 1 1 2 0 1 1 r refs/x o n p rule why ~ "
-	    "1\nc 1111111111111111111111111111111111111111 olga o@x,, ~\n",
+	    "1 ~\nc 1111111111111111111111111111111111111111 olga o@x,, ~\n",
+	    /* version 2 e lines end with the pusher-as list; 1 has none */
+	    "twokey-emergencies 2 2\ne 1 1 2 0 1 1 r refs/x o n p rule why ~ "
+	    "0\n",
+	    "twokey-emergencies 1 2\ne 1 1 2 0 1 1 r refs/x o n p rule why ~ "
+	    "0 ~\n",
+	    "twokey-emergencies 2 2\ne 1 1 2 0 1 1 r refs/x o n p rule why ~ "
+	    "0 login:p,\n",
 	    "twokey-emergencies 1 3",
 	    "twokey-emergencies 1 2\ne 1 1 2 0 1 1 r refs/x o n p rule why ~ "
 	    "0",
@@ -382,7 +394,7 @@ test_state_version1(void **state)
 	    "1\nc 1111111111111111111111111111111111111111 olga,alice\n";
 	static const char v2[] =
 	    "twokey-emergencies 2 2\ne 1 1 2 0 1 1 r refs/x o n p rule why ~ "
-	    "1\nc 1111111111111111111111111111111111111111 olga,alice ~ ~\n";
+	    "1 ~\nc 1111111111111111111111111111111111111111 olga,alice ~ ~\n";
 	struct tk_emergency_state st;
 	struct tk_buf t = TK_BUF_INIT(1 << 20);
 
