@@ -365,6 +365,8 @@ bool tk_roleset_has(const struct tk_roleset *s, unsigned role);
 bool tk_roleset_intersects(
     const struct tk_roleset *a, const struct tk_roleset *b);
 bool tk_roleset_empty(const struct tk_roleset *s);
+/* Every role of a is in b: a admits no one b does not. */
+bool tk_roleset_within(const struct tk_roleset *a, const struct tk_roleset *b);
 /* Appends "a, b, c" (role names) to out; returns 0 or a buffer error. */
 int tk_roleset_format(
     struct tk_buf *out, const struct tk_policy *p, const struct tk_roleset *s);

@@ -159,18 +159,6 @@ vouching_tip(struct tk_check *c, const struct pushed *pn,
 	return rc;
 }
 
-/* Every role of a is in b. */
-static bool
-roles_within(const struct tk_roleset *a, const struct tk_roleset *b)
-{
-	size_t k;
-
-	for (k = 0; k < TK_ARRAY_SIZE(a->bits); k++)
-		if (a->bits[k] & ~b->bits[k])
-			return false;
-	return true;
-}
-
 /* Approvals min from [from] require [req] ask at least what em ratifies. */
 static bool
 ratify_covered(unsigned min, const struct tk_roleset *from,
@@ -178,7 +166,7 @@ ratify_covered(unsigned min, const struct tk_roleset *from,
 {
 	size_t i, k;
 
-	if (min < em->min || !roles_within(from, &em->from))
+	if (min < em->min || !tk_roleset_within(from, &em->from))
 		return false;
 	for (i = 0; i < em->nrequire; i++) {
 		for (k = 0; k < nreq; k++)

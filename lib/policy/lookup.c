@@ -140,6 +140,17 @@ tk_roleset_intersects(const struct tk_roleset *a, const struct tk_roleset *b)
 }
 
 bool
+tk_roleset_within(const struct tk_roleset *a, const struct tk_roleset *b)
+{
+	size_t i;
+
+	for (i = 0; i < TK_ARRAY_SIZE(a->bits); i++)
+		if (a->bits[i] & ~b->bits[i])
+			return false;
+	return true;
+}
+
+bool
 tk_roleset_empty(const struct tk_roleset *s)
 {
 	size_t i;

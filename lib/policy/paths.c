@@ -392,18 +392,6 @@ tk_rule_may_need_approvals(const struct tk_rule *r)
 	return r->approvals;
 }
 
-/* Every role of a is in b: a admits no one b does not. */
-static bool
-subset(const struct tk_roleset *a, const struct tk_roleset *b)
-{
-	size_t k;
-
-	for (k = 0; k < TK_ARRAY_SIZE(a->bits); k++)
-		if (a->bits[k] & ~b->bits[k])
-			return false;
-	return true;
-}
-
 static bool
 require_covers(const struct tk_path_rule *a, const struct tk_role_min *m)
 {
@@ -425,12 +413,13 @@ entry_covers(const struct tk_path_rule *a, const struct tk_path_rule *b)
 	if (strcmp(a->match_src, b->match_src) != 0)
 		return false;
 	if (b->writers.set &&
-	    (!a->writers.set || !subset(&a->writers.roles, &b->writers.roles)))
+	    (!a->writers.set ||
+	        !tk_roleset_within(&a->writers.roles, &b->writers.roles)))
 		return false;
 	if (!b->approvals)
 		return true;
 	if (!a->approvals || a->min < b->min ||
-	    (b->min > 0 && !subset(&a->from, &b->from)))
+	    (b->min > 0 && !tk_roleset_within(&a->from, &b->from)))
 		return false;
 	for (i = 0; i < b->nrequire; i++)
 		if (!require_covers(a, &b->require[i]))
@@ -473,7 +462,7 @@ approvals_cover(const struct tk_rule *a, const struct tk_rule *b)
 	if (!b->approvals)
 		return true;
 	if (!a->approvals || a->approvals_min < b->approvals_min ||
-	    !subset(&a->approvals_from, &b->approvals_from))
+	    !tk_roleset_within(&a->approvals_from, &b->approvals_from))
 		return false;
 	for (i = 0; i < b->nrequire; i++) {
 		for (k = 0; k < a->nrequire; k++)
