@@ -79,27 +79,75 @@ mentions_twokey(const char *path)
 	return memchr(buf, '\0', n) == NULL && strstr(buf, "twokey") != NULL;
 }
 
-/* The hook git will run: core.hooksPath, a .d dispatcher, or hooks/. */
+/* The directory git runs hooks from: core.hooksPath, or hooks/. */
 static void
-check_hook(git_repository *repo)
+hooks_dir(git_repository *repo, char *dir, size_t size)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 32], target[PATH_MAX];
 	git_config *cfg = NULL;
 	git_buf hp = {NULL, 0, 0};
-	struct stat st;
 
 	if (git_repository_config_snapshot(&cfg, repo) == 0 &&
 	    git_config_get_path(&hp, cfg, "core.hookspath") == 0 && hp.size)
-		snprintf(dir, sizeof(dir), "%s%s",
+		snprintf(dir, size, "%s%s",
 		    hp.ptr[0] == '/' ? "" : git_repository_path(repo), hp.ptr);
 	else
-		snprintf(
-		    dir, sizeof(dir), "%shooks", git_repository_path(repo));
+		snprintf(dir, size, "%shooks", git_repository_path(repo));
 	git_buf_dispose(&hp);
 	git_config_free(cfg);
+}
+
+/*
+ * twokey-update as the update hook, on a repository that advertises push
+ * options: it cannot see them (git gives the update hook none), so it
+ * refuses every update there (docs/spec.md, "Push options").
+ */
+static bool
+check_update_hook(git_repository *repo)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32], target[PATH_MAX];
+	git_config *cfg = NULL;
+	int on = 0;
+
+	hooks_dir(repo, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/update", dir);
+	if (realpath(path, target) == NULL ||
+	    strcmp(basename(target), "twokey-update") != 0)
+		return false;
+	if (git_repository_config_snapshot(&cfg, repo) < 0 ||
+	    git_config_get_bool(&on, cfg, "receive.advertisepushoptions") ==
+	        GIT_ENOTFOUND)
+		on = 0;
+	git_config_free(cfg);
+	if (!on) {
+		ok("update hook", path);
+		return true;
+	}
+	bad("update hook",
+	    "twokey-update refuses every update here: the repository "
+	    "advertises push options (receive.advertisePushOptions), which "
+	    "the update hook cannot see");
+	fix("git -C %s config receive.advertisePushOptions false",
+	    git_repository_path(repo));
+	return true;
+}
+
+/* The hook git will run: core.hooksPath, a .d dispatcher, or hooks/. */
+static void
+check_hook(git_repository *repo, bool update)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32], target[PATH_MAX];
+	struct stat st;
+
+	hooks_dir(repo, dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/pre-receive.d/twokey", dir);
 	if (lstat(path, &st) != 0)
 		snprintf(path, sizeof(path), "%s/pre-receive", dir);
+	if ((stat(path, &st) != 0 || !(st.st_mode & S_IXUSR)) && update) {
+		printf(
+		    "note     no pre-receive hook: twokey runs as the update "
+		    "hook\n");
+		return;
+	}
 	if (stat(path, &st) != 0 || !(st.st_mode & S_IXUSR)) {
 		bad("pre-receive hook",
 		    "missing or not executable; run "
@@ -500,7 +548,7 @@ cmd_doctor(int argc, char **argv)
 		return 1;
 	}
 	ok("repository", git_repository_path(repo));
-	check_hook(repo);
+	check_hook(repo, check_update_hook(repo));
 	check_commit_graph(repo);
 	if ((i = hook_user(&u, as, repo)) < 0)
 		problems++;

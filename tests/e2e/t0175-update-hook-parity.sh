@@ -67,6 +67,22 @@ GIT_DIR="$up" GL_USER=alice "$TK_BIN/twokey-update" refs/heads/feature/b \
 check "an unreadable receive.advertisePushOptions refuses" test $? -eq 1
 check "...saying so" expect_out "cannot read receive.advertisePushOptions"
 
+# --- twokey doctor sees the same --------------------------------------------
+git -C "$up" config receive.advertisePushOptions true
+"$TK_BIN/twokey" doctor "$up" >"$TRASH/out" 2>&1
+check "doctor: the update hook on an advertising repository is a problem (exit 1)" test $? -eq 1
+check "...saying why" expect_out \
+	"^PROBLEM  update hook: twokey-update refuses every update here: the repository advertises push options"
+check "...with the fix" expect_out \
+	"^         fix: git -C $up/? config receive.advertisePushOptions false$"
+check "...and no problem about a missing pre-receive hook" no_out "PROBLEM  pre-receive hook"
+git -C "$up" config receive.advertisePushOptions false
+"$TK_BIN/twokey" doctor "$up" >"$TRASH/out" 2>&1
+check "doctor: without the advertisement the update hook is fine" expect_out "^ok       update hook: "
+check "...twokey runs as the update hook: a note" expect_out \
+	"^note     no pre-receive hook: twokey runs as the update hook$"
+check "...no problem about either hook" no_out "PROBLEM  (update|pre-receive) hook"
+
 # --- update hook, push options not advertised: git refuses -o itself ------
 git -C "$up" config receive.advertisePushOptions false
 refused "not advertised: git refuses the dry run on the client" alice "$w" \
