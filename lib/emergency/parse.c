@@ -256,9 +256,12 @@ entry(struct cursor *c, struct tk_emergency_entry *e, uint64_t next)
 	    (e->commits = tk_calloc((size_t)ncommits, sizeof(*e->commits))) ==
 	        NULL)
 		return tk_error_set(TK_ENOMEM, "out of memory");
-	for (i = 0; i < (size_t)ncommits; i++, e->ncommits++)
+	/* counted before it is read: a line cut short is released too */
+	for (i = 0; i < (size_t)ncommits; i++) {
+		e->ncommits++;
 		if ((rc = commit_line(c, &e->commits[i])) < 0)
 			return rc;
+	}
 	return 0;
 }
 
