@@ -25,6 +25,7 @@
 #include "internal.h"
 #include "twokey/check.h"
 #include "twokey/policy.h"
+#include "twokey/repo.h"
 #include "banned.h" /* last: after every system header */
 
 #define USAGE "twokey doctor [--as USER] [REPO]"
@@ -105,19 +106,15 @@ static bool
 check_update_hook(git_repository *repo)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 32], target[PATH_MAX];
-	git_config *cfg = NULL;
-	int on = 0;
+	bool on;
 
 	hooks_dir(repo, dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/update", dir);
 	if (realpath(path, target) == NULL ||
 	    strcmp(basename(target), "twokey-update") != 0)
 		return false;
-	if (git_repository_config_snapshot(&cfg, repo) < 0 ||
-	    git_config_get_bool(&on, cfg, "receive.advertisepushoptions") ==
-	        GIT_ENOTFOUND)
-		on = 0;
-	git_config_free(cfg);
+	/* as the hook reads it: unreadable counts as advertised */
+	(void)tk_repo_advertises_push_options(repo, &on);
 	if (!on) {
 		ok("update hook", path);
 		return true;

@@ -121,4 +121,11 @@ bool tk_repo_refname_pushable(const char *name);
  */
 int tk_repo_ignores_case(git_repository *repo, bool *out);
 
+/*
+ * Whether the repository's configuration (its own, the user's, the
+ * system's) sets receive.advertisePushOptions true: 0 with *out set, or
+ * TK_EINVAL (with *out true) when it cannot be read or is no boolean.
+ */
+int tk_repo_advertises_push_options(git_repository *repo, bool *out);
+
 #endif

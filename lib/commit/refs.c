@@ -249,3 +249,24 @@ tk_repo_ignores_case(git_repository *repo, bool *out)
 	*out = v != 0;
 	return 0;
 }
+
+int
+tk_repo_advertises_push_options(git_repository *repo, bool *out)
+{
+	git_config *cfg = NULL;
+	int v = 0, r;
+
+	*out = true; /* unreadable: as if it did */
+	if (git_repository_config_snapshot(&cfg, repo) < 0)
+		return tk_error_set(
+		    TK_EINVAL, "cannot read the repository's configuration");
+	r = git_config_get_bool(&v, cfg, "receive.advertisepushoptions");
+	git_config_free(cfg);
+	if (r == GIT_ENOTFOUND)
+		v = 0;
+	else if (r < 0)
+		return tk_error_set(
+		    TK_EINVAL, "receive.advertisePushOptions is not a boolean");
+	*out = v != 0;
+	return 0;
+}

@@ -404,16 +404,9 @@ read_updates(
 static int
 update_options_unseen(git_repository *repo, char *err, size_t errlen)
 {
-	git_config *cfg = NULL;
-	int on = 0, rc;
+	bool on;
 
-	if (git_repository_config_snapshot(&cfg, repo) < 0)
-		rc = -1;
-	else if ((rc = git_config_get_bool(&on, cfg,
-	              "receive.advertisepushoptions")) == GIT_ENOTFOUND)
-		rc = on = 0;
-	git_config_free(cfg);
-	if (rc < 0)
+	if (tk_repo_advertises_push_options(repo, &on) < 0)
 		snprintf(err, errlen,
 		    "cannot read receive.advertisePushOptions, so twokey as "
 		    "the update hook cannot tell whether push options it "
@@ -427,7 +420,7 @@ update_options_unseen(git_repository *repo, char *err, size_t errlen)
 		    "push is accepted until an admin sets "
 		    "receive.advertisePushOptions to false or runs twokey as "
 		    "the pre-receive hook");
-	return rc < 0 || on;
+	return on;
 }
 
 /*
