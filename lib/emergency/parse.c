@@ -25,6 +25,9 @@ token(struct cursor *c, const char **s, size_t *n)
 {
 	const char *q = c->p;
 
+	/* set on every path: gcc -O2 cannot see that bad() is negative */
+	*s = c->p;
+	*n = 0;
 	while (q < c->end && *q != ' ' && *q != '\n')
 		q++;
 	if (q == c->p)
