@@ -1,5 +1,5 @@
-# A real PostgreSQL for the database tests (t0131; t0130 has its own copy
-# of these steps): Debian's server started on 127.0.0.1 at a free port in
+# A real PostgreSQL for the database tests (t0130, t0131 and later; each
+# sources it): Debian's server started on 127.0.0.1 at a free port in
 # a temporary directory, as an unprivileged user when run as root, stopped
 # by its PID on exit; database twokey, owner tkadmin (trust on the
 # socket), and a hook role twokey_hook with password $PW (scram over

@@ -12,59 +12,9 @@
 # password in no output, record or server log.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-syslog.sh"
+. "$(dirname "$0")/lib-postgres.sh" # PG, SOCK, PORT, PW, sql, hsql, denied
 
 TK="$TK_BIN/twokey"
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-[ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ] && command -v psql >/dev/null &&
-	command -v python3 >/dev/null || {
-	echo "Bail out! PostgreSQL's server and psql are required (scripts/deps --servers)"
-	exit 1
-}
-unpriv_setup
-PW="tk-pw-$$-Zq9"
-echo "# seed: none (names and password from PID $$)"
-
-PG="$TRASH/pg"
-SOCK="$TRASH/pgsock"
-mkdir -p "$PG" "$SOCK"
-[ -z "$UNPRIV" ] || chown "$tk_unpriv_user" "$PG" "$SOCK"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-echo "# postgres port $PORT"
-pg_pid=""
-pg_start() {
-	$UNPRIV "$PGBIN/pg_ctl" -D "$PG/data" -l "$PG/server.log" -w -t 60 \
-		-o "-p $PORT -h 127.0.0.1 -k $SOCK" start >/dev/null || return 1
-	pg_pid=$(head -1 "$PG/data/postmaster.pid")
-}
-pg_stop() {
-	[ -n "$pg_pid" ] || return 0
-	kill -INT "$pg_pid" 2>/dev/null
-	i=0
-	while kill -0 "$pg_pid" 2>/dev/null && [ $i -lt 300 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	pg_pid=""
-}
-trap 'pg_stop; tk_cleanup' EXIT
-sql() { $UNPRIV psql -X -q -v ON_ERROR_STOP=1 -h "$SOCK" -p "$PORT" -U tkadmin -d twokey -Atc "$1"; }
-
-$UNPRIV "$PGBIN/initdb" -D "$PG/data" -U tkadmin --auth-local=trust \
-	--auth-host=scram-sha-256 >"$PG/initdb.log" 2>&1 || {
-	cat "$PG/initdb.log"
-	echo "Bail out! initdb failed"
-	exit 1
-}
-pg_start || { cat "$PG/server.log"; echo "Bail out! postgres did not start"; exit 1; }
-$UNPRIV psql -X -q -h "$SOCK" -p "$PORT" -U tkadmin -d postgres \
-	-c "CREATE DATABASE twokey" -c "CREATE ROLE twokey_hook LOGIN PASSWORD '$PW'" ||
-	{ echo "Bail out! psql failed"; exit 1; }
-
-# The admin's connection (schema owner) and the hook's (least privilege).
-printf 'host=%s port=%s user=tkadmin dbname=twokey\n' "$SOCK" "$PORT" >"$TRASH/admin.conn"
-printf 'host=127.0.0.1 port=%s user=twokey_hook password=%s dbname=twokey\n' \
-	"$PORT" "$PW" >"$TRASH/hook.conn"
-chmod 600 "$TRASH/admin.conn" "$TRASH/hook.conn"
 
 policy() { # FILE CONN NODE
 	cat >"$1" <<EOF
@@ -140,8 +90,6 @@ TWOKEY_CONFIG="$TRASH/b.yaml" "$TK" audit show >"$TRASH/show1" 2>&1
 check "audit show reads the database" test "$(grep -c 'refs/heads/c' "$TRASH/show1")" -ge 100
 
 # The hook's role: no UPDATE, DELETE or TRUNCATE of records.
-hsql() { PGPASSWORD="$PW" psql -X -q -h 127.0.0.1 -p "$PORT" -U twokey_hook -d twokey -Atc "$1" >"$TRASH/hsql" 2>&1; }
-denied() { ! hsql "$1" && grep -q "permission denied" "$TRASH/hsql"; }
 check "the hook's role may SELECT records" hsql "SELECT count(*) FROM twokey_records"
 check "the hook's role cannot UPDATE records" denied "UPDATE twokey_records SET node = 'x'"
 check "the hook's role cannot DELETE records" denied "DELETE FROM twokey_records"
