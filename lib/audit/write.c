@@ -55,6 +55,29 @@ tk_audit_read_key(unsigned char **key, size_t *keylen, const char *path)
 	return 0;
 }
 
+/*
+ * The summary of a push just recorded, to syslog, with the hash of its
+ * record: sealed is what was appended (or its sealed end, for a spooled
+ * record).  A collector off the server then holds every record's hash,
+ * an anchor that no one with write access to the log can take back
+ * (docs/audit.md, "Syslog").
+ */
+static void
+to_syslog(const char *summary, const struct tk_buf *sealed)
+{
+	char prev[65], hash[65], hmac[65];
+	size_t body, len = sealed->len;
+
+	if (len > 0 && sealed->ptr[len - 1] == '\n')
+		len--;
+	if (sealed->ptr == NULL ||
+	    tk_audit_split(sealed->ptr, len, &body, prev, hash, hmac) < 0)
+		memcpy(hash, "-", 2);
+	openlog("twokey", LOG_PID, LOG_AUTH);
+	syslog(LOG_NOTICE, "%s hash=%s", summary, hash);
+	closelog();
+}
+
 int
 tk_audit_store_for(
     struct tk_audit_store **out, const struct tk_audit_dest *dest)
@@ -78,11 +101,8 @@ tk_audit_append(
 	    (rc = tk_audit_store_for(&s, dest)) < 0)
 		goto out;
 	rc = s->ops->append(s, body, key, keylen);
-	if (rc == 0 && dest->syslog && summary != NULL) {
-		openlog("twokey", LOG_PID, LOG_AUTH);
-		syslog(LOG_NOTICE, "%s", summary);
-		closelog();
-	}
+	if (rc == 0 && dest->syslog && summary != NULL)
+		to_syslog(summary, body);
 out:
 	if (s != NULL)
 		s->ops->free(s);
@@ -213,11 +233,8 @@ tk_audit_append_spooled(const struct tk_audit_dest *dest,
 	else if ((rc = tk_audit_store_for(&s, dest)) == 0 &&
 	    (rc = unspool(sp, body, &whole)) == 0)
 		rc = s->ops->append(s, &whole, key, keylen);
-	if (rc == 0 && dest->syslog && summary != NULL) {
-		openlog("twokey", LOG_PID, LOG_AUTH);
-		syslog(LOG_NOTICE, "%s", summary);
-		closelog();
-	}
+	if (rc == 0 && dest->syslog && summary != NULL)
+		to_syslog(summary, dest->postgres == NULL ? body : &whole);
 out:
 	if (s != NULL)
 		s->ops->free(s);
@@ -232,19 +249,21 @@ static void
 summary(struct tk_buf *out, const struct tk_updates *u,
     const struct tk_report *r, const struct tk_audit_push *push)
 {
-	struct tk_buf b = TK_BUF_INIT(4096);
+	const char *login = r->pusher_login ? r->pusher_login : "-";
 	size_t i;
 
-	for (i = 0; i < u->n && i < 5; i++)
+	/* every field sanitized: no byte of it may start a forged line */
+	(void)tk_buf_printf(out, "%s: repo=", push->hook);
+	(void)tk_sanitize(out, push->repo, strlen(push->repo), 1024);
+	(void)tk_buf_puts(out, " pusher=");
+	(void)tk_sanitize(out, login, strlen(login), 200);
+	(void)tk_buf_printf(out, " decision=%s refs=%zu",
+	    r->refused || push->error ? "refused" : "accepted", u->n);
+	for (i = 0; i < u->n && i < 5; i++) {
+		(void)tk_buf_putc(out, ' ');
 		(void)tk_sanitize(
-		    &b, u->items[i].ref, strlen(u->items[i].ref), 200),
-		    (void)tk_buf_putc(&b, ' ');
-	(void)tk_buf_printf(out,
-	    "%s: repo=%s pusher=%s decision=%s refs=%zu %s", push->hook,
-	    push->repo, r->pusher_login ? r->pusher_login : "-",
-	    r->refused || push->error ? "refused" : "accepted", u->n,
-	    b.ptr ? b.ptr : "");
-	tk_buf_release(&b);
+		    out, u->items[i].ref, strlen(u->items[i].ref), 200);
+	}
 }
 
 int
