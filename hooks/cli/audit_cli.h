@@ -16,6 +16,7 @@ struct tk_policy;
 struct audit_opts {
 	const char *key_file, *ref, *repo, *pusher, *since, *until;
 	const char *decision, *format, *output, *sign;
+	const char *anchor; /* verify --anchor HASH */
 	bool rotated;
 	bool overdue; /* emergencies --overdue */
 	const char **files; /* the log files, in chain order */

@@ -7,11 +7,13 @@
  * names) are usage errors, exit 2: a filter that cannot match must never
  * read as "no changes".
  */
+#include <ctype.h>
 #include <errno.h>
 #include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "audit_cli.h"
@@ -23,7 +25,8 @@
 #include "banned.h" /* last: after every system header */
 
 #define USAGE                                                                    \
-	"twokey audit verify [--key-file F] [--rotated] [FILE...]\n"             \
+	"twokey audit verify [--key-file F] [--rotated] [--anchor HASH]\n"       \
+	"                         [FILE...]\n"                                   \
 	"       twokey audit show [FILTERS] [--decision accepted|refused]\n"     \
 	"                         [--format text|json|csv] [FILE...]\n"          \
 	"       twokey audit report [FILTERS] [--format text|csv|json|html]\n"   \
@@ -89,6 +92,7 @@ value_slot(struct audit_opts *o, const char *a)
 	    {"--output", offsetof(struct audit_opts, output)},
 	    {"-o", offsetof(struct audit_opts, output)},
 	    {"--sign", offsetof(struct audit_opts, sign)},
+	    {"--anchor", offsetof(struct audit_opts, anchor)},
 	};
 	size_t i;
 
@@ -186,19 +190,47 @@ audit_resolve(struct audit_opts *o)
 	return 0;
 }
 
+/* 64 hexadecimal digits: a record's hash */
+static bool
+anchor_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 64; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	return s[64] == '\0';
+}
+
+/* How many records r has read so far. */
+static size_t
+c_records(struct tk_audit_reader *r)
+{
+	return tk_audit_reader_chain(r)->records;
+}
+
 static int
 verify(struct audit_opts *o)
 {
 	const struct tk_audit_chain *c;
 	const struct tk_audit_record *rec;
 	struct tk_audit_reader *r = NULL;
+	size_t at = 0, at_src = 0, at_line = 0;
 	bool broken;
 	int rc;
 
+	if (o->anchor != NULL && !anchor_ok(o->anchor))
+		return cli_usage_error(USAGE,
+		    "--anchor takes a record's hash: 64 hexadecimal digits");
 	if ((rc = audit_open(&r, o)) != 0)
 		return rc;
 	while ((rc = tk_audit_next(r, &rec)) > 0)
-		;
+		if (o->anchor != NULL && rec->hash != NULL &&
+		    strcasecmp(rec->hash, o->anchor) == 0 && at == 0) {
+			at = c_records(r);
+			at_src = rec->source;
+			at_line = rec->line;
+		}
 	c = tk_audit_reader_chain(r);
 	if (rc < 0)
 		fprintf(stderr, "twokey: error: %s\n", tk_error_last());
@@ -240,6 +272,19 @@ verify(struct audit_opts *o)
 			    c->unchecked_hmacs);
 	}
 	broken = c->broken;
+	if (rc >= 0 && !broken && o->anchor != NULL) {
+		if (at == 0) {
+			printf("twokey: the anchor %s is not in the chain: "
+			       "records were removed from the log's end (or "
+			       "the anchor is from another log)\n",
+			    o->anchor);
+			broken = true;
+		} else
+			printf("anchor: %s:%zu, record %zu of %zu (%zu after "
+			       "it)\n",
+			    tk_audit_reader_source(r, at_src), at_line, at,
+			    c->verified, c->verified - at);
+	}
 	tk_audit_reader_free(r);
 	return rc < 0 || broken ? 1 : 0;
 }
@@ -313,6 +358,8 @@ misplaced(const char *cmd, const struct audit_opts *o)
 
 	if (strcmp(cmd, "verify") == 0 && (filters || o->format || o->decision))
 		return cli_usage_error(USAGE, "verify takes no filters");
+	if (strcmp(cmd, "verify") != 0 && o->anchor != NULL)
+		return cli_usage_error(USAGE, "--anchor is for 'verify' only");
 	if (strcmp(cmd, "show") != 0 && o->decision != NULL)
 		return cli_usage_error(USAGE, "--decision is for 'show' only");
 	if (strcmp(cmd, "report") != 0 && (o->output || o->sign))
@@ -355,7 +402,9 @@ help(void)
 	       "audit.path by default; several files are checked in order, "
 	       "as one chain across rotations) and every HMAC when a key "
 	       "file is given or configured; it names the first bad line and "
-	       "exits 1.\n"
+	       "exits 1; --anchor HASH (a record's hash kept off the server, "
+	       "as the syslog lines carry it) also exits 1 unless the chain "
+	       "holds that record.\n"
 	       "show lists decisions, one line per ref.\n"
 	       "report lists every commit that landed in the period, with its "
 	       "writers, counted approvers and how they counted, pusher, rule "

@@ -7,7 +7,8 @@
 # mount namespace (lib-syslog.sh): the hashes are those of the log's
 # records; a pusher name holding a newline cannot forge a second line;
 # records removed from the end of the log together with the head file
-# (which `twokey audit verify` cannot see) are shown by the anchor.
+# (which `twokey audit verify` alone cannot see) are shown by
+# `twokey audit verify --anchor HASH` with the last hash syslog received.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-syslog.sh"
 
@@ -81,14 +82,30 @@ check "its syslog line is one line, the newline shown as '?'" \
 	grep -q "pusher=alice?forged: decision=accepted decision=refused refs=1 refs/heads/feature/b hash=$(hash_of 2)$" "$S"
 check "no syslog line starts with the forged text" sh -c "! grep -q '^forged' '$S'"
 
+# verify --anchor: the last hash syslog received is in the chain
+last=$(sed -n 's/.* hash=\([0-9a-f]*\)$/\1/p' "$S" | tail -1)
+check "syslog's last hash is the log's last record" test "$last" = "$(hash_of 2)"
+"$TK" audit verify --anchor "$last" >"$TRASH/verify" 2>&1
+check "verify --anchor: found, exit 0" test $? -eq 0
+check "... says where: record 3 of 3, 0 after it" \
+	grep -q -x "anchor: $LOG:3, record 3 of 3 (0 after it)" "$TRASH/verify"
+"$TK" audit verify --anchor "$(printf '%s' "$h1" | tr a-f A-F)" >"$TRASH/verify" 2>&1
+check "an anchor in capitals is the same hash" grep -q -x "anchor: $LOG:1, record 1 of 3 (2 after it)" "$TRASH/verify"
+"$TK" audit verify --anchor "${h1%?}" >"$TRASH/verify" 2>&1
+check "an anchor that is not 64 hex digits is a usage error (exit 2)" test $? -eq 2
+"$TK" audit show --anchor "$h1" >"$TRASH/verify" 2>&1
+check "--anchor is for verify only (exit 2)" test $? -eq 2
+
 # Records removed from the end with the head file rewritten to match:
-# the chain that is left is intact, so verify cannot tell; the hash the
-# collector holds is in the log no more.
-last=$(hash_of 2)
+# the chain that is left is intact, so verify alone cannot tell; with the
+# anchor the collector holds it can.
 head -n 2 "$LOG" >"$LOG.cut" && cat "$LOG.cut" >"$LOG"
 printf '%s\n' "$h2" >"$LOG.head"
 "$TK" audit verify >"$TRASH/verify" 2>&1
 check "verify alone sees an intact chain after the cut" grep -q "chain intact" "$TRASH/verify"
-check "the anchor from syslog is not in the log any more" sh -c "! grep -q '\"hash\":\"$last\"' '$LOG'"
+"$TK" audit verify --anchor "$last" >"$TRASH/verify" 2>&1
+check "verify --anchor with syslog's last hash: exit 1" test $? -eq 1
+check "... saying records were removed from the log's end" \
+	grep -q "twokey: the anchor $last is not in the chain: records were removed from the log's end" "$TRASH/verify"
 
 done_testing
