@@ -106,16 +106,22 @@ static void
 tell_admin(git_repository *repo, const char *what, const char *detail)
 {
 	const char *line = detail, *nl;
+	struct tk_buf b = TK_BUF_INIT(4096);
 	int n;
 
 	openlog("twokey", LOG_PID, LOG_AUTH);
 	for (n = 0; *line != '\0' && n < 20; n++, line = nl + 1) {
 		if ((nl = strchr(line, '\n')) == NULL)
 			nl = line + strlen(line) - 1;
-		syslog(LOG_ERR, "refusing a push to %s: %s: %.*s",
-		    git_repository_path(repo), what,
-		    (int)(nl - line + (*nl != '\n')), line);
+		/* a detail may quote what a pusher sent: no byte of it may
+		 * act on a terminal or start a line of its own */
+		tk_buf_reset(&b);
+		(void)tk_sanitize(&b, line,
+		    (size_t)(nl - line + (*nl != '\n')), 2000);
+		syslog(LOG_ERR, "refusing a push to %s: %s: %s",
+		    git_repository_path(repo), what, b.ptr ? b.ptr : "");
 	}
+	tk_buf_release(&b);
 	closelog();
 }
 
