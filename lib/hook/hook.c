@@ -116,8 +116,8 @@ tell_admin(git_repository *repo, const char *what, const char *detail)
 		/* a detail may quote what a pusher sent: no byte of it may
 		 * act on a terminal or start a line of its own */
 		tk_buf_reset(&b);
-		(void)tk_sanitize(&b, line,
-		    (size_t)(nl - line + (*nl != '\n')), 2000);
+		(void)tk_sanitize(
+		    &b, line, (size_t)(nl - line + (*nl != '\n')), 2000);
 		syslog(LOG_ERR, "refusing a push to %s: %s: %s",
 		    git_repository_path(repo), what, b.ptr ? b.ptr : "");
 	}
