@@ -24,8 +24,8 @@ main(void)
 	while ((n = read(0, buf, sizeof(buf))) > 0)
 		;
 	if (n < 0 || path == NULL ||
-	    (fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-	         0600)) < 0) {
+	    (fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) <
+	        0) {
 		fprintf(stderr, "record-hook: cannot open the record file\n");
 		return 1;
 	}
