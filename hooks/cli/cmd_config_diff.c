@@ -42,7 +42,7 @@ show(const struct tk_policy *a, const struct tk_policy *b, const char *repo)
 		    c.nwidens, c.nwidens == 1 ? "" : "s",
 		    c.nwidens == 1 ? "s" : "", c.nnarrows,
 		    c.nnarrows == 1 ? "s" : "");
-	else if (c.n == 0)
+	else if (c.nnarrows == 0) /* notes only, or nothing */
 		printf("twokey: the two policies grant the same permissions\n");
 	else
 		printf("twokey: nothing widens (%zu change%s narrow%s)\n",

@@ -92,41 +92,6 @@ bad:
 	return TK_ECONFIG;
 }
 
-static int
-load_require(struct tk_load *c, struct tk_emergency *e, const struct ynode *n,
-    const char *path)
-{
-	char sub[400];
-	size_t i;
-	int rc = 0;
-
-	if (n->type != YN_MAP) {
-		tk_load_err(c, n, path, "expected a mapping of role to count");
-		return TK_ECONFIG;
-	}
-	if ((e->require = tk_calloc(n->n / 2 + 1, sizeof(*e->require))) == NULL)
-		return TK_ENOMEM;
-	for (i = 0; i + 1 < n->n; i += 2) {
-		struct tk_role_min *m = &e->require[e->nrequire];
-
-		snprintf(sub, sizeof(sub), "%s.%s", path, n->items[i]->str);
-		m->pos = (struct tk_pos){n->items[i]->line, n->items[i]->col};
-		if (tk_load_role_index(c, n->items[i], sub, &m->role) < 0 ||
-		    tk_load_uint(c, n->items[i + 1], sub, 100, &m->min) < 0) {
-			rc = TK_ECONFIG;
-			continue;
-		}
-		if (!tk_roleset_has(&e->from, m->role)) {
-			tk_load_err(c, n->items[i], sub,
-			    "role is not listed in ratify.from, so its "
-			    "approvals could never count");
-			rc = TK_ECONFIG;
-		}
-		e->nrequire++;
-	}
-	return rc;
-}
-
 /* The rule's approvals, copied: what ratifies when ratify: names none. */
 static int
 default_ratifiers(struct tk_load *c, struct tk_emergency *e,
@@ -180,7 +145,9 @@ load_counts(struct tk_load *c, struct tk_emergency *e, const struct ynode *n,
 	if (tk_load_roles(c, from, sub, &e->from) < 0)
 		rc = TK_ECONFIG;
 	snprintf(sub, sizeof(sub), "%s.require", path);
-	if (req != NULL && rc == 0 && (rc = load_require(c, e, req, sub)) < 0)
+	if (req != NULL && rc == 0 &&
+	    (rc = tk_load_require(c, req, sub, &e->from, "ratify.from", false,
+	         &e->require, &e->nrequire)) < 0)
 		return rc;
 	for (i = 0; i < e->nrequire; i++)
 		sum += e->require[i].min;

@@ -302,6 +302,51 @@ tk_load_role_index(
 	return 0;
 }
 
+int
+tk_load_require(struct tk_load *c, const struct ynode *n, const char *path,
+    struct tk_roleset *from, const char *from_name, bool add_to_from,
+    struct tk_role_min **out, size_t *nout)
+{
+	struct tk_role_min *m;
+	char sub[420];
+	size_t i;
+	int rc = 0;
+
+	if (n->type != YN_MAP) {
+		tk_load_err(c, n, path, "expected a mapping of role to count");
+		return TK_ECONFIG;
+	}
+	if ((*out = tk_calloc(n->n / 2 + 1, sizeof(**out))) == NULL)
+		return TK_ENOMEM;
+	for (i = 0; i + 1 < n->n; i += 2) {
+		m = &(*out)[*nout];
+		snprintf(sub, sizeof(sub), "%s.%s", path, n->items[i]->str);
+		m->pos = (struct tk_pos){n->items[i]->line, n->items[i]->col};
+		if (tk_load_role_index(c, n->items[i], sub, &m->role) < 0 ||
+		    tk_load_uint(c, n->items[i + 1], sub, 100, &m->min) < 0) {
+			rc = TK_ECONFIG;
+			continue;
+		}
+		if (m->min == 0) {
+			tk_load_err(c, n->items[i + 1], sub,
+			    "must be at least 1 (drop the role to require "
+			    "none)");
+			rc = TK_ECONFIG;
+		} else if (add_to_from)
+			from->bits[m->role / 64] |= (uint64_t)1
+			    << (m->role % 64);
+		else if (!tk_roleset_has(from, m->role)) {
+			tk_load_err(c, n->items[i], sub,
+			    "role is not listed in %s, so its approvals could "
+			    "never count",
+			    from_name);
+			rc = TK_ECONFIG;
+		}
+		(*nout)++;
+	}
+	return rc;
+}
+
 /*
  * Looks up key in map n, which must be a mapping, and checks that every
  * key of n is one of allowed (NULL-terminated).  Returns the value node or

@@ -48,6 +48,17 @@ int tk_load_roles(struct tk_load *c, const struct ynode *n, const char *path,
     struct tk_roleset *out);
 int tk_load_role_index(
     struct tk_load *c, const struct ynode *n, const char *path, unsigned *out);
+/*
+ * A require: map of role to count (approvals, a paths entry's approvals,
+ * an emergency's ratify) into *out (*nout entries): each role defined, each
+ * count 1 to 100 (0 is an error: drop the role), each role in *from,
+ * which from_name names in the message; with add_to_from, a role missing
+ * from *from joins it instead (a paths entry without from:).  0, or
+ * TK_ECONFIG with every problem reported, or TK_ENOMEM.
+ */
+int tk_load_require(struct tk_load *c, const struct ynode *n, const char *path,
+    struct tk_roleset *from, const char *from_name, bool add_to_from,
+    struct tk_role_min **out, size_t *nout);
 const struct ynode *tk_load_get(const struct ynode *n, const char *key);
 int tk_load_check_keys(struct tk_load *c, const struct ynode *n,
     const char *path, const char *const *allowed);

@@ -44,48 +44,6 @@ load_glob(struct tk_load *c, struct tk_path_rule *e, const struct ynode *en,
 	return 0;
 }
 
-/* require: {role: n}; each role joins from when from was not given. */
-static int
-load_require(struct tk_load *c, struct tk_path_rule *e, const struct ynode *n,
-    const char *path, bool from_given)
-{
-	char sub[420];
-	size_t i;
-	int rc = 0;
-
-	if (n->type != YN_MAP || n->n == 0) {
-		tk_load_err(c, n, path, "expected a mapping of role to count");
-		return TK_ECONFIG;
-	}
-	if ((e->require = tk_calloc(n->n / 2 + 1, sizeof(*e->require))) == NULL)
-		return TK_ENOMEM;
-	for (i = 0; i + 1 < n->n; i += 2) {
-		struct tk_role_min *m = &e->require[e->nrequire];
-
-		snprintf(sub, sizeof(sub), "%s.%s", path, n->items[i]->str);
-		if (tk_load_role_index(c, n->items[i], sub, &m->role) < 0 ||
-		    tk_load_uint(c, n->items[i + 1], sub, 100, &m->min) < 0) {
-			rc = TK_ECONFIG;
-			continue;
-		}
-		if (m->min == 0) {
-			tk_load_err(c, n->items[i + 1], sub,
-			    "must be at least 1 (drop the role to require "
-			    "none)");
-			rc = TK_ECONFIG;
-		} else if (from_given && !tk_roleset_has(&e->from, m->role)) {
-			tk_load_err(c, n->items[i], sub,
-			    "role is not listed in this entry's "
-			    "approvals.from, so its approvals could never "
-			    "count");
-			rc = TK_ECONFIG;
-		}
-		e->from.bits[m->role / 64] |= (uint64_t)1 << (m->role % 64);
-		e->nrequire++;
-	}
-	return rc;
-}
-
 /* min and from go together; require alone is enough. */
 static int
 check_min_from(struct tk_load *c, struct tk_path_rule *e, const struct ynode *n,
@@ -144,8 +102,15 @@ load_entry_approvals(struct tk_load *c, struct tk_path_rule *e,
 	if (check_min_from(c, e, n, path) < 0)
 		rc = TK_ECONFIG;
 	if ((req = tk_load_get(n, "require")) != NULL) {
-		int r = load_require(c, e, req, SUB(sub, path, "require"),
-		    tk_load_get(n, "from") != NULL);
+		/* alone it is the whole entry: {} would ask for nothing */
+		int r = req->type == YN_MAP && req->n == 0
+		    ? (tk_load_err(c, req, SUB(sub, path, "require"),
+		           "expected a mapping of role to count"),
+		          TK_ECONFIG)
+		    : tk_load_require(c, req, SUB(sub, path, "require"),
+		          &e->from, "this entry's approvals.from",
+		          tk_load_get(n, "from") == NULL, &e->require,
+		          &e->nrequire);
 
 		if (r == TK_ENOMEM)
 			return r;

@@ -27,41 +27,6 @@ load_rolelist(struct tk_load *c, const struct ynode *rn, const char *key,
 }
 
 static int
-load_require(struct tk_load *c, struct tk_rule *r, const struct ynode *n,
-    const char *path)
-{
-	char sub[340];
-	size_t i;
-	int rc = 0;
-
-	if (n->type != YN_MAP) {
-		tk_load_err(c, n, path, "expected a mapping of role to count");
-		return TK_ECONFIG;
-	}
-	if ((r->require = tk_calloc(n->n / 2 + 1, sizeof(*r->require))) == NULL)
-		return TK_ENOMEM;
-	for (i = 0; i + 1 < n->n; i += 2) {
-		struct tk_role_min *m = &r->require[r->nrequire];
-
-		snprintf(sub, sizeof(sub), "%s.%s", path, n->items[i]->str);
-		m->pos = (struct tk_pos){n->items[i]->line, n->items[i]->col};
-		if (tk_load_role_index(c, n->items[i], sub, &m->role) < 0 ||
-		    tk_load_uint(c, n->items[i + 1], sub, 100, &m->min) < 0) {
-			rc = TK_ECONFIG;
-			continue;
-		}
-		if (!tk_roleset_has(&r->approvals_from, m->role)) {
-			tk_load_err(c, n->items[i], sub,
-			    "role is not listed in approvals.from, so its "
-			    "approvals could never count");
-			rc = TK_ECONFIG;
-		}
-		r->nrequire++;
-	}
-	return rc;
-}
-
-static int
 load_approvals(struct tk_load *c, struct tk_rule *r, const struct ynode *n,
     const char *path)
 {
@@ -100,7 +65,8 @@ load_approvals(struct tk_load *c, struct tk_rule *r, const struct ynode *n,
 		rc = TK_ECONFIG;
 	snprintf(sub, sizeof(sub), "%s.require", path);
 	if ((v = tk_load_get(n, "require")) != NULL && rc == 0 &&
-	    load_require(c, r, v, sub) < 0)
+	    tk_load_require(c, v, sub, &r->approvals_from, "approvals.from",
+	        false, &r->require, &r->nrequire) < 0)
 		rc = TK_ECONFIG;
 	for (i = 0; i < r->nrequire; i++)
 		sum += r->require[i].min;

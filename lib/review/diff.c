@@ -108,42 +108,49 @@ people_diff(struct dctx *d, const char *label, const char *perm,
 	tk_buf_release(&b);
 }
 
-static unsigned
-required(const struct tk_policy *p, const struct tk_rule *r, const char *role)
+/* The entry for role among the n per-role minimums v of p, or NULL. */
+static const struct tk_role_min *
+min_of(const struct tk_policy *p, const struct tk_role_min *v, size_t n,
+    const char *role)
 {
 	size_t i;
 
-	for (i = 0; i < r->nrequire; i++)
-		if (strcmp(p->roles[r->require[i].role], role) == 0)
-			return r->require[i].min;
-	return 0;
+	for (i = 0; i < n; i++)
+		if (strcmp(p->roles[v[i].role], role) == 0)
+			return &v[i];
+	return NULL;
 }
 
-/* require: per role, by name, in both directions. */
+/*
+ * Per-role minimums (a require: map) of the old rule (x) and the new (y),
+ * by role name, both ways: a lower minimum widens, a higher one narrows;
+ * a role one side does not name counts as 0 there.
+ */
 static void
-require_diff(struct dctx *d, const char *label, const struct tk_rule *x,
-    const struct tk_rule *y)
+mins_diff(struct dctx *d, const char *label, const char *what,
+    const struct tk_role_min *x, size_t nx, const struct tk_role_min *y,
+    size_t ny)
 {
-	unsigned a, b;
+	const struct tk_role_min *q;
+	const char *role;
+	unsigned b;
 	size_t i;
 
-	for (i = 0; i < x->nrequire; i++) {
-		const char *role = d->old->roles[x->require[i].role];
-
-		a = x->require[i].min;
-		b = required(d->new_, y, role);
-		if (b != a)
-			change(d, b < a ? TK_CHANGE_WIDENS : TK_CHANGE_NARROWS,
-			    "%s: approvals.require %s: %u -> %u", label, role,
-			    a, b);
+	for (i = 0; i < nx; i++) {
+		role = d->old->roles[x[i].role];
+		q = min_of(d->new_, y, ny, role);
+		if ((b = q != NULL ? q->min : 0) != x[i].min)
+			change(d,
+			    b < x[i].min ? TK_CHANGE_WIDENS : TK_CHANGE_NARROWS,
+			    "%s: %s %s: %u -> %u", label, what, role, x[i].min,
+			    b);
 	}
-	for (i = 0; i < y->nrequire; i++) {
-		const char *role = d->new_->roles[y->require[i].role];
-
-		if (required(d->old, x, role) == 0)
-			change(d, TK_CHANGE_NARROWS,
-			    "%s: approvals.require %s: 0 -> %u", label, role,
-			    y->require[i].min);
+	/* the roles only the new side names (the loop above saw the rest) */
+	for (i = 0; i < ny; i++) {
+		role = d->new_->roles[y[i].role];
+		if (min_of(d->old, x, nx, role) == NULL && y[i].min > 0)
+			change(d, TK_CHANGE_NARROWS, "%s: %s %s: 0 -> %u",
+			    label, what, role, y[i].min);
 	}
 }
 
@@ -174,7 +181,8 @@ approvals_diff(struct dctx *d, const char *label,
 		    "%s: approvals.min: %u -> %u", label, a->approvals_min,
 		    b->approvals_min);
 	people_diff(d, label, "approve", &x->approve, &y->approve);
-	require_diff(d, label, a, b);
+	mins_diff(d, label, "approvals.require", a->require, a->nrequire,
+	    b->require, b->nrequire);
 	if (!a->pusher_may_approve && b->pusher_may_approve)
 		change(d, TK_CHANGE_WIDENS, "%s: the pusher may now approve",
 		    label);
@@ -235,26 +243,12 @@ path_entry(const struct tk_rule_access *ra, const char *match)
 	return NULL;
 }
 
-static unsigned
-path_required(
-    const struct tk_policy *p, const struct tk_path_rule *e, const char *role)
-{
-	size_t i;
-
-	for (i = 0; i < e->nrequire; i++)
-		if (strcmp(p->roles[e->require[i].role], role) == 0)
-			return e->require[i].min;
-	return 0;
-}
-
 /* One paths: entry in both: writers, its approvals. */
 static void
 path_entry_diff(struct dctx *d, const char *label,
     const struct tk_path_access *x, const struct tk_path_access *y)
 {
 	const struct tk_path_rule *a = x->entry, *b = y->entry;
-	unsigned m, n;
-	size_t i;
 
 	people_diff(d, label, "write", &x->writers, &y->writers);
 	if (a->approvals && !b->approvals)
@@ -269,22 +263,8 @@ path_entry_diff(struct dctx *d, const char *label,
 		    b->min < a->min ? TK_CHANGE_WIDENS : TK_CHANGE_NARROWS,
 		    "%s: approvals.min: %u -> %u", label, a->min, b->min);
 	people_diff(d, label, "approve", &x->approve, &y->approve);
-	for (i = 0; i < a->nrequire; i++) {
-		const char *role = d->old->roles[a->require[i].role];
-
-		m = a->require[i].min;
-		if ((n = path_required(d->new_, b, role)) != m)
-			change(d, n < m ? TK_CHANGE_WIDENS : TK_CHANGE_NARROWS,
-			    "%s: approvals.require %s: %u -> %u", label, role,
-			    m, n);
-	}
-	for (i = 0; i < b->nrequire; i++)
-		if (path_required(
-		        d->old, a, d->new_->roles[b->require[i].role]) == 0)
-			change(d, TK_CHANGE_NARROWS,
-			    "%s: approvals.require %s: 0 -> %u", label,
-			    d->new_->roles[b->require[i].role],
-			    b->require[i].min);
+	mins_diff(d, label, "approvals.require", a->require, a->nrequire,
+	    b->require, b->nrequire);
 }
 
 /* paths: entries, matched by their glob's text. */
@@ -364,26 +344,11 @@ attributes_diff(struct dctx *d, const char *label, const struct tk_rule *a,
 		    label, a->emails_src, b->emails_src);
 }
 
-static unsigned
-ratify_required(
-    const struct tk_policy *p, const struct tk_emergency *e, const char *role)
-{
-	size_t i;
-
-	for (i = 0; i < e->nrequire; i++)
-		if (strcmp(p->roles[e->require[i].role], role) == 0)
-			return e->require[i].min;
-	return 0;
-}
-
 /* The terms of both emergency paths: each loosening widens. */
 static void
 ratify_diff(struct dctx *d, const char *label, const struct tk_emergency *a,
     const struct tk_emergency *b)
 {
-	size_t i;
-	unsigned m;
-
 	if (a->within != b->within)
 		change(d,
 		    b->within > a->within ? TK_CHANGE_WIDENS
@@ -395,14 +360,8 @@ ratify_diff(struct dctx *d, const char *label, const struct tk_emergency *a,
 		    b->min < a->min ? TK_CHANGE_WIDENS : TK_CHANGE_NARROWS,
 		    "%s: emergency.ratify.min: %u -> %u", label, a->min,
 		    b->min);
-	for (i = 0; i < a->nrequire; i++) {
-		const char *role = d->old->roles[a->require[i].role];
-
-		if ((m = ratify_required(d->new_, b, role)) < a->require[i].min)
-			change(d, TK_CHANGE_WIDENS,
-			    "%s: emergency.ratify.require %s: %u -> %u", label,
-			    role, a->require[i].min, m);
-	}
+	mins_diff(d, label, "emergency.ratify.require", a->require, a->nrequire,
+	    b->require, b->nrequire);
 	if (a->overdue == TK_OVERDUE_BLOCK && b->overdue != TK_OVERDUE_BLOCK)
 		change(d, TK_CHANGE_WIDENS,
 		    "%s: emergency.ratify.overdue: block -> warn", label);

@@ -83,6 +83,72 @@ check "keys: alice's new key" expect_out \
 	"^widens: identity 'alice': key ssh-ed25519 $(ssh-keygen -lf "$TRASH/k.pub" | cut -d' ' -f2 | sed 's/[+/]/\\&/g') added$"
 check "keys: carol's key revoked" expect_out "^narrows: key ssh-ed25519 SHA256:[^ ]+ revoked$"
 
+# per-role minimums (require:) of a rule, a paths entry and an emergency's
+# ratification: each change said once, in both directions
+mins() { # FILE RULE-REQUIRE PATHS-REQUIRE RATIFY-REQUIRE
+	cat >"$1" <<EOF
+version: 1
+roles:
+  developer: writes code
+  reviewer: reviews
+  security: security sign-off
+  operations: deploys
+identities:
+  alice:
+    emails: [alice@example.com]
+    roles: [developer, operations]
+rules:
+  - name: mainline
+    refs: refs/heads/main
+    approvals:
+      min: 2
+      from: [reviewer, security]
+      require: {$2}
+    paths:
+      - match: 'infra/**'
+        approvals: {min: 2, from: [reviewer, security], require: {$3}}
+    emergency:
+      by: [operations]
+      waive: [approvals]
+      ratify: {within: 24h, min: 2, from: [reviewer, security], require: {$4}}
+EOF
+}
+mins "$TRASH/m1.yaml" "security: 1" "security: 1" "security: 1"
+run_out "$TK" config diff "$TRASH/m1.yaml" "$TRASH/m1.yaml"
+check "require minimums, policy against itself: nothing changes" \
+	expect_out "^twokey: the two policies grant the same permissions$"
+check "... and no line says one does" no_out "^(widens|narrows):"
+mins "$TRASH/m2.yaml" "security: 2" "security: 1, reviewer: 1" "security: 2"
+run_out "$TK" config diff "$TRASH/m1.yaml" "$TRASH/m2.yaml"
+check "raised minimums narrow: exit 0" test "$rc" -eq 0
+check "the rule's raised minimum, said once" \
+	test "$(grep -c "^narrows: rule 'mainline': approvals.require security: 1 -> 2$" "$TRASH/out")" -eq 1
+check "the paths entry's new role minimum, said once" \
+	test "$(grep -c "^narrows: rule 'mainline': paths 'infra/\*\*': approvals.require reviewer: 0 -> 1$" "$TRASH/out")" -eq 1
+check "the ratification's raised minimum (a narrowing is said too)" \
+	expect_out "^narrows: rule 'mainline': emergency.ratify.require security: 1 -> 2$"
+check "three changes in all" expect_out "^twokey: nothing widens \(3 changes narrow\)$"
+run_out "$TK" config diff "$TRASH/m2.yaml" "$TRASH/m1.yaml"
+check "lowered minimums widen: exit 1" test "$rc" -eq 1
+check "... the paths entry's role dropped" \
+	expect_out "^widens: rule 'mainline': paths 'infra/\*\*': approvals.require reviewer: 1 -> 0$"
+check "... the ratification's lowered" \
+	expect_out "^widens: rule 'mainline': emergency.ratify.require security: 2 -> 1$"
+check "... three of them" expect_out "^twokey: the new policy widens access: 3 changes widen, 0 narrow$"
+# a minimum of 0 is an error wherever require: is (it asks for nothing)
+mins "$TRASH/z1.yaml" "security: 0" "security: 1" "security: 1"
+mins "$TRASH/z2.yaml" "security: 1" "security: 0" "security: 1"
+mins "$TRASH/z3.yaml" "security: 1" "security: 1" "security: 0"
+run_out "$TK" config check "$TRASH/z1.yaml"
+check "require of 0 in a rule: refused with file:line:col" expect_out \
+	"^$TRASH/z1.yaml:17:27: key 'rules\[0\]\.approvals\.require\.security': must be at least 1 \(drop the role to require none\)$"
+run_out "$TK" config check "$TRASH/z2.yaml"
+check "... in a paths entry" expect_out \
+	"^$TRASH/z2.yaml:20:77: key 'rules\[0\]\.paths\[0\]\.approvals\.require\.security': must be at least 1"
+run_out "$TK" config check "$TRASH/z3.yaml"
+check "... in an emergency's ratify" expect_out \
+	"^$TRASH/z3.yaml:24:85: key 'rules\[0\]\.emergency\.ratify\.require\.security': must be at least 1"
+
 run_out "$TK" config diff "$OLD"
 check "one file only: usage error, exit 2" test "$rc" -eq 2
 run_out "$TK" config diff "$OLD" "$TRASH/missing.yaml"
