@@ -19,6 +19,7 @@
  * can write the policy (the owner checks in compiled_file.c), so the
  * body's checksum guards against damage, not against its owner.
  */
+#include "loader_tag.h" /* generated: TWOKEY_LOADER_TAG */
 #include "internal.h"
 #include "load.h"
 #include "twokey/digest.h"
@@ -327,10 +328,16 @@ tk_unhex_(unsigned char *out, const char *hex, size_t n)
 	return 0;
 }
 
+/*
+ * The version and the loader's fingerprint (loader_tag.h, made by
+ * cmake/loader-tag.cmake from the loader's sources): a compiled form is
+ * what this loader made of the YAML, so one made by any other loader is
+ * ignored, whatever version number both carry.
+ */
 const char *
 tk_policy_compiled_tag(void)
 {
-	return "twokey " TWOKEY_VERSION;
+	return "twokey " TWOKEY_VERSION " loader " TWOKEY_LOADER_TAG;
 }
 
 int

@@ -2,7 +2,8 @@
 # A compiled policy that was tampered with or planted never widens the
 # policy (docs/decisions.md, "A compiled policy can never widen it"):
 # bytes flipped anywhere, dave's role changed in place, the compiled form
-# of a looser policy copied over, a file owned by another user, one
+# of a looser policy copied over, one made by another loader (its build
+# tag), a file owned by another user, one
 # writable by others, a directory or a FIFO in its place: each time the
 # YAML decides, the push it refuses stays refused, the one it accepts
 # stays accepted, and no push fails because of the cache itself.
@@ -142,6 +143,36 @@ else
 	ln -sf /etc/hostname "$P.compiled"
 	try "a file owned by root, the policy by $(id -un)"
 fi
+
+# --- made by another loader ---------------------------------------------------
+# The build tag names the version and a fingerprint of the loader's
+# sources: a form one loader made means what that loader read in the
+# YAML, so another loader's is ignored even under the same version (an
+# upgrade that refuses what the old loader accepted must not keep using
+# the old form).  The looser form under the strict policy's hash, as an
+# owner could reseal it: used with this loader's tag, ignored with another.
+python3 - "$TRASH/good.compiled" "$L.compiled" "$TRASH/resealed" "$TRASH/other-loader" <<'PY'
+import re, sys
+good = open(sys.argv[1], "rb").read()
+loose = open(sys.argv[2], "rb").read()
+taglen = int.from_bytes(good[12:16], "little")
+at = 16 + taglen
+tag = good[16:at]
+assert re.fullmatch(rb"twokey [0-9.]+ loader [0-9a-f]{16}", tag), tag
+resealed = loose[:at] + good[at:at + 32] + loose[at + 32:]
+open(sys.argv[3], "wb").write(resealed)
+other = tag[:-16] + (b"0123456789abcdef" if tag[-16:] != b"0123456789abcdef" else b"fedcba9876543210")
+open(sys.argv[4], "wb").write(resealed[:16] + other + resealed[at:])
+PY
+rm -f "$P.compiled" && cp "$TRASH/resealed" "$P.compiled"
+"$TK" config check "$P" >"$TRASH/out" 2>&1
+check "control: resealed by its owner with this loader's tag, the hooks would use it" \
+	expect_out "up to date: the hooks use it"
+rm -f "$P.compiled" && cp "$TRASH/other-loader" "$P.compiled"
+"$TK" config check "$P" >"$TRASH/out" 2>&1
+check "another loader's tag: config check says it is ignored" \
+	expect_out "compiled by another version of twokey"
+try "a looser form made by another loader"
 
 # --- not a file ---------------------------------------------------------------
 rm -f "$P.compiled"
