@@ -261,6 +261,7 @@ out:
 	tk_check_notes_release(&c);
 	tk_history_release(&c);
 	tk_buf_release(&c.emkey);
+	tk_check_case_release(&c);
 	free(c.ns);
 	if (rc < 0)
 		report->refused = true;

@@ -67,6 +67,14 @@ struct tk_check {
 	git_odb_backend *mempack; /* scratch store for merge checks */
 	char *ns; /* $GIT_NAMESPACE's ref prefix, "" without one */
 	size_t nslen;
+	/*
+	 * refnames.c, on a repository that ignores case in ref names: the
+	 * names of its refs inside the namespace, sorted ignoring ASCII
+	 * case, read once (folds: 0 not read yet, 1 case-sensitive, 2 read).
+	 */
+	char **folded;
+	size_t nfolded;
+	int folds;
 	/* this repository and namespace as the emergency state keys them */
 	struct tk_buf emkey;
 	/* refs/notes/twokey as it will be after the push (notes.c) */

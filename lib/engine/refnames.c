@@ -206,6 +206,145 @@ tk_check_pushable(struct tk_check *c, const char *name, bool *refused)
 	    name);
 }
 
+/* ASCII case-insensitive order of two ref names. */
+static int
+fold_cmp(const char *a, const char *b)
+{
+	int x, y;
+
+	for (;; a++, b++) {
+		x = tk_ascii_tolower((unsigned char)*a);
+		y = tk_ascii_tolower((unsigned char)*b);
+		if (x != y || x == '\0')
+			return x - y;
+	}
+}
+
+static int
+fold_qcmp(const void *a, const void *b)
+{
+	return fold_cmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Whether the repository ignores case in ref names (c->folds), and then
+ * the names of its refs inside the namespace, sorted ignoring case: read
+ * once a push.  0, or < 0 when either cannot be read.
+ */
+static int
+read_folded(struct tk_check *c)
+{
+	git_reference_iterator *it = NULL;
+	const char *name;
+	size_t cap = 0;
+	bool folds;
+	int rc, r;
+
+	if (c->folds != 0)
+		return 0;
+	if ((rc = tk_repo_ignores_case(c->repo, &folds)) < 0)
+		return rc;
+	if (!folds) {
+		c->folds = 1;
+		return 0;
+	}
+	if (git_reference_iterator_new(&it, c->repo) < 0)
+		return tk_error_set(TK_EGIT, "cannot list the refs: %s",
+		    git_error_last() ? git_error_last()->message : "?");
+	while ((r = git_reference_next_name(&name, it)) == 0) {
+		if (strncmp(name, c->ns, c->nslen) != 0)
+			continue;
+		if (tk_grow(&c->folded, &cap, c->nfolded + 1,
+		        sizeof(*c->folded)) < 0 ||
+		    (c->folded[c->nfolded] = tk_strdup(name + c->nslen)) ==
+		        NULL) {
+			rc = TK_ENOMEM;
+			break;
+		}
+		c->nfolded++;
+	}
+	git_reference_iterator_free(it);
+	if (rc == 0 && r != GIT_ITEROVER)
+		rc = tk_error_set(TK_EGIT, "cannot list the refs: %s",
+		    git_error_last() ? git_error_last()->message : "?");
+	if (rc < 0)
+		return rc;
+	if (c->nfolded > 1)
+		qsort(c->folded, c->nfolded, sizeof(*c->folded), fold_qcmp);
+	c->folds = 2;
+	return 0;
+}
+
+void
+tk_check_case_release(struct tk_check *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nfolded; i++)
+		free(c->folded[i]);
+	free(c->folded);
+	c->folded = NULL;
+	c->nfolded = 0;
+	c->folds = 0;
+}
+
+/*
+ * On a repository that ignores case, an existing ref spelled otherwise
+ * (refs/heads/Release for refs/heads/release) is the file git writes for
+ * name: name is refused when that ref's rule is not name's rule.  A rule
+ * pattern with capitals, or one such as '[^a-z]+', would otherwise
+ * protect a ref that a lower-case spelling, under no rule, moves.
+ */
+static int
+check_existing_spelling(struct tk_check *c, const struct tk_rule *rule,
+    const char *name, bool *refused)
+{
+	const struct tk_rule *other = NULL;
+	size_t lo = 0, hi, mid;
+	int rc;
+
+	if ((rc = read_folded(c)) < 0) {
+		*refused = true;
+		if (rc == TK_ENOMEM)
+			return rc;
+		return tk_check_add(c, TK_SEV_DENY, NULL, NULL, 0,
+		    "an admin should repair the repository",
+		    "refused: cannot tell which ref git writes for '%s' "
+		    "(%s)",
+		    name, tk_error_last());
+	}
+	if (c->folds != 2)
+		return 0;
+	for (hi = c->nfolded; lo < hi;) {
+		mid = lo + (hi - lo) / 2;
+		if (fold_cmp(c->folded[mid], name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < c->nfolded && fold_cmp(c->folded[lo], name) == 0; lo++) {
+		if (strcmp(c->folded[lo], name) == 0)
+			continue;
+		if ((rc = tk_policy_match(&other, c->p, c->folded[lo])) >= 0 &&
+		    other == rule)
+			continue;
+		*refused = true;
+		return tk_check_add(c, TK_SEV_DENY, NULL, NULL, 0,
+		    "on such a repository, push names as the existing ref "
+		    "spells them, and write rule patterns in lower case",
+		    "refused: the repository ignores case in ref names "
+		    "(core.ignoreCase), so '%s' writes the existing ref '%s', "
+		    "which %s%s%s decides",
+		    name, c->folded[lo],
+		    rc < 0      ? "no readable rule"
+		        : other ? "rule '"
+		                : "no rule",
+		    rc >= 0 && other ? other->name : "",
+		    rc >= 0 && other ? "'" : "");
+	}
+	return 0;
+}
+
 int
 tk_check_case(struct tk_check *c, const struct tk_rule *rule, const char *name,
     bool *refused)
@@ -220,7 +359,7 @@ tk_check_case(struct tk_check *c, const struct tk_rule *rule, const char *name,
 	for (i = 0; name[i] != '\0' && !(name[i] >= 'A' && name[i] <= 'Z'); i++)
 		;
 	if (name[i] == '\0')
-		return 0;
+		return check_existing_spelling(c, rule, name, refused);
 	if ((low = tk_strdup(name)) == NULL)
 		return TK_ENOMEM;
 	for (; low[i] != '\0'; i++)
@@ -229,7 +368,7 @@ tk_check_case(struct tk_check *c, const struct tk_rule *rule, const char *name,
 	/* 1 matched, 0 none: other says which; < 0 refuses */
 	if ((rc = tk_policy_match(&other, c->p, low)) >= 0 && other == rule) {
 		free(low);
-		return 0;
+		return check_existing_spelling(c, rule, name, refused);
 	}
 	if (rc >= 0 && (rc = tk_repo_ignores_case(c->repo, &folds)) == 0 &&
 	    !folds) {

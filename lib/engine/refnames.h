@@ -49,12 +49,16 @@ int tk_check_special(struct tk_check *c, const struct tk_rule *rule,
 int tk_check_pushable(struct tk_check *c, const char *name, bool *refused);
 
 /*
- * Refuses (a finding; *refused set) name, decided under rule, when its
- * ASCII lower-case spelling falls under another rule (or none) and the
- * repository ignores case in ref names (or its setting cannot be read).
+ * Refuses (a finding; *refused set) name, decided under rule, when the
+ * repository ignores case in ref names (or its setting cannot be read)
+ * and either name's ASCII lower-case spelling or an existing ref spelled
+ * like name but for case falls under another rule (or none).
  * Returns 0 or TK_ENOMEM.
  */
 int tk_check_case(struct tk_check *c, const struct tk_rule *rule,
     const char *name, bool *refused);
+
+/* Frees what tk_check_case() read about the repository's refs. */
+void tk_check_case_release(struct tk_check *c);
 
 #endif
