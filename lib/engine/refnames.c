@@ -8,6 +8,7 @@
  * dangling one, would otherwise move or create it under no rule at all.
  */
 #include "refnames.h"
+#include "notes.h"
 #include "twokey/repo.h"
 
 int
@@ -289,6 +290,21 @@ tk_check_case_release(struct tk_check *c)
 }
 
 /*
+ * Whether twokey guards a and b alike whatever the rules say: the notes
+ * ref, and the names that change what other refs mean (special()).  On a
+ * repository that ignores case, refs/notes/TWOKEY is the notes ref's file
+ * and refs/REPLACE/<id> a replace ref git honours.
+ */
+static bool
+guarded_alike(const char *a, const char *b)
+{
+	size_t plen;
+
+	return tk_is_notes_ref(a) == tk_is_notes_ref(b) &&
+	    (special(a, &plen) == NULL) == (special(b, &plen) == NULL);
+}
+
+/*
  * On a repository that ignores case, an existing ref spelled otherwise
  * (refs/heads/Release for refs/heads/release) is the file git writes for
  * name: name is refused when that ref's rule is not name's rule.  A rule
@@ -326,7 +342,7 @@ check_existing_spelling(struct tk_check *c, const struct tk_rule *rule,
 		if (strcmp(c->folded[lo], name) == 0)
 			continue;
 		if ((rc = tk_policy_match(&other, c->p, c->folded[lo])) >= 0 &&
-		    other == rule)
+		    other == rule && guarded_alike(c->folded[lo], name))
 			continue;
 		*refused = true;
 		return tk_check_add(c, TK_SEV_DENY, NULL, NULL, 0,
@@ -334,13 +350,16 @@ check_existing_spelling(struct tk_check *c, const struct tk_rule *rule,
 		    "spells them, and write rule patterns in lower case",
 		    "refused: the repository ignores case in ref names "
 		    "(core.ignoreCase), so '%s' writes the existing ref '%s', "
-		    "which %s%s%s decides",
+		    "which %s%s%s decides%s",
 		    name, c->folded[lo],
 		    rc < 0      ? "no readable rule"
 		        : other ? "rule '"
 		                : "no rule",
 		    rc >= 0 && other ? other->name : "",
-		    rc >= 0 && other ? "'" : "");
+		    rc >= 0 && other ? "'" : "",
+		    guarded_alike(c->folded[lo], name)
+		        ? ""
+		        : " (and twokey guards it whatever the rules say)");
 	}
 	return 0;
 }
@@ -366,7 +385,8 @@ tk_check_case(struct tk_check *c, const struct tk_rule *rule, const char *name,
 		if (low[i] >= 'A' && low[i] <= 'Z')
 			low[i] = (char)(low[i] - 'A' + 'a');
 	/* 1 matched, 0 none: other says which; < 0 refuses */
-	if ((rc = tk_policy_match(&other, c->p, low)) >= 0 && other == rule) {
+	if ((rc = tk_policy_match(&other, c->p, low)) >= 0 && other == rule &&
+	    guarded_alike(low, name)) {
 		free(low);
 		return check_existing_spelling(c, rule, name, refused);
 	}
@@ -381,10 +401,13 @@ tk_check_case(struct tk_check *c, const struct tk_rule *rule, const char *name,
 	    "push names as they spell them",
 	    "refused: the repository ignores case in ref names "
 	    "(core.ignoreCase, or %s), so '%s' may be written as '%s', which "
-	    "%s%s%s decides",
+	    "%s%s%s decides%s",
 	    rc < 0 ? tk_error_last() : "set", name, low,
 	    other != NULL ? "rule '" : "no rule",
-	    other != NULL ? other->name : "", other != NULL ? "'" : "");
+	    other != NULL ? other->name : "", other != NULL ? "'" : "",
+	    guarded_alike(low, name) ? ""
+	                             : " (and twokey guards it whatever the "
+	                               "rules say)");
 	free(low);
 	return rc;
 }

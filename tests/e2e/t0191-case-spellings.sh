@@ -54,7 +54,22 @@ for mode in hooks update; do
 	check "$H ...Release-1 unmoved" ref_is "$srv" refs/heads/Release-1 "$base"
 	git -C "$srv" update-ref -d refs/heads/release-1
 
+	# the same names twokey guards whatever the rules say, case-sensitive:
+	# refs/notes/TWOKEY and refs/REPLACE/<id> are refs like any other
+	accepted "$H refs/notes/TWOKEY on a case-sensitive repository (an ordinary ref)" alice "$w" origin "$x:refs/notes/TWOKEY"
+	git -C "$srv" update-ref -d refs/notes/TWOKEY
+	accepted "$H refs/REPLACE/<id> on a case-sensitive repository (git ignores it)" alice "$w" origin "$x:refs/REPLACE/$base"
+	git -C "$srv" update-ref -d "refs/REPLACE/$base"
+
 	git -C "$srv" config core.ignoreCase true
+	# the notes guard and the replace-ref guard through another spelling
+	refused "$H refs/notes/TWOKEY under core.ignoreCase (the notes ref's file)" alice "$w" origin "$x:refs/notes/TWOKEY"
+	check "$H ...says twokey guards refs/notes/twokey" expect_out "may be written as 'refs/notes/twokey', which no rule decides \\(and twokey guards it whatever the rules say\\)"
+	check "$H ...not written" ref_is "$srv" refs/notes/TWOKEY ""
+	refused "$H refs/REPLACE/<id> under core.ignoreCase (a replace ref git honours)" alice "$w" origin "$x:refs/REPLACE/$base"
+	check "$H ...says twokey guards refs/replace/" expect_out "may be written as 'refs/replace/$base'.*guards it"
+	refused "$H refs/Namespaces/... under core.ignoreCase" alice "$w" origin "$x:refs/Namespaces/ns/refs/heads/main"
+	check "$H ...says twokey guards refs/namespaces/" expect_out "may be written as 'refs/namespaces/ns/refs/heads/main'.*guards it"
 	refused "$H release-1 under core.ignoreCase (the file of Release-1)" alice "$w" origin "$x:refs/heads/release-1"
 	check "$H ...names the existing ref and its rule" expect_out "'refs/heads/release-1' writes the existing ref 'refs/heads/Release-1', which rule 'release' decides"
 	check "$H ...release-1 not written" ref_is "$srv" refs/heads/release-1 ""
