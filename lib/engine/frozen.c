@@ -9,6 +9,7 @@
  * unknown, so refusing all is the only closed failure.
  */
 #include "frozen.h"
+#include "refnames.h"
 #include "twokey/freeze.h"
 #include "twokey/pattern.h"
 
@@ -34,7 +35,12 @@ one(struct tk_check *c, const struct tk_freeze *f, const char *ref)
 
 	if (!tk_freeze_active(f, c->now))
 		return 0;
-	if ((m = tk_pattern_match(f->refs, ref, strlen(ref))) < 0)
+	/* on a repository that ignores case, every spelling git writes */
+	if ((m = tk_pattern_match(f->refs, ref, strlen(ref))) == 0)
+		m = tk_check_spelling_match(c, f->refs, ref);
+	if (m == TK_ENOMEM)
+		return m;
+	if (m < 0)
 		return tk_check_add(c, TK_SEV_DENY, NULL, NULL, 0,
 		    "an admin must fix the freeze's refs pattern",
 		    "freeze '%s': cannot tell whether it covers this ref",

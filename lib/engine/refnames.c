@@ -9,6 +9,7 @@
  */
 #include "refnames.h"
 #include "notes.h"
+#include "twokey/pattern.h"
 #include "twokey/repo.h"
 
 int
@@ -289,6 +290,46 @@ tk_check_case_release(struct tk_check *c)
 	c->folds = 0;
 }
 
+/* Index of the first of c->folded spelled like name but for case. */
+static size_t
+first_spelling(const struct tk_check *c, const char *name)
+{
+	size_t lo = 0, hi = c->nfolded, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (fold_cmp(c->folded[mid], name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int
+tk_check_spelling_match(
+    struct tk_check *c, const struct tk_pattern *pat, const char *name)
+{
+	size_t i, n = strlen(name);
+	char *low;
+	int m;
+
+	if (c->folds != 2)
+		return 0;
+	if ((low = tk_strdup(name)) == NULL)
+		return TK_ENOMEM;
+	for (i = 0; i < n; i++)
+		low[i] = (char)tk_ascii_tolower((unsigned char)low[i]);
+	m = strcmp(low, name) != 0 ? tk_pattern_match(pat, low, n) : 0;
+	free(low);
+	for (i = first_spelling(c, name);
+	     m == 0 && i < c->nfolded && fold_cmp(c->folded[i], name) == 0; i++)
+		if (strcmp(c->folded[i], name) != 0)
+			m = tk_pattern_match(
+			    pat, c->folded[i], strlen(c->folded[i]));
+	return m;
+}
+
 /*
  * Whether twokey guards a and b alike whatever the rules say: the notes
  * ref, and the names that change what other refs mean (special()).  On a
@@ -316,7 +357,7 @@ check_existing_spelling(struct tk_check *c, const struct tk_rule *rule,
     const char *name, bool *refused)
 {
 	const struct tk_rule *other = NULL;
-	size_t lo = 0, hi, mid;
+	size_t lo;
 	int rc;
 
 	if ((rc = read_folded(c)) < 0) {
@@ -331,14 +372,8 @@ check_existing_spelling(struct tk_check *c, const struct tk_rule *rule,
 	}
 	if (c->folds != 2)
 		return 0;
-	for (hi = c->nfolded; lo < hi;) {
-		mid = lo + (hi - lo) / 2;
-		if (fold_cmp(c->folded[mid], name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (; lo < c->nfolded && fold_cmp(c->folded[lo], name) == 0; lo++) {
+	for (lo = first_spelling(c, name);
+	     lo < c->nfolded && fold_cmp(c->folded[lo], name) == 0; lo++) {
 		if (strcmp(c->folded[lo], name) == 0)
 			continue;
 		if ((rc = tk_policy_match(&other, c->p, c->folded[lo])) >= 0 &&

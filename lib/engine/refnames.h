@@ -58,6 +58,18 @@ int tk_check_pushable(struct tk_check *c, const char *name, bool *refused);
 int tk_check_case(struct tk_check *c, const struct tk_rule *rule,
     const char *name, bool *refused);
 
+struct tk_pattern;
+
+/*
+ * On a repository that ignores case (as tk_check_case() found it for
+ * this push), whether pat matches another spelling of name that writes
+ * name's file: its ASCII lower-case spelling or an existing ref spelled
+ * like it but for case.  1 matched, 0 not (or the repository heeds
+ * case), < 0 as tk_pattern_match().
+ */
+int tk_check_spelling_match(
+    struct tk_check *c, const struct tk_pattern *pat, const char *name);
+
 /* Frees what tk_check_case() read about the repository's refs. */
 void tk_check_case_release(struct tk_check *c);
 

@@ -21,6 +21,9 @@ identities:
   alice: {emails: [alice@example.com], logins: [alice], roles: [developer]}
   bob: {emails: [bob@example.com], logins: [bob], keys: ["$(pub bob)"], roles: [reviewer]}
 pusher: {env: [GL_USER]}
+freezes:
+  - {name: tagfreeze, refs: 'refs/tags/v1\..*', from: 2020-01-01, until: 2099-01-01, reason: release tags frozen}
+  - {name: rcfreeze, refs: 'refs/tags/RC[0-9]+', from: 2020-01-01, until: 2099-01-01, reason: RC tags frozen}
 rules:
   - name: release
     refs: 'refs/heads/Release-.+'
@@ -32,7 +35,7 @@ rules:
     refs: 'refs/heads/stable'
     approvals: {min: 1, from: [reviewer]}
 EOF
-check "the policy is valid" sh -c '"$1" config check "$2" >/dev/null' - "$TK_BIN/twokey" "$TWOKEY_CONFIG"
+check "the policy is valid" sh -c '"$1" config check "$2" >/dev/null 2>&1' - "$TK_BIN/twokey" "$TWOKEY_CONFIG"
 
 for mode in hooks update; do
 	H="$mode:"
@@ -46,6 +49,8 @@ for mode in hooks update; do
 	git -C "$srv" update-ref refs/heads/MAIN "$base"
 	git -C "$srv" update-ref refs/heads/stable "$base"
 	git -C "$srv" update-ref refs/heads/Topic3 "$base"
+	git -C "$srv" update-ref refs/tags/v1.5 "$base"
+	git -C "$srv" update-ref refs/tags/RC1 "$base"
 	commit_as "$w" alice@example.com unreviewed
 	x=$(head_of "$w")
 
@@ -61,7 +66,18 @@ for mode in hooks update; do
 	accepted "$H refs/REPLACE/<id> on a case-sensitive repository (git ignores it)" alice "$w" origin "$x:refs/REPLACE/$base"
 	git -C "$srv" update-ref -d "refs/REPLACE/$base"
 
+	accepted "$H refs/tags/V1.5 on a case-sensitive repository (not frozen)" alice "$w" origin "$x:refs/tags/V1.5"
+	git -C "$srv" update-ref -d refs/tags/V1.5
+	accepted "$H refs/tags/rc1 on a case-sensitive repository (not frozen)" alice "$w" origin "$x:refs/tags/rc1"
+	git -C "$srv" update-ref -d refs/tags/rc1
+
 	git -C "$srv" config core.ignoreCase true
+	# freezes cover every spelling that writes a frozen ref's file
+	refused "$H refs/tags/V1.5 under core.ignoreCase (v1.5 is frozen)" alice "$w" origin "$x:refs/tags/V1.5"
+	check "$H ...names the freeze" expect_out "frozen: freeze 'tagfreeze'"
+	check "$H ...v1.5 unmoved" ref_is "$srv" refs/tags/v1.5 "$base"
+	refused "$H refs/tags/rc1 under core.ignoreCase (the file of RC1, frozen)" alice "$w" origin "$x:refs/tags/rc1"
+	check "$H ...names the freeze" expect_out "frozen: freeze 'rcfreeze'"
 	# the notes guard and the replace-ref guard through another spelling
 	refused "$H refs/notes/TWOKEY under core.ignoreCase (the notes ref's file)" alice "$w" origin "$x:refs/notes/TWOKEY"
 	check "$H ...says twokey guards refs/notes/twokey" expect_out "may be written as 'refs/notes/twokey', which no rule decides \\(and twokey guards it whatever the rules say\\)"
